@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+#include "core/redis/redisconnection.h"
+
+#include <QSocketNotifier>
+#include <QThread>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <vector>
+
+namespace redrive::core {
+
+namespace {
+constexpr int ConnectTimeoutMs = 5000;
+}
+
+struct RedisConnection::PendingCall
+{
+    RedisConnection *owner;
+    QPointer<const QObject> context;
+    bool hasContext;
+    Callback callback;
+};
+
+RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &clientName,
+                                 QObject *parent)
+    : QObject(parent)
+    , m_endpoint(endpoint)
+    , m_clientName(clientName.toUtf8())
+{
+    m_reconnectTimer.setSingleShot(true);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisConnection::connectNow);
+    m_connectTimeout.setSingleShot(true);
+    m_connectTimeout.setInterval(ConnectTimeoutMs);
+    connect(&m_connectTimeout, &QTimer::timeout, this, [this] {
+        if (m_state != State::Connecting || !m_context)
+            return;
+        // hiredis has no connect timeout of its own: give up on this attempt and start over.
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        m_lastError = QStringLiteral("timed out connecting to Redis at %1")
+                          .arg(m_endpoint.displayUrl());
+        redisAsyncFree(context);
+        handleLost(m_lastError);
+    });
+}
+
+RedisConnection::~RedisConnection()
+{
+    m_destroying = true;
+    m_wanted = false;
+    if (m_context) {
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        redisAsyncFree(context); // runs every pending callback with a "connection lost" reply
+    }
+    dropNotifiers();
+}
+
+void RedisConnection::setReconnectDelays(int minimumMs, int maximumMs)
+{
+    m_minDelayMs = qMax(1, minimumMs);
+    m_maxDelayMs = qMax(m_minDelayMs, maximumMs);
+    m_nextDelayMs = m_minDelayMs;
+}
+
+void RedisConnection::open()
+{
+    m_wanted = true;
+    if (m_state == State::Disconnected && !m_context && !m_reconnectTimer.isActive())
+        connectNow();
+}
+
+void RedisConnection::close()
+{
+    m_wanted = false;
+    m_reconnectTimer.stop();
+    m_connectTimeout.stop();
+    if (m_context) {
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        redisAsyncFree(context);
+    }
+    dropNotifiers();
+    setState(State::Disconnected);
+}
+
+void RedisConnection::connectNow()
+{
+    if (!m_wanted || m_context)
+        return;
+    redisAsyncContext *context = m_endpoint.isUnix()
+        ? redisAsyncConnectUnix(m_endpoint.unixSocket.toLocal8Bit().constData())
+        : redisAsyncConnect(m_endpoint.host.toLatin1().constData(), m_endpoint.port);
+    if (!context) {
+        m_lastError = QStringLiteral("out of memory creating a Redis connection");
+        scheduleReconnect();
+        return;
+    }
+    if (context->err) {
+        m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
+                          .arg(m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
+        redisAsyncFree(context);
+        handleLost(m_lastError);
+        return;
+    }
+    m_context = context;
+    context->data = this;
+    context->ev.data = this;
+    context->ev.addRead = &RedisConnection::addRead;
+    context->ev.delRead = &RedisConnection::delRead;
+    context->ev.addWrite = &RedisConnection::addWrite;
+    context->ev.delWrite = &RedisConnection::delWrite;
+    context->ev.cleanup = &RedisConnection::cleanup;
+    const int fd = context->c.fd;
+    m_readNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
+    m_readNotifier->setEnabled(false);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, [this] {
+        if (m_context)
+            redisAsyncHandleRead(m_context);
+    });
+    m_writeNotifier = new QSocketNotifier(fd, QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, [this] {
+        if (m_context)
+            redisAsyncHandleWrite(m_context);
+    });
+    redisAsyncSetConnectCallback(context, &RedisConnection::onConnect);
+    redisAsyncSetDisconnectCallback(context, &RedisConnection::onDisconnect);
+    setState(State::Connecting);
+    m_connectTimeout.start();
+
+    // Pipelined behind the connect: log in, pick the database, name ourselves, then PING to
+    // learn that all of it went through. Commands sent meanwhile queue up behind these.
+    if (!m_endpoint.password.isEmpty()) {
+        QList<QByteArray> auth{QByteArrayLiteral("AUTH")};
+        if (!m_endpoint.user.isEmpty())
+            auth.append(m_endpoint.user.toUtf8());
+        auth.append(m_endpoint.password.toUtf8());
+        sendInternal(auth, [this](const RedisReply &reply) {
+            if (reply.isError() && m_context) {
+                // The reason goes to the user; the password itself never does.
+                m_lastError = QStringLiteral("Redis refused the login: %1").arg(reply.errorText());
+                redisAsyncDisconnect(m_context);
+            }
+        });
+    }
+    if (m_endpoint.database != 0) {
+        sendInternal({QByteArrayLiteral("SELECT"), QByteArray::number(m_endpoint.database)},
+                     [this](const RedisReply &reply) {
+                         if (reply.isError() && m_context) {
+                             m_lastError = QStringLiteral("Redis refused database %1: %2")
+                                               .arg(m_endpoint.database)
+                                               .arg(reply.errorText());
+                             redisAsyncDisconnect(m_context);
+                         }
+                     });
+    }
+    if (!m_clientName.isEmpty())
+        sendInternal({QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName},
+                     [](const RedisReply &) {});
+    sendInternal({QByteArrayLiteral("PING")}, [this](const RedisReply &reply) {
+        if (reply.isError() || !m_context)
+            return;
+        m_connectTimeout.stop();
+        m_nextDelayMs = m_minDelayMs;
+        m_lastError.clear();
+        if (!m_channels.isEmpty()) {
+            QList<QByteArray> args{QByteArrayLiteral("SUBSCRIBE")};
+            args.append(m_channels);
+            std::vector<const char *> argv;
+            std::vector<size_t> lengths;
+            for (const QByteArray &arg : args) {
+                argv.push_back(arg.constData());
+                lengths.push_back(size_t(arg.size()));
+            }
+            redisAsyncCommandArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
+                                  int(argv.size()), argv.data(), lengths.data());
+        }
+        setState(State::Ready);
+        Q_EMIT ready();
+    });
+}
+
+void RedisConnection::command(const QList<QByteArray> &args, const QObject *context,
+                              Callback callback)
+{
+    Q_ASSERT(QThread::currentThread() == thread());
+    if (!m_context) {
+        const QString reason = m_lastError.isEmpty()
+            ? QStringLiteral("not connected to Redis at %1").arg(m_endpoint.displayUrl())
+            : m_lastError;
+        const QObject *target = context ? context : this;
+        QMetaObject::invokeMethod(
+            const_cast<QObject *>(target),
+            [callback = std::move(callback), reason] { callback(RedisReply::error(reason)); },
+            Qt::QueuedConnection);
+        return;
+    }
+    auto *call = new PendingCall{this, context, context != nullptr, std::move(callback)};
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    argv.reserve(size_t(args.size()));
+    lengths.reserve(size_t(args.size()));
+    for (const QByteArray &arg : args) {
+        argv.push_back(arg.constData());
+        lengths.push_back(size_t(arg.size()));
+    }
+    if (redisAsyncCommandArgv(m_context, &RedisConnection::onReply, call, int(argv.size()),
+                              argv.data(), lengths.data())
+        != REDIS_OK) {
+        const QString reason = QStringLiteral("Redis connection is closing");
+        const QObject *target = context ? context : this;
+        QMetaObject::invokeMethod(
+            const_cast<QObject *>(target),
+            [cb = std::move(call->callback), reason] { cb(RedisReply::error(reason)); },
+            Qt::QueuedConnection);
+        delete call;
+        return;
+    }
+    ++m_pending;
+}
+
+void RedisConnection::sendInternal(const QList<QByteArray> &args, Callback callback)
+{
+    command(args, this, std::move(callback));
+}
+
+void RedisConnection::subscribe(const QList<QByteArray> &channels)
+{
+    for (const QByteArray &channel : channels) {
+        if (!m_channels.contains(channel))
+            m_channels.append(channel);
+    }
+    if (m_state == State::Ready && m_context) {
+        QList<QByteArray> args{QByteArrayLiteral("SUBSCRIBE")};
+        args.append(channels);
+        std::vector<const char *> argv;
+        std::vector<size_t> lengths;
+        for (const QByteArray &arg : args) {
+            argv.push_back(arg.constData());
+            lengths.push_back(size_t(arg.size()));
+        }
+        redisAsyncCommandArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
+                              int(argv.size()), argv.data(), lengths.data());
+    }
+}
+
+void RedisConnection::onReply(redisAsyncContext *context, void *reply, void *privdata)
+{
+    std::unique_ptr<PendingCall> call(static_cast<PendingCall *>(privdata));
+    if (!call)
+        return;
+    --call->owner->m_pending;
+    if (call->hasContext && !call->context)
+        return; // whoever asked is gone
+    RedisReply copy = RedisReply::fromHiredis(static_cast<redisReply *>(reply));
+    if (!reply && context && context->errstr && context->err)
+        copy = RedisReply::error(QStringLiteral("connection to Redis lost: %1")
+                                     .arg(QString::fromLocal8Bit(context->errstr)));
+    if (call->owner->m_destroying && call->context == call->owner)
+        return;
+    call->callback(copy);
+}
+
+void RedisConnection::onSubscriptionMessage(redisAsyncContext *context, void *reply, void *)
+{
+    auto *self = static_cast<RedisConnection *>(context->data);
+    const auto *r = static_cast<redisReply *>(reply);
+    if (!self || self->m_destroying || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+        return;
+    const QByteArray kind(r->element[0]->str, qsizetype(r->element[0]->len));
+    if (kind != "message")
+        return;
+    Q_EMIT self->messageReceived(QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)),
+                                 QByteArray(r->element[2]->str, qsizetype(r->element[2]->len)));
+}
+
+void RedisConnection::onConnect(const redisAsyncContext *context, int status)
+{
+    auto *self = static_cast<RedisConnection *>(context->data);
+    if (!self || status == REDIS_OK)
+        return;
+    // hiredis frees the context right after this callback returns.
+    self->m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
+                            .arg(self->m_endpoint.displayUrl(),
+                                 QString::fromLocal8Bit(context->errstr));
+    self->m_context = nullptr;
+    self->handleLost(self->m_lastError);
+}
+
+void RedisConnection::onDisconnect(const redisAsyncContext *context, int status)
+{
+    auto *self = static_cast<RedisConnection *>(context->data);
+    if (!self)
+        return;
+    // hiredis frees the context right after this callback returns.
+    self->m_context = nullptr;
+    if (self->m_destroying)
+        return;
+    if (status != REDIS_OK && self->m_lastError.isEmpty())
+        self->m_lastError = QStringLiteral("connection to Redis at %1 lost: %2")
+                                .arg(self->m_endpoint.displayUrl(),
+                                     QString::fromLocal8Bit(context->errstr));
+    else if (self->m_lastError.isEmpty())
+        self->m_lastError = QStringLiteral("disconnected from Redis at %1")
+                                .arg(self->m_endpoint.displayUrl());
+    self->handleLost(self->m_lastError);
+}
+
+void RedisConnection::handleLost(const QString &reason)
+{
+    m_connectTimeout.stop();
+    dropNotifiers();
+    const bool wasUp = m_state != State::Disconnected;
+    setState(State::Disconnected);
+    if (wasUp && !m_destroying)
+        Q_EMIT disconnected(reason);
+    scheduleReconnect();
+}
+
+void RedisConnection::scheduleReconnect()
+{
+    if (!m_wanted || m_destroying)
+        return;
+    m_reconnectTimer.start(m_nextDelayMs);
+    m_nextDelayMs = qMin(m_maxDelayMs, m_nextDelayMs * 2);
+}
+
+void RedisConnection::setState(State state)
+{
+    if (m_state == state)
+        return;
+    m_state = state;
+    if (!m_destroying)
+        Q_EMIT stateChanged(state);
+}
+
+void RedisConnection::dropNotifiers()
+{
+    // May run inside a notifier's own activated() signal: never delete it synchronously.
+    for (QSocketNotifier **notifier : {&m_readNotifier, &m_writeNotifier}) {
+        if (*notifier) {
+            (*notifier)->setEnabled(false);
+            (*notifier)->deleteLater();
+            *notifier = nullptr;
+        }
+    }
+}
+
+void RedisConnection::addRead(void *privdata)
+{
+    auto *self = static_cast<RedisConnection *>(privdata);
+    if (self->m_readNotifier)
+        self->m_readNotifier->setEnabled(true);
+}
+
+void RedisConnection::delRead(void *privdata)
+{
+    auto *self = static_cast<RedisConnection *>(privdata);
+    if (self->m_readNotifier)
+        self->m_readNotifier->setEnabled(false);
+}
+
+void RedisConnection::addWrite(void *privdata)
+{
+    auto *self = static_cast<RedisConnection *>(privdata);
+    if (self->m_writeNotifier)
+        self->m_writeNotifier->setEnabled(true);
+}
+
+void RedisConnection::delWrite(void *privdata)
+{
+    auto *self = static_cast<RedisConnection *>(privdata);
+    if (self->m_writeNotifier)
+        self->m_writeNotifier->setEnabled(false);
+}
+
+void RedisConnection::cleanup(void *privdata)
+{
+    static_cast<RedisConnection *>(privdata)->dropNotifiers();
+}
+
+} // namespace redrive::core

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/redis/redisendpoint.h"
+#include "core/redis/redisreply.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <functional>
+
+struct redisAsyncContext;
+class QSocketNotifier;
+
+namespace redrive::core {
+
+// One asynchronous connection to Redis: owns the hiredis async context, drives it from the
+// Qt event loop of the thread it lives on, logs in (AUTH/SELECT/CLIENT SETNAME) and reconnects
+// by itself with backoff. Nothing here ever blocks the calling thread.
+class RedisConnection final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RedisConnection)
+
+public:
+    enum class State { Disconnected, Connecting, Ready };
+    Q_ENUM(State)
+    using Callback = std::function<void(const RedisReply &)>;
+
+    explicit RedisConnection(const RedisEndpoint &endpoint, const QString &clientName,
+                             QObject *parent = nullptr);
+    ~RedisConnection() override;
+
+    // Starts connecting; from then on the connection comes back by itself until close().
+    void open();
+    void close();
+
+    State state() const { return m_state; }
+    bool isReady() const { return m_state == State::Ready; }
+    QString lastError() const { return m_lastError; }
+    const RedisEndpoint &endpoint() const { return m_endpoint; }
+    qsizetype pendingCount() const { return m_pending; }
+    void setReconnectDelays(int minimumMs, int maximumMs);
+
+    // Sends one command. `callback` runs exactly once, on this object's thread and never from
+    // inside this call, unless `context` is destroyed first. While the connection is down it
+    // runs at once with an error reply: callers decide whether to wait, retry or report.
+    void command(const QList<QByteArray> &args, const QObject *context, Callback callback);
+
+    // Makes this a subscriber connection (it then accepts no other command): messages arrive
+    // through messageReceived, and the subscriptions are renewed after every reconnect.
+    void subscribe(const QList<QByteArray> &channels);
+
+Q_SIGNALS:
+    void ready();
+    void disconnected(const QString &reason);
+    void stateChanged(redrive::core::RedisConnection::State state);
+    void messageReceived(const QByteArray &channel, const QByteArray &message);
+
+private:
+    struct PendingCall;
+    static void onConnect(const redisAsyncContext *context, int status);
+    static void onDisconnect(const redisAsyncContext *context, int status);
+    static void onReply(redisAsyncContext *context, void *reply, void *privdata);
+    static void onSubscriptionMessage(redisAsyncContext *context, void *reply, void *privdata);
+    static void addRead(void *privdata);
+    static void delRead(void *privdata);
+    static void addWrite(void *privdata);
+    static void delWrite(void *privdata);
+    static void cleanup(void *privdata);
+
+    void connectNow();
+    void sendInternal(const QList<QByteArray> &args, Callback callback);
+    void handleLost(const QString &reason);
+    void setState(State state);
+    void scheduleReconnect();
+    void dropNotifiers();
+
+    RedisEndpoint m_endpoint;
+    QByteArray m_clientName;
+    redisAsyncContext *m_context = nullptr;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr;
+    QTimer m_reconnectTimer;
+    QTimer m_connectTimeout;
+    State m_state = State::Disconnected;
+    QString m_lastError;
+    QList<QByteArray> m_channels;
+    qsizetype m_pending = 0;
+    int m_minDelayMs = 100;
+    int m_maxDelayMs = 5000;
+    int m_nextDelayMs = 100;
+    bool m_wanted = false;
+    bool m_destroying = false;
+};
+
+} // namespace redrive::core

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+#include "core/settings/settings.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QHostAddress>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QUrl>
+
+namespace redrive::core {
+
+namespace {
+
+QString validateHttpUrl(const QVariant &value, bool allowEmpty)
+{
+    const QString text = value.toString();
+    if (text.isEmpty())
+        return allowEmpty ? QString() : QStringLiteral("must not be empty");
+    const QUrl url(text, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+        return QStringLiteral("\"%1\" is not an http:// or https:// URL").arg(text);
+    return {};
+}
+
+std::function<QString(const QVariant &)> range(qint64 minimum, qint64 maximum)
+{
+    return [minimum, maximum](const QVariant &value) -> QString {
+        const qint64 v = value.toLongLong();
+        if (v < minimum || v > maximum)
+            return QStringLiteral("%1 is out of range (%2 to %3)").arg(v).arg(minimum).arg(maximum);
+        return {};
+    };
+}
+
+QString validateRedisKey(const QVariant &value)
+{
+    const QString text = value.toString();
+    if (text.isEmpty())
+        return QStringLiteral("a Redis key name must not be empty");
+    if (text.contains(QRegularExpression(QStringLiteral("\\s"))))
+        return QStringLiteral("\"%1\": a Redis key name here must not contain spaces").arg(text);
+    return {};
+}
+
+const QStringList &regionNames()
+{
+    static const QStringList names{
+        QStringLiteral("us-east-1"),      QStringLiteral("us-east-2"),
+        QStringLiteral("us-west-2"),      QStringLiteral("ca-central-1"),
+        QStringLiteral("sa-east-1"),      QStringLiteral("mx-central-1"),
+        QStringLiteral("eu-west-1"),      QStringLiteral("eu-west-2"),
+        QStringLiteral("eu-central-1"),   QStringLiteral("eu-central-2"),
+        QStringLiteral("me-central-1"),   QStringLiteral("ap-south-1"),
+        QStringLiteral("ap-southeast-1"), QStringLiteral("ap-southeast-2"),
+        QStringLiteral("ap-northeast-1"), QStringLiteral("ap-northeast-2"),
+        QStringLiteral("ap-northeast-3")};
+    return names;
+}
+
+QList<SettingSpec> buildSpecs()
+{
+    using T = QMetaType::Type;
+    const auto env = [](std::initializer_list<const char *> names) {
+        QStringList list;
+        for (const char *name : names)
+            list.append(QString::fromLatin1(name));
+        return list;
+    };
+    QList<SettingSpec> specs{
+        {SettingKey::RedisUrl, QStringLiteral("redis/url"), QStringLiteral("redis"),
+         env({"REDRIVE_REDIS_URL", "REDIS_URL"}), T::QString, QString(), QStringLiteral("URL"),
+         QStringLiteral("Redis to use: redis://[user@]host:port/db or unix:///path. Empty: start "
+                        "a private embedded redis-server. The password comes from the keychain "
+                        "or REDRIVE_REDIS_PASSWORD."),
+         [](const QVariant &v) -> QString {
+             const QString text = v.toString();
+             if (text.isEmpty())
+                 return {};
+             const QUrl url(text, QUrl::StrictMode);
+             const QString scheme = url.scheme();
+             if (!url.isValid()
+                 || (scheme != QLatin1String("redis") && scheme != QLatin1String("unix")))
+                 return QStringLiteral("\"%1\" is not a redis:// or unix:// URL").arg(text);
+             if (!url.password().isEmpty())
+                 return QStringLiteral("put the Redis password in the keychain or "
+                                       "REDRIVE_REDIS_PASSWORD, not in the URL");
+             return {};
+         }},
+        {SettingKey::ListenAddress, QStringLiteral("receiver/listen"), QStringLiteral("listen"),
+         env({"REDRIVE_LISTEN"}), T::QString, QStringLiteral("127.0.0.1:5000"),
+         QStringLiteral("HOST:PORT"),
+         QStringLiteral("Address the webhook receiver listens on (port 0: pick a free one)."),
+         [](const QVariant &v) -> QString {
+             const QString text = v.toString();
+             const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+             if (colon <= 0)
+                 return QStringLiteral("\"%1\" is not HOST:PORT").arg(text);
+             QString host = text.left(colon);
+             if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+                 host = host.mid(1, host.size() - 2);
+             bool ok = false;
+             const int port = text.mid(colon + 1).toInt(&ok);
+             if (!ok || port < 0 || port > 65535)
+                 return QStringLiteral("\"%1\": the port must be 0-65535").arg(text);
+             if (QHostAddress(host).isNull() && host != QLatin1String("localhost"))
+                 return QStringLiteral("\"%1\": the host must be an IP address or localhost")
+                     .arg(text);
+             return {};
+         }},
+        {SettingKey::WebhookPath, QStringLiteral("receiver/path"), QStringLiteral("path"),
+         env({"REDRIVE_PATH"}), T::QString, QStringLiteral("/webhook/genesys"),
+         QStringLiteral("PATH"), QStringLiteral("URL path that accepts deliveries."),
+         [](const QVariant &v) -> QString {
+             const QString text = v.toString();
+             if (!text.startsWith(QLatin1Char('/')) || text.contains(QLatin1Char(' '))
+                 || text.contains(QLatin1Char('?')) || text.contains(QLatin1Char('#')))
+                 return QStringLiteral("\"%1\" must start with / and hold no spaces, ? or #")
+                     .arg(text);
+             return {};
+         }},
+        {SettingKey::DownstreamUrl, QStringLiteral("downstream/url"), QStringLiteral("downstream"),
+         env({"REDRIVE_DOWNSTREAM"}), T::QString, QString(), QStringLiteral("URL"),
+         QStringLiteral("Downstream system each delivery is POSTed to. Empty: deliveries are "
+                        "accepted and shown."),
+         [](const QVariant &v) { return validateHttpUrl(v, true); }},
+        {SettingKey::DownstreamTimeoutMs, QStringLiteral("downstream/timeout_ms"),
+         QStringLiteral("downstream-timeout"), env({"REDRIVE_DOWNSTREAM_TIMEOUT"}), T::Int, 10000,
+         QStringLiteral("MS"), QStringLiteral("Downstream request timeout in milliseconds."),
+         range(1, 600000)},
+        {SettingKey::SimulateFailure, QStringLiteral("downstream/simulate_failure"),
+         QStringLiteral("simulate-failure"), env({"REDRIVE_SIMULATE_FAILURE"}), T::QString,
+         QStringLiteral("never"), QStringLiteral("MODE"),
+         QStringLiteral("Simulated downstream failure for local testing: never, always, timeout "
+                        "or N% (for example 25%)."),
+         [](const QVariant &v) -> QString {
+             static const QRegularExpression percent(QStringLiteral("^(\\d{1,3})%$"));
+             const QString text = v.toString();
+             if (text == QLatin1String("never") || text == QLatin1String("always")
+                 || text == QLatin1String("timeout"))
+                 return {};
+             const auto match = percent.match(text);
+             if (match.hasMatch() && match.captured(1).toInt() <= 100)
+                 return {};
+             return QStringLiteral("\"%1\" is not never, always, timeout or N% (0-100)").arg(text);
+         }},
+        {SettingKey::MaxBodyBytes, QStringLiteral("receiver/max_body"), QStringLiteral("max-body"),
+         env({"REDRIVE_MAX_BODY"}), T::LongLong, qint64(1024 * 1024), QStringLiteral("BYTES"),
+         QStringLiteral("Largest delivery body accepted (bigger ones get 413)."),
+         range(64, qint64(64) * 1024 * 1024)},
+        {SettingKey::SecretHeader, QStringLiteral("receiver/secret_header"),
+         QStringLiteral("secret-header"), env({"REDRIVE_SECRET_HEADER"}), T::QString,
+         QStringLiteral("X-Redrive-Secret"), QStringLiteral("NAME"),
+         QStringLiteral("Header carrying the shared secret (the secret itself: keychain or "
+                        "REDRIVE_SHARED_SECRET)."),
+         [](const QVariant &v) -> QString {
+             static const QRegularExpression token(QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
+             if (!token.match(v.toString()).hasMatch())
+                 return QStringLiteral("\"%1\" is not a valid HTTP header name").arg(v.toString());
+             return {};
+         }},
+        {SettingKey::DlqKey, QStringLiteral("redis/dlq_key"), QStringLiteral("dlq-key"),
+         env({"REDRIVE_DLQ_KEY"}), T::QString, QStringLiteral("genesys_webhook_dlq"),
+         QStringLiteral("KEY"), QStringLiteral("Redis list holding deliveries awaiting retry."),
+         validateRedisKey},
+        {SettingKey::PermanentKey, QStringLiteral("redis/permanent_key"),
+         QStringLiteral("permanent-key"), env({"REDRIVE_PERMANENT_KEY"}), T::QString,
+         QStringLiteral("genesys_webhook_permanent_failures"), QStringLiteral("KEY"),
+         QStringLiteral("Redis list holding permanent failures."), validateRedisKey},
+        {SettingKey::KeyPrefix, QStringLiteral("redis/key_prefix"), QStringLiteral("key-prefix"),
+         env({"REDRIVE_KEY_PREFIX"}), T::QString, QStringLiteral("genesys_webhook_dlq:"),
+         QStringLiteral("PREFIX"),
+         QStringLiteral("Prefix of Redrive's other keys (schedule, in-flight lists, channel)."),
+         validateRedisKey},
+        {SettingKey::MaxAttempts, QStringLiteral("worker/max_attempts"),
+         QStringLiteral("max-attempts"), env({"REDRIVE_MAX_ATTEMPTS"}), T::Int, 3,
+         QStringLiteral("N"), QStringLiteral("Attempts before a delivery is a permanent failure."),
+         range(1, 1000)},
+        {SettingKey::BackoffBaseMs, QStringLiteral("worker/backoff_base_ms"),
+         QStringLiteral("backoff-base"), env({"REDRIVE_BACKOFF_BASE"}), T::Int, 1000,
+         QStringLiteral("MS"), QStringLiteral("First retry delay; doubles with each attempt."),
+         range(1, 86400000)},
+        {SettingKey::BackoffMaxMs, QStringLiteral("worker/backoff_max_ms"),
+         QStringLiteral("backoff-max"), env({"REDRIVE_BACKOFF_MAX"}), T::Int, 300000,
+         QStringLiteral("MS"), QStringLiteral("Longest retry delay."), range(1, 604800000)},
+        {SettingKey::Concurrency, QStringLiteral("worker/concurrency"),
+         QStringLiteral("concurrency"), env({"REDRIVE_CONCURRENCY"}), T::Int, 16,
+         QStringLiteral("N"), QStringLiteral("Parallel downstream attempts of the retry worker."),
+         range(1, 1024)},
+        {SettingKey::WorkerEnabled, QStringLiteral("worker/enabled"), QString(),
+         env({"REDRIVE_WORKER"}), T::Bool, true, QString(),
+         QStringLiteral("Run the retry worker (--no-worker turns it off)."), {}},
+        {SettingKey::ReceiverEnabled, QStringLiteral("receiver/enabled"), QString(),
+         env({"REDRIVE_RECEIVER"}), T::Bool, true, QString(),
+         QStringLiteral("Run the receiver (--worker-only turns it off)."), {}},
+        {SettingKey::GenesysRegion, QStringLiteral("genesys/region"), QStringLiteral("region"),
+         env({"REDRIVE_GENESYS_REGION", "GENESYS_REGION"}), T::QString,
+         QStringLiteral("us-east-1"), QStringLiteral("REGION"),
+         QStringLiteral("Genesys Cloud region, e.g. eu-west-1."),
+         [](const QVariant &v) -> QString {
+             if (!regionNames().contains(v.toString()))
+                 return QStringLiteral("unknown Genesys Cloud region \"%1\" (known: %2)")
+                     .arg(v.toString(), regionNames().join(QStringLiteral(", ")));
+             return {};
+         }},
+        {SettingKey::GenesysClientId, QStringLiteral("genesys/client_id"),
+         QStringLiteral("client-id"), env({"REDRIVE_GENESYS_CLIENT_ID", "GENESYS_CLIENT_ID"}),
+         T::QString, QString(), QStringLiteral("ID"),
+         QStringLiteral("Genesys Cloud OAuth client id (the secret: keychain or "
+                        "GENESYS_CLIENT_SECRET)."),
+         {}},
+        {SettingKey::GenesysBaseUrl, QStringLiteral("genesys/base_url"),
+         QStringLiteral("genesys-base-url"), env({"REDRIVE_GENESYS_BASE_URL"}), T::QString,
+         QString(), QStringLiteral("URL"),
+         QStringLiteral("Override of the Genesys API and login base URL (tests, proxies)."),
+         [](const QVariant &v) { return validateHttpUrl(v, true); }},
+        {SettingKey::NgrokApiUrl, QStringLiteral("ngrok/api_url"), QStringLiteral("ngrok-api"),
+         env({"REDRIVE_NGROK_API"}), T::QString, QStringLiteral("http://127.0.0.1:4040"),
+         QStringLiteral("URL"), QStringLiteral("ngrok agent's local API."),
+         [](const QVariant &v) { return validateHttpUrl(v, false); }},
+        {SettingKey::RedisServerBinary, QStringLiteral("redis/server_binary"),
+         QStringLiteral("redis-server"), env({"REDRIVE_REDIS_SERVER"}), T::QString,
+         QStringLiteral("redis-server"), QStringLiteral("PATH"),
+         QStringLiteral("redis-server program used for the embedded Redis."), {}},
+        {SettingKey::DataDirectory, QStringLiteral("redis/data_dir"), QStringLiteral("data-dir"),
+         env({"REDRIVE_DATA_DIR"}), T::QString, QString(), QStringLiteral("DIR"),
+         QStringLiteral("Folder of the embedded Redis data (default: the app-data folder)."),
+         {}},
+    };
+    Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
+    for (int i = 0; i < specs.size(); ++i)
+        Q_ASSERT(int(specs[i].key) == i);
+    return specs;
+}
+
+} // namespace
+
+const QList<SettingSpec> &Settings::specs()
+{
+    static const QList<SettingSpec> table = buildSpecs();
+    return table;
+}
+
+const SettingSpec &Settings::spec(SettingKey key)
+{
+    return specs()[int(key)];
+}
+
+Settings::Settings(const QString &filePath, QObject *parent)
+    : QObject(parent)
+{
+    QString path = filePath;
+    if (path.isEmpty()) {
+        path = QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
+            + QStringLiteral("/Redrive/redrive.ini");
+    }
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    m_file = std::make_unique<QSettings>(path, QSettings::IniFormat);
+}
+
+Settings::~Settings() = default;
+
+QString Settings::filePath() const
+{
+    return m_file->fileName();
+}
+
+bool Settings::convert(const SettingSpec &spec, const QString &text, QVariant *out,
+                       QString *error) const
+{
+    QVariant value;
+    bool ok = true;
+    switch (spec.type) {
+    case QMetaType::Int:
+        value = text.trimmed().toInt(&ok);
+        break;
+    case QMetaType::LongLong:
+        value = text.trimmed().toLongLong(&ok);
+        break;
+    case QMetaType::Bool: {
+        const QString t = text.trimmed().toLower();
+        if (t == QLatin1String("1") || t == QLatin1String("true") || t == QLatin1String("yes")
+            || t == QLatin1String("on"))
+            value = true;
+        else if (t == QLatin1String("0") || t == QLatin1String("false")
+                 || t == QLatin1String("no") || t == QLatin1String("off"))
+            value = false;
+        else
+            ok = false;
+        break;
+    }
+    default:
+        value = text;
+        break;
+    }
+    if (!ok) {
+        *error = QStringLiteral("\"%1\" is not a valid %2").arg(
+            text, spec.type == QMetaType::Bool ? QStringLiteral("yes/no value")
+                                               : QStringLiteral("number"));
+        return false;
+    }
+    if (spec.validate) {
+        const QString problem = spec.validate(value);
+        if (!problem.isEmpty()) {
+            *error = problem;
+            return false;
+        }
+    }
+    *out = value;
+    return true;
+}
+
+void Settings::applyEnvironment(const QProcessEnvironment &environment, QStringList *errors)
+{
+    for (const SettingSpec &spec : specs()) {
+        for (const QString &name : spec.envVars) {
+            if (!environment.contains(name))
+                continue;
+            QVariant value;
+            QString error;
+            if (convert(spec, environment.value(name), &value, &error)) {
+                m_overrides.insert(spec.key, value);
+                m_overrideSources.insert(spec.key, SettingSource::Environment);
+            } else if (errors) {
+                errors->append(QStringLiteral("%1: %2").arg(name, error));
+            }
+            break;
+        }
+    }
+}
+
+void Settings::addOptions(QCommandLineParser *parser)
+{
+    for (const SettingSpec &spec : specs()) {
+        if (spec.flag.isEmpty())
+            continue;
+        QString help = spec.help;
+        if (!spec.envVars.isEmpty())
+            help += QStringLiteral(" [env: %1]").arg(spec.envVars.join(QStringLiteral(", ")));
+        if (spec.defaultValue.isValid() && !spec.defaultValue.toString().isEmpty())
+            help += QStringLiteral(" [default: %1]").arg(spec.defaultValue.toString());
+        parser->addOption(QCommandLineOption(spec.flag, help, spec.valueName));
+    }
+    parser->addOption(QCommandLineOption(
+        QStringLiteral("no-worker"),
+        QStringLiteral("Receiver only: do not run the retry worker. [env: REDRIVE_WORKER=0]")));
+    parser->addOption(QCommandLineOption(
+        QStringLiteral("worker-only"),
+        QStringLiteral("Retry worker only: do not run the receiver. [env: REDRIVE_RECEIVER=0]")));
+}
+
+void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *errors)
+{
+    for (const SettingSpec &spec : specs()) {
+        if (spec.flag.isEmpty() || !parser.isSet(spec.flag))
+            continue;
+        QVariant value;
+        QString error;
+        if (convert(spec, parser.value(spec.flag), &value, &error)) {
+            m_overrides.insert(spec.key, value);
+            m_overrideSources.insert(spec.key, SettingSource::CommandLine);
+        } else if (errors) {
+            errors->append(QStringLiteral("--%1: %2").arg(spec.flag, error));
+        }
+    }
+    if (parser.isSet(QStringLiteral("no-worker"))) {
+        m_overrides.insert(SettingKey::WorkerEnabled, false);
+        m_overrideSources.insert(SettingKey::WorkerEnabled, SettingSource::CommandLine);
+    }
+    if (parser.isSet(QStringLiteral("worker-only"))) {
+        m_overrides.insert(SettingKey::ReceiverEnabled, false);
+        m_overrideSources.insert(SettingKey::ReceiverEnabled, SettingSource::CommandLine);
+    }
+}
+
+QVariant Settings::value(SettingKey key) const
+{
+    if (const auto it = m_overrides.constFind(key); it != m_overrides.cend())
+        return *it;
+    const SettingSpec &s = spec(key);
+    if (m_file->contains(s.fileKey)) {
+        QVariant value;
+        QString error;
+        // A hand-edited file with a bad value falls back to the default instead of failing.
+        if (convert(s, m_file->value(s.fileKey).toString(), &value, &error))
+            return value;
+    }
+    return s.defaultValue;
+}
+
+SettingSource Settings::source(SettingKey key) const
+{
+    if (const auto it = m_overrideSources.constFind(key); it != m_overrideSources.cend())
+        return *it;
+    return m_file->contains(spec(key).fileKey) ? SettingSource::SavedFile : SettingSource::Default;
+}
+
+QString Settings::sourceName(SettingSource source)
+{
+    switch (source) {
+    case SettingSource::Default:
+        return QStringLiteral("default");
+    case SettingSource::SavedFile:
+        return QStringLiteral("settings file");
+    case SettingSource::Environment:
+        return QStringLiteral("environment");
+    case SettingSource::CommandLine:
+        return QStringLiteral("command line");
+    }
+    return {};
+}
+
+bool Settings::setValue(SettingKey key, const QVariant &value, QString *error)
+{
+    const SettingSpec &s = spec(key);
+    QVariant converted;
+    QString problem;
+    if (!convert(s, value.toString(), &converted, &problem)) {
+        if (error)
+            *error = problem;
+        return false;
+    }
+    const QVariant before = this->value(key);
+    m_file->setValue(s.fileKey, converted.toString());
+    m_file->sync();
+    if (this->value(key) != before)
+        Q_EMIT changed(key);
+    return true;
+}
+
+void Settings::resetToDefault(SettingKey key)
+{
+    const QVariant before = value(key);
+    m_file->remove(spec(key).fileKey);
+    m_file->sync();
+    if (value(key) != before)
+        Q_EMIT changed(key);
+}
+
+QString Settings::describe() const
+{
+    QString text;
+    for (const SettingSpec &s : specs()) {
+        text += QStringLiteral("%1 = %2  (%3)\n")
+                    .arg(s.fileKey, value(s.key).toString(), sourceName(source(s.key)));
+    }
+    return text;
+}
+
+} // namespace redrive::core

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs every Debian package Redrive needs to build, run, test and benchmark. Idempotent.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+  build-essential cmake ninja-build pkg-config git \
+  qt6-base-dev qt6-httpserver-dev qt6-websockets-dev \
+  libhiredis-dev qtkeychain-qt6-dev libsecret-1-0 gnome-keyring dbus dbus-x11 \
+  redis-server redis-tools xvfb xauth imagemagick wrk curl ca-certificates \
+  python3 procps

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs what Redrive needs, then builds and runs the whole test suite twice: under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then as a normal build with warnings as errors.
+# Tests start their own redis-server processes; the keychain tests run in a private D-Bus
+# session with an unlocked gnome-keyring; GUI tests run on the offscreen platform.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${REDRIVE_SKIP_INSTALL:-0}" != 1 ]; then bash packaging/install-deps.sh; fi
+jobs=$(nproc)
+
+bash packaging/build.sh build/asan -DCMAKE_BUILD_TYPE=Debug -DREDRIVE_WERROR=ON -DREDRIVE_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  tests/support/keychain-session.sh ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
+bash packaging/build.sh build/test -DCMAKE_BUILD_TYPE=Debug -DREDRIVE_WERROR=ON
+tests/support/keychain-session.sh ctest --test-dir build/test --output-on-failure -j "$jobs"

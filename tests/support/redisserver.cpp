@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+#include "tests/support/redisserver.h"
+
+#include <QDeadlineTimer>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QThread>
+
+#include <csignal>
+#include <sys/prctl.h>
+
+namespace redrive::tests {
+
+namespace {
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
+}
+
+bool readLine(QTcpSocket &socket, QByteArray *line)
+{
+    while (!socket.canReadLine()) {
+        if (!socket.waitForReadyRead(5000))
+            return false;
+    }
+    *line = socket.readLine();
+    line->chop(2);
+    return true;
+}
+
+QVariant readReply(QTcpSocket &socket)
+{
+    QByteArray line;
+    if (!readLine(socket, &line) || line.isEmpty())
+        return QStringLiteral("ERR no reply");
+    const char kind = line.at(0);
+    const QByteArray rest = line.mid(1);
+    switch (kind) {
+    case '+':
+        return rest;
+    case '-':
+        return QString::fromUtf8(rest);
+    case ':':
+        return rest.toLongLong();
+    case '$': {
+        const qlonglong length = rest.toLongLong();
+        if (length < 0)
+            return {};
+        while (socket.bytesAvailable() < length + 2) {
+            if (!socket.waitForReadyRead(5000))
+                return QStringLiteral("ERR short read");
+        }
+        QByteArray data = socket.read(length);
+        socket.read(2);
+        return data;
+    }
+    case '*': {
+        const qlonglong count = rest.toLongLong();
+        if (count < 0)
+            return {};
+        QVariantList list;
+        for (qlonglong i = 0; i < count; ++i)
+            list.append(readReply(socket));
+        return list;
+    }
+    default:
+        return QStringLiteral("ERR bad reply");
+    }
+}
+
+} // namespace
+
+RedisServer::RedisServer() = default;
+
+RedisServer::~RedisServer()
+{
+    stop();
+}
+
+bool RedisServer::start(const QStringList &extraArgs)
+{
+    if (m_port == 0)
+        m_port = freePort();
+    m_process = std::make_unique<QProcess>();
+    m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    m_process->setStandardOutputFile(QProcess::nullDevice());
+    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    QStringList args{QStringLiteral("--port"),       QString::number(m_port),
+                     QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
+                     QStringLiteral("--save"),       QString(),
+                     QStringLiteral("--appendonly"), QStringLiteral("no"),
+                     QStringLiteral("--dir"),        m_dir.path()};
+    args.append(extraArgs);
+    m_process->start(QStringLiteral("redis-server"), args);
+    if (!m_process->waitForStarted(5000)) {
+        m_error = QStringLiteral("redis-server did not start: %1").arg(m_process->errorString());
+        return false;
+    }
+    QDeadlineTimer deadline(10000);
+    while (!deadline.hasExpired()) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_port);
+        if (socket.waitForConnected(200)) {
+            socket.write("PING\r\n");
+            QByteArray line;
+            if (readLine(socket, &line) && (line == "+PONG" || line.startsWith("-NOAUTH")))
+                return true;
+        }
+        if (m_process->state() == QProcess::NotRunning) {
+            m_error = QStringLiteral("redis-server exited at start (port %1 taken?)").arg(m_port);
+            return false;
+        }
+        QThread::msleep(20);
+    }
+    m_error = QStringLiteral("redis-server did not answer PING within 10 s");
+    return false;
+}
+
+void RedisServer::stop()
+{
+    if (!m_process)
+        return;
+    if (m_process->state() != QProcess::NotRunning) {
+        m_process->terminate();
+        if (!m_process->waitForFinished(5000)) {
+            m_process->kill();
+            m_process->waitForFinished(2000);
+        }
+    }
+    m_process.reset();
+}
+
+bool RedisServer::isRunning() const
+{
+    return m_process && m_process->state() == QProcess::Running;
+}
+
+QVariant RedisServer::command(const QList<QByteArray> &args) const
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_port);
+    if (!socket.waitForConnected(5000))
+        return QStringLiteral("ERR cannot connect");
+    QByteArray request = "*" + QByteArray::number(args.size()) + "\r\n";
+    for (const QByteArray &arg : args)
+        request += "$" + QByteArray::number(arg.size()) + "\r\n" + arg + "\r\n";
+    socket.write(request);
+    socket.waitForBytesWritten(5000);
+    return readReply(socket);
+}
+
+qlonglong RedisServer::llen(const QByteArray &key) const
+{
+    return command({"LLEN", key}).toLongLong();
+}
+
+QList<QByteArray> RedisServer::lrange(const QByteArray &key, int start, int stop) const
+{
+    QList<QByteArray> result;
+    const QVariantList list =
+        command({"LRANGE", key, QByteArray::number(start), QByteArray::number(stop)}).toList();
+    for (const QVariant &item : list)
+        result.append(item.toByteArray());
+    return result;
+}
+
+void RedisServer::lpush(const QByteArray &key, const QByteArray &value) const
+{
+    command({"LPUSH", key, value});
+}
+
+void RedisServer::flushAll() const
+{
+    command({"FLUSHALL"});
+}
+
+} // namespace redrive::tests

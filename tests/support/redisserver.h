@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QString>
+#include <QTemporaryDir>
+#include <QVariant>
+
+#include <memory>
+
+namespace redrive::tests {
+
+// A private redis-server on a free loopback port, for one test process. It dies with the test
+// (PR_SET_PDEATHSIG), keeps no data on disk and can be stopped and started again on the same
+// port to play a Redis outage.
+class RedisServer
+{
+public:
+    RedisServer();
+    ~RedisServer();
+    RedisServer(const RedisServer &) = delete;
+    RedisServer &operator=(const RedisServer &) = delete;
+
+    bool start(const QStringList &extraArgs = {});
+    void stop();
+    bool isRunning() const;
+    quint16 port() const { return m_port; }
+    QString url() const { return QStringLiteral("redis://127.0.0.1:%1/0").arg(m_port); }
+    QString errorString() const { return m_error; }
+
+    // Blocking RESP round trip for assertions. Returns a QByteArray for bulk/status replies, a
+    // qlonglong for integers, a QVariantList for arrays, an invalid QVariant for nil, and a
+    // QString "ERR ..." (wrapped as RedisError) for errors.
+    QVariant command(const QList<QByteArray> &args) const;
+    qlonglong llen(const QByteArray &key) const;
+    QList<QByteArray> lrange(const QByteArray &key, int start = 0, int stop = -1) const;
+    void lpush(const QByteArray &key, const QByteArray &value) const;
+    void flushAll() const;
+
+private:
+    std::unique_ptr<QProcess> m_process;
+    QTemporaryDir m_dir;
+    quint16 m_port = 0;
+    QString m_error;
+};
+
+} // namespace redrive::tests
