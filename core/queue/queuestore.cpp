@@ -7,7 +7,6 @@
 #include <QIODevice>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QStringDecoder>
 
 namespace redrive::core {
 
@@ -97,9 +96,8 @@ QString redisError(const RedisReply &reply)
 
 bool isValidUtf8(const QByteArray &bytes)
 {
-    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-    (void)decoder.decode(bytes);
-    return !decoder.hasError();
+    // Invalid sequences decode to U+FFFD, so they do not survive the round trip.
+    return QString::fromUtf8(bytes).toUtf8() == bytes;
 }
 
 } // namespace
