@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/queuestore.h"
+#include "core/queue/queuewatcher.h"
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
@@ -221,6 +222,32 @@ private Q_SLOTS:
         QCOMPARE(bulk.code, QueueError::Cancelled);
         QVERIFY(bulk.done > 0);
         QVERIFY(m_redis.llen(m_keys.dlq) > 0);
+    }
+
+    void watcherSeesPublishedAndSilentWrites()
+    {
+        RedisEndpoint endpoint;
+        QString error;
+        QVERIFY(RedisEndpoint::parse(m_redis.url(), &endpoint, &error));
+        QueueWatcher watcher(m_connection.get(), endpoint, m_keys, 100);
+        QSignalSpy changed(&watcher, &QueueWatcher::changed);
+        watcher.start();
+        QTest::qWait(300); // baseline taken, subscription in place
+        changed.clear();
+        // A write by another tool that announces nothing (redis-cli LPUSH).
+        m_redis.lpush(m_keys.permanent, "from redis-cli");
+        QTRY_VERIFY(!changed.isEmpty());
+        QCOMPARE(changed.first().first().value<QueueStore::List>(),
+                 QueueStore::List::PermanentFailures);
+        // A queue operation publishes.
+        m_redis.lpush(m_keys.dlq, entryText(1));
+        QTRY_VERIFY(changed.size() >= 2);
+        changed.clear();
+        auto bulk = run<BulkResult>(
+            [&](auto cb) { m_store->purge(QueueStore::List::DeadLetter, this, cb); });
+        QCOMPARE(bulk.done, 1);
+        QTRY_VERIFY(!changed.isEmpty());
+        QCOMPARE(changed.first().first().value<QueueStore::List>(), QueueStore::List::DeadLetter);
     }
 
     void exportImportRoundTrip()
