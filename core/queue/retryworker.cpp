@@ -24,6 +24,8 @@ namespace {
 // when many entries wait for their backoff.
 constexpr int ClaimBudget = 1000;
 constexpr int ClaimBatch = 256;
+// QNetworkAccessManager's limit of parallel HTTP/1.1 connections to one host.
+constexpr int ConnectionsPerClient = 6;
 
 // Server time in ms: every worker and the console share Redis' clock, not their own.
 #define REDRIVE_LUA_NOW                                                                            \

@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <vector>
 
 namespace redrive::core {
 
@@ -89,6 +90,10 @@ private:
     RedisConnection *m_commands;
     std::unique_ptr<RedisConnection> m_subscriber;
     DownstreamClient *m_downstream;
+    // Copies of m_downstream's configuration: Qt opens at most 6 connections per host and
+    // network manager, so more parallel attempts need more managers.
+    std::vector<std::unique_ptr<DownstreamClient>> m_extraClients;
+    size_t m_nextClient = 0;
     QueueKeys m_keys;
     Config m_config;
     QByteArray m_id;
