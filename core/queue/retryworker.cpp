@@ -3,6 +3,7 @@
 
 #include "core/delivery/downstreamclient.h"
 #include "core/queue/deadletterentry.h"
+#include "core/queue/keepalivehttpclient.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
@@ -24,8 +25,6 @@ namespace {
 // when many entries wait for their backoff.
 constexpr int ClaimBudget = 1000;
 constexpr int ClaimBatch = 256;
-// QNetworkAccessManager's limit of parallel HTTP/1.1 connections to one host.
-constexpr int ConnectionsPerClient = 6;
 
 // Server time in ms: every worker and the console share Redis' clock, not their own.
 #define REDRIVE_LUA_NOW                                                                            \
@@ -177,6 +176,12 @@ void RetryWorker::start()
                                << "started:" << m_config.maxAttempts << "attempts, backoff"
                                << m_config.backoff.baseMs << "to" << m_config.backoff.maxMs
                                << "ms, concurrency" << m_config.concurrency;
+    m_fastClient.reset();
+    if (KeepAliveHttpClient::supports(m_downstream->url())
+        && m_downstream->simulation().mode == FailureSimulation::Mode::Never) {
+        m_fastClient
+            = std::make_unique<KeepAliveHttpClient>(m_downstream->url(), m_downstream->timeoutMs());
+    }
     m_subscriber->subscribe({ m_keys.channel() });
     m_subscriber->open();
     m_heartbeatTimer.start();
@@ -315,9 +320,11 @@ void RetryWorker::attempt(const QByteArray &raw)
         finish(raw, "permanent", raw, 0);
         return;
     }
-    m_downstream->deliver(
-        entry.payload(), entry.id(), entry.headers(), this,
-        [this, raw](const DownstreamResult &result) { onDownstream(raw, result); });
+    auto onResult = [this, raw](const DownstreamResult &result) { onDownstream(raw, result); };
+    if (m_fastClient)
+        m_fastClient->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
+    else
+        m_downstream->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
 }
 
 void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &result)

@@ -9,11 +9,11 @@
 #include <QTimer>
 
 #include <memory>
-#include <vector>
 
 namespace redrive::core {
 
 class DownstreamClient;
+class KeepAliveHttpClient;
 class RedisConnection;
 class RedisReply;
 struct DownstreamResult;
@@ -90,10 +90,8 @@ private:
     RedisConnection *m_commands;
     std::unique_ptr<RedisConnection> m_subscriber;
     DownstreamClient *m_downstream;
-    // Copies of m_downstream's configuration: Qt opens at most 6 connections per host and
-    // network manager, so more parallel attempts need more managers.
-    std::vector<std::unique_ptr<DownstreamClient>> m_extraClients;
-    size_t m_nextClient = 0;
+    // Plain-http downstream without failure simulation: the lean client (see its header).
+    std::unique_ptr<KeepAliveHttpClient> m_fastClient;
     QueueKeys m_keys;
     Config m_config;
     QByteArray m_id;
