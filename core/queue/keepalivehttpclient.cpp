@@ -56,7 +56,10 @@ void KeepAliveHttpClient::deliver(const QByteArray &payload, const QString &deli
             && !name.contains('\n') && !value.contains('\n') && !value.contains('\r'))
             bytes += name + ": " + value + "\r\n";
     }
-    bytes += QByteArray(DownstreamClient::DeliveryIdHeader) + ": " + deliveryId.toUtf8()
+    // The id comes from the entry's text: a line break in it must not start a header of its own.
+    QByteArray id = deliveryId.toUtf8();
+    id.replace('\r', ' ').replace('\n', ' ');
+    bytes += QByteArray(DownstreamClient::DeliveryIdHeader) + ": " + id
         + "\r\nContent-Length: " + QByteArray::number(payload.size()) + "\r\n\r\n" + payload;
     request->bytes = std::move(bytes);
     request->callback = std::move(callback);

@@ -81,6 +81,13 @@ if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 return 1
 )lua";
 
+// KEYS: inflight. ARGV: raw elements delivered. Successes are recorded in batches: one round
+// trip for all outcomes that arrived in one turn of the event loop.
+constexpr char DoneScript[] = R"lua(
+for i = 1, #ARGV do redis.call('LREM', KEYS[1], -1, ARGV[i]) end
+return #ARGV
+)lua";
+
 // KEYS: workers set, dlq, own lease. ARGV: prefix, own id, lease ms.
 // Renews our lease and registers us (in that order, in one step: a worker is never listed
 // without a lease), then hands the in-flight entries of workers whose lease expired back to
@@ -199,6 +206,7 @@ void RetryWorker::stop()
     m_heartbeatTimer.stop();
     m_watchTimer.stop();
     m_subscriber->close();
+    flushDone(); // delivered entries must not be handed back for another attempt
     // Attempts still running are abandoned: their entries go back to the DLQ now, and a late
     // outcome finds nothing to act on. If this command never reaches Redis, the lease expires
     // and the next worker recovers them.
@@ -356,8 +364,14 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
 void RetryWorker::finish(const QByteArray &raw, const char *mode, const QByteArray &replacement,
                          qint64 dueMs)
 {
+    if (qstrcmp(mode, "done") == 0) {
+        m_doneBatch.append(raw);
+        if (m_doneBatch.size() == 1)
+            QMetaObject::invokeMethod(this, &RetryWorker::flushDone, Qt::QueuedConnection);
+        return;
+    }
     QByteArray event;
-    if (qstrcmp(mode, "done") != 0) {
+    {
         const QJsonObject object { { QStringLiteral("list"),
                                      qstrcmp(mode, "retry") == 0 ? QStringLiteral("dlq")
                                                                  : QStringLiteral("permanent") },
@@ -376,6 +390,26 @@ void RetryWorker::finish(const QByteArray &raw, const char *mode, const QByteArr
                  // worker's, once our lease is gone) hands it back to the DLQ.
                  qCWarning(lcWorker).noquote()
                      << "could not record an outcome:" << reply.errorText();
+             }
+             Q_EMIT statsChanged();
+             poll();
+         });
+}
+
+void RetryWorker::flushDone()
+{
+    if (m_doneBatch.isEmpty())
+        return;
+    const QList<QByteArray> batch = std::exchange(m_doneBatch, {});
+    eval(DoneScript, { m_inflightKey }, batch,
+         [this, count = int(batch.size())](const RedisReply &reply) {
+             m_inFlight -= count;
+             if (reply.isError()) {
+                 // The entries stay in our in-flight list; the next start (ours or another
+                 // worker's, once our lease is gone) hands them back to the DLQ: delivered at least
+                 // once.
+                 qCWarning(lcWorker).noquote()
+                     << "could not record deliveries:" << reply.errorText();
              }
              Q_EMIT statsChanged();
              poll();

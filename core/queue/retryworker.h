@@ -84,6 +84,7 @@ private:
                 qint64 dueMs);
     void onDownstream(const QByteArray &raw, const DownstreamResult &result);
     void watch();
+    void flushDone();
     void eval(const char *script, const QList<QByteArray> &keys, const QList<QByteArray> &args,
               std::function<void(const RedisReply &)> callback);
 
@@ -102,6 +103,7 @@ private:
     QTimer m_watchTimer;
     Stats m_stats;
     QByteArray m_watchSignature;
+    QList<QByteArray> m_doneBatch;
     int m_inFlight = 0;
     bool m_running = false;
     bool m_claiming = false;
