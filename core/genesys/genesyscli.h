@@ -20,9 +20,9 @@ enum class GenesysSecret { ClientSecret, SharedSecret };
 
 // Looks a secret up (the app plugs its keychain in here). Calls `done` exactly once, with the
 // secret, or with an empty secret and, when the lookup itself failed, an error message.
-using GenesysSecretProvider = std::function<void(
-    GenesysSecret which, QObject *context,
-    std::function<void(const QString &secret, const QString &error)> done)>;
+using GenesysSecretProvider
+    = std::function<void(GenesysSecret which, QObject *context,
+                         std::function<void(const QString &secret, const QString &error)> done)>;
 
 // `redrive genesys <command> [options]` for scripts: regions, test-credentials, topics,
 // workflows, list, register, unregister. Runs asynchronously and reports through signals; see
@@ -51,7 +51,7 @@ public:
     int exitCode() const { return m_exitCode; }
 
 Q_SIGNALS:
-    void output(const QString &line);      // for stdout
+    void output(const QString &line); // for stdout
     void errorOutput(const QString &line); // for stderr
     void finished(int exitCode);
 

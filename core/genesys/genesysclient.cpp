@@ -17,9 +17,8 @@ const QByteArray kCorrelationHeader = QByteArrayLiteral("ININ-Correlation-Id");
 
 QString correlationSuffix(const QString &correlationId)
 {
-    return correlationId.isEmpty()
-        ? QString()
-        : QStringLiteral(" (correlation id %1)").arg(correlationId);
+    return correlationId.isEmpty() ? QString()
+                                   : QStringLiteral(" (correlation id %1)").arg(correlationId);
 }
 
 bool isIdempotent(const QByteArray &method)
@@ -67,7 +66,10 @@ struct GenesysClient::Call
     ResponseCallback callback;
     int attempt = 0;
     bool authRetried = false;
-    QString describe() const { return QStringLiteral("%1 %2").arg(QString::fromLatin1(method), path); }
+    QString describe() const
+    {
+        return QStringLiteral("%1 %2").arg(QString::fromLatin1(method), path);
+    }
 };
 
 GenesysError GenesysError::make(Kind kind, const QString &message, int httpStatus)
@@ -155,7 +157,7 @@ void GenesysClient::fetchToken(QObject *context, TokenCallback callback)
         callback(GenesysError::make(GenesysError::Kind::Configuration, m_configError));
         return;
     }
-    m_tokenWaiters.append({context, context != nullptr, std::move(callback)});
+    m_tokenWaiters.append({ context, context != nullptr, std::move(callback) });
     if (m_tokenReply || m_tokenRetryPending)
         return; // joins the request already on its way
     m_tokenAttempt = 0;
@@ -176,7 +178,8 @@ void GenesysClient::startTokenRequest()
     request.setRawHeader("Authorization", "Basic " + basic);
     request.setRawHeader("Accept", "application/json");
     request.setTransferTimeout(m_policy.transferTimeoutMs);
-    QNetworkReply *reply = m_network->post(request, QByteArrayLiteral("grant_type=client_credentials"));
+    QNetworkReply *reply
+        = m_network->post(request, QByteArrayLiteral("grant_type=client_credentials"));
     m_tokenReply = reply;
     connect(reply, &QNetworkReply::finished, this, [this, reply] { onTokenReply(reply); });
 }
@@ -207,7 +210,8 @@ void GenesysClient::onTokenReply(QNetworkReply *reply)
 
     if (status == 429 || status >= 500) {
         const bool rateLimited = status == 429;
-        const int delay = rateLimited ? retryAfterSeconds(reply) * 1000 : backoffDelay(m_tokenAttempt);
+        const int delay
+            = rateLimited ? retryAfterSeconds(reply) * 1000 : backoffDelay(m_tokenAttempt);
         if (m_tokenAttempt < m_policy.maxRetries
             && (!rateLimited || delay <= m_policy.maxRetryAfterSeconds * 1000)) {
             ++m_tokenAttempt;
@@ -263,7 +267,8 @@ void GenesysClient::onTokenReply(QNetworkReply *reply)
         description = body.value(QLatin1String("description")).toString();
     const QString detail = oauthError.isEmpty()
         ? QStringLiteral("HTTP %1").arg(status)
-        : (description.isEmpty() ? oauthError : QStringLiteral("%1: %2").arg(oauthError, description));
+        : (description.isEmpty() ? oauthError
+                                 : QStringLiteral("%1: %2").arg(oauthError, description));
     GenesysError error;
     error.httpStatus = status;
     error.code = oauthError;
@@ -347,9 +352,8 @@ int GenesysClient::backoffDelay(int attempt) const
     return int(capped - jitter);
 }
 
-void GenesysClient::request(const QByteArray &method, const QString &path,
-                            const QUrlQuery &query, const QJsonDocument &body, QObject *context,
-                            ResponseCallback callback)
+void GenesysClient::request(const QByteArray &method, const QString &path, const QUrlQuery &query,
+                            const QJsonDocument &body, QObject *context, ResponseCallback callback)
 {
     auto call = std::make_shared<Call>();
     call->method = method;
@@ -430,7 +434,8 @@ void GenesysClient::sendCall(const std::shared_ptr<Call> &call)
     request.setRawHeader("Authorization", "Bearer " + m_token.toUtf8());
     request.setRawHeader("Accept", "application/json");
     if (call->hasBody)
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/json"));
     request.setTransferTimeout(m_policy.transferTimeoutMs);
     QNetworkReply *reply = call->hasBody
         ? m_network->sendCustomRequest(request, call->method, call->body)
@@ -474,16 +479,18 @@ void GenesysClient::onCallReply(const std::shared_ptr<Call> &call, QNetworkReply
     if (status == 429) {
         const int seconds = retryAfterSeconds(reply);
         if (call->attempt < m_policy.maxRetries && seconds <= m_policy.maxRetryAfterSeconds) {
-            retryLater(call, seconds * 1000, QStringLiteral("rate limited (429), Retry-After %1 s").arg(seconds));
+            retryLater(call, seconds * 1000,
+                       QStringLiteral("rate limited (429), Retry-After %1 s").arg(seconds));
             return;
         }
     }
     // A POST that failed with 503 was not processed; other 5xx on a POST might have been,
     // and repeating it could create a duplicate.
-    const bool retryableServerError = status >= 500
-        && (isIdempotent(call->method) || status == 503);
+    const bool retryableServerError
+        = status >= 500 && (isIdempotent(call->method) || status == 503);
     if (retryableServerError && call->attempt < m_policy.maxRetries) {
-        retryLater(call, backoffDelay(call->attempt), QStringLiteral("server error %1").arg(status));
+        retryLater(call, backoffDelay(call->attempt),
+                   QStringLiteral("server error %1").arg(status));
         return;
     }
 
@@ -520,12 +527,14 @@ void GenesysClient::onCallReply(const std::shared_ptr<Call> &call, QNetworkReply
     }
     if (text.isEmpty())
         text = QStringLiteral("HTTP %1").arg(status);
-    const QString codeText = error.code.isEmpty() ? QString() : QStringLiteral(", %1").arg(error.code);
+    const QString codeText
+        = error.code.isEmpty() ? QString() : QStringLiteral(", %1").arg(error.code);
     const QString what = call->describe();
     switch (status) {
     case 400:
         error.kind = GenesysError::Kind::BadRequest;
-        error.message = QStringLiteral("Genesys Cloud refused %1 (400%2): %3").arg(what, codeText, text);
+        error.message
+            = QStringLiteral("Genesys Cloud refused %1 (400%2): %3").arg(what, codeText, text);
         break;
     case 401:
         error.kind = GenesysError::Kind::Unauthorized;
@@ -536,11 +545,13 @@ void GenesysClient::onCallReply(const std::shared_ptr<Call> &call, QNetworkReply
     case 403:
         error.kind = GenesysError::Kind::Forbidden;
         error.message = QStringLiteral("The OAuth client lacks a permission for %1 (403%2): %3.%4")
-                            .arg(what, codeText, text, permissionHint(QString::fromLatin1(call->method), call->path));
+                            .arg(what, codeText, text,
+                                 permissionHint(QString::fromLatin1(call->method), call->path));
         break;
     case 404:
         error.kind = GenesysError::Kind::NotFound;
-        error.message = QStringLiteral("Genesys Cloud does not know %1 (404%2): %3").arg(what, codeText, text);
+        error.message = QStringLiteral("Genesys Cloud does not know %1 (404%2): %3")
+                            .arg(what, codeText, text);
         break;
     case 409:
         error.kind = GenesysError::Kind::Conflict;
@@ -550,10 +561,11 @@ void GenesysClient::onCallReply(const std::shared_ptr<Call> &call, QNetworkReply
         break;
     case 429:
         error.kind = GenesysError::Kind::RateLimited;
-        error.message = QStringLiteral("Genesys Cloud is rate limiting this OAuth client; try again "
-                                       "in %1 s (%2).")
-                            .arg(retryAfterSeconds(reply))
-                            .arg(what);
+        error.message
+            = QStringLiteral("Genesys Cloud is rate limiting this OAuth client; try again "
+                             "in %1 s (%2).")
+                  .arg(retryAfterSeconds(reply))
+                  .arg(what);
         break;
     default:
         if (status >= 500) {

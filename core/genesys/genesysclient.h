@@ -23,19 +23,19 @@ struct GenesysError
 {
     enum class Kind {
         None,
-        Configuration,   // missing client id/secret, unknown region
-        Network,         // host not found, connection refused, reset
-        Tls,             // TLS handshake failed
-        Timeout,         // no answer in time
-        BadCredentials,  // token endpoint refused the client id or secret
+        Configuration, // missing client id/secret, unknown region
+        Network, // host not found, connection refused, reset
+        Tls, // TLS handshake failed
+        Timeout, // no answer in time
+        BadCredentials, // token endpoint refused the client id or secret
         GrantNotAllowed, // client exists but may not use client credentials
-        Unauthorized,    // API said 401 even with a fresh token
-        Forbidden,       // 403: a permission is missing from the client's roles
+        Unauthorized, // API said 401 even with a fresh token
+        Forbidden, // 403: a permission is missing from the client's roles
         NotFound,
-        Conflict,        // 409: stale version
-        BadRequest,      // 400: Genesys refused the request body
-        RateLimited,     // 429 beyond what we are willing to wait
-        Server,          // 5xx after the bounded retries
+        Conflict, // 409: stale version
+        BadRequest, // 400: Genesys refused the request body
+        RateLimited, // 429 beyond what we are willing to wait
+        Server, // 5xx after the bounded retries
         InvalidResponse, // not the JSON we expected
     };
 
@@ -70,8 +70,8 @@ struct GenesysConnection
 
 struct GenesysRetryPolicy
 {
-    int maxRetries = 3;             // per request, for 429 and 5xx / transient network errors
-    int backoffBaseMs = 500;        // 5xx: base * 2^attempt, capped, with some jitter
+    int maxRetries = 3; // per request, for 429 and 5xx / transient network errors
+    int backoffBaseMs = 500; // 5xx: base * 2^attempt, capped, with some jitter
     int backoffMaxMs = 8000;
     int maxRetryAfterSeconds = 120; // a longer Retry-After is reported instead of waited out
     int transferTimeoutMs = 30000;

@@ -25,7 +25,7 @@ std::optional<GenesysRegion> findGenesysRegion(const QString &name);
 // endpoint live under that one URL.
 struct GenesysEndpoints
 {
-    QUrl apiBase;  // e.g. https://api.mypurecloud.ie
+    QUrl apiBase; // e.g. https://api.mypurecloud.ie
     QUrl tokenUrl; // e.g. https://login.mypurecloud.ie/oauth/token
 };
 

@@ -34,13 +34,20 @@ bool isRedriveName(const QString &name)
 QString stateName(GenesysStep::State state)
 {
     switch (state) {
-    case GenesysStep::State::Created: return QStringLiteral("created");
-    case GenesysStep::State::Updated: return QStringLiteral("updated");
-    case GenesysStep::State::Unchanged: return QStringLiteral("unchanged");
-    case GenesysStep::State::Deleted: return QStringLiteral("deleted");
-    case GenesysStep::State::RolledBack: return QStringLiteral("rolled back");
-    case GenesysStep::State::Failed: return QStringLiteral("FAILED");
-    case GenesysStep::State::LeftInPlace: return QStringLiteral("left in place");
+    case GenesysStep::State::Created:
+        return QStringLiteral("created");
+    case GenesysStep::State::Updated:
+        return QStringLiteral("updated");
+    case GenesysStep::State::Unchanged:
+        return QStringLiteral("unchanged");
+    case GenesysStep::State::Deleted:
+        return QStringLiteral("deleted");
+    case GenesysStep::State::RolledBack:
+        return QStringLiteral("rolled back");
+    case GenesysStep::State::Failed:
+        return QStringLiteral("FAILED");
+    case GenesysStep::State::LeftInPlace:
+        return QStringLiteral("left in place");
     }
     return {};
 }
@@ -134,8 +141,7 @@ struct GenesysRegistrar::RegisterRun
 GenesysRegistrar::GenesysRegistrar(GenesysClient *client, QObject *parent)
     : QObject(parent)
     , m_client(client)
-{
-}
+{ }
 
 GenesysRegistrar::~GenesysRegistrar() = default;
 
@@ -181,54 +187,60 @@ QUrl GenesysRegistrar::receiverUrl(const GenesysRegistrationRequest &request)
 
 QJsonObject GenesysRegistrar::actionConfig(const GenesysRegistrationRequest &request)
 {
-    const QJsonObject headers{
-        {QStringLiteral("Content-Type"), QStringLiteral("application/json")},
-        {request.secretHeader,
-         QStringLiteral("${credentials.%1}").arg(credentialField())}};
-    return QJsonObject{
-        {QStringLiteral("timeoutSeconds"), 10},
-        {QStringLiteral("request"),
-         QJsonObject{{QStringLiteral("requestUrlTemplate"), receiverUrl(request).toString()},
-                     {QStringLiteral("requestType"), QStringLiteral("POST")},
-                     {QStringLiteral("headers"), headers},
-                     {QStringLiteral("requestTemplate"), QStringLiteral("${input.rawRequest}")}}},
-        {QStringLiteral("response"),
-         QJsonObject{{QStringLiteral("translationMap"), QJsonObject()},
-                     {QStringLiteral("translationMapDefaults"), QJsonObject()},
-                     {QStringLiteral("successTemplate"), QStringLiteral("${rawResult}")}}}};
+    const QJsonObject headers {
+        { QStringLiteral("Content-Type"), QStringLiteral("application/json") },
+        { request.secretHeader, QStringLiteral("${credentials.%1}").arg(credentialField()) }
+    };
+    return QJsonObject {
+        { QStringLiteral("timeoutSeconds"), 10 },
+        { QStringLiteral("request"),
+          QJsonObject {
+              { QStringLiteral("requestUrlTemplate"), receiverUrl(request).toString() },
+              { QStringLiteral("requestType"), QStringLiteral("POST") },
+              { QStringLiteral("headers"), headers },
+              { QStringLiteral("requestTemplate"), QStringLiteral("${input.rawRequest}") } } },
+        { QStringLiteral("response"),
+          QJsonObject { { QStringLiteral("translationMap"), QJsonObject() },
+                        { QStringLiteral("translationMapDefaults"), QJsonObject() },
+                        { QStringLiteral("successTemplate"), QStringLiteral("${rawResult}") } } }
+    };
 }
 
 QJsonObject GenesysRegistrar::actionContract()
 {
-    const QJsonObject input{
-        {QStringLiteral("inputSchema"),
-         QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                     {QStringLiteral("properties"),
-                      QJsonObject{{QStringLiteral("eventBody"),
-                                   QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}}}}}}}};
-    const QJsonObject output{
-        {QStringLiteral("successSchema"),
-         QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                     {QStringLiteral("properties"), QJsonObject()}}}};
-    return QJsonObject{{QStringLiteral("input"), input}, {QStringLiteral("output"), output}};
+    const QJsonObject input {
+        { QStringLiteral("inputSchema"),
+          QJsonObject { { QStringLiteral("type"), QStringLiteral("object") },
+                        { QStringLiteral("properties"),
+                          QJsonObject { { QStringLiteral("eventBody"),
+                                          QJsonObject { { QStringLiteral("type"),
+                                                          QStringLiteral("object") } } } } } } }
+    };
+    const QJsonObject output { { QStringLiteral("successSchema"),
+                                 QJsonObject {
+                                     { QStringLiteral("type"), QStringLiteral("object") },
+                                     { QStringLiteral("properties"), QJsonObject() } } } };
+    return QJsonObject { { QStringLiteral("input"), input }, { QStringLiteral("output"), output } };
 }
 
 QJsonObject GenesysRegistrar::triggerBody(const GenesysRegistrationRequest &request)
 {
-    return QJsonObject{
-        {QStringLiteral("name"), triggerPrefix() + request.topic},
-        {QStringLiteral("topicName"), request.topic},
-        {QStringLiteral("enabled"), true},
-        {QStringLiteral("target"),
-         QJsonObject{{QStringLiteral("type"), QStringLiteral("Workflow")},
-                     {QStringLiteral("id"), request.workflowId},
-                     {QStringLiteral("workflowTargetSettings"),
-                      QJsonObject{{QStringLiteral("dataFormat"), QStringLiteral("Json")}}}}},
-        {QStringLiteral("eventTTLSeconds"), 60},
-        {QStringLiteral("description"),
-         QStringLiteral("Made by Redrive: sends these events through the workflow to the Redrive "
-                        "receiver (data action \"%1\").")
-             .arg(actionName())}};
+    return QJsonObject {
+        { QStringLiteral("name"), triggerPrefix() + request.topic },
+        { QStringLiteral("topicName"), request.topic },
+        { QStringLiteral("enabled"), true },
+        { QStringLiteral("target"),
+          QJsonObject {
+              { QStringLiteral("type"), QStringLiteral("Workflow") },
+              { QStringLiteral("id"), request.workflowId },
+              { QStringLiteral("workflowTargetSettings"),
+                QJsonObject { { QStringLiteral("dataFormat"), QStringLiteral("Json") } } } } },
+        { QStringLiteral("eventTTLSeconds"), 60 },
+        { QStringLiteral("description"),
+          QStringLiteral("Made by Redrive: sends these events through the workflow to the Redrive "
+                         "receiver (data action \"%1\").")
+              .arg(actionName()) }
+    };
 }
 
 // --- paging -------------------------------------------------------------------------------
@@ -247,28 +259,26 @@ void GenesysRegistrar::fetchPages(const QString &path, const QUrlQuery &query,
         QUrlQuery pageQuery = query;
         pageQuery.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
         pageQuery.addQueryItem(QStringLiteral("pageNumber"), QString::number(state->page));
-        m_client->get(path, pageQuery, this,
-                      [state, callback](const GenesysResponse &response) {
-                          if (!response.ok()) {
-                              auto done = std::move(callback);
-                              state->next = nullptr; // breaks the self-reference
-                              done({}, response.error);
-                              return;
-                          }
-                          const QJsonObject page = response.object();
-                          const QJsonArray entities = page.value(QLatin1String("entities")).toArray();
-                          for (const QJsonValue &entity : entities)
-                              state->all.append(entity);
-                          const int pageCount = page.value(QLatin1String("pageCount")).toInt();
-                          if (!entities.isEmpty() && state->page < pageCount
-                              && state->page < kMaxPages) {
-                              ++state->page;
-                              state->next();
-                              return;
-                          }
-                          state->next = nullptr;
-                          callback(state->all, GenesysError());
-                      });
+        m_client->get(path, pageQuery, this, [state, callback](const GenesysResponse &response) {
+            if (!response.ok()) {
+                auto done = std::move(callback);
+                state->next = nullptr; // breaks the self-reference
+                done({}, response.error);
+                return;
+            }
+            const QJsonObject page = response.object();
+            const QJsonArray entities = page.value(QLatin1String("entities")).toArray();
+            for (const QJsonValue &entity : entities)
+                state->all.append(entity);
+            const int pageCount = page.value(QLatin1String("pageCount")).toInt();
+            if (!entities.isEmpty() && state->page < pageCount && state->page < kMaxPages) {
+                ++state->page;
+                state->next();
+                return;
+            }
+            state->next = nullptr;
+            callback(state->all, GenesysError());
+        });
     };
     state->next();
 }
@@ -284,30 +294,30 @@ void GenesysRegistrar::fetchCursor(const QString &path, const QUrlQuery &query,
     };
     auto state = std::make_shared<State>();
     state->next = [this, state, callback](const QString &pagePath, const QUrlQuery &pageQuery) {
-        m_client->get(pagePath, pageQuery, this,
-                      [state, callback](const GenesysResponse &response) {
-                          if (!response.ok()) {
-                              state->next = nullptr;
-                              callback({}, response.error);
-                              return;
-                          }
-                          const QJsonObject page = response.object();
-                          const QJsonArray entities = page.value(QLatin1String("entities")).toArray();
-                          for (const QJsonValue &entity : entities)
-                              state->all.append(entity);
-                          QString nextUri = page.value(QLatin1String("nextUri")).toString();
-                          // nextUri may be absolute; keep only path and query.
-                          if (nextUri.startsWith(QLatin1String("http"))) {
-                              const QUrl url(nextUri);
-                              nextUri = url.path() + QLatin1Char('?') + url.query(QUrl::FullyEncoded);
-                          }
-                          if (!nextUri.isEmpty() && !entities.isEmpty() && ++state->pages < kMaxPages) {
-                              state->next(nextUri, QUrlQuery());
-                              return;
-                          }
-                          state->next = nullptr;
-                          callback(state->all, GenesysError());
-                      });
+        m_client->get(
+            pagePath, pageQuery, this, [state, callback](const GenesysResponse &response) {
+                if (!response.ok()) {
+                    state->next = nullptr;
+                    callback({}, response.error);
+                    return;
+                }
+                const QJsonObject page = response.object();
+                const QJsonArray entities = page.value(QLatin1String("entities")).toArray();
+                for (const QJsonValue &entity : entities)
+                    state->all.append(entity);
+                QString nextUri = page.value(QLatin1String("nextUri")).toString();
+                // nextUri may be absolute; keep only path and query.
+                if (nextUri.startsWith(QLatin1String("http"))) {
+                    const QUrl url(nextUri);
+                    nextUri = url.path() + QLatin1Char('?') + url.query(QUrl::FullyEncoded);
+                }
+                if (!nextUri.isEmpty() && !entities.isEmpty() && ++state->pages < kMaxPages) {
+                    state->next(nextUri, QUrlQuery());
+                    return;
+                }
+                state->next = nullptr;
+                callback(state->all, GenesysError());
+            });
     };
     QUrlQuery first = query;
     if (!first.hasQueryItem(QStringLiteral("pageSize")))
@@ -322,22 +332,23 @@ void GenesysRegistrar::listTopics(
 {
     QPointer<QObject> guard(context);
     const bool hadContext = context != nullptr;
-    fetchCursor(kTriggersPath + QStringLiteral("/topics"),
-                QUrlQuery{{QStringLiteral("pageSize"), QStringLiteral("200")}},
-                [guard, hadContext, callback](const QJsonArray &entities, const GenesysError &error) {
-                    if (hadContext && !guard)
-                        return;
-                    QStringList topics;
-                    for (const QJsonValue &entity : entities) {
-                        // The SDK documents plain strings; tolerate {id|name} objects too.
-                        if (entity.isString())
-                            topics.append(entity.toString());
-                        else
-                            topics.append(entity.toObject().value(QLatin1String("name")).toString());
-                    }
-                    topics.removeAll(QString());
-                    callback(topics, error);
-                });
+    fetchCursor(
+        kTriggersPath + QStringLiteral("/topics"),
+        QUrlQuery { { QStringLiteral("pageSize"), QStringLiteral("200") } },
+        [guard, hadContext, callback](const QJsonArray &entities, const GenesysError &error) {
+            if (hadContext && !guard)
+                return;
+            QStringList topics;
+            for (const QJsonValue &entity : entities) {
+                // The SDK documents plain strings; tolerate {id|name} objects too.
+                if (entity.isString())
+                    topics.append(entity.toString());
+                else
+                    topics.append(entity.toObject().value(QLatin1String("name")).toString());
+            }
+            topics.removeAll(QString());
+            callback(topics, error);
+        });
 }
 
 void GenesysRegistrar::listWorkflows(
@@ -346,21 +357,21 @@ void GenesysRegistrar::listWorkflows(
 {
     QPointer<QObject> guard(context);
     const bool hadContext = context != nullptr;
-    fetchPages(QStringLiteral("/api/v2/flows"),
-               QUrlQuery{{QStringLiteral("type"), QStringLiteral("workflow")}},
-               [guard, hadContext, callback](const QJsonArray &entities, const GenesysError &error) {
-                   if (hadContext && !guard)
-                       return;
-                   QList<GenesysWorkflow> flows;
-                   for (const QJsonValue &entity : entities)
-                       flows.append({str(entity.toObject(), "id"), str(entity.toObject(), "name")});
-                   callback(flows, error);
-               });
+    fetchPages(
+        QStringLiteral("/api/v2/flows"),
+        QUrlQuery { { QStringLiteral("type"), QStringLiteral("workflow") } },
+        [guard, hadContext, callback](const QJsonArray &entities, const GenesysError &error) {
+            if (hadContext && !guard)
+                return;
+            QList<GenesysWorkflow> flows;
+            for (const QJsonValue &entity : entities)
+                flows.append({ str(entity.toObject(), "id"), str(entity.toObject(), "name") });
+            callback(flows, error);
+        });
 }
 
 void GenesysRegistrar::list(
-    QObject *context,
-    std::function<void(const GenesysInventory &, const GenesysError &)> callback)
+    QObject *context, std::function<void(const GenesysInventory &, const GenesysError &)> callback)
 {
     struct State
     {
@@ -380,43 +391,46 @@ void GenesysRegistrar::list(
     };
 
     auto listTriggers = [this, state, done] {
-        fetchCursor(kTriggersPath, {}, [state, done](const QJsonArray &entities, const GenesysError &error) {
-            if (error.isError())
-                return done(error);
-            for (const QJsonValue &value : entities) {
-                const QJsonObject trigger = value.toObject();
-                if (!str(trigger, "name").startsWith(triggerPrefix()))
-                    continue;
-                state->inventory.items.append(
-                    {QStringLiteral("trigger"), str(trigger, "id"), str(trigger, "name"),
-                     QStringLiteral("%1 -> workflow %2, %3")
-                         .arg(str(trigger, "topicName"), str(obj(trigger, "target"), "id"),
-                              trigger.value(QLatin1String("enabled")).toBool()
-                                  ? QStringLiteral("enabled")
-                                  : QStringLiteral("disabled"))});
-            }
-            done(GenesysError());
-        });
+        fetchCursor(
+            kTriggersPath, {},
+            [state, done](const QJsonArray &entities, const GenesysError &error) {
+                if (error.isError())
+                    return done(error);
+                for (const QJsonValue &value : entities) {
+                    const QJsonObject trigger = value.toObject();
+                    if (!str(trigger, "name").startsWith(triggerPrefix()))
+                        continue;
+                    state->inventory.items.append(
+                        { QStringLiteral("trigger"), str(trigger, "id"), str(trigger, "name"),
+                          QStringLiteral("%1 -> workflow %2, %3")
+                              .arg(str(trigger, "topicName"), str(obj(trigger, "target"), "id"),
+                                   trigger.value(QLatin1String("enabled")).toBool()
+                                       ? QStringLiteral("enabled")
+                                       : QStringLiteral("disabled")) });
+                }
+                done(GenesysError());
+            });
     };
     auto listActions = [this, state, done, listTriggers] {
-        fetchPages(kActionsPath,
-                   QUrlQuery{{QStringLiteral("category"), actionCategory()},
-                             {QStringLiteral("includeConfig"), QStringLiteral("true")}},
-                   [state, done, listTriggers](const QJsonArray &entities, const GenesysError &error) {
-                       if (error.isError())
-                           return done(error);
-                       for (const QJsonValue &value : entities) {
-                           const QJsonObject action = value.toObject();
-                           if (!state->integrationIds.contains(str(action, "integrationId"))
-                               && !isRedriveName(str(action, "name")))
-                               continue;
-                           state->inventory.items.append(
-                               {QStringLiteral("data action"), str(action, "id"), str(action, "name"),
-                                QStringLiteral("POST %1").arg(str(
-                                    obj(obj(action, "config"), "request"), "requestUrlTemplate"))});
-                       }
-                       listTriggers();
-                   });
+        fetchPages(
+            kActionsPath,
+            QUrlQuery { { QStringLiteral("category"), actionCategory() },
+                        { QStringLiteral("includeConfig"), QStringLiteral("true") } },
+            [state, done, listTriggers](const QJsonArray &entities, const GenesysError &error) {
+                if (error.isError())
+                    return done(error);
+                for (const QJsonValue &value : entities) {
+                    const QJsonObject action = value.toObject();
+                    if (!state->integrationIds.contains(str(action, "integrationId"))
+                        && !isRedriveName(str(action, "name")))
+                        continue;
+                    state->inventory.items.append(
+                        { QStringLiteral("data action"), str(action, "id"), str(action, "name"),
+                          QStringLiteral("POST %1").arg(
+                              str(obj(obj(action, "config"), "request"), "requestUrlTemplate")) });
+                }
+                listTriggers();
+            });
     };
     state->readConfig = [this, state, done, listActions] {
         if (state->configIndex >= state->integrationIds.size()) {
@@ -431,12 +445,13 @@ void GenesysRegistrar::list(
                           const QString credentialId = configCredentialId(response.object());
                           if (!credentialId.isEmpty())
                               state->inventory.items.append(
-                                  {QStringLiteral("credential"), credentialId, QString(),
-                                   QStringLiteral("used by integration %1").arg(id)});
+                                  { QStringLiteral("credential"), credentialId, QString(),
+                                    QStringLiteral("used by integration %1").arg(id) });
                           state->readConfig();
                       });
     };
-    fetchPages(kIntegrationsPath, QUrlQuery{{QStringLiteral("integrationType"), kIntegrationType}},
+    fetchPages(kIntegrationsPath,
+               QUrlQuery { { QStringLiteral("integrationType"), kIntegrationType } },
                [state, done](const QJsonArray &entities, const GenesysError &error) {
                    if (error.isError())
                        return done(error);
@@ -445,10 +460,9 @@ void GenesysRegistrar::list(
                        if (!isRedriveName(str(integration, "name")))
                            continue;
                        state->integrationIds.append(str(integration, "id"));
-                       state->inventory.items.append({QStringLiteral("integration"),
-                                                      str(integration, "id"),
-                                                      str(integration, "name"),
-                                                      str(integration, "intendedState")});
+                       state->inventory.items.append(
+                           { QStringLiteral("integration"), str(integration, "id"),
+                             str(integration, "name"), str(integration, "intendedState") });
                    }
                    state->readConfig();
                });
@@ -462,8 +476,8 @@ void GenesysRegistrar::record(GenesysOperationResult *result, GenesysStep step)
     result->steps.append(std::move(step));
 }
 
-void GenesysRegistrar::registerReceiver(const GenesysRegistrationRequest &request,
-                                        QObject *context, ResultCallback callback)
+void GenesysRegistrar::registerReceiver(const GenesysRegistrationRequest &request, QObject *context,
+                                        ResultCallback callback)
 {
     auto run = std::make_shared<RegisterRun>();
     run->request = request;
@@ -480,7 +494,8 @@ void GenesysRegistrar::registerReceiver(const GenesysRegistrationRequest &reques
 
 void GenesysRegistrar::stepFindIntegration(const std::shared_ptr<RegisterRun> &run)
 {
-    fetchPages(kIntegrationsPath, QUrlQuery{{QStringLiteral("integrationType"), kIntegrationType}},
+    fetchPages(kIntegrationsPath,
+               QUrlQuery { { QStringLiteral("integrationType"), kIntegrationType } },
                [this, run](const QJsonArray &entities, const GenesysError &error) {
                    if (error.isError())
                        return fail(run, QStringLiteral("integration"), error);
@@ -489,11 +504,12 @@ void GenesysRegistrar::stepFindIntegration(const std::shared_ptr<RegisterRun> &r
                        if (str(integration, "name") != integrationName())
                            continue;
                        run->result.integrationId = str(integration, "id");
-                       run->integrationEnabled = str(integration, "intendedState")
-                           == QLatin1String("ENABLED");
-                       record(&run->result, {QStringLiteral("integration"), run->result.integrationId,
-                                             GenesysStep::State::Unchanged,
-                                             QStringLiteral("reusing \"%1\"").arg(integrationName())});
+                       run->integrationEnabled
+                           = str(integration, "intendedState") == QLatin1String("ENABLED");
+                       record(&run->result,
+                              { QStringLiteral("integration"), run->result.integrationId,
+                                GenesysStep::State::Unchanged,
+                                QStringLiteral("reusing \"%1\"").arg(integrationName()) });
                        stepReuseCredential(run);
                        return;
                    }
@@ -503,9 +519,9 @@ void GenesysRegistrar::stepFindIntegration(const std::shared_ptr<RegisterRun> &r
 
 void GenesysRegistrar::stepCreateIntegration(const std::shared_ptr<RegisterRun> &run)
 {
-    const QJsonObject body{
-        {QStringLiteral("name"), integrationName()},
-        {QStringLiteral("integrationType"), QJsonObject{{QStringLiteral("id"), kIntegrationType}}}};
+    const QJsonObject body { { QStringLiteral("name"), integrationName() },
+                             { QStringLiteral("integrationType"),
+                               QJsonObject { { QStringLiteral("id"), kIntegrationType } } } };
     m_client->post(kIntegrationsPath, body, this, [this, run](const GenesysResponse &response) {
         if (!response.ok())
             return fail(run, QStringLiteral("integration"), response.error);
@@ -516,10 +532,12 @@ void GenesysRegistrar::stepCreateIntegration(const std::shared_ptr<RegisterRun> 
                                            QStringLiteral("Genesys Cloud created the integration "
                                                           "but returned no id.")));
         run->integrationCreated = true;
-        run->integrationEnabled = str(response.object(), "intendedState") == QLatin1String("ENABLED");
-        record(&run->result, {QStringLiteral("integration"), run->result.integrationId,
-                              GenesysStep::State::Created,
-                              QStringLiteral("\"%1\" (Web Services data actions)").arg(integrationName())});
+        run->integrationEnabled
+            = str(response.object(), "intendedState") == QLatin1String("ENABLED");
+        record(&run->result,
+               { QStringLiteral("integration"), run->result.integrationId,
+                 GenesysStep::State::Created,
+                 QStringLiteral("\"%1\" (Web Services data actions)").arg(integrationName()) });
         stepCreateCredential(run);
     });
 }
@@ -537,11 +555,13 @@ void GenesysRegistrar::stepReuseCredential(const std::shared_ptr<RegisterRun> &r
             return;
         }
         // The secret cannot be read back, so write the current one: this also rotates it.
-        const QJsonObject body{
-            {QStringLiteral("name"), credentialName()},
-            {QStringLiteral("type"), QJsonObject{{QStringLiteral("name"), QStringLiteral("userDefined")}}},
-            {QStringLiteral("credentialFields"),
-             QJsonObject{{credentialField(), run->request.sharedSecret}}}};
+        const QJsonObject body {
+            { QStringLiteral("name"), credentialName() },
+            { QStringLiteral("type"),
+              QJsonObject { { QStringLiteral("name"), QStringLiteral("userDefined") } } },
+            { QStringLiteral("credentialFields"),
+              QJsonObject { { credentialField(), run->request.sharedSecret } } }
+        };
         m_client->put(kCredentialsPath + QLatin1Char('/') + credentialId, body, this,
                       [this, run, credentialId](const GenesysResponse &response) {
                           if (response.error.kind == GenesysError::Kind::NotFound) {
@@ -553,9 +573,9 @@ void GenesysRegistrar::stepReuseCredential(const std::shared_ptr<RegisterRun> &r
                           run->result.credentialId = credentialId;
                           run->credentialRotated = true;
                           record(&run->result,
-                                 {QStringLiteral("credential"), credentialId,
-                                  GenesysStep::State::Updated,
-                                  QStringLiteral("holds the current shared secret")});
+                                 { QStringLiteral("credential"), credentialId,
+                                   GenesysStep::State::Updated,
+                                   QStringLiteral("holds the current shared secret") });
                           stepEnable(run);
                       });
     });
@@ -563,20 +583,22 @@ void GenesysRegistrar::stepReuseCredential(const std::shared_ptr<RegisterRun> &r
 
 void GenesysRegistrar::stepCreateCredential(const std::shared_ptr<RegisterRun> &run)
 {
-    const QJsonObject body{
-        {QStringLiteral("name"), credentialName()},
-        {QStringLiteral("type"), QJsonObject{{QStringLiteral("name"), QStringLiteral("userDefined")}}},
-        {QStringLiteral("credentialFields"),
-         QJsonObject{{credentialField(), run->request.sharedSecret}}}};
+    const QJsonObject body { { QStringLiteral("name"), credentialName() },
+                             { QStringLiteral("type"),
+                               QJsonObject {
+                                   { QStringLiteral("name"), QStringLiteral("userDefined") } } },
+                             { QStringLiteral("credentialFields"),
+                               QJsonObject { { credentialField(), run->request.sharedSecret } } } };
     m_client->post(kCredentialsPath, body, this, [this, run](const GenesysResponse &response) {
         if (!response.ok())
             return fail(run, QStringLiteral("credential"), response.error);
         run->result.credentialId = str(response.object(), "id");
         run->credentialCreated = true;
-        record(&run->result, {QStringLiteral("credential"), run->result.credentialId,
-                              GenesysStep::State::Created,
-                              QStringLiteral("\"%1\" (userDefined, field %2)")
-                                  .arg(credentialName(), credentialField())});
+        record(&run->result,
+               { QStringLiteral("credential"), run->result.credentialId,
+                 GenesysStep::State::Created,
+                 QStringLiteral("\"%1\" (userDefined, field %2)")
+                     .arg(credentialName(), credentialField()) });
         stepPutConfig(run);
     });
 }
@@ -590,23 +612,26 @@ void GenesysRegistrar::stepPutConfig(const std::shared_ptr<RegisterRun> &run)
             return fail(run, QStringLiteral("integration config"), response.error);
         const QJsonObject current = response.object();
         // Every field is required and version must be the current one; keep what is there.
-        QJsonObject body{
-            {QStringLiteral("name"),
-             str(current, "name").isEmpty() ? integrationName() : str(current, "name")},
-            {QStringLiteral("version"), current.value(QLatin1String("version")).toInt(1)},
-            {QStringLiteral("properties"), obj(current, "properties")},
-            {QStringLiteral("advanced"), obj(current, "advanced")},
-            {QStringLiteral("notes"), str(current, "notes")},
-            {QStringLiteral("credentials"),
-             QJsonObject{{QStringLiteral("basicAuth"),
-                          QJsonObject{{QStringLiteral("id"), run->result.credentialId}}}}}};
+        QJsonObject body {
+            { QStringLiteral("name"),
+              str(current, "name").isEmpty() ? integrationName() : str(current, "name") },
+            { QStringLiteral("version"), current.value(QLatin1String("version")).toInt(1) },
+            { QStringLiteral("properties"), obj(current, "properties") },
+            { QStringLiteral("advanced"), obj(current, "advanced") },
+            { QStringLiteral("notes"), str(current, "notes") },
+            { QStringLiteral("credentials"),
+              QJsonObject {
+                  { QStringLiteral("basicAuth"),
+                    QJsonObject { { QStringLiteral("id"), run->result.credentialId } } } } }
+        };
         m_client->put(configPath, body, this, [this, run](const GenesysResponse &response) {
             if (!response.ok())
                 return fail(run, QStringLiteral("integration config"), response.error);
             run->credentialAttached = true;
-            record(&run->result, {QStringLiteral("integration config"), run->result.integrationId,
-                                  GenesysStep::State::Updated,
-                                  QStringLiteral("uses credential %1").arg(run->result.credentialId)});
+            record(&run->result,
+                   { QStringLiteral("integration config"), run->result.integrationId,
+                     GenesysStep::State::Updated,
+                     QStringLiteral("uses credential %1").arg(run->result.credentialId) });
             stepEnable(run);
         });
     });
@@ -619,172 +644,200 @@ void GenesysRegistrar::stepEnable(const std::shared_ptr<RegisterRun> &run)
         return;
     }
     m_client->patch(kIntegrationsPath + QLatin1Char('/') + run->result.integrationId,
-                    QJsonObject{{QStringLiteral("intendedState"), QStringLiteral("ENABLED")}}, this,
-                    [this, run](const GenesysResponse &response) {
+                    QJsonObject { { QStringLiteral("intendedState"), QStringLiteral("ENABLED") } },
+                    this, [this, run](const GenesysResponse &response) {
                         if (!response.ok())
                             return fail(run, QStringLiteral("integration"), response.error);
                         run->integrationEnabled = true;
-                        record(&run->result, {QStringLiteral("integration"),
-                                              run->result.integrationId,
-                                              GenesysStep::State::Updated,
-                                              QStringLiteral("enabled")});
+                        record(&run->result,
+                               { QStringLiteral("integration"), run->result.integrationId,
+                                 GenesysStep::State::Updated, QStringLiteral("enabled") });
                         stepAction(run);
                     });
 }
 
 void GenesysRegistrar::stepAction(const std::shared_ptr<RegisterRun> &run)
 {
-    fetchPages(kActionsPath,
-               QUrlQuery{{QStringLiteral("category"), actionCategory()},
-                         {QStringLiteral("includeConfig"), QStringLiteral("true")}},
-               [this, run](const QJsonArray &entities, const GenesysError &error) {
-        if (error.isError())
-            return fail(run, QStringLiteral("data action"), error);
-        const QJsonObject wanted = actionConfig(run->request);
-        const QString url = receiverUrl(run->request).toString();
-        for (const QJsonValue &value : entities) {
-            const QJsonObject action = value.toObject();
-            if (str(action, "integrationId") != run->result.integrationId
-                || str(action, "name") != actionName())
-                continue;
-            run->result.actionId = str(action, "id");
-            const QJsonObject oldConfig = obj(action, "config");
-            const QJsonObject oldRequest = obj(oldConfig, "request");
-            const QJsonObject newRequest = obj(wanted, "request");
-            if (oldRequest.value(QLatin1String("requestUrlTemplate")) == newRequest.value(QLatin1String("requestUrlTemplate"))
-                && oldRequest.value(QLatin1String("requestType")) == newRequest.value(QLatin1String("requestType"))
-                && oldRequest.value(QLatin1String("headers")) == newRequest.value(QLatin1String("headers"))
-                && oldRequest.value(QLatin1String("requestTemplate")) == newRequest.value(QLatin1String("requestTemplate"))) {
-                record(&run->result, {QStringLiteral("data action"), run->result.actionId,
-                                      GenesysStep::State::Unchanged,
-                                      QStringLiteral("already posts to %1").arg(url)});
-                stepTrigger(run);
+    fetchPages(
+        kActionsPath,
+        QUrlQuery { { QStringLiteral("category"), actionCategory() },
+                    { QStringLiteral("includeConfig"), QStringLiteral("true") } },
+        [this, run](const QJsonArray &entities, const GenesysError &error) {
+            if (error.isError())
+                return fail(run, QStringLiteral("data action"), error);
+            const QJsonObject wanted = actionConfig(run->request);
+            const QString url = receiverUrl(run->request).toString();
+            for (const QJsonValue &value : entities) {
+                const QJsonObject action = value.toObject();
+                if (str(action, "integrationId") != run->result.integrationId
+                    || str(action, "name") != actionName())
+                    continue;
+                run->result.actionId = str(action, "id");
+                const QJsonObject oldConfig = obj(action, "config");
+                const QJsonObject oldRequest = obj(oldConfig, "request");
+                const QJsonObject newRequest = obj(wanted, "request");
+                if (oldRequest.value(QLatin1String("requestUrlTemplate"))
+                        == newRequest.value(QLatin1String("requestUrlTemplate"))
+                    && oldRequest.value(QLatin1String("requestType"))
+                        == newRequest.value(QLatin1String("requestType"))
+                    && oldRequest.value(QLatin1String("headers"))
+                        == newRequest.value(QLatin1String("headers"))
+                    && oldRequest.value(QLatin1String("requestTemplate"))
+                        == newRequest.value(QLatin1String("requestTemplate"))) {
+                    record(&run->result,
+                           { QStringLiteral("data action"), run->result.actionId,
+                             GenesysStep::State::Unchanged,
+                             QStringLiteral("already posts to %1").arg(url) });
+                    stepTrigger(run);
+                    return;
+                }
+                // Re-point the existing action rather than adding a second one.
+                const QJsonObject body { { QStringLiteral("version"),
+                                           action.value(QLatin1String("version")).toInt() },
+                                         { QStringLiteral("config"), wanted } };
+                m_client->patch(
+                    kActionsPath + QLatin1Char('/') + run->result.actionId, body, this,
+                    [this, run, oldConfig, url, oldRequest](const GenesysResponse &response) {
+                        if (!response.ok())
+                            return fail(run, QStringLiteral("data action"), response.error);
+                        run->actionRepointed = true;
+                        run->actionOldConfig = oldConfig;
+                        run->actionVersion
+                            = response.object().value(QLatin1String("version")).toInt();
+                        record(&run->result,
+                               { QStringLiteral("data action"), run->result.actionId,
+                                 GenesysStep::State::Updated,
+                                 QStringLiteral("re-pointed from %1 to %2")
+                                     .arg(str(oldRequest, "requestUrlTemplate"), url) });
+                        stepTrigger(run);
+                    });
                 return;
             }
-            // Re-point the existing action rather than adding a second one.
-            const QJsonObject body{{QStringLiteral("version"), action.value(QLatin1String("version")).toInt()},
-                                   {QStringLiteral("config"), wanted}};
-            m_client->patch(kActionsPath + QLatin1Char('/') + run->result.actionId, body, this,
-                            [this, run, oldConfig, url, oldRequest](const GenesysResponse &response) {
-                                if (!response.ok())
-                                    return fail(run, QStringLiteral("data action"), response.error);
-                                run->actionRepointed = true;
-                                run->actionOldConfig = oldConfig;
-                                run->actionVersion = response.object().value(QLatin1String("version")).toInt();
-                                record(&run->result,
-                                       {QStringLiteral("data action"), run->result.actionId,
-                                        GenesysStep::State::Updated,
-                                        QStringLiteral("re-pointed from %1 to %2")
-                                            .arg(str(oldRequest, "requestUrlTemplate"), url)});
-                                stepTrigger(run);
-                            });
-            return;
-        }
-        const QJsonObject body{{QStringLiteral("name"), actionName()},
-                               {QStringLiteral("category"), actionCategory()},
-                               {QStringLiteral("integrationId"), run->result.integrationId},
-                               {QStringLiteral("secure"), false},
-                               {QStringLiteral("config"), wanted},
-                               {QStringLiteral("contract"), actionContract()}};
-        m_client->post(kActionsPath, body, this, [this, run, url](const GenesysResponse &response) {
-            if (!response.ok())
-                return fail(run, QStringLiteral("data action"), response.error);
-            run->result.actionId = str(response.object(), "id");
-            run->actionCreated = true;
-            record(&run->result, {QStringLiteral("data action"), run->result.actionId,
-                                  GenesysStep::State::Created,
-                                  QStringLiteral("\"%1\" posts to %2").arg(actionName(), url)});
-            stepTrigger(run);
+            const QJsonObject body { { QStringLiteral("name"), actionName() },
+                                     { QStringLiteral("category"), actionCategory() },
+                                     { QStringLiteral("integrationId"), run->result.integrationId },
+                                     { QStringLiteral("secure"), false },
+                                     { QStringLiteral("config"), wanted },
+                                     { QStringLiteral("contract"), actionContract() } };
+            m_client->post(
+                kActionsPath, body, this, [this, run, url](const GenesysResponse &response) {
+                    if (!response.ok())
+                        return fail(run, QStringLiteral("data action"), response.error);
+                    run->result.actionId = str(response.object(), "id");
+                    run->actionCreated = true;
+                    record(&run->result,
+                           { QStringLiteral("data action"), run->result.actionId,
+                             GenesysStep::State::Created,
+                             QStringLiteral("\"%1\" posts to %2").arg(actionName(), url) });
+                    stepTrigger(run);
+                });
         });
-    });
 }
 
 void GenesysRegistrar::stepTrigger(const std::shared_ptr<RegisterRun> &run)
 {
-    fetchCursor(kTriggersPath, QUrlQuery{{QStringLiteral("topicName"), run->request.topic}},
+    fetchCursor(kTriggersPath, QUrlQuery { { QStringLiteral("topicName"), run->request.topic } },
                 [this, run](const QJsonArray &entities, const GenesysError &error) {
-        if (error.isError())
-            return fail(run, QStringLiteral("trigger"), error);
-        const QJsonObject wanted = triggerBody(run->request);
-        for (const QJsonValue &value : entities) {
-            const QJsonObject trigger = value.toObject();
-            if (!str(trigger, "name").startsWith(triggerPrefix())
-                || str(trigger, "topicName") != run->request.topic
-                || str(obj(trigger, "target"), "id") != run->request.workflowId)
-                continue;
-            run->result.triggerId = str(trigger, "id");
-            if (trigger.value(QLatin1String("enabled")).toBool()) {
-                record(&run->result, {QStringLiteral("trigger"), run->result.triggerId,
-                                      GenesysStep::State::Unchanged,
-                                      QStringLiteral("already sends %1 to workflow %2")
-                                          .arg(run->request.topic, run->request.workflowId)});
-                finish(run);
-                return;
-            }
-            QJsonObject body = wanted;
-            body.insert(QStringLiteral("version"), trigger.value(QLatin1String("version")).toInt());
-            m_client->put(kTriggersPath + QLatin1Char('/') + run->result.triggerId, body, this,
-                          [this, run](const GenesysResponse &response) {
-                              if (!response.ok())
-                                  return fail(run, QStringLiteral("trigger"), response.error);
-                              record(&run->result, {QStringLiteral("trigger"), run->result.triggerId,
-                                                    GenesysStep::State::Updated,
-                                                    QStringLiteral("enabled again")});
-                              finish(run);
-                          });
-            return;
-        }
-        m_client->post(kTriggersPath, wanted, this, [this, run](const GenesysResponse &response) {
-            if (!response.ok())
-                return fail(run, QStringLiteral("trigger"), response.error);
-            run->result.triggerId = str(response.object(), "id");
-            run->triggerCreated = true;
-            record(&run->result, {QStringLiteral("trigger"), run->result.triggerId,
-                                  GenesysStep::State::Created,
-                                  QStringLiteral("\"%1\" -> workflow %2, enabled")
-                                      .arg(triggerPrefix() + run->request.topic,
-                                           run->request.workflowId)});
-            finish(run);
-        });
-    });
+                    if (error.isError())
+                        return fail(run, QStringLiteral("trigger"), error);
+                    const QJsonObject wanted = triggerBody(run->request);
+                    for (const QJsonValue &value : entities) {
+                        const QJsonObject trigger = value.toObject();
+                        if (!str(trigger, "name").startsWith(triggerPrefix())
+                            || str(trigger, "topicName") != run->request.topic
+                            || str(obj(trigger, "target"), "id") != run->request.workflowId)
+                            continue;
+                        run->result.triggerId = str(trigger, "id");
+                        if (trigger.value(QLatin1String("enabled")).toBool()) {
+                            record(&run->result,
+                                   { QStringLiteral("trigger"), run->result.triggerId,
+                                     GenesysStep::State::Unchanged,
+                                     QStringLiteral("already sends %1 to workflow %2")
+                                         .arg(run->request.topic, run->request.workflowId) });
+                            finish(run);
+                            return;
+                        }
+                        QJsonObject body = wanted;
+                        body.insert(QStringLiteral("version"),
+                                    trigger.value(QLatin1String("version")).toInt());
+                        m_client->put(kTriggersPath + QLatin1Char('/') + run->result.triggerId,
+                                      body, this, [this, run](const GenesysResponse &response) {
+                                          if (!response.ok())
+                                              return fail(run, QStringLiteral("trigger"),
+                                                          response.error);
+                                          record(&run->result,
+                                                 { QStringLiteral("trigger"), run->result.triggerId,
+                                                   GenesysStep::State::Updated,
+                                                   QStringLiteral("enabled again") });
+                                          finish(run);
+                                      });
+                        return;
+                    }
+                    m_client->post(
+                        kTriggersPath, wanted, this, [this, run](const GenesysResponse &response) {
+                            if (!response.ok())
+                                return fail(run, QStringLiteral("trigger"), response.error);
+                            run->result.triggerId = str(response.object(), "id");
+                            run->triggerCreated = true;
+                            record(&run->result,
+                                   { QStringLiteral("trigger"), run->result.triggerId,
+                                     GenesysStep::State::Created,
+                                     QStringLiteral("\"%1\" -> workflow %2, enabled")
+                                         .arg(triggerPrefix() + run->request.topic,
+                                              run->request.workflowId) });
+                            finish(run);
+                        });
+                });
 }
 
 void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QString &what,
                             const GenesysError &error)
 {
     run->result.error = error;
-    record(&run->result, {what, QString(), GenesysStep::State::Failed, error.message});
+    record(&run->result, { what, QString(), GenesysStep::State::Failed, error.message });
     using Undo = RegisterRun::Undo;
     const GenesysOperationResult &r = run->result;
     // Undo newest first; an integration goes before its credential, which it references.
     if (run->triggerCreated)
-        run->undo.append(Undo{QStringLiteral("trigger"), r.triggerId, "DELETE",
-                              kTriggersPath + QLatin1Char('/') + r.triggerId, {},
-                              QStringLiteral("trigger %1").arg(r.triggerId)});
+        run->undo.append(Undo { QStringLiteral("trigger"),
+                                r.triggerId,
+                                "DELETE",
+                                kTriggersPath + QLatin1Char('/') + r.triggerId,
+                                {},
+                                QStringLiteral("trigger %1").arg(r.triggerId) });
     if (run->actionCreated)
-        run->undo.append(Undo{QStringLiteral("data action"), r.actionId, "DELETE",
-                              kActionsPath + QLatin1Char('/') + r.actionId, {},
-                              QStringLiteral("data action \"%1\" (id %2) posting to %3")
-                                  .arg(actionName(), r.actionId,
-                                       receiverUrl(run->request).toString())});
+        run->undo.append(
+            Undo { QStringLiteral("data action"),
+                   r.actionId,
+                   "DELETE",
+                   kActionsPath + QLatin1Char('/') + r.actionId,
+                   {},
+                   QStringLiteral("data action \"%1\" (id %2) posting to %3")
+                       .arg(actionName(), r.actionId, receiverUrl(run->request).toString()) });
     if (run->actionRepointed)
-        run->undo.append(Undo{QStringLiteral("data action"), r.actionId, "PATCH",
-                              kActionsPath + QLatin1Char('/') + r.actionId,
-                              QJsonObject{{QStringLiteral("version"), run->actionVersion},
-                                          {QStringLiteral("config"), run->actionOldConfig}},
-                              QStringLiteral("data action \"%1\" (id %2), now posting to %3")
-                                  .arg(actionName(), r.actionId,
-                                       receiverUrl(run->request).toString())});
+        run->undo.append(
+            Undo { QStringLiteral("data action"), r.actionId, "PATCH",
+                   kActionsPath + QLatin1Char('/') + r.actionId,
+                   QJsonObject { { QStringLiteral("version"), run->actionVersion },
+                                 { QStringLiteral("config"), run->actionOldConfig } },
+                   QStringLiteral("data action \"%1\" (id %2), now posting to %3")
+                       .arg(actionName(), r.actionId, receiverUrl(run->request).toString()) });
     if (run->integrationCreated)
-        run->undo.append(Undo{QStringLiteral("integration"), r.integrationId, "DELETE",
-                              kIntegrationsPath + QLatin1Char('/') + r.integrationId, {},
-                              QStringLiteral("integration \"%1\" (id %2)")
-                                  .arg(integrationName(), r.integrationId)});
+        run->undo.append(Undo {
+            QStringLiteral("integration"),
+            r.integrationId,
+            "DELETE",
+            kIntegrationsPath + QLatin1Char('/') + r.integrationId,
+            {},
+            QStringLiteral("integration \"%1\" (id %2)").arg(integrationName(), r.integrationId) });
     if (run->credentialCreated && (run->integrationCreated || !run->credentialAttached))
-        run->undo.append(Undo{QStringLiteral("credential"), r.credentialId, "DELETE",
-                              kCredentialsPath + QLatin1Char('/') + r.credentialId, {},
-                              QStringLiteral("credential \"%1\" (id %2)")
-                                  .arg(credentialName(), r.credentialId)});
+        run->undo.append(Undo {
+            QStringLiteral("credential"),
+            r.credentialId,
+            "DELETE",
+            kCredentialsPath + QLatin1Char('/') + r.credentialId,
+            {},
+            QStringLiteral("credential \"%1\" (id %2)").arg(credentialName(), r.credentialId) });
     // What this run changed and deliberately leaves: it belongs to something that was there before.
     if (!run->integrationCreated && !r.integrationId.isEmpty()) {
         if (run->credentialCreated && run->credentialAttached)
@@ -793,7 +846,8 @@ void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QStri
                     .arg(credentialName(), r.credentialId, r.integrationId));
         if (run->credentialRotated)
             run->result.leftInGenesys.append(
-                QStringLiteral("credential %1 now holds the current shared secret").arg(r.credentialId));
+                QStringLiteral("credential %1 now holds the current shared secret")
+                    .arg(r.credentialId));
         run->result.leftInGenesys.append(
             QStringLiteral("integration \"%1\" (id %2), which existed before this run%3")
                 .arg(integrationName(), r.integrationId,
@@ -813,22 +867,22 @@ void GenesysRegistrar::rollback(const std::shared_ptr<RegisterRun> &run, int ind
     }
     const RegisterRun::Undo undo = run->undo.at(index);
     const QJsonDocument body = undo.body.isEmpty() ? QJsonDocument() : QJsonDocument(undo.body);
-    m_client->request(undo.method, undo.path, {}, body, this,
-                      [this, run, index, undo](const GenesysResponse &response) {
-                          if (response.ok() || response.error.kind == GenesysError::Kind::NotFound) {
-                              record(&run->result,
-                                     {undo.what, undo.id, GenesysStep::State::RolledBack,
-                                      undo.method == "PATCH"
-                                          ? QStringLiteral("points at its previous URL again")
-                                          : QStringLiteral("removed again")});
-                          } else {
-                              record(&run->result, {undo.what, undo.id, GenesysStep::State::Failed,
-                                                    QStringLiteral("could not roll back: ")
-                                                        + response.error.message});
-                              run->result.leftInGenesys.append(undo.leftText);
-                          }
-                          rollback(run, index + 1);
-                      });
+    m_client->request(
+        undo.method, undo.path, {}, body, this,
+        [this, run, index, undo](const GenesysResponse &response) {
+            if (response.ok() || response.error.kind == GenesysError::Kind::NotFound) {
+                record(&run->result,
+                       { undo.what, undo.id, GenesysStep::State::RolledBack,
+                         undo.method == "PATCH" ? QStringLiteral("points at its previous URL again")
+                                                : QStringLiteral("removed again") });
+            } else {
+                record(&run->result,
+                       { undo.what, undo.id, GenesysStep::State::Failed,
+                         QStringLiteral("could not roll back: ") + response.error.message });
+                run->result.leftInGenesys.append(undo.leftText);
+            }
+            rollback(run, index + 1);
+        });
 }
 
 void GenesysRegistrar::finish(const std::shared_ptr<RegisterRun> &run)
@@ -875,22 +929,23 @@ void GenesysRegistrar::unregister(QObject *context, ResultCallback callback)
             path = kIntegrationsPath;
         else
             path = kCredentialsPath;
-        m_client->remove(path + QLatin1Char('/') + item.id, this,
-                         [this, state, item](const GenesysResponse &response) {
-                             if (response.ok() || response.error.kind == GenesysError::Kind::NotFound) {
-                                 record(&state->result, {item.kind, item.id,
-                                                         GenesysStep::State::Deleted, item.name});
-                             } else {
-                                 if (!state->result.error.isError())
-                                     state->result.error = response.error;
-                                 record(&state->result, {item.kind, item.id,
-                                                         GenesysStep::State::Failed,
-                                                         response.error.message});
-                                 state->result.leftInGenesys.append(
-                                     QStringLiteral("%1 %2 (id %3)").arg(item.kind, item.name, item.id));
-                             }
-                             state->next();
-                         });
+        m_client->remove(
+            path + QLatin1Char('/') + item.id, this,
+            [this, state, item](const GenesysResponse &response) {
+                if (response.ok() || response.error.kind == GenesysError::Kind::NotFound) {
+                    record(&state->result,
+                           { item.kind, item.id, GenesysStep::State::Deleted, item.name });
+                } else {
+                    if (!state->result.error.isError())
+                        state->result.error = response.error;
+                    record(
+                        &state->result,
+                        { item.kind, item.id, GenesysStep::State::Failed, response.error.message });
+                    state->result.leftInGenesys.append(
+                        QStringLiteral("%1 %2 (id %3)").arg(item.kind, item.name, item.id));
+                }
+                state->next();
+            });
     };
     list(this, [state, done](const GenesysInventory &inventory, const GenesysError &error) {
         if (error.isError()) {
@@ -900,12 +955,12 @@ void GenesysRegistrar::unregister(QObject *context, ResultCallback callback)
         }
         // Triggers first (they feed the workflow), then actions, then each integration before
         // the credential it references.
-        for (const char *kind : {"trigger", "data action", "integration", "credential"})
+        for (const char *kind : { "trigger", "data action", "integration", "credential" })
             state->items += inventory.ofKind(QLatin1String(kind));
         if (state->items.isEmpty()) {
-            state->result.steps.append({QStringLiteral("registration"), QString(),
-                                        GenesysStep::State::Unchanged,
-                                        QStringLiteral("nothing made by Redrive was found")});
+            state->result.steps.append({ QStringLiteral("registration"), QString(),
+                                         GenesysStep::State::Unchanged,
+                                         QStringLiteral("nothing made by Redrive was found") });
         }
         state->next();
     });

@@ -45,9 +45,9 @@ struct GenesysStep
 struct GenesysOperationResult
 {
     bool ok = false;
-    GenesysError error;          // the failure that stopped the operation
-    QList<GenesysStep> steps;    // in order, rollback included
-    QStringList leftInGenesys;   // after a failure: exactly what still exists, with ids
+    GenesysError error; // the failure that stopped the operation
+    QList<GenesysStep> steps; // in order, rollback included
+    QStringList leftInGenesys; // after a failure: exactly what still exists, with ids
     QString integrationId;
     QString credentialId;
     QString actionId;
@@ -103,9 +103,9 @@ public:
 
     void listTopics(QObject *context,
                     std::function<void(const QStringList &, const GenesysError &)> callback);
-    void listWorkflows(QObject *context,
-                       std::function<void(const QList<GenesysWorkflow> &, const GenesysError &)>
-                           callback);
+    void listWorkflows(
+        QObject *context,
+        std::function<void(const QList<GenesysWorkflow> &, const GenesysError &)> callback);
     void list(QObject *context,
               std::function<void(const GenesysInventory &, const GenesysError &)> callback);
     void registerReceiver(const GenesysRegistrationRequest &request, QObject *context,

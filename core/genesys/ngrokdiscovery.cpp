@@ -26,16 +26,22 @@ QList<Candidate> candidates(const QJsonObject &document)
     // Classic form: {"tunnels":[{"name","public_url","proto","config":{"addr"}}]}.
     for (const QJsonValue &value : document.value(QLatin1String("tunnels")).toArray()) {
         const QJsonObject tunnel = value.toObject();
-        list.append({tunnel.value(QLatin1String("name")).toString(),
-                     tunnel.value(QLatin1String("public_url")).toString(),
-                     tunnel.value(QLatin1String("config")).toObject().value(QLatin1String("addr")).toString()});
+        list.append({ tunnel.value(QLatin1String("name")).toString(),
+                      tunnel.value(QLatin1String("public_url")).toString(),
+                      tunnel.value(QLatin1String("config"))
+                          .toObject()
+                          .value(QLatin1String("addr"))
+                          .toString() });
     }
     // Newer form: {"endpoints":[{"name","url","upstream":{"url"}}]}.
     for (const QJsonValue &value : document.value(QLatin1String("endpoints")).toArray()) {
         const QJsonObject endpoint = value.toObject();
-        list.append({endpoint.value(QLatin1String("name")).toString(),
-                     endpoint.value(QLatin1String("url")).toString(),
-                     endpoint.value(QLatin1String("upstream")).toObject().value(QLatin1String("url")).toString()});
+        list.append({ endpoint.value(QLatin1String("name")).toString(),
+                      endpoint.value(QLatin1String("url")).toString(),
+                      endpoint.value(QLatin1String("upstream"))
+                          .toObject()
+                          .value(QLatin1String("url"))
+                          .toString() });
     }
     return list;
 }
@@ -52,8 +58,7 @@ NgrokDiscovery::NgrokDiscovery(const QUrl &apiUrl, quint16 receiverPort, QObject
     , m_apiUrl(apiUrl)
     , m_port(receiverPort)
     , m_network(std::make_unique<QNetworkAccessManager>())
-{
-}
+{ }
 
 NgrokDiscovery::~NgrokDiscovery() = default;
 
@@ -64,8 +69,8 @@ int NgrokDiscovery::upstreamPort(const QString &address)
     const int bare = text.toInt(&ok);
     if (ok)
         return bare;
-    const QUrl url = text.contains(QLatin1String("://")) ? QUrl(text)
-                                                         : QUrl(QStringLiteral("tcp://") + text);
+    const QUrl url
+        = text.contains(QLatin1String("://")) ? QUrl(text) : QUrl(QStringLiteral("tcp://") + text);
     if (!url.isValid())
         return -1;
     if (url.port() > 0)
@@ -94,7 +99,7 @@ std::optional<NgrokTunnel> NgrokDiscovery::pickTunnel(const QJsonObject &documen
         }
         if (hint)
             hint->clear();
-        return NgrokTunnel{url, candidate.name, candidate.forwardTo};
+        return NgrokTunnel { url, candidate.name, candidate.forwardTo };
     }
     if (hint) {
         if (all.isEmpty())
@@ -118,8 +123,7 @@ void NgrokDiscovery::discover(QObject *context, Callback callback)
     query(QStringLiteral("/api/tunnels"), context, std::move(callback), true);
 }
 
-void NgrokDiscovery::query(const QString &path, QObject *context, Callback callback,
-                           bool fallback)
+void NgrokDiscovery::query(const QString &path, QObject *context, Callback callback, bool fallback)
 {
     QUrl url = m_apiUrl;
     QString base = url.path();
@@ -137,7 +141,8 @@ void NgrokDiscovery::query(const QString &path, QObject *context, Callback callb
                 reply->deleteLater();
                 if (hadContext && !guard)
                     return;
-                const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                const int status
+                    = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
                 NgrokResult result;
                 if (status == 0) {
                     result.hint = QStringLiteral("ngrok is not running (nothing answers at %1). %2")

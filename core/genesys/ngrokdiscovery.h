@@ -18,8 +18,8 @@ namespace redrive::core {
 
 struct NgrokTunnel
 {
-    QUrl publicUrl;    // https://abc.ngrok.app
-    QString name;      // ngrok's tunnel/endpoint name
+    QUrl publicUrl; // https://abc.ngrok.app
+    QString name; // ngrok's tunnel/endpoint name
     QString forwardTo; // what ngrok forwards to, as ngrok reports it ("localhost:5000")
 };
 

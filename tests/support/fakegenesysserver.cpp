@@ -28,14 +28,22 @@ QString nowIso()
 QByteArray methodName(QHttpServerRequest::Method method)
 {
     switch (method) {
-    case QHttpServerRequest::Method::Get: return "GET";
-    case QHttpServerRequest::Method::Put: return "PUT";
-    case QHttpServerRequest::Method::Delete: return "DELETE";
-    case QHttpServerRequest::Method::Post: return "POST";
-    case QHttpServerRequest::Method::Head: return "HEAD";
-    case QHttpServerRequest::Method::Options: return "OPTIONS";
-    case QHttpServerRequest::Method::Patch: return "PATCH";
-    default: return "OTHER";
+    case QHttpServerRequest::Method::Get:
+        return "GET";
+    case QHttpServerRequest::Method::Put:
+        return "PUT";
+    case QHttpServerRequest::Method::Delete:
+        return "DELETE";
+    case QHttpServerRequest::Method::Post:
+        return "POST";
+    case QHttpServerRequest::Method::Head:
+        return "HEAD";
+    case QHttpServerRequest::Method::Options:
+        return "OPTIONS";
+    case QHttpServerRequest::Method::Patch:
+        return "PATCH";
+    default:
+        return "OTHER";
     }
 }
 
@@ -58,8 +66,7 @@ bool isNonEmptyString(const QJsonValue &value, int maxLength = 1 << 20)
 
 FakeGenesysServer::FakeGenesysServer(QObject *parent)
     : QAbstractHttpServer(parent)
-{
-}
+{ }
 
 FakeGenesysServer::~FakeGenesysServer() = default;
 
@@ -95,7 +102,7 @@ void FakeGenesysServer::throttleNext(int count, int retryAfterSeconds)
 void FakeGenesysServer::failNext(const QByteArray &method, const QString &pathPrefix, int status,
                                  int count)
 {
-    m_failures.append({method, pathPrefix, status, count});
+    m_failures.append({ method, pathPrefix, status, count });
 }
 
 void FakeGenesysServer::addWorkflow(const QString &id, const QString &name)
@@ -110,8 +117,8 @@ void FakeGenesysServer::addTopic(const QString &topic)
 
 QString FakeGenesysServer::seedIntegration(const QString &name, const QString &type)
 {
-    const Reply reply = createIntegration(
-        QJsonObject{{u"name"_s, name}, {u"integrationType"_s, QJsonObject{{u"id"_s, type}}}});
+    const Reply reply = createIntegration(QJsonObject {
+        { u"name"_s, name }, { u"integrationType"_s, QJsonObject { { u"id"_s, type } } } });
     return QJsonDocument::fromJson(reply.body).object().value(u"id"_s).toString();
 }
 
@@ -119,10 +126,12 @@ QString FakeGenesysServer::seedTrigger(const QString &name, const QString &topic
                                        const QString &workflowId)
 {
     const Reply reply = writeTrigger(
-        {}, QJsonObject{{u"name"_s, name},
-                        {u"topicName"_s, topic},
-                        {u"enabled"_s, true},
-                        {u"target"_s, QJsonObject{{u"type"_s, u"Workflow"_s}, {u"id"_s, workflowId}}}});
+        {},
+        QJsonObject { { u"name"_s, name },
+                      { u"topicName"_s, topic },
+                      { u"enabled"_s, true },
+                      { u"target"_s,
+                        QJsonObject { { u"type"_s, u"Workflow"_s }, { u"id"_s, workflowId } } } });
     return QJsonDocument::fromJson(reply.body).object().value(u"id"_s).toString();
 }
 
@@ -163,7 +172,9 @@ bool FakeGenesysServer::handleRequest(const QHttpServerRequest &request, QTcpSoc
                                 .arg(reply.status)
                                 .arg(QString::fromUtf8(reply.body)));
 
-    // Replies are written synchronously, while the socket is known to be alive.
+    // Replies are written synchronously, while the socket is known to be alive. The responder
+    // writes status line, headers and body separately; no-delay sends each small piece at once.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     QHttpServerResponder responder = makeResponder(request, socket);
     responder.writeStatusLine(QHttpServerResponder::StatusCode(reply.status));
     responder.writeHeader("Content-Type", "application/json");
@@ -196,13 +207,14 @@ FakeGenesysServer::Reply FakeGenesysServer::error(int status, const QString &cod
 {
     QJsonArray details;
     if (!field.isEmpty())
-        details.append(QJsonObject{{u"errorCode"_s, code}, {u"fieldName"_s, field}});
-    return json(status, QJsonObject{{u"message"_s, message},
-                                    {u"code"_s, code},
-                                    {u"status"_s, status},
-                                    {u"contextId"_s, newId()},
-                                    {u"details"_s, details},
-                                    {u"errors"_s, QJsonArray()}});
+        details.append(QJsonObject { { u"errorCode"_s, code }, { u"fieldName"_s, field } });
+    return json(status,
+                QJsonObject { { u"message"_s, message },
+                              { u"code"_s, code },
+                              { u"status"_s, status },
+                              { u"contextId"_s, newId() },
+                              { u"details"_s, details },
+                              { u"errors"_s, QJsonArray() } });
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::dispatch(const Request &request)
@@ -216,19 +228,20 @@ FakeGenesysServer::Reply FakeGenesysServer::dispatch(const Request &request)
             m_failures.removeAt(i);
         if (request.path == "/oauth/token"_L1) {
             if (status == 400 || status == 401)
-                return json(status, QJsonObject{{u"error"_s, u"invalid_client"_s},
-                                                {u"description"_s, u"authentication failed"_s},
-                                                {u"error_description"_s, u"authentication failed"_s}});
-            return json(status, QJsonObject{{u"error"_s, u"server_error"_s}});
+                return json(status,
+                            QJsonObject { { u"error"_s, u"invalid_client"_s },
+                                          { u"description"_s, u"authentication failed"_s },
+                                          { u"error_description"_s, u"authentication failed"_s } });
+            return json(status, QJsonObject { { u"error"_s, u"server_error"_s } });
         }
-        static const QHash<int, QString> codes{{400, u"bad.request"_s},
-                                               {403, u"missing.any.permissions"_s},
-                                               {404, u"not.found"_s},
-                                               {409, u"conflict"_s},
-                                               {500, u"internal.server.error"_s},
-                                               {502, u"bad.gateway"_s},
-                                               {503, u"service.unavailable"_s},
-                                               {504, u"gateway.timeout"_s}};
+        static const QHash<int, QString> codes { { 400, u"bad.request"_s },
+                                                 { 403, u"missing.any.permissions"_s },
+                                                 { 404, u"not.found"_s },
+                                                 { 409, u"conflict"_s },
+                                                 { 500, u"internal.server.error"_s },
+                                                 { 502, u"bad.gateway"_s },
+                                                 { 503, u"service.unavailable"_s },
+                                                 { 504, u"gateway.timeout"_s } };
         return error(status, codes.value(status, u"error"_s),
                      u"Injected failure %1 for %2 %3"_s.arg(status).arg(
                          QString::fromLatin1(request.method), request.path));
@@ -243,9 +256,10 @@ FakeGenesysServer::Reply FakeGenesysServer::dispatch(const Request &request)
 FakeGenesysServer::Reply FakeGenesysServer::token(const Request &request)
 {
     const auto invalidClient = [this] {
-        return json(401, QJsonObject{{u"error"_s, u"invalid_client"_s},
-                                     {u"description"_s, u"authentication failed"_s},
-                                     {u"error_description"_s, u"authentication failed"_s}});
+        return json(401,
+                    QJsonObject { { u"error"_s, u"invalid_client"_s },
+                                  { u"description"_s, u"authentication failed"_s },
+                                  { u"error_description"_s, u"authentication failed"_s } });
     };
     if (request.method != "POST")
         return error(405, u"method.not.allowed"_s, u"Use POST"_s);
@@ -256,25 +270,29 @@ FakeGenesysServer::Reply FakeGenesysServer::token(const Request &request)
         return invalidClient();
     const QUrlQuery form(QString::fromUtf8(request.body));
     if (form.queryItemValue(u"grant_type"_s) != "client_credentials"_L1)
-        return json(400, QJsonObject{{u"error"_s, u"unsupported_grant_type"_s},
-                                     {u"description"_s, u"grant type not supported"_s},
-                                     {u"error_description"_s, u"grant type not supported"_s}});
+        return json(400,
+                    QJsonObject { { u"error"_s, u"unsupported_grant_type"_s },
+                                  { u"description"_s, u"grant type not supported"_s },
+                                  { u"error_description"_s, u"grant type not supported"_s } });
     if (!m_grantAllowed)
-        return json(400, QJsonObject{{u"error"_s, u"unauthorized_client"_s},
-                                     {u"description"_s, u"client is not authorized for this grant"_s},
-                                     {u"error_description"_s,
-                                      u"client is not authorized for this grant"_s}});
+        return json(400,
+                    QJsonObject {
+                        { u"error"_s, u"unauthorized_client"_s },
+                        { u"description"_s, u"client is not authorized for this grant"_s },
+                        { u"error_description"_s, u"client is not authorized for this grant"_s } });
     const QString token = QUuid::createUuid().toString(QUuid::Id128);
     m_tokens.insert(token, QDateTime::currentMSecsSinceEpoch() + qint64(m_tokenLifetime) * 1000);
-    return json(200, QJsonObject{{u"access_token"_s, token},
-                                 {u"token_type"_s, u"bearer"_s},
-                                 {u"expires_in"_s, m_tokenLifetime}});
+    return json(200,
+                QJsonObject { { u"access_token"_s, token },
+                              { u"token_type"_s, u"bearer"_s },
+                              { u"expires_in"_s, m_tokenLifetime } });
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::paged(const QJsonArray &all,
                                                   const QUrlQuery &query) const
 {
-    int pageSize = query.hasQueryItem(u"pageSize"_s) ? query.queryItemValue(u"pageSize"_s).toInt() : 25;
+    int pageSize
+        = query.hasQueryItem(u"pageSize"_s) ? query.queryItemValue(u"pageSize"_s).toInt() : 25;
     pageSize = qBound(1, pageSize, m_maxPageSize);
     const int pageNumber = qMax(1, query.queryItemValue(u"pageNumber"_s).toInt());
     QJsonArray page;
@@ -282,11 +300,12 @@ FakeGenesysServer::Reply FakeGenesysServer::paged(const QJsonArray &all,
          i < all.size() && i < qsizetype(pageNumber) * pageSize; ++i)
         page.append(all.at(i));
     const int pageCount = int((all.size() + pageSize - 1) / pageSize);
-    return json(200, QJsonObject{{u"entities"_s, page},
-                                 {u"pageSize"_s, pageSize},
-                                 {u"pageNumber"_s, pageNumber},
-                                 {u"total"_s, all.size()},
-                                 {u"pageCount"_s, pageCount}});
+    return json(200,
+                QJsonObject { { u"entities"_s, page },
+                              { u"pageSize"_s, pageSize },
+                              { u"pageNumber"_s, pageNumber },
+                              { u"total"_s, all.size() },
+                              { u"pageCount"_s, pageCount } });
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::api(const Request &request)
@@ -300,10 +319,11 @@ FakeGenesysServer::Reply FakeGenesysServer::api(const Request &request)
         return error(401, u"bad.credentials"_s, u"Invalid login credentials."_s);
     if (m_throttleCount > 0) {
         --m_throttleCount;
-        Reply reply = error(429, u"too.many.requests.retry.after"_s,
-                            u"Rate limit exceeded the maximum. Retry the request in [%1] seconds"_s
-                                .arg(m_throttleSeconds));
-        reply.headers.append({"Retry-After", QByteArray::number(m_throttleSeconds)});
+        Reply reply
+            = error(429, u"too.many.requests.retry.after"_s,
+                    u"Rate limit exceeded the maximum. Retry the request in [%1] seconds"_s.arg(
+                        m_throttleSeconds));
+        reply.headers.append({ "Retry-After", QByteArray::number(m_throttleSeconds) });
         return reply;
     }
 
@@ -364,11 +384,11 @@ FakeGenesysServer::Reply FakeGenesysServer::api(const Request &request)
             const QString id = parts.value(2);
             if (parts.size() == 3 && m_actions.contains(id)) {
                 if (m == "GET")
-                    return json(200, actionView(m_actions.value(id),
-                                                request.query.queryItemValue(u"includeConfig"_s)
-                                                    == "true"_L1,
-                                                request.query.queryItemValue(u"expand"_s)
-                                                    == "contract"_L1));
+                    return json(
+                        200,
+                        actionView(m_actions.value(id),
+                                   request.query.queryItemValue(u"includeConfig"_s) == "true"_L1,
+                                   request.query.queryItemValue(u"expand"_s) == "contract"_L1));
                 if (m == "PATCH")
                     return patchAction(id, body);
                 if (m == "DELETE") {
@@ -419,11 +439,11 @@ FakeGenesysServer::Reply FakeGenesysServer::api(const Request &request)
                 continue;
             if (!name.isEmpty() && !it.value().contains(name, Qt::CaseInsensitive))
                 continue;
-            all.append(QJsonObject{{u"id"_s, it.key()},
-                                   {u"name"_s, it.value()},
-                                   {u"type"_s, u"WORKFLOW"_s},
-                                   {u"active"_s, true},
-                                   {u"selfUri"_s, u"/api/v2/flows/"_s + it.key()}});
+            all.append(QJsonObject { { u"id"_s, it.key() },
+                                     { u"name"_s, it.value() },
+                                     { u"type"_s, u"WORKFLOW"_s },
+                                     { u"active"_s, true },
+                                     { u"selfUri"_s, u"/api/v2/flows/"_s + it.key() } });
         }
         return paged(all, request.query);
     } else if (parts.value(0) == "processautomation"_L1 && parts.value(1) == "triggers"_L1) {
@@ -465,7 +485,7 @@ FakeGenesysServer::Reply FakeGenesysServer::listIntegrations(const Request &requ
 
 FakeGenesysServer::Reply FakeGenesysServer::createIntegration(const QJsonObject &body)
 {
-    if (const QString key = unknownKey(body, {u"name"_s, u"integrationType"_s, u"notes"_s});
+    if (const QString key = unknownKey(body, { u"name"_s, u"integrationType"_s, u"notes"_s });
         !key.isEmpty())
         return error(400, u"bad.request"_s, u"Unrecognized field \"%1\""_s.arg(key), key);
     if (!isNonEmptyString(body.value(u"name"_s)))
@@ -480,31 +500,32 @@ FakeGenesysServer::Reply FakeGenesysServer::createIntegration(const QJsonObject 
                      u"integrationType.id"_s);
     const QString id = newId();
     const QString name = body.value(u"name"_s).toString();
-    const QJsonObject integration{
-        {u"id"_s, id},
-        {u"name"_s, name},
-        {u"integrationType"_s, QJsonObject{{u"id"_s, typeId}}},
-        {u"notes"_s, body.value(u"notes"_s).toString()},
-        {u"intendedState"_s, u"DISABLED"_s},
-        {u"reportedState"_s, QJsonObject{{u"code"_s, u"DISABLED"_s}}},
-        {u"version"_s, 1},
-        {u"selfUri"_s, u"/api/v2/integrations/"_s + id}};
+    const QJsonObject integration { { u"id"_s, id },
+                                    { u"name"_s, name },
+                                    { u"integrationType"_s, QJsonObject { { u"id"_s, typeId } } },
+                                    { u"notes"_s, body.value(u"notes"_s).toString() },
+                                    { u"intendedState"_s, u"DISABLED"_s },
+                                    { u"reportedState"_s,
+                                      QJsonObject { { u"code"_s, u"DISABLED"_s } } },
+                                    { u"version"_s, 1 },
+                                    { u"selfUri"_s, u"/api/v2/integrations/"_s + id } };
     m_integrations.insert(id, integration);
-    m_configs.insert(id, QJsonObject{{u"name"_s, name},
-                                     {u"version"_s, 1},
-                                     {u"properties"_s, QJsonObject()},
-                                     {u"advanced"_s, QJsonObject()},
-                                     {u"notes"_s, QString()},
-                                     {u"credentials"_s, QJsonObject()}});
+    m_configs.insert(id,
+                     QJsonObject { { u"name"_s, name },
+                                   { u"version"_s, 1 },
+                                   { u"properties"_s, QJsonObject() },
+                                   { u"advanced"_s, QJsonObject() },
+                                   { u"notes"_s, QString() },
+                                   { u"credentials"_s, QJsonObject() } });
     return json(200, integration);
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::patchIntegration(const QString &id,
                                                              const QJsonObject &body)
 {
-    if (const QString key = unknownKey(body, {u"intendedState"_s}); !key.isEmpty())
+    if (const QString key = unknownKey(body, { u"intendedState"_s }); !key.isEmpty())
         return error(400, u"bad.request"_s, u"Unrecognized field \"%1\""_s.arg(key), key);
-    static const QStringList states{u"ENABLED"_s, u"DISABLED"_s, u"DELETED"_s, u"RESTORED"_s};
+    static const QStringList states { u"ENABLED"_s, u"DISABLED"_s, u"DELETED"_s, u"RESTORED"_s };
     const QString state = body.value(u"intendedState"_s).toString();
     if (!states.contains(state))
         return error(400, u"bad.request"_s,
@@ -512,15 +533,16 @@ FakeGenesysServer::Reply FakeGenesysServer::patchIntegration(const QString &id,
                      u"intendedState"_s);
     QJsonObject &integration = m_integrations[id];
     integration[u"intendedState"_s] = state;
-    integration[u"reportedState"_s] = QJsonObject{{u"code"_s, state == "ENABLED"_L1 ? u"ACTIVE"_s : state}};
+    integration[u"reportedState"_s]
+        = QJsonObject { { u"code"_s, state == "ENABLED"_L1 ? u"ACTIVE"_s : state } };
     integration[u"version"_s] = integration.value(u"version"_s).toInt() + 1;
     return json(200, integration);
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::putConfig(const QString &id, const QJsonObject &body)
 {
-    static const QStringList required{u"name"_s,  u"version"_s, u"properties"_s,
-                                      u"advanced"_s, u"notes"_s, u"credentials"_s};
+    static const QStringList required { u"name"_s,     u"version"_s, u"properties"_s,
+                                        u"advanced"_s, u"notes"_s,   u"credentials"_s };
     if (const QString key = unknownKey(body, required); !key.isEmpty())
         return error(400, u"bad.request"_s, u"Unrecognized field \"%1\""_s.arg(key), key);
     for (const QString &key : required) {
@@ -539,9 +561,10 @@ FakeGenesysServer::Reply FakeGenesysServer::putConfig(const QString &id, const Q
     for (auto it = credentials.begin(); it != credentials.end(); ++it) {
         const QString credentialId = it.value().toObject().value(u"id"_s).toString();
         if (!m_credentials.contains(credentialId))
-            return error(400, u"bad.request"_s,
-                         u"Credential %1 referenced as %2 does not exist"_s.arg(credentialId, it.key()),
-                         u"credentials"_s);
+            return error(
+                400, u"bad.request"_s,
+                u"Credential %1 referenced as %2 does not exist"_s.arg(credentialId, it.key()),
+                u"credentials"_s);
     }
     QJsonObject config = body;
     config[u"version"_s] = current.value(u"version"_s).toInt() + 1;
@@ -552,10 +575,10 @@ FakeGenesysServer::Reply FakeGenesysServer::putConfig(const QString &id, const Q
 FakeGenesysServer::Reply FakeGenesysServer::writeCredential(const QString &id,
                                                             const QJsonObject &body)
 {
-    if (const QString key = unknownKey(body, {u"name"_s, u"type"_s, u"credentialFields"_s});
+    if (const QString key = unknownKey(body, { u"name"_s, u"type"_s, u"credentialFields"_s });
         !key.isEmpty())
         return error(400, u"bad.request"_s, u"Unrecognized field \"%1\""_s.arg(key), key);
-    static const QStringList types{u"basicAuth"_s, u"userDefined"_s, u"userDefinedOAuth"_s};
+    static const QStringList types { u"basicAuth"_s, u"userDefined"_s, u"userDefinedOAuth"_s };
     const QString type = body.value(u"type"_s).toObject().value(u"name"_s).toString();
     if (!types.contains(type))
         return error(400, u"bad.request"_s, u"type.name must be one of %1"_s.arg(types.join(u", ")),
@@ -567,21 +590,22 @@ FakeGenesysServer::Reply FakeGenesysServer::writeCredential(const QString &id,
     const QJsonObject fieldObject = body.value(u"credentialFields"_s).toObject();
     for (auto it = fieldObject.begin(); it != fieldObject.end(); ++it) {
         if (!it.value().isString() || it.key().contains(u'-') || it.key().isEmpty())
-            return error(400, u"bad.request"_s,
-                         u"credentialFields.%1 must be a string under a name without dashes"_s.arg(
-                             it.key()),
-                         u"credentialFields"_s);
+            return error(
+                400, u"bad.request"_s,
+                u"credentialFields.%1 must be a string under a name without dashes"_s.arg(it.key()),
+                u"credentialFields"_s);
         fields.insert(it.key(), it.value().toString());
     }
     const QString credentialId = id.isEmpty() ? newId() : id;
-    const QString created = id.isEmpty() ? nowIso()
-                                         : m_credentials.value(id).value(u"createdDate"_s).toString();
-    const QJsonObject info{{u"id"_s, credentialId},
-                           {u"name"_s, body.value(u"name"_s).toString()},
-                           {u"createdDate"_s, created},
-                           {u"modifiedDate"_s, nowIso()},
-                           {u"type"_s, QJsonObject{{u"name"_s, type}}},
-                           {u"selfUri"_s, u"/api/v2/integrations/credentials/"_s + credentialId}};
+    const QString created
+        = id.isEmpty() ? nowIso() : m_credentials.value(id).value(u"createdDate"_s).toString();
+    const QJsonObject info { { u"id"_s, credentialId },
+                             { u"name"_s, body.value(u"name"_s).toString() },
+                             { u"createdDate"_s, created },
+                             { u"modifiedDate"_s, nowIso() },
+                             { u"type"_s, QJsonObject { { u"name"_s, type } } },
+                             { u"selfUri"_s,
+                               u"/api/v2/integrations/credentials/"_s + credentialId } };
     m_credentials.insert(credentialId, info);
     m_credentialFields.insert(credentialId, fields);
     return json(200, info);
@@ -620,7 +644,8 @@ FakeGenesysServer::Reply FakeGenesysServer::listActions(const Request &request)
 QString FakeGenesysServer::checkActionConfig(const QJsonObject &config,
                                              const QString &integrationId, QString *field) const
 {
-    if (const QString key = unknownKey(config, {u"timeoutSeconds"_s, u"request"_s, u"response"_s});
+    if (const QString key
+        = unknownKey(config, { u"timeoutSeconds"_s, u"request"_s, u"response"_s });
         !key.isEmpty()) {
         *field = u"config."_s + key;
         return u"Unrecognized field \"%1\""_s.arg(*field);
@@ -633,8 +658,9 @@ QString FakeGenesysServer::checkActionConfig(const QJsonObject &config,
         }
     }
     const QJsonObject request = config.value(u"request"_s).toObject();
-    if (const QString key = unknownKey(request, {u"requestUrlTemplate"_s, u"requestType"_s,
-                                                 u"headers"_s, u"requestTemplate"_s});
+    if (const QString key = unknownKey(
+            request,
+            { u"requestUrlTemplate"_s, u"requestType"_s, u"headers"_s, u"requestTemplate"_s });
         !key.isEmpty()) {
         *field = u"config.request."_s + key;
         return u"Unrecognized field \"%1\""_s.arg(*field);
@@ -643,7 +669,7 @@ QString FakeGenesysServer::checkActionConfig(const QJsonObject &config,
         *field = u"config.request.requestUrlTemplate"_s;
         return u"requestUrlTemplate is required"_s;
     }
-    static const QStringList methods{u"GET"_s, u"PUT"_s, u"POST"_s, u"PATCH"_s, u"DELETE"_s};
+    static const QStringList methods { u"GET"_s, u"PUT"_s, u"POST"_s, u"PATCH"_s, u"DELETE"_s };
     if (!methods.contains(request.value(u"requestType"_s).toString())) {
         *field = u"config.request.requestType"_s;
         return u"requestType must be one of GET, PUT, POST, PATCH, DELETE"_s;
@@ -676,8 +702,9 @@ QString FakeGenesysServer::checkActionConfig(const QJsonObject &config,
     }
     if (config.contains(u"response"_s)) {
         const QJsonObject response = config.value(u"response"_s).toObject();
-        if (const QString key = unknownKey(response, {u"translationMap"_s, u"translationMapDefaults"_s,
-                                                      u"successTemplate"_s});
+        if (const QString key = unknownKey(
+                response,
+                { u"translationMap"_s, u"translationMapDefaults"_s, u"successTemplate"_s });
             !key.isEmpty()) {
             *field = u"config.response."_s + key;
             return u"Unrecognized field \"%1\""_s.arg(*field);
@@ -688,13 +715,15 @@ QString FakeGenesysServer::checkActionConfig(const QJsonObject &config,
 
 FakeGenesysServer::Reply FakeGenesysServer::createAction(const QJsonObject &body)
 {
-    if (const QString key = unknownKey(body, {u"name"_s, u"category"_s, u"integrationId"_s,
-                                              u"secure"_s, u"config"_s, u"contract"_s});
+    if (const QString key = unknownKey(body,
+                                       { u"name"_s, u"category"_s, u"integrationId"_s, u"secure"_s,
+                                         u"config"_s, u"contract"_s });
         !key.isEmpty())
         return error(400, u"bad.request"_s, u"Unrecognized field \"%1\""_s.arg(key), key);
-    for (const QString &key : {u"name"_s, u"category"_s}) {
+    for (const QString &key : { u"name"_s, u"category"_s }) {
         if (!isNonEmptyString(body.value(key), 256))
-            return error(400, u"bad.request"_s, u"%1 is required (1-256 characters)"_s.arg(key), key);
+            return error(400, u"bad.request"_s, u"%1 is required (1-256 characters)"_s.arg(key),
+                         key);
     }
     const QString integrationId = body.value(u"integrationId"_s).toString();
     if (!m_integrations.contains(integrationId))
@@ -705,8 +734,8 @@ FakeGenesysServer::Reply FakeGenesysServer::createAction(const QJsonObject &body
     if (!body.value(u"config"_s).isObject())
         return error(400, u"bad.request"_s, u"config is required"_s, u"config"_s);
     QString field;
-    if (const QString problem = checkActionConfig(body.value(u"config"_s).toObject(), integrationId,
-                                                  &field);
+    if (const QString problem
+        = checkActionConfig(body.value(u"config"_s).toObject(), integrationId, &field);
         !problem.isEmpty())
         return error(400, u"bad.request"_s, problem, field);
     const QJsonObject contract = body.value(u"contract"_s).toObject();
@@ -725,22 +754,23 @@ FakeGenesysServer::Reply FakeGenesysServer::createAction(const QJsonObject &body
                          u"name"_s);
     }
     const QString id = u"custom_-_"_s + newId();
-    const QJsonObject action{{u"id"_s, id},
-                             {u"name"_s, name},
-                             {u"category"_s, body.value(u"category"_s)},
-                             {u"integrationId"_s, integrationId},
-                             {u"secure"_s, body.value(u"secure"_s).toBool(false)},
-                             {u"config"_s, body.value(u"config"_s)},
-                             {u"contract"_s, contract},
-                             {u"version"_s, 1},
-                             {u"selfUri"_s, u"/api/v2/integrations/actions/"_s + id}};
+    const QJsonObject action { { u"id"_s, id },
+                               { u"name"_s, name },
+                               { u"category"_s, body.value(u"category"_s) },
+                               { u"integrationId"_s, integrationId },
+                               { u"secure"_s, body.value(u"secure"_s).toBool(false) },
+                               { u"config"_s, body.value(u"config"_s) },
+                               { u"contract"_s, contract },
+                               { u"version"_s, 1 },
+                               { u"selfUri"_s, u"/api/v2/integrations/actions/"_s + id } };
     m_actions.insert(id, action);
     return json(200, action);
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::patchAction(const QString &id, const QJsonObject &body)
 {
-    if (const QString key = unknownKey(body, {u"version"_s, u"name"_s, u"category"_s, u"config"_s});
+    if (const QString key
+        = unknownKey(body, { u"version"_s, u"name"_s, u"category"_s, u"config"_s });
         !key.isEmpty())
         return error(400, u"bad.request"_s,
                      u"Unrecognized field \"%1\" (UpdateActionInput has no %1)"_s.arg(key), key);
@@ -752,14 +782,14 @@ FakeGenesysServer::Reply FakeGenesysServer::patchAction(const QString &id, const
                      u"version"_s);
     if (body.contains(u"config"_s)) {
         QString field;
-        if (const QString problem = checkActionConfig(body.value(u"config"_s).toObject(),
-                                                      action.value(u"integrationId"_s).toString(),
-                                                      &field);
+        if (const QString problem
+            = checkActionConfig(body.value(u"config"_s).toObject(),
+                                action.value(u"integrationId"_s).toString(), &field);
             !problem.isEmpty())
             return error(400, u"bad.request"_s, problem, field);
         action[u"config"_s] = body.value(u"config"_s);
     }
-    for (const QString &key : {u"name"_s, u"category"_s}) {
+    for (const QString &key : { u"name"_s, u"category"_s }) {
         if (body.contains(key))
             action[key] = body.value(key);
     }
@@ -780,19 +810,20 @@ FakeGenesysServer::Reply FakeGenesysServer::listTopics(const Request &request)
     QJsonArray entities;
     for (int i = after; i < m_topics.size() && i < after + size; ++i)
         entities.append(m_topics.at(i));
-    QJsonObject reply{{u"entities"_s, entities},
-                      {u"selfUri"_s, u"/api/v2/processautomation/triggers/topics"_s}};
+    QJsonObject reply { { u"entities"_s, entities },
+                        { u"selfUri"_s, u"/api/v2/processautomation/triggers/topics"_s } };
     if (after + size < m_topics.size())
-        reply.insert(u"nextUri"_s, u"/api/v2/processautomation/triggers/topics?after=%1&pageSize=%2"_s
-                                       .arg(after + size)
-                                       .arg(pageSize));
+        reply.insert(
+            u"nextUri"_s,
+            u"/api/v2/processautomation/triggers/topics?after=%1&pageSize=%2"_s.arg(after + size)
+                .arg(pageSize));
     return json(200, reply);
 }
 
 FakeGenesysServer::Reply FakeGenesysServer::listTriggers(const Request &request)
 {
-    const QStringList topics = request.query.queryItemValue(u"topicName"_s)
-                                   .split(u',', Qt::SkipEmptyParts);
+    const QStringList topics
+        = request.query.queryItemValue(u"topicName"_s).split(u',', Qt::SkipEmptyParts);
     const QString enabled = request.query.queryItemValue(u"enabled"_s);
     const int pageSize = request.query.hasQueryItem(u"pageSize"_s)
         ? request.query.queryItemValue(u"pageSize"_s).toInt()
@@ -803,15 +834,14 @@ FakeGenesysServer::Reply FakeGenesysServer::listTriggers(const Request &request)
     for (const QJsonObject &trigger : std::as_const(m_triggers)) {
         if (!topics.isEmpty() && !topics.contains(trigger.value(u"topicName"_s).toString()))
             continue;
-        if (!enabled.isEmpty()
-            && trigger.value(u"enabled"_s).toBool() != (enabled == "true"_L1))
+        if (!enabled.isEmpty() && trigger.value(u"enabled"_s).toBool() != (enabled == "true"_L1))
             continue;
         all.append(trigger);
     }
     QJsonArray entities;
     for (int i = after; i < all.size() && i < after + size; ++i)
         entities.append(all.at(i));
-    QJsonObject reply{{u"entities"_s, entities}};
+    QJsonObject reply { { u"entities"_s, entities } };
     if (after + size < all.size()) {
         QUrlQuery next = request.query;
         next.removeAllQueryItems(u"after"_s);
@@ -823,9 +853,9 @@ FakeGenesysServer::Reply FakeGenesysServer::listTriggers(const Request &request)
 
 FakeGenesysServer::Reply FakeGenesysServer::writeTrigger(const QString &id, const QJsonObject &body)
 {
-    QStringList allowed{u"name"_s,          u"topicName"_s,      u"enabled"_s,
-                        u"target"_s,        u"matchCriteria"_s,  u"eventTTLSeconds"_s,
-                        u"delayBySeconds"_s, u"description"_s};
+    QStringList allowed { u"name"_s,           u"topicName"_s,     u"enabled"_s,
+                          u"target"_s,         u"matchCriteria"_s, u"eventTTLSeconds"_s,
+                          u"delayBySeconds"_s, u"description"_s };
     if (!id.isEmpty())
         allowed.append(u"version"_s);
     if (const QString key = unknownKey(body, allowed); !key.isEmpty())
@@ -838,7 +868,7 @@ FakeGenesysServer::Reply FakeGenesysServer::writeTrigger(const QString &id, cons
     if (!m_topics.contains(topic))
         return error(400, u"bad.request"_s, u"Unknown topicName %1"_s.arg(topic), u"topicName"_s);
     const QJsonObject target = body.value(u"target"_s).toObject();
-    if (const QString key = unknownKey(target, {u"type"_s, u"id"_s, u"workflowTargetSettings"_s});
+    if (const QString key = unknownKey(target, { u"type"_s, u"id"_s, u"workflowTargetSettings"_s });
         !key.isEmpty())
         return error(400, u"bad.request"_s, u"Unrecognized field \"target.%1\""_s.arg(key),
                      u"target."_s + key);
@@ -849,8 +879,10 @@ FakeGenesysServer::Reply FakeGenesysServer::writeTrigger(const QString &id, cons
                      u"Workflow %1 does not exist"_s.arg(target.value(u"id"_s).toString()),
                      u"target.id"_s);
     if (target.contains(u"workflowTargetSettings"_s)) {
-        const QString format
-            = target.value(u"workflowTargetSettings"_s).toObject().value(u"dataFormat"_s).toString();
+        const QString format = target.value(u"workflowTargetSettings"_s)
+                                   .toObject()
+                                   .value(u"dataFormat"_s)
+                                   .toString();
         if (format != "Json"_L1 && format != "TopLevelPrimitives"_L1)
             return error(400, u"bad.request"_s, u"dataFormat must be Json or TopLevelPrimitives"_s,
                          u"target.workflowTargetSettings.dataFormat"_s);
@@ -858,13 +890,16 @@ FakeGenesysServer::Reply FakeGenesysServer::writeTrigger(const QString &id, cons
     const bool hasTtl = body.contains(u"eventTTLSeconds"_s);
     const bool hasDelay = body.contains(u"delayBySeconds"_s);
     if (hasTtl && hasDelay)
-        return error(400, u"bad.request"_s, u"eventTTLSeconds and delayBySeconds exclude each other"_s);
+        return error(400, u"bad.request"_s,
+                     u"eventTTLSeconds and delayBySeconds exclude each other"_s);
     if (hasTtl && body.value(u"eventTTLSeconds"_s).toInt() < 10)
         return error(400, u"bad.request"_s, u"eventTTLSeconds must be at least 10"_s,
                      u"eventTTLSeconds"_s);
     if (hasDelay
-        && (body.value(u"delayBySeconds"_s).toInt() < 60 || body.value(u"delayBySeconds"_s).toInt() > 900))
-        return error(400, u"bad.request"_s, u"delayBySeconds must be 60-900"_s, u"delayBySeconds"_s);
+        && (body.value(u"delayBySeconds"_s).toInt() < 60
+            || body.value(u"delayBySeconds"_s).toInt() > 900))
+        return error(400, u"bad.request"_s, u"delayBySeconds must be 60-900"_s,
+                     u"delayBySeconds"_s);
     if (body.value(u"description"_s).toString().size() > 512)
         return error(400, u"bad.request"_s, u"description is longer than 512"_s, u"description"_s);
     QJsonObject trigger = body;

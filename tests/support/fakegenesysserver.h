@@ -116,7 +116,8 @@ private:
     Reply listTopics(const Request &request);
     Reply listTriggers(const Request &request);
     Reply writeTrigger(const QString &id, const QJsonObject &body);
-    QJsonObject actionView(const QJsonObject &action, bool includeConfig, bool expandContract) const;
+    QJsonObject actionView(const QJsonObject &action, bool includeConfig,
+                           bool expandContract) const;
 
     quint16 m_port = 0;
     QString m_clientId = QStringLiteral("fake-client-id");

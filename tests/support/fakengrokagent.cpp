@@ -12,8 +12,7 @@ namespace redrive::tests {
 
 FakeNgrokAgent::FakeNgrokAgent(QObject *parent)
     : QAbstractHttpServer(parent)
-{
-}
+{ }
 
 FakeNgrokAgent::~FakeNgrokAgent() = default;
 
@@ -30,7 +29,7 @@ QUrl FakeNgrokAgent::apiUrl() const
 
 void FakeNgrokAgent::addTunnel(const QString &publicUrl, const QString &addr)
 {
-    m_tunnels.append({publicUrl, addr});
+    m_tunnels.append({ publicUrl, addr });
 }
 
 void FakeNgrokAgent::clearTunnels()
@@ -49,30 +48,32 @@ bool FakeNgrokAgent::handleRequest(const QHttpServerRequest &request, QTcpSocket
         int i = 0;
         for (const auto &tunnel : std::as_const(m_tunnels)) {
             const QString name = u"tunnel-%1"_s.arg(i++);
-            tunnels.append(QJsonObject{
-                {u"name"_s, name},
-                {u"uri"_s, u"/api/tunnels/"_s + name},
-                {u"public_url"_s, tunnel.first},
-                {u"proto"_s, QUrl(tunnel.first).scheme()},
-                {u"config"_s, QJsonObject{{u"addr"_s, tunnel.second}, {u"inspect"_s, true}}}});
+            tunnels.append(QJsonObject {
+                { u"name"_s, name },
+                { u"uri"_s, u"/api/tunnels/"_s + name },
+                { u"public_url"_s, tunnel.first },
+                { u"proto"_s, QUrl(tunnel.first).scheme() },
+                { u"config"_s,
+                  QJsonObject { { u"addr"_s, tunnel.second }, { u"inspect"_s, true } } } });
         }
-        document = QJsonObject{{u"tunnels"_s, tunnels}, {u"uri"_s, u"/api/tunnels"_s}};
+        document = QJsonObject { { u"tunnels"_s, tunnels }, { u"uri"_s, u"/api/tunnels"_s } };
     } else if (path == "/api/endpoints"_L1 && m_endpointsOnly) {
         QJsonArray endpoints;
         int i = 0;
         for (const auto &tunnel : std::as_const(m_tunnels)) {
             const QString name = u"endpoint-%1"_s.arg(i++);
-            endpoints.append(QJsonObject{
-                {u"name"_s, name},
-                {u"uri"_s, u"/api/endpoints/"_s + name},
-                {u"url"_s, tunnel.first},
-                {u"upstream"_s, QJsonObject{{u"url"_s, tunnel.second}, {u"protocol"_s, u"http1"_s}}}});
+            endpoints.append(QJsonObject {
+                { u"name"_s, name },
+                { u"uri"_s, u"/api/endpoints/"_s + name },
+                { u"url"_s, tunnel.first },
+                { u"upstream"_s,
+                  QJsonObject { { u"url"_s, tunnel.second }, { u"protocol"_s, u"http1"_s } } } });
         }
-        document = QJsonObject{{u"endpoints"_s, endpoints}};
+        document = QJsonObject { { u"endpoints"_s, endpoints } };
     } else {
-        responder.write(QJsonDocument(QJsonObject{{u"error_code"_s, 100},
-                                                  {u"status_code"_s, 404},
-                                                  {u"msg"_s, u"not found"_s}}),
+        responder.write(QJsonDocument(QJsonObject { { u"error_code"_s, 100 },
+                                                    { u"status_code"_s, 404 },
+                                                    { u"msg"_s, u"not found"_s } }),
                         QHttpServerResponder::StatusCode::NotFound);
         return true;
     }

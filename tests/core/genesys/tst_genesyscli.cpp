@@ -100,20 +100,20 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QString>("expected");
         QTest::newRow("nothing") << QStringList() << u"Usage: redrive genesys"_s;
-        QTest::newRow("unknown") << QStringList{u"frobnicate"_s} << u"Unknown command"_s;
-        QTest::newRow("bad option") << QStringList{u"list"_s, u"--bogus"_s} << u"bogus"_s;
-        QTest::newRow("no url") << QStringList{u"register"_s, u"--topic"_s, kTopic, u"--workflow"_s,
-                                               u"wf-1"_s}
+        QTest::newRow("unknown") << QStringList { u"frobnicate"_s } << u"Unknown command"_s;
+        QTest::newRow("bad option") << QStringList { u"list"_s, u"--bogus"_s } << u"bogus"_s;
+        QTest::newRow("no url") << QStringList { u"register"_s, u"--topic"_s, kTopic,
+                                                 u"--workflow"_s, u"wf-1"_s }
                                 << u"--public-url URL or --ngrok"_s;
-        QTest::newRow("both") << QStringList{u"register"_s, u"--ngrok"_s, u"--public-url"_s,
-                                             u"https://a.b"_s, u"--topic"_s, kTopic,
-                                             u"--workflow"_s, u"wf-1"_s}
+        QTest::newRow("both") << QStringList { u"register"_s,    u"--ngrok"_s, u"--public-url"_s,
+                                               u"https://a.b"_s, u"--topic"_s, kTopic,
+                                               u"--workflow"_s,  u"wf-1"_s }
                               << u"exactly one"_s;
-        QTest::newRow("no topic") << QStringList{u"register"_s, u"--ngrok"_s} << u"--topic"_s;
-        QTest::newRow("http url") << QStringList{u"register"_s, u"--public-url"_s,
-                                                 u"http://a.ngrok.app"_s, u"--topic"_s, kTopic,
-                                                 u"--workflow"_s, u"wf-1"_s}
-                                  << u"https://"_s;
+        QTest::newRow("no topic") << QStringList { u"register"_s, u"--ngrok"_s } << u"--topic"_s;
+        QTest::newRow("http url") << QStringList {
+            u"register"_s,   u"--public-url"_s, u"http://a.ngrok.app"_s, u"--topic"_s, kTopic,
+            u"--workflow"_s, u"wf-1"_s
+        } << u"https://"_s;
     }
 
     void usageErrors()
@@ -128,24 +128,25 @@ private Q_SLOTS:
 
     void help()
     {
-        const Outcome outcome = run({u"--help"_s}, environment());
+        const Outcome outcome = run({ u"--help"_s }, environment());
         QCOMPARE(outcome.exitCode, 0);
         QVERIFY(outcome.out.join(u'\n').contains(u"test-credentials"_s));
     }
 
     void regions()
     {
-        const Outcome outcome = run({u"regions"_s}, environment(false));
+        const Outcome outcome = run({ u"regions"_s }, environment(false));
         QCOMPARE(outcome.exitCode, 0);
         QCOMPARE(outcome.out.size(), 17);
         const QStringList euWest1 = outcome.out.filter(u"eu-west-1 "_s);
         QCOMPARE(euWest1.size(), 1);
-        QCOMPARE(euWest1.first().simplified(), u"eu-west-1 api.mypurecloud.ie login.mypurecloud.ie"_s);
+        QCOMPARE(euWest1.first().simplified(),
+                 u"eu-west-1 api.mypurecloud.ie login.mypurecloud.ie"_s);
     }
 
     void testCredentials()
     {
-        const Outcome outcome = run({u"test-credentials"_s}, environment());
+        const Outcome outcome = run({ u"test-credentials"_s }, environment());
         QCOMPARE(outcome.exitCode, 0);
         QVERIFY2(outcome.out.join(u'\n').contains(u"Credentials OK"_s), qPrintable(outcome.all()));
         QCOMPARE(m_fake->tokenRequests(), 1);
@@ -155,7 +156,7 @@ private Q_SLOTS:
     {
         QProcessEnvironment env = environment();
         env.insert(u"GENESYS_CLIENT_SECRET"_s, u"nope"_s);
-        const Outcome outcome = run({u"test-credentials"_s}, env);
+        const Outcome outcome = run({ u"test-credentials"_s }, env);
         QCOMPARE(outcome.exitCode, int(GenesysCommand::Failure));
         QVERIFY2(outcome.err.join(u'\n').contains(u"refused the OAuth client id or secret"_s),
                  qPrintable(outcome.all()));
@@ -164,9 +165,10 @@ private Q_SLOTS:
 
     void missingSecretWithoutKeychain()
     {
-        const Outcome outcome = run({u"test-credentials"_s}, environment(false));
+        const Outcome outcome = run({ u"test-credentials"_s }, environment(false));
         QCOMPARE(outcome.exitCode, int(GenesysCommand::UsageError));
-        QVERIFY2(outcome.err.join(u'\n').contains(u"GENESYS_CLIENT_SECRET"_s), qPrintable(outcome.all()));
+        QVERIFY2(outcome.err.join(u'\n').contains(u"GENESYS_CLIENT_SECRET"_s),
+                 qPrintable(outcome.all()));
         QCOMPARE(m_fake->requests().size(), 0);
     }
 
@@ -174,16 +176,16 @@ private Q_SLOTS:
     {
         QList<GenesysSecret> asked;
         const QString clientSecret = m_fake->clientSecret();
-        GenesysSecretProvider provider = [&asked, clientSecret](GenesysSecret which, QObject *,
-                                                               auto done) {
-            asked.append(which);
-            done(which == GenesysSecret::ClientSecret ? clientSecret : kShared, QString());
-        };
-        const Outcome outcome = run({u"register"_s, u"--public-url"_s, u"https://abc.ngrok.app"_s,
-                                     u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s},
+        GenesysSecretProvider provider
+            = [&asked, clientSecret](GenesysSecret which, QObject *, auto done) {
+                  asked.append(which);
+                  done(which == GenesysSecret::ClientSecret ? clientSecret : kShared, QString());
+              };
+        const Outcome outcome = run({ u"register"_s, u"--public-url"_s, u"https://abc.ngrok.app"_s,
+                                      u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s },
                                     environment(false), provider);
         QCOMPARE(outcome.exitCode, 0);
-        QCOMPARE(asked, (QList{GenesysSecret::SharedSecret, GenesysSecret::ClientSecret}));
+        QCOMPARE(asked, (QList { GenesysSecret::SharedSecret, GenesysSecret::ClientSecret }));
         const QString credentialId = m_fake->credentials().first().value(u"id"_s).toString();
         QCOMPARE(m_fake->credentialFields(credentialId).value(u"sharedSecret"_s), kShared);
     }
@@ -193,7 +195,7 @@ private Q_SLOTS:
         GenesysSecretProvider provider = [](GenesysSecret, QObject *, auto done) {
             done(QString(), u"The keyring is locked"_s);
         };
-        const Outcome outcome = run({u"list"_s}, environment(false), provider);
+        const Outcome outcome = run({ u"list"_s }, environment(false), provider);
         QCOMPARE(outcome.exitCode, int(GenesysCommand::UsageError));
         QVERIFY2(outcome.err.join(u'\n').contains(u"The keyring is locked"_s)
                      && outcome.err.join(u'\n').contains(u"GENESYS_CLIENT_SECRET"_s),
@@ -203,40 +205,46 @@ private Q_SLOTS:
     void registerWithNgrokThenListThenUnregister()
     {
         m_ngrok->addTunnel(u"https://tunnel.ngrok.app"_s, u"http://localhost:5000"_s);
-        Outcome outcome = run({u"register"_s, u"--ngrok"_s, u"--topic"_s, kTopic, u"--workflow"_s,
-                               u"wf-1"_s},
-                              environment());
+        Outcome outcome
+            = run({ u"register"_s, u"--ngrok"_s, u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s },
+                  environment());
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.all()));
         QVERIFY(outcome.out.first().startsWith(u"ngrok: https://tunnel.ngrok.app"_s));
         QVERIFY(outcome.out.last().startsWith(u"Registered:"_s));
         QVERIFY(!outcome.all().contains(kShared));
         QVERIFY2(m_fake->rejections().isEmpty(), qPrintable(m_fake->rejections().join(u'\n')));
         QCOMPARE(m_fake->actions().size(), 1);
-        QCOMPARE(m_fake->actions().first().value(u"config"_s).toObject().value(u"request"_s)
-                     .toObject().value(u"requestUrlTemplate"_s).toString(),
+        QCOMPARE(m_fake->actions()
+                     .first()
+                     .value(u"config"_s)
+                     .toObject()
+                     .value(u"request"_s)
+                     .toObject()
+                     .value(u"requestUrlTemplate"_s)
+                     .toString(),
                  u"https://tunnel.ngrok.app/webhook/genesys"_s);
         QCOMPARE(m_fake->triggers().size(), 1);
 
-        outcome = run({u"list"_s}, environment());
+        outcome = run({ u"list"_s }, environment());
         QCOMPARE(outcome.exitCode, 0);
         QCOMPARE(outcome.out.size(), 4);
         QVERIFY(outcome.out.join(u'\n').contains(u"https://tunnel.ngrok.app/webhook/genesys"_s));
 
-        outcome = run({u"unregister"_s}, environment());
+        outcome = run({ u"unregister"_s }, environment());
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.all()));
         QVERIFY(m_fake->integrations().isEmpty() && m_fake->actions().isEmpty()
                 && m_fake->triggers().isEmpty() && m_fake->credentials().isEmpty());
 
-        outcome = run({u"list"_s}, environment());
-        QCOMPARE(outcome.out, QStringList{u"Nothing registered by Redrive in this org."_s});
+        outcome = run({ u"list"_s }, environment());
+        QCOMPARE(outcome.out, QStringList { u"Nothing registered by Redrive in this org."_s });
     }
 
     void registerWithNgrokNotForwarding()
     {
         m_ngrok->addTunnel(u"https://tunnel.ngrok.app"_s, u"http://localhost:8080"_s);
-        const Outcome outcome = run({u"register"_s, u"--ngrok"_s, u"--topic"_s, kTopic,
-                                     u"--workflow"_s, u"wf-1"_s},
-                                    environment());
+        const Outcome outcome
+            = run({ u"register"_s, u"--ngrok"_s, u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s },
+                  environment());
         QCOMPARE(outcome.exitCode, int(GenesysCommand::Failure));
         QVERIFY2(outcome.err.join(u'\n').contains(u"no tunnel forwards to port 5000"_s),
                  qPrintable(outcome.all()));
@@ -246,8 +254,8 @@ private Q_SLOTS:
     void registerFailureIsReportedPrecisely()
     {
         m_fake->failNext("POST", u"/api/v2/processautomation/triggers"_s, 403);
-        const Outcome outcome = run({u"register"_s, u"--public-url"_s, u"https://abc.ngrok.app"_s,
-                                     u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s},
+        const Outcome outcome = run({ u"register"_s, u"--public-url"_s, u"https://abc.ngrok.app"_s,
+                                      u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s },
                                     environment());
         QCOMPARE(outcome.exitCode, int(GenesysCommand::Failure));
         const QString err = outcome.err.join(u'\n');
@@ -260,12 +268,12 @@ private Q_SLOTS:
     void topicsAndWorkflows()
     {
         m_fake->addTopic(u"v2.users.{id}.presence"_s);
-        Outcome outcome = run({u"topics"_s, u"--filter"_s, u"presence"_s}, environment());
+        Outcome outcome = run({ u"topics"_s, u"--filter"_s, u"presence"_s }, environment());
         QCOMPARE(outcome.exitCode, 0);
-        QCOMPARE(outcome.out, QStringList{u"v2.users.{id}.presence"_s});
-        outcome = run({u"--list-workflows"_s}, environment());
+        QCOMPARE(outcome.out, QStringList { u"v2.users.{id}.presence"_s });
+        outcome = run({ u"--list-workflows"_s }, environment());
         QCOMPARE(outcome.exitCode, 0);
-        QCOMPARE(outcome.out, QStringList{u"wf-1  Forward to Redrive"_s});
+        QCOMPARE(outcome.out, QStringList { u"wf-1  Forward to Redrive"_s });
     }
 
     void runGenesysCommandReturnsTheExitCode()
@@ -274,11 +282,11 @@ private Q_SLOTS:
         qputenv("GENESYS_CLIENT_ID", m_fake->clientId().toUtf8());
         qputenv("GENESYS_CLIENT_SECRET", m_fake->clientSecret().toUtf8());
         qputenv("REDRIVE_GENESYS_BASE_URL", m_fake->baseUrl().toString().toUtf8());
-        QCOMPARE(redrive::core::runGenesysCommand({u"test-credentials"_s}), 0);
+        QCOMPARE(redrive::core::runGenesysCommand({ u"test-credentials"_s }), 0);
         QCOMPARE(m_fake->tokenRequests(), 1);
         qputenv("GENESYS_CLIENT_SECRET", "wrong");
-        QCOMPARE(redrive::core::runGenesysCommand({u"test-credentials"_s}), 1);
-        QCOMPARE(redrive::core::runGenesysCommand({u"nonsense"_s}), 2);
+        QCOMPARE(redrive::core::runGenesysCommand({ u"test-credentials"_s }), 1);
+        QCOMPARE(redrive::core::runGenesysCommand({ u"nonsense"_s }), 2);
         qunsetenv("GENESYS_CLIENT_ID");
         qunsetenv("GENESYS_CLIENT_SECRET");
         qunsetenv("REDRIVE_GENESYS_BASE_URL");

@@ -105,7 +105,8 @@ private Q_SLOTS:
         QCOMPARE(endpoints.tokenUrl, QUrl(u"https://login.mypurecloud.ie/oauth/token"_s));
         QVERIFY(redrive::core::resolveGenesysEndpoints(u"us-east-2"_s, {}, &endpoints, &error));
         QCOMPARE(endpoints.tokenUrl.host(), u"login.use2.us-gov-pure.cloud"_s);
-        QVERIFY(redrive::core::resolveGenesysEndpoints(u"ap-southeast-2"_s, {}, &endpoints, &error));
+        QVERIFY(
+            redrive::core::resolveGenesysEndpoints(u"ap-southeast-2"_s, {}, &endpoints, &error));
         QCOMPARE(endpoints.apiBase.host(), u"api.mypurecloud.com.au"_s);
         QVERIFY(redrive::core::resolveGenesysEndpoints(u"eu-west-1"_s, u"http://127.0.0.1:9/x/"_s,
                                                        &endpoints, &error));
@@ -128,7 +129,8 @@ private Q_SLOTS:
         const auto requests = m_fake->requests();
         QCOMPARE(requests.first().path, u"/oauth/token"_s);
         QCOMPARE(requests.first().authorization,
-                 "Basic " + (m_fake->clientId() + u':' + m_fake->clientSecret()).toUtf8().toBase64());
+                 "Basic "
+                     + (m_fake->clientId() + u':' + m_fake->clientSecret()).toUtf8().toBase64());
         QCOMPARE(requests.first().body, QByteArray("grant_type=client_credentials"));
         QVERIFY(requests.at(1).authorization.startsWith("Bearer "));
     }
@@ -333,7 +335,7 @@ private Q_SLOTS:
         client.setRetryPolicy(fastPolicy());
         m_fake->failNext("POST", u"/api/v2/integrations"_s, 500, 10);
         const auto response = send(client, "POST", u"/api/v2/integrations"_s,
-                                   QJsonObject{{u"name"_s, u"x"_s}});
+                                   QJsonObject { { u"name"_s, u"x"_s } });
         QCOMPARE(response->error.kind, GenesysError::Kind::Server);
         QCOMPARE(m_fake->count("POST", u"/api/v2/integrations"_s), 1);
     }
@@ -353,7 +355,7 @@ private Q_SLOTS:
     {
         GenesysClient client(connection());
         const auto response = send(client, "POST", u"/api/v2/integrations"_s,
-                                   QJsonObject{{u"name"_s, u"Redrive receiver"_s}});
+                                   QJsonObject { { u"name"_s, u"Redrive receiver"_s } });
         QCOMPARE(response->error.kind, GenesysError::Kind::BadRequest);
         QCOMPARE(response->httpStatus, 400);
         QVERIFY2(response->error.message.contains(u"integrationType.id is required"_s)
@@ -373,9 +375,8 @@ private Q_SLOTS:
         GenesysClient client(connection());
         bool called = false;
         auto context = std::make_unique<QObject>();
-        client.get(u"/api/v2/flows"_s, {}, context.get(), [&called](const GenesysResponse &) {
-            called = true;
-        });
+        client.get(u"/api/v2/flows"_s, {}, context.get(),
+                   [&called](const GenesysResponse &) { called = true; });
         context.reset();
         // A second request with a live context finishes after the first one was answered.
         QVERIFY(send(client, "GET", u"/api/v2/flows"_s)->ok());

@@ -59,9 +59,8 @@ private:
     std::optional<GenesysOperationResult> registerReceiver(const GenesysRegistrationRequest &r)
     {
         std::optional<GenesysOperationResult> result;
-        m_registrar->registerReceiver(r, this, [&result](const GenesysOperationResult &res) {
-            result = res;
-        });
+        m_registrar->registerReceiver(
+            r, this, [&result](const GenesysOperationResult &res) { result = res; });
         if (!QTest::qWaitFor([&result] { return result.has_value(); }, kWaitMs))
             return std::nullopt;
         return result;
@@ -70,7 +69,8 @@ private:
     std::optional<GenesysOperationResult> unregister()
     {
         std::optional<GenesysOperationResult> result;
-        m_registrar->unregister(this, [&result](const GenesysOperationResult &res) { result = res; });
+        m_registrar->unregister(this,
+                                [&result](const GenesysOperationResult &res) { result = res; });
         if (!QTest::qWaitFor([&result] { return result.has_value(); }, kWaitMs))
             return std::nullopt;
         return result;
@@ -130,10 +130,10 @@ private Q_SLOTS:
         QVERIFY2(result->ok, qPrintable(result->summary()));
         QVERIFY2(m_fake->rejections().isEmpty(), qPrintable(m_fake->rejections().join(u'\n')));
         QCOMPARE(states(*result, u"integration"_s),
-                 (QList{GenesysStep::State::Created, GenesysStep::State::Updated}));
-        QCOMPARE(states(*result, u"credential"_s), QList{GenesysStep::State::Created});
-        QCOMPARE(states(*result, u"data action"_s), QList{GenesysStep::State::Created});
-        QCOMPARE(states(*result, u"trigger"_s), QList{GenesysStep::State::Created});
+                 (QList { GenesysStep::State::Created, GenesysStep::State::Updated }));
+        QCOMPARE(states(*result, u"credential"_s), QList { GenesysStep::State::Created });
+        QCOMPARE(states(*result, u"data action"_s), QList { GenesysStep::State::Created });
+        QCOMPARE(states(*result, u"trigger"_s), QList { GenesysStep::State::Created });
 
         QCOMPARE(m_fake->integrations().size(), 1);
         const QJsonObject integration = m_fake->integrations().first();
@@ -146,8 +146,12 @@ private Q_SLOTS:
         const QString credentialId = m_fake->credentials().first().value(u"id"_s).toString();
         QCOMPARE(m_fake->credentialFields(credentialId).value(u"sharedSecret"_s), kSecret);
         QCOMPARE(m_fake->integrationConfig(result->integrationId)
-                     .value(u"credentials"_s).toObject().value(u"basicAuth"_s).toObject()
-                     .value(u"id"_s).toString(),
+                     .value(u"credentials"_s)
+                     .toObject()
+                     .value(u"basicAuth"_s)
+                     .toObject()
+                     .value(u"id"_s)
+                     .toString(),
                  credentialId);
 
         QCOMPARE(m_fake->actions().size(), 1);
@@ -171,9 +175,9 @@ private Q_SLOTS:
         const QJsonObject target = trigger.value(u"target"_s).toObject();
         QCOMPARE(target.value(u"type"_s).toString(), u"Workflow"_s);
         QCOMPARE(target.value(u"id"_s).toString(), u"wf-1"_s);
-        QCOMPARE(target.value(u"workflowTargetSettings"_s).toObject().value(u"dataFormat"_s)
-                     .toString(),
-                 u"Json"_s);
+        QCOMPARE(
+            target.value(u"workflowTargetSettings"_s).toObject().value(u"dataFormat"_s).toString(),
+            u"Json"_s);
 
         // The secret never appears in what the registrar reports.
         QVERIFY(!result->summary().contains(kSecret));
@@ -194,21 +198,25 @@ private Q_SLOTS:
         m_fake->clearLog();
         auto again = registerReceiver(request());
         QVERIFY2(again && again->ok, qPrintable(again->summary()));
-        QCOMPARE(states(*again, u"data action"_s), QList{GenesysStep::State::Unchanged});
-        QCOMPARE(states(*again, u"trigger"_s), QList{GenesysStep::State::Unchanged});
+        QCOMPARE(states(*again, u"data action"_s), QList { GenesysStep::State::Unchanged });
+        QCOMPARE(states(*again, u"trigger"_s), QList { GenesysStep::State::Unchanged });
         QCOMPARE(m_fake->count("POST", u"/api/v2/"_s), 0);
 
         // The tunnel moved: the same action is re-pointed, not duplicated.
         const QString actionId = m_fake->actions().first().value(u"id"_s).toString();
         auto moved = registerReceiver(request(u"https://xyz.ngrok-free.app/"_s));
         QVERIFY2(moved && moved->ok, qPrintable(moved->summary()));
-        QCOMPARE(states(*moved, u"data action"_s), QList{GenesysStep::State::Updated});
+        QCOMPARE(states(*moved, u"data action"_s), QList { GenesysStep::State::Updated });
         QCOMPARE(m_fake->actions().size(), 1);
         const QJsonObject action = m_fake->actions().first();
         QCOMPARE(action.value(u"id"_s).toString(), actionId);
         QCOMPARE(action.value(u"version"_s).toInt(), 2);
-        QCOMPARE(action.value(u"config"_s).toObject().value(u"request"_s).toObject()
-                     .value(u"requestUrlTemplate"_s).toString(),
+        QCOMPARE(action.value(u"config"_s)
+                     .toObject()
+                     .value(u"request"_s)
+                     .toObject()
+                     .value(u"requestUrlTemplate"_s)
+                     .toString(),
                  u"https://xyz.ngrok-free.app/webhook/genesys"_s);
         QCOMPARE(m_fake->triggers().size(), 1);
         QCOMPARE(m_fake->integrations().size(), 1);
@@ -218,7 +226,7 @@ private Q_SLOTS:
         const auto removed = unregister();
         QVERIFY(removed);
         QVERIFY2(removed->ok, qPrintable(removed->summary()));
-        QCOMPARE(states(*removed, u"trigger"_s), QList{GenesysStep::State::Deleted});
+        QCOMPARE(states(*removed, u"trigger"_s), QList { GenesysStep::State::Deleted });
         QVERIFY(fakeIsEmpty());
         inventory = list();
         QVERIFY(inventory && inventory->items.isEmpty());
@@ -244,7 +252,7 @@ private Q_SLOTS:
         QVERIFY(result);
         QVERIFY(!result->ok);
         QCOMPARE(result->error.kind, GenesysError::Kind::BadRequest);
-        QCOMPARE(states(*result, u"data action"_s), QList{GenesysStep::State::Failed});
+        QCOMPARE(states(*result, u"data action"_s), QList { GenesysStep::State::Failed });
         QVERIFY(states(*result, u"integration"_s).contains(GenesysStep::State::RolledBack));
         QVERIFY(states(*result, u"credential"_s).contains(GenesysStep::State::RolledBack));
         QVERIFY2(result->leftInGenesys.isEmpty(), qPrintable(result->summary()));
@@ -275,10 +283,16 @@ private Q_SLOTS:
         const auto result = registerReceiver(r);
         QVERIFY(result && !result->ok);
         QCOMPARE(states(*result, u"data action"_s),
-                 (QList{GenesysStep::State::Updated, GenesysStep::State::RolledBack}));
+                 (QList { GenesysStep::State::Updated, GenesysStep::State::RolledBack }));
         QCOMPARE(m_fake->actions().size(), 1);
-        QCOMPARE(m_fake->actions().first().value(u"config"_s).toObject().value(u"request"_s)
-                     .toObject().value(u"requestUrlTemplate"_s).toString(),
+        QCOMPARE(m_fake->actions()
+                     .first()
+                     .value(u"config"_s)
+                     .toObject()
+                     .value(u"request"_s)
+                     .toObject()
+                     .value(u"requestUrlTemplate"_s)
+                     .toString(),
                  u"https://abc.ngrok.app/webhook/genesys"_s);
         // The integration existed before this run, so it stays, and the report says so.
         QCOMPARE(m_fake->integrations().size(), 1);
@@ -339,7 +353,8 @@ private Q_SLOTS:
         r.workflowId = u"no-such-flow"_s;
         const auto result = registerReceiver(r);
         QVERIFY(result && !result->ok);
-        QVERIFY2(result->error.message.contains(u"no-such-flow"_s), qPrintable(result->error.message));
+        QVERIFY2(result->error.message.contains(u"no-such-flow"_s),
+                 qPrintable(result->error.message));
         QVERIFY(fakeIsEmpty());
     }
 
@@ -406,11 +421,11 @@ private Q_SLOTS:
         QVERIFY(topics->contains(kTopic));
 
         std::optional<QList<redrive::core::GenesysWorkflow>> flows;
-        m_registrar->listWorkflows(this, [&](const QList<redrive::core::GenesysWorkflow> &f,
-                                             const GenesysError &e) {
-            QVERIFY(!e.isError());
-            flows = f;
-        });
+        m_registrar->listWorkflows(
+            this, [&](const QList<redrive::core::GenesysWorkflow> &f, const GenesysError &e) {
+                QVERIFY(!e.isError());
+                flows = f;
+            });
         QTRY_VERIFY_WITH_TIMEOUT(flows.has_value(), kWaitMs);
         QCOMPARE(flows->size(), 2);
         QCOMPARE(flows->first().name, u"Forward to Redrive"_s);

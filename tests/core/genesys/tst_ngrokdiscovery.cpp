@@ -70,15 +70,20 @@ private Q_SLOTS:
 
     void picksTheHttpsTunnelForThePort()
     {
-        const QJsonObject document{
-            {u"tunnels"_s,
-             QJsonArray{QJsonObject{{u"public_url"_s, u"https://other.ngrok.app"_s},
-                                    {u"config"_s, QJsonObject{{u"addr"_s, u"http://localhost:8080"_s}}}},
-                        QJsonObject{{u"public_url"_s, u"http://plain.ngrok.app"_s},
-                                    {u"config"_s, QJsonObject{{u"addr"_s, u"http://localhost:5000"_s}}}},
-                        QJsonObject{{u"name"_s, u"mine"_s},
-                                    {u"public_url"_s, u"https://mine.ngrok.app"_s},
-                                    {u"config"_s, QJsonObject{{u"addr"_s, u"http://localhost:5000"_s}}}}}}};
+        const QJsonObject document {
+            { u"tunnels"_s,
+              QJsonArray {
+                  QJsonObject {
+                      { u"public_url"_s, u"https://other.ngrok.app"_s },
+                      { u"config"_s, QJsonObject { { u"addr"_s, u"http://localhost:8080"_s } } } },
+                  QJsonObject {
+                      { u"public_url"_s, u"http://plain.ngrok.app"_s },
+                      { u"config"_s, QJsonObject { { u"addr"_s, u"http://localhost:5000"_s } } } },
+                  QJsonObject { { u"name"_s, u"mine"_s },
+                                { u"public_url"_s, u"https://mine.ngrok.app"_s },
+                                { u"config"_s,
+                                  QJsonObject { { u"addr"_s, u"http://localhost:5000"_s } } } } } }
+        };
         QString hint;
         const auto tunnel = NgrokDiscovery::pickTunnel(document, 5000, &hint);
         QVERIFY(tunnel);
@@ -94,10 +99,12 @@ private Q_SLOTS:
 
     void httpOnlyTunnelGetsItsOwnHint()
     {
-        const QJsonObject document{
-            {u"tunnels"_s,
-             QJsonArray{QJsonObject{{u"public_url"_s, u"http://plain.ngrok.app"_s},
-                                    {u"config"_s, QJsonObject{{u"addr"_s, u"localhost:5000"_s}}}}}}};
+        const QJsonObject document {
+            { u"tunnels"_s,
+              QJsonArray { QJsonObject {
+                  { u"public_url"_s, u"http://plain.ngrok.app"_s },
+                  { u"config"_s, QJsonObject { { u"addr"_s, u"localhost:5000"_s } } } } } }
+        };
         QString hint;
         QVERIFY(!NgrokDiscovery::pickTunnel(document, 5000, &hint));
         QVERIFY2(hint.contains(u"only over plain http"_s), qPrintable(hint));
