@@ -288,7 +288,7 @@ void GenesysCommand::runCommand()
     if (m_command == QLatin1String("unregister")) {
         m_registrar->unregister(this, [this](const GenesysOperationResult &result) {
             if (!result.ok)
-                return fail(Failure, result.summary());
+                return fail(Failure, result.failureReport()); // steps went out as progress
             if (result.steps.size() == 1
                 && result.steps.first().what == QLatin1String("registration"))
                 Q_EMIT output(QStringLiteral("Nothing registered by Redrive in this org."));
@@ -360,7 +360,7 @@ void GenesysCommand::registerTo(const QUrl &publicUrl)
     m_registrar->registerReceiver(
         request, this, [this, request](const GenesysOperationResult &result) {
             if (!result.ok)
-                return fail(Failure, result.summary());
+                return fail(Failure, result.failureReport()); // steps went out as progress
             Q_EMIT output(QStringLiteral("Registered: %1 events go through workflow %2 to %3. The "
                                          "workflow must call the data action \"%4\" (category %5).")
                               .arg(request.topic, request.workflowId,

@@ -84,15 +84,22 @@ QString GenesysOperationResult::summary() const
     QStringList lines;
     for (const GenesysStep &step : steps)
         lines.append(step.describe());
-    if (!ok) {
-        lines.append(QStringLiteral("Error: ") + error.message);
-        if (leftInGenesys.isEmpty()) {
-            lines.append(QStringLiteral("Nothing this run created is left in Genesys Cloud."));
-        } else {
-            lines.append(QStringLiteral("Still in Genesys Cloud:"));
-            for (const QString &item : leftInGenesys)
-                lines.append(QStringLiteral("  - ") + item);
-        }
+    if (!ok)
+        lines.append(failureReport());
+    return lines.join(QLatin1Char('\n'));
+}
+
+QString GenesysOperationResult::failureReport() const
+{
+    if (ok)
+        return {};
+    QStringList lines { QStringLiteral("Error: ") + error.message };
+    if (leftInGenesys.isEmpty()) {
+        lines.append(QStringLiteral("Nothing this run created is left in Genesys Cloud."));
+    } else {
+        lines.append(QStringLiteral("Still in Genesys Cloud:"));
+        for (const QString &item : leftInGenesys)
+            lines.append(QStringLiteral("  - ") + item);
     }
     return lines.join(QLatin1Char('\n'));
 }

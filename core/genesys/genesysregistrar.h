@@ -52,7 +52,8 @@ struct GenesysOperationResult
     QString credentialId;
     QString actionId;
     QString triggerId;
-    QString summary() const;
+    QString summary() const; // every step, then failureReport()
+    QString failureReport() const; // the error and what is left; empty on success
 };
 
 // Everything Redrive made in an org, found by its names.

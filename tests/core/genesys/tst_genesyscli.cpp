@@ -258,9 +258,14 @@ private Q_SLOTS:
                                       u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s },
                                     environment());
         QCOMPARE(outcome.exitCode, int(GenesysCommand::Failure));
-        const QString err = outcome.err.join(u'\n');
-        QVERIFY2(err.contains(u"trigger: FAILED"_s) && err.contains(u"rolled back"_s)
-                     && err.contains(u"Nothing this run created is left in Genesys Cloud."_s),
+        // Steps go to stdout as they happen; stderr says what failed and what is left.
+        const QString out = outcome.out.join(u'\n');
+        QVERIFY2(out.contains(u"trigger: FAILED"_s) && out.contains(u"rolled back"_s),
+                 qPrintable(outcome.all()));
+        QCOMPARE(outcome.err.size(), 1);
+        QVERIFY2(outcome.err.first().startsWith(u"Error: The OAuth client lacks a permission"_s)
+                     && outcome.err.first().endsWith(
+                         u"Nothing this run created is left in Genesys Cloud."_s),
                  qPrintable(outcome.all()));
         QVERIFY(m_fake->actions().isEmpty() && m_fake->integrations().isEmpty());
     }
