@@ -261,16 +261,19 @@ void GenesysRegistrar::fetchPages(const QString &path, const QUrlQuery &query,
         int page = 1;
         std::function<void()> next;
     };
+    // The stored lambda holds the state weakly and each request in flight strongly: no cycle.
     auto state = std::make_shared<State>();
-    state->next = [this, path, query, state, callback] {
+    std::weak_ptr<State> weak = state;
+    state->next = [this, path, query, weak, callback] {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
         QUrlQuery pageQuery = query;
         pageQuery.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
         pageQuery.addQueryItem(QStringLiteral("pageNumber"), QString::number(state->page));
         m_client->get(path, pageQuery, this, [state, callback](const GenesysResponse &response) {
             if (!response.ok()) {
-                auto done = std::move(callback);
-                state->next = nullptr; // breaks the self-reference
-                done({}, response.error);
+                callback({}, response.error);
                 return;
             }
             const QJsonObject page = response.object();
@@ -283,7 +286,6 @@ void GenesysRegistrar::fetchPages(const QString &path, const QUrlQuery &query,
                 state->next();
                 return;
             }
-            state->next = nullptr;
             callback(state->all, GenesysError());
         });
     };
@@ -300,11 +302,14 @@ void GenesysRegistrar::fetchCursor(const QString &path, const QUrlQuery &query,
         std::function<void(const QString &, const QUrlQuery &)> next;
     };
     auto state = std::make_shared<State>();
-    state->next = [this, state, callback](const QString &pagePath, const QUrlQuery &pageQuery) {
+    std::weak_ptr<State> weak = state;
+    state->next = [this, weak, callback](const QString &pagePath, const QUrlQuery &pageQuery) {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
         m_client->get(
             pagePath, pageQuery, this, [state, callback](const GenesysResponse &response) {
                 if (!response.ok()) {
-                    state->next = nullptr;
                     callback({}, response.error);
                     return;
                 }
@@ -322,7 +327,6 @@ void GenesysRegistrar::fetchCursor(const QString &path, const QUrlQuery &query,
                     state->next(nextUri, QUrlQuery());
                     return;
                 }
-                state->next = nullptr;
                 callback(state->all, GenesysError());
             });
     };
@@ -389,20 +393,25 @@ void GenesysRegistrar::list(
     };
     QPointer<QObject> guard(context);
     const bool hadContext = context != nullptr;
+    // Lambdas kept in the state or in each other hold it weakly; requests in flight hold it.
     auto state = std::make_shared<State>();
-    auto done = [guard, hadContext, callback, state](const GenesysError &error) {
-        state->readConfig = nullptr;
+    std::weak_ptr<State> weak = state;
+    auto done = [guard, hadContext, callback](const GenesysInventory &inventory,
+                                              const GenesysError &error) {
         if (hadContext && !guard)
             return;
-        callback(state->inventory, error);
+        callback(inventory, error);
     };
 
-    auto listTriggers = [this, state, done] {
+    auto listTriggers = [this, weak, done] {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
         fetchCursor(
             kTriggersPath, {},
             [state, done](const QJsonArray &entities, const GenesysError &error) {
                 if (error.isError())
-                    return done(error);
+                    return done(state->inventory, error);
                 for (const QJsonValue &value : entities) {
                     const QJsonObject trigger = value.toObject();
                     if (!str(trigger, "name").startsWith(triggerPrefix()))
@@ -415,17 +424,20 @@ void GenesysRegistrar::list(
                                        ? QStringLiteral("enabled")
                                        : QStringLiteral("disabled")) });
                 }
-                done(GenesysError());
+                done(state->inventory, GenesysError());
             });
     };
-    auto listActions = [this, state, done, listTriggers] {
+    auto listActions = [this, weak, done, listTriggers] {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
         fetchPages(
             kActionsPath,
             QUrlQuery { { QStringLiteral("category"), actionCategory() },
                         { QStringLiteral("includeConfig"), QStringLiteral("true") } },
             [state, done, listTriggers](const QJsonArray &entities, const GenesysError &error) {
                 if (error.isError())
-                    return done(error);
+                    return done(state->inventory, error);
                 for (const QJsonValue &value : entities) {
                     const QJsonObject action = value.toObject();
                     if (!state->integrationIds.contains(str(action, "integrationId"))
@@ -439,7 +451,10 @@ void GenesysRegistrar::list(
                 listTriggers();
             });
     };
-    state->readConfig = [this, state, done, listActions] {
+    state->readConfig = [this, weak, done, listActions] {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
         if (state->configIndex >= state->integrationIds.size()) {
             listActions();
             return;
@@ -448,7 +463,7 @@ void GenesysRegistrar::list(
         m_client->get(kIntegrationsPath + QLatin1Char('/') + id + QStringLiteral("/config/current"),
                       {}, this, [state, done, id](const GenesysResponse &response) {
                           if (!response.ok())
-                              return done(response.error);
+                              return done(state->inventory, response.error);
                           const QString credentialId = configCredentialId(response.object());
                           if (!credentialId.isEmpty())
                               state->inventory.items.append(
@@ -461,7 +476,7 @@ void GenesysRegistrar::list(
                QUrlQuery { { QStringLiteral("integrationType"), kIntegrationType } },
                [state, done](const QJsonArray &entities, const GenesysError &error) {
                    if (error.isError())
-                       return done(error);
+                       return done(state->inventory, error);
                    for (const QJsonValue &value : entities) {
                        const QJsonObject integration = value.toObject();
                        if (!isRedriveName(str(integration, "name")))
@@ -914,16 +929,21 @@ void GenesysRegistrar::unregister(QObject *context, ResultCallback callback)
     QPointer<QObject> guard(context);
     const bool hadContext = context != nullptr;
     auto state = std::make_shared<State>();
-    auto done = [guard, hadContext, callback, state] {
-        state->next = nullptr;
-        state->result.ok = !state->result.error.isError();
+    // No lambda stored in the state holds the state strongly: the requests in flight keep it
+    // alive, so there is no cycle to break, and nothing is destroyed while it runs.
+    auto done = [guard, hadContext, callback](GenesysOperationResult result) {
+        result.ok = !result.error.isError();
         if (hadContext && !guard)
             return;
-        callback(state->result);
+        callback(result);
     };
-    state->next = [this, state, done] {
+    std::weak_ptr<State> weak = state;
+    state->next = [this, weak, done] {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
         if (state->index >= state->items.size()) {
-            done();
+            done(state->result);
             return;
         }
         const GenesysInventory::Item item = state->items.at(state->index++);
@@ -957,7 +977,7 @@ void GenesysRegistrar::unregister(QObject *context, ResultCallback callback)
     list(this, [state, done](const GenesysInventory &inventory, const GenesysError &error) {
         if (error.isError()) {
             state->result.error = error;
-            done();
+            done(state->result);
             return;
         }
         // Triggers first (they feed the workflow), then actions, then each integration before

@@ -406,6 +406,26 @@ private Q_SLOTS:
         QVERIFY(m_fake->integrations().isEmpty());
     }
 
+    void destroyingTheRegistrarMidwayIsSafe()
+    {
+        bool called = false;
+        m_registrar->registerReceiver(request(), this,
+                                      [&called](const GenesysOperationResult &) { called = true; });
+        m_registrar->list(
+            this, [&called](const GenesysInventory &, const GenesysError &) { called = true; });
+        // Wait until the work is under way (token and a first API call), then drop the registrar.
+        QTRY_VERIFY_WITH_TIMEOUT(m_fake->count("GET", u"/api/v2/"_s) >= 1, kWaitMs);
+        m_registrar.reset();
+        // The client is still usable, and a request sent now is answered after anything the
+        // registrar had in flight.
+        std::optional<redrive::core::GenesysResponse> probe;
+        m_client->get(u"/api/v2/flows"_s, {}, this,
+                      [&probe](const redrive::core::GenesysResponse &r) { probe = r; });
+        QTRY_VERIFY_WITH_TIMEOUT(probe.has_value(), kWaitMs);
+        QVERIFY(probe->ok());
+        QVERIFY(!called);
+    }
+
     void topicsAndWorkflowsArePaged()
     {
         m_fake->setMaxPageSize(1);
