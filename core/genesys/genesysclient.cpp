@@ -286,6 +286,11 @@ void GenesysClient::onTokenReply(QNetworkReply *reply)
                                        "Check both, and that the client belongs to region %2 "
                                        "(%3).")
                             .arg(detail, m_connection.region, host);
+    } else if (status == 404) {
+        error.kind = GenesysError::Kind::NotFound;
+        error.message = QStringLiteral("%1 has no OAuth token endpoint at %2 (HTTP 404). Check the "
+                                       "region and the Genesys base URL setting.")
+                            .arg(host, m_endpoints.tokenUrl.toString());
     } else {
         error.kind = status == 403 ? GenesysError::Kind::Forbidden : GenesysError::Kind::BadRequest;
         error.message = QStringLiteral("The token request to %1 failed (%2).").arg(host, detail);

@@ -211,6 +211,19 @@ private Q_SLOTS:
         QCOMPARE(m_fake->count("GET", u"/api/v2/"_s), 0);
     }
 
+    void wrongBaseUrlIsExplained()
+    {
+        GenesysConnection c = connection();
+        c.baseUrlOverride = m_fake->baseUrl().toString() + u"/not-genesys"_s;
+        GenesysClient client(c);
+        const auto error = token(client, true);
+        QVERIFY(error);
+        QCOMPARE(error->kind, GenesysError::Kind::NotFound);
+        QVERIFY2(error->message.contains(u"/not-genesys/oauth/token"_s)
+                     && error->message.contains(u"base URL"_s),
+                 qPrintable(error->message));
+    }
+
     void grantNotAllowedIsExplained()
     {
         m_fake->setGrantAllowed(false);
