@@ -160,8 +160,10 @@ void GenesysCommand::start()
 
     if (m_command == QLatin1String("regions")) {
         for (const GenesysRegion &region : genesysRegions())
-            Q_EMIT output(QStringLiteral("%1  api.%2  login.%2")
-                              .arg(region.name.leftJustified(15), region.domain));
+            Q_EMIT output(QStringLiteral("%1 %2 %3")
+                              .arg(region.name.leftJustified(15),
+                                   (QStringLiteral("api.") + region.domain).leftJustified(30),
+                                   QStringLiteral("login.") + region.domain));
         return done(Success);
     }
     if (m_command == QLatin1String("register"))

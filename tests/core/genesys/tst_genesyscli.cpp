@@ -3,7 +3,10 @@
 #include "core/settings/settings.h"
 #include "tests/support/fakegenesysserver.h"
 #include "tests/support/fakengrokagent.h"
+#include "tests/support/testenv.h"
 
+#include <QFileInfo>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -279,6 +282,55 @@ private Q_SLOTS:
         outcome = run({ u"--list-workflows"_s }, environment());
         QCOMPARE(outcome.exitCode, 0);
         QCOMPARE(outcome.out, QStringList { u"wf-1  Forward to Redrive"_s });
+    }
+
+    void theExecutableRunsGenesysCommands()
+    {
+        const QString binary = redrive::tests::redriveBinary();
+        if (binary.isEmpty() || !QFileInfo::exists(binary))
+            QSKIP("the redrive executable is not built");
+        const auto run = [&binary](const QStringList &arguments, const QProcessEnvironment &env) {
+            auto process = std::make_unique<QProcess>();
+            process->setProcessEnvironment(env);
+            process->start(binary, QStringList { u"genesys"_s } + arguments);
+            // The fakes answer from this process's event loop, so wait without blocking it.
+            if (!QTest::qWaitFor([&process] { return process->state() == QProcess::NotRunning; },
+                                 kWaitMs)) {
+                process->kill(); // a hung child fails the checks below instead of the run
+                process->waitForFinished();
+            }
+            return process;
+        };
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        const QProcessEnvironment ours = environment();
+        for (const QString &key : ours.keys())
+            env.insert(key, ours.value(key));
+        const auto help = run({ u"--help"_s }, env);
+        if (help->exitCode() == 0 && help->readAllStandardOutput().isEmpty()
+            && help->readAllStandardError().isEmpty())
+            QSKIP("app/main.cpp does not hand \"genesys\" to runGenesysCommand() yet");
+
+        m_ngrok->addTunnel(u"https://tunnel.ngrok.app"_s, u"http://localhost:5000"_s);
+        auto process = run(
+            { u"register"_s, u"--ngrok"_s, u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s }, env);
+        const QString out = QString::fromUtf8(process->readAllStandardOutput());
+        QVERIFY2(process->exitStatus() == QProcess::NormalExit && process->exitCode() == 0,
+                 qPrintable(out + QString::fromUtf8(process->readAllStandardError())));
+        QVERIFY2(out.contains(u"Registered:"_s), qPrintable(out));
+        QCOMPARE(m_fake->actions().size(), 1);
+        QCOMPARE(m_fake->triggers().size(), 1);
+        QVERIFY2(m_fake->rejections().isEmpty(), qPrintable(m_fake->rejections().join(u'\n')));
+
+        process = run({ u"unregister"_s }, env);
+        QCOMPARE(process->exitCode(), 0);
+        QVERIFY(m_fake->integrations().isEmpty() && m_fake->actions().isEmpty()
+                && m_fake->triggers().isEmpty() && m_fake->credentials().isEmpty());
+
+        env.insert(u"GENESYS_CLIENT_SECRET"_s, u"wrong"_s);
+        process = run({ u"test-credentials"_s }, env);
+        QCOMPARE(process->exitCode(), 1);
+        QVERIFY(QString::fromUtf8(process->readAllStandardError())
+                    .contains(u"refused the OAuth client id or secret"_s));
     }
 
     void runGenesysCommandReturnsTheExitCode()
