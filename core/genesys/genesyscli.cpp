@@ -3,6 +3,7 @@
 
 #include "core/genesys/genesysregistrar.h"
 #include "core/genesys/ngrokdiscovery.h"
+#include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
 
 #include <QCommandLineParser>
@@ -371,6 +372,19 @@ void GenesysCommand::registerTo(const QUrl &publicUrl)
                                    GenesysRegistrar::actionCategory()));
             done(Success);
         });
+}
+
+GenesysSecretProvider genesysSecretsFrom(CredentialStore *store)
+{
+    return [store](GenesysSecret which, QObject *context,
+                   std::function<void(const QString &, const QString &)> done) {
+        const SecretKind kind = which == GenesysSecret::ClientSecret
+            ? SecretKind::GenesysClientSecret
+            : SecretKind::SharedSecret;
+        store->read(kind, context, [done](const SecretResult &result) {
+            done(result.found ? result.value : QString(), result.ok ? QString() : result.error);
+        });
+    };
 }
 
 int runGenesysCommand(const QStringList &arguments, Settings *settings,

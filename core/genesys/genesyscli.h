@@ -12,6 +12,7 @@
 
 namespace redrive::core {
 
+class CredentialStore;
 class GenesysRegistrar;
 class NgrokDiscovery;
 class Settings;
@@ -23,6 +24,10 @@ enum class GenesysSecret { ClientSecret, SharedSecret };
 using GenesysSecretProvider
     = std::function<void(GenesysSecret which, QObject *context,
                          std::function<void(const QString &secret, const QString &error)> done)>;
+
+// Answers GenesysCommand's secret lookups from a CredentialStore (the app's layered keychain
+// store). `store` must outlive every command that uses the provider.
+GenesysSecretProvider genesysSecretsFrom(CredentialStore *store);
 
 // `redrive genesys <command> [options]` for scripts: regions, test-credentials, topics,
 // workflows, list, register, unregister. Runs asynchronously and reports through signals; see

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/genesys/genesyscli.h"
+#include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
 #include "tests/support/fakegenesysserver.h"
 #include "tests/support/fakengrokagent.h"
@@ -193,6 +194,27 @@ private Q_SLOTS:
         QCOMPARE(m_fake->credentialFields(credentialId).value(u"sharedSecret"_s), kShared);
     }
 
+    void credentialStoreAnswersSecretLookups()
+    {
+        redrive::core::MemoryCredentialStore store;
+        store.set(redrive::core::SecretKind::GenesysClientSecret, m_fake->clientSecret());
+        store.set(redrive::core::SecretKind::SharedSecret, kShared);
+        const Outcome outcome = run({ u"register"_s, u"--public-url"_s, u"https://abc.ngrok.app"_s,
+                                      u"--topic"_s, kTopic, u"--workflow"_s, u"wf-1"_s },
+                                    environment(false), redrive::core::genesysSecretsFrom(&store));
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.all()));
+        const QString credentialId = m_fake->credentials().first().value(u"id"_s).toString();
+        QCOMPARE(m_fake->credentialFields(credentialId).value(u"sharedSecret"_s), kShared);
+
+        // An empty store: the command says which variable to set instead.
+        redrive::core::MemoryCredentialStore empty;
+        const Outcome missing
+            = run({ u"list"_s }, environment(false), redrive::core::genesysSecretsFrom(&empty));
+        QCOMPARE(missing.exitCode, int(GenesysCommand::UsageError));
+        QVERIFY2(missing.err.join(u'\n').contains(u"GENESYS_CLIENT_SECRET"_s),
+                 qPrintable(missing.all()));
+    }
+
     void keychainErrorIsShown()
     {
         GenesysSecretProvider provider = [](GenesysSecret, QObject *, auto done) {
@@ -306,8 +328,9 @@ private Q_SLOTS:
         for (const QString &key : ours.keys())
             env.insert(key, ours.value(key));
         const auto help = run({ u"--help"_s }, env);
-        if (help->exitCode() == 0 && help->readAllStandardOutput().isEmpty()
-            && help->readAllStandardError().isEmpty())
+        // Until app/main.cpp hands "genesys" to runGenesysCommand() the binary prints its own
+        // help here; the command line itself is covered in-process by the tests above.
+        if (!help->readAllStandardOutput().contains("Usage: redrive genesys <command>"))
             QSKIP("app/main.cpp does not hand \"genesys\" to runGenesysCommand() yet");
 
         m_ngrok->addTunnel(u"https://tunnel.ngrok.app"_s, u"http://localhost:5000"_s);
