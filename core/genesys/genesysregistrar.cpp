@@ -758,58 +758,64 @@ void GenesysRegistrar::stepAction(const std::shared_ptr<RegisterRun> &run)
 
 void GenesysRegistrar::stepTrigger(const std::shared_ptr<RegisterRun> &run)
 {
-    fetchCursor(kTriggersPath, QUrlQuery { { QStringLiteral("topicName"), run->request.topic } },
-                [this, run](const QJsonArray &entities, const GenesysError &error) {
-                    if (error.isError())
-                        return fail(run, QStringLiteral("trigger"), error);
-                    const QJsonObject wanted = triggerBody(run->request);
-                    for (const QJsonValue &value : entities) {
-                        const QJsonObject trigger = value.toObject();
-                        if (!str(trigger, "name").startsWith(triggerPrefix())
-                            || str(trigger, "topicName") != run->request.topic
-                            || str(obj(trigger, "target"), "id") != run->request.workflowId)
-                            continue;
-                        run->result.triggerId = str(trigger, "id");
-                        if (trigger.value(QLatin1String("enabled")).toBool()) {
-                            record(&run->result,
-                                   { QStringLiteral("trigger"), run->result.triggerId,
-                                     GenesysStep::State::Unchanged,
-                                     QStringLiteral("already sends %1 to workflow %2")
-                                         .arg(run->request.topic, run->request.workflowId) });
-                            finish(run);
-                            return;
-                        }
-                        QJsonObject body = wanted;
-                        body.insert(QStringLiteral("version"),
-                                    trigger.value(QLatin1String("version")).toInt());
-                        m_client->put(kTriggersPath + QLatin1Char('/') + run->result.triggerId,
-                                      body, this, [this, run](const GenesysResponse &response) {
-                                          if (!response.ok())
-                                              return fail(run, QStringLiteral("trigger"),
-                                                          response.error);
-                                          record(&run->result,
-                                                 { QStringLiteral("trigger"), run->result.triggerId,
-                                                   GenesysStep::State::Updated,
-                                                   QStringLiteral("enabled again") });
-                                          finish(run);
-                                      });
-                        return;
-                    }
-                    m_client->post(
-                        kTriggersPath, wanted, this, [this, run](const GenesysResponse &response) {
-                            if (!response.ok())
-                                return fail(run, QStringLiteral("trigger"), response.error);
-                            run->result.triggerId = str(response.object(), "id");
-                            run->triggerCreated = true;
-                            record(&run->result,
-                                   { QStringLiteral("trigger"), run->result.triggerId,
-                                     GenesysStep::State::Created,
-                                     QStringLiteral("\"%1\" -> workflow %2, enabled")
-                                         .arg(triggerPrefix() + run->request.topic,
-                                              run->request.workflowId) });
-                            finish(run);
-                        });
-                });
+    fetchCursor(
+        kTriggersPath, QUrlQuery { { QStringLiteral("topicName"), run->request.topic } },
+        [this, run](const QJsonArray &entities, const GenesysError &error) {
+            if (error.isError())
+                return fail(run, QStringLiteral("trigger"), error);
+            const QJsonObject wanted = triggerBody(run->request);
+            // One Redrive trigger per topic: a new workflow or a disabled trigger is
+            // updated in place rather than doubled.
+            for (const QJsonValue &value : entities) {
+                const QJsonObject trigger = value.toObject();
+                if (str(trigger, "name") != str(wanted, "name")
+                    || str(trigger, "topicName") != run->request.topic)
+                    continue;
+                run->result.triggerId = str(trigger, "id");
+                const QString oldWorkflow = str(obj(trigger, "target"), "id");
+                const bool enabled = trigger.value(QLatin1String("enabled")).toBool();
+                if (enabled && oldWorkflow == run->request.workflowId) {
+                    record(&run->result,
+                           { QStringLiteral("trigger"), run->result.triggerId,
+                             GenesysStep::State::Unchanged,
+                             QStringLiteral("already sends %1 to workflow %2")
+                                 .arg(run->request.topic, run->request.workflowId) });
+                    finish(run);
+                    return;
+                }
+                const QString change = oldWorkflow != run->request.workflowId
+                    ? QStringLiteral("now targets workflow %1 instead of %2")
+                          .arg(run->request.workflowId, oldWorkflow)
+                    : QStringLiteral("enabled again");
+                QJsonObject body = wanted;
+                body.insert(QStringLiteral("version"),
+                            trigger.value(QLatin1String("version")).toInt());
+                m_client->put(kTriggersPath + QLatin1Char('/') + run->result.triggerId, body, this,
+                              [this, run, change](const GenesysResponse &response) {
+                                  if (!response.ok())
+                                      return fail(run, QStringLiteral("trigger"), response.error);
+                                  record(&run->result,
+                                         { QStringLiteral("trigger"), run->result.triggerId,
+                                           GenesysStep::State::Updated, change });
+                                  finish(run);
+                              });
+                return;
+            }
+            m_client->post(kTriggersPath, wanted, this,
+                           [this, run](const GenesysResponse &response) {
+                               if (!response.ok())
+                                   return fail(run, QStringLiteral("trigger"), response.error);
+                               run->result.triggerId = str(response.object(), "id");
+                               run->triggerCreated = true;
+                               record(&run->result,
+                                      { QStringLiteral("trigger"), run->result.triggerId,
+                                        GenesysStep::State::Created,
+                                        QStringLiteral("\"%1\" -> workflow %2, enabled")
+                                            .arg(triggerPrefix() + run->request.topic,
+                                                 run->request.workflowId) });
+                               finish(run);
+                           });
+        });
 }
 
 void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QString &what,

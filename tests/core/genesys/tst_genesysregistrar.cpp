@@ -245,6 +245,23 @@ private Q_SLOTS:
         QVERIFY(fakeIsEmpty());
     }
 
+    void anotherWorkflowUpdatesTheTriggerInPlace()
+    {
+        QVERIFY(registerReceiver(request())->ok);
+        const QString triggerId = m_fake->triggers().first().value(u"id"_s).toString();
+        auto r = request();
+        r.workflowId = u"wf-2"_s;
+        const auto result = registerReceiver(r);
+        QVERIFY2(result && result->ok, qPrintable(result->summary()));
+        QCOMPARE(states(*result, u"trigger"_s), QList { GenesysStep::State::Updated });
+        QCOMPARE(m_fake->triggers().size(), 1);
+        const QJsonObject trigger = m_fake->triggers().first();
+        QCOMPARE(trigger.value(u"id"_s).toString(), triggerId);
+        QCOMPARE(trigger.value(u"version"_s).toInt(), 2);
+        QCOMPARE(trigger.value(u"target"_s).toObject().value(u"id"_s).toString(), u"wf-2"_s);
+        QVERIFY2(m_fake->rejections().isEmpty(), qPrintable(m_fake->rejections().join(u'\n')));
+    }
+
     void failureInStep2RollsBack()
     {
         m_fake->failNext("POST", u"/api/v2/integrations/actions"_s, 400);
