@@ -264,6 +264,29 @@ private Q_SLOTS:
         QCOMPARE(outcome.out, QStringList { u"Nothing registered by Redrive in this org."_s });
     }
 
+    void pathHeaderAndPortOptions()
+    {
+        m_ngrok->addTunnel(u"https://other.ngrok.app"_s, u"http://localhost:5000"_s);
+        m_ngrok->addTunnel(u"https://mine.ngrok.app"_s, u"http://localhost:7000"_s);
+        const Outcome outcome
+            = run({ u"register"_s, u"--ngrok"_s, u"--port"_s, u"7000"_s, u"--path"_s,
+                    u"/hooks/gc"_s, u"--secret-header"_s, u"X-Hook-Key"_s, u"--topic"_s, kTopic,
+                    u"--workflow"_s, u"wf-1"_s },
+                  environment());
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.all()));
+        const QJsonObject request = m_fake->actions()
+                                        .first()
+                                        .value(u"config"_s)
+                                        .toObject()
+                                        .value(u"request"_s)
+                                        .toObject();
+        QCOMPARE(request.value(u"requestUrlTemplate"_s).toString(),
+                 u"https://mine.ngrok.app/hooks/gc"_s);
+        QCOMPARE(request.value(u"headers"_s).toObject().value(u"X-Hook-Key"_s).toString(),
+                 u"${credentials.sharedSecret}"_s);
+        QVERIFY(!request.value(u"headers"_s).toObject().contains(u"X-Redrive-Secret"_s));
+    }
+
     void registerWithNgrokNotForwarding()
     {
         m_ngrok->addTunnel(u"https://tunnel.ngrok.app"_s, u"http://localhost:8080"_s);

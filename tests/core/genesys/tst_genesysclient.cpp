@@ -284,6 +284,48 @@ private Q_SLOTS:
                  qPrintable(error->message));
     }
 
+    void silentServerTimesOut()
+    {
+        // Accepts connections and never answers.
+        QTcpServer silent;
+        QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+        GenesysConnection c = connection();
+        c.baseUrlOverride = u"http://127.0.0.1:%1"_s.arg(silent.serverPort());
+        GenesysClient client(c);
+        GenesysRetryPolicy policy = fastPolicy();
+        policy.maxRetries = 1;
+        policy.transferTimeoutMs = 200;
+        client.setRetryPolicy(policy);
+        QSignalSpy retries(&client, &GenesysClient::retryScheduled);
+        const auto error = token(client, true);
+        QVERIFY(error);
+        QCOMPARE(error->kind, GenesysError::Kind::Timeout);
+        QVERIFY2(error->message.contains(u"did not answer within 0.2 s"_s),
+                 qPrintable(error->message));
+        QCOMPARE(retries.size(), 1); // one bounded retry, then the error
+    }
+
+    void tokenServerErrorsAreRetried()
+    {
+        GenesysClient client(connection());
+        client.setRetryPolicy(fastPolicy());
+        m_fake->failNext("POST", u"/oauth/token"_s, 503, 2);
+        const auto error = token(client, true);
+        QVERIFY(error);
+        QVERIFY2(!error->isError(), qPrintable(error->message));
+        QCOMPARE(m_fake->tokenRequests(), 3);
+
+        GenesysRetryPolicy policy = fastPolicy();
+        policy.maxRetries = 1;
+        client.setRetryPolicy(policy);
+        m_fake->failNext("POST", u"/oauth/token"_s, 502, 5);
+        const auto failed = token(client, true);
+        QVERIFY(failed);
+        QCOMPARE(failed->kind, GenesysError::Kind::Server);
+        QVERIFY2(failed->message.contains(u"server error 502"_s), qPrintable(failed->message));
+        QCOMPARE(m_fake->tokenRequests(), 5);
+    }
+
     void rateLimitHonoursRetryAfter()
     {
         GenesysClient client(connection());
