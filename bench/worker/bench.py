@@ -163,6 +163,8 @@ try:
     cpu, left = idle_cpu()
     print("idle: %.2f %% of one core over %d s with 10000 entries due in 1 h (%d still queued)"
           % (cpu, idle_seconds, left))
+    if not ours:
+        sys.exit(0)
     mo, mt = statistics.median(ours), statistics.median(theirs)
     print("median: redrive %.0f entries/s, tutorial loop %.0f entries/s, ratio %.1fx"
           % (mo, mt, mo / mt))
