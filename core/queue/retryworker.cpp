@@ -300,18 +300,31 @@ void RetryWorker::poll()
              for (const RedisReply &element : claimedElements)
                  attempt(element.bytes());
              const bool complete = e.at(1).toInteger() == 1;
-             const qint64 nextDue = e.at(2).toInteger();
+             qint64 nextDue = e.at(2).toInteger();
              const qint64 now = e.at(3).toInteger();
+             const qint64 checked = e.at(4).toInteger();
+             const qint64 length = e.at(5).toInteger();
              if (claimedElements.size() >= want) {
+                 m_passChecked = 0;
+                 m_passNextDue = -1;
                  if (m_pollAgain)
                      poll();
                  return; // more may be due: finishing attempts asks again
              }
              if (!complete) {
-                 // Only part of a long list was looked at: go on (outside this callback).
-                 m_wakeTimer.start(0);
-                 return;
+                 // One call looks at no more than ClaimBudget elements: a pass over a long list
+                 // takes several, and ends once the whole list has been looked at.
+                 m_passChecked += checked;
+                 if (nextDue >= 0 && (m_passNextDue < 0 || nextDue < m_passNextDue))
+                     m_passNextDue = nextDue;
+                 if (m_passChecked < length && checked > 0) {
+                     m_wakeTimer.start(0); // go on, outside this callback
+                     return;
+                 }
+                 nextDue = m_passNextDue;
              }
+             m_passChecked = 0;
+             m_passNextDue = -1;
              if (nextDue >= 0)
                  m_wakeTimer.start(int(qBound(qint64(0), nextDue - now, qint64(24 * 3600 * 1000))));
              if (m_pollAgain)
