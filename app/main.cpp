@@ -3,6 +3,7 @@
 // main window or the headless service. Everything else lives in core and ui.
 
 #include "core/engine/engine.h"
+#include "core/genesys/genesyscli.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
@@ -117,6 +118,23 @@ int main(int argc, char **argv)
     qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
                                       "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
                                       "%{message}"));
+
+    // `redrive genesys ...` has its own options, so it is dispatched before the main parser.
+    if (argc > 1 && qstrcmp(argv[1], "genesys") == 0) {
+        Settings settings;
+        QStringList errors;
+        settings.applyEnvironment(QProcessEnvironment::systemEnvironment(), &errors);
+        for (const QString &error : std::as_const(errors))
+            printError(error);
+        if (!errors.isEmpty())
+            return 2;
+        KeychainCredentialStore keychain(QStringLiteral("Redrive"), 5000);
+        LayeredCredentialStore credentials(
+            LayeredCredentialStore::secretsFrom(QProcess::systemEnvironment()),
+            qEnvironmentVariableIntValue("REDRIVE_NO_KEYCHAIN") ? nullptr : &keychain);
+        return runGenesysCommand(QCoreApplication::arguments().mid(2), &settings,
+                                 genesysSecretsFrom(&credentials));
+    }
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
