@@ -1,2 +1,198 @@
 // SPDX-License-Identifier: MIT
-int main() { return 0; }
+// Entry point: parses the command line, resolves secrets, then wires the Engine to either the
+// main window or the headless service. Everything else lives in core and ui.
+
+#include "core/engine/engine.h"
+#include "core/settings/keychaincredentialstore.h"
+#include "core/settings/memorycredentialstore.h"
+#include "core/settings/settings.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace redrive::core;
+
+namespace {
+
+int g_signalPipe[2] = { -1, -1 };
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t written = ::write(g_signalPipe[1], &byte, 1);
+}
+
+// SIGINT/SIGTERM end the event loop cleanly, so the engine stops and the embedded Redis with it.
+void quitOnSignals(QCoreApplication *app)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, app);
+    QObject::connect(notifier, &QSocketNotifier::activated, app, [app] {
+        char byte;
+        [[maybe_unused]] const ssize_t r = ::read(g_signalPipe[0], &byte, 1);
+        app->quit();
+    });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+bool wantsGui(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "--headless" || arg == "--help" || arg == "-h" || arg == "--help-all"
+            || arg == "--version" || arg == "-v" || arg == "--print-config")
+            return false;
+    }
+    return !(argc > 1 && QByteArray(argv[1]) == "genesys");
+}
+
+void printError(const QString &text)
+{
+    std::fprintf(stderr, "redrive: %s\n", qPrintable(text));
+}
+
+// Reads the secrets the engine needs, then calls `done`. A keychain that is missing is not an
+// error (environment-only use); one that does not answer is, because going on without the shared
+// secret would accept deliveries the user meant to protect.
+void resolveSecrets(CredentialStore *store, QObject *context,
+                    std::function<void(const Engine::Secrets &, const QString &)> done)
+{
+    struct State
+    {
+        Engine::Secrets secrets;
+        QString fatal;
+        int pending = 2;
+    };
+    auto state = std::make_shared<State>();
+    const auto finishOne = [state, done] {
+        if (--state->pending == 0)
+            done(state->secrets, state->fatal);
+    };
+    const auto handle
+        = [state, finishOne](SecretKind kind, const SecretResult &result, auto assign) {
+              if (result.ok) {
+                  assign(result.value);
+              } else if (result.error.contains(QLatin1String("did not answer"))) {
+                  state->fatal = QStringLiteral("%1: %2 Set %3 to run without the keychain.")
+                                     .arg(CredentialStore::displayName(kind), result.error,
+                                          CredentialStore::environmentVariable(kind));
+              } else {
+                  qInfo().noquote() << "keychain not used:" << result.error;
+              }
+              finishOne();
+          };
+    store->read(SecretKind::RedisPassword, context, [state, handle](const SecretResult &r) {
+        handle(SecretKind::RedisPassword, r,
+               [state](const QString &v) { state->secrets.redisPassword = v; });
+    });
+    store->read(SecretKind::SharedSecret, context, [state, handle](const SecretResult &r) {
+        handle(SecretKind::SharedSecret, r,
+               [state](const QString &v) { state->secrets.sharedSecret = v.toUtf8(); });
+    });
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const bool gui = wantsGui(argc, argv);
+    std::unique_ptr<QCoreApplication> app = gui ? std::make_unique<QApplication>(argc, argv)
+                                                : std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("Redrive"));
+    QCoreApplication::setOrganizationName(QStringLiteral("Redrive"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(REDRIVE_VERSION));
+    qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
+                                      "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
+                                      "%{message}"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Redrive: a console and webhook receiver for Genesys Cloud deliveries that failed "
+        "downstream. Without options it opens the window.\n"
+        "Secrets come from the OS keychain, or from REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD "
+        "and GENESYS_CLIENT_SECRET; never from the command line.\n"
+        "Subcommand: redrive genesys --help (Genesys Cloud registration)."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("headless"),
+        QStringLiteral("Run the receiver and the retry worker without a window; logs go to "
+                       "stderr; SIGINT/SIGTERM stop it cleanly.")));
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("print-config"),
+        QStringLiteral("Print every setting's effective value and where it comes from, and "
+                       "whether each secret is set, then exit.")));
+    Settings::addOptions(&parser);
+    parser.process(*app);
+
+    Settings settings;
+    QStringList errors;
+    settings.applyEnvironment(QProcessEnvironment::systemEnvironment(), &errors);
+    settings.applyCommandLine(parser, &errors);
+    if (!errors.isEmpty()) {
+        for (const QString &error : std::as_const(errors))
+            printError(error);
+        return 2;
+    }
+    if (!settings.flag(SettingKey::ReceiverEnabled) && !settings.flag(SettingKey::WorkerEnabled)) {
+        printError(QStringLiteral("--worker-only and --no-worker together leave nothing to run"));
+        return 2;
+    }
+
+    // Headless processes must never hang on a locked keyring: a short timeout there.
+    KeychainCredentialStore keychain(QStringLiteral("Redrive"), gui ? 30000 : 5000);
+    LayeredCredentialStore credentials(
+        LayeredCredentialStore::secretsFrom(QProcess::systemEnvironment()),
+        qEnvironmentVariableIntValue("REDRIVE_NO_KEYCHAIN") ? nullptr : &keychain);
+
+    if (parser.isSet(QStringLiteral("print-config"))) {
+        std::fprintf(stdout, "# settings file: %s\n%s", qPrintable(settings.filePath()),
+                     qPrintable(settings.describe()));
+        auto pending = std::make_shared<int>(int(CredentialStore::allKinds().size()));
+        for (SecretKind kind : CredentialStore::allKinds()) {
+            const auto origin = credentials.overrideOrigin(kind);
+            credentials.read(kind, app.get(), [kind, origin, pending](const SecretResult &r) {
+                const QString where = origin == LayeredCredentialStore::Origin::Environment
+                    ? CredentialStore::environmentVariable(kind)
+                    : QStringLiteral("keychain");
+                const QString state = !r.ok ? QStringLiteral("unknown (%1)").arg(r.error)
+                    : r.found               ? QStringLiteral("set (%1)").arg(where)
+                                            : QStringLiteral("not set");
+                std::fprintf(stdout, "secret %s = %s\n", qPrintable(CredentialStore::keyName(kind)),
+                             qPrintable(state));
+                if (--*pending == 0)
+                    QCoreApplication::quit();
+            });
+        }
+        return app->exec();
+    }
+
+    Engine engine(settings);
+    quitOnSignals(app.get());
+    int exitCode = 0;
+    resolveSecrets(&credentials, &engine,
+                   [&engine, &exitCode, gui](const Engine::Secrets &secrets, const QString &fatal) {
+                       QString error = fatal;
+                       if (error.isEmpty() && engine.start(secrets, &error))
+                           return;
+                       printError(error);
+                       exitCode = 1;
+                       QCoreApplication::exit(1);
+                       Q_UNUSED(gui);
+                   });
+    const int loopCode = app->exec();
+    return exitCode ? exitCode : loopCode;
+}

@@ -3,7 +3,13 @@
 # Installs every Debian package Redrive needs to build, run, test and benchmark. Idempotent.
 set -euo pipefail
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps: run this as root, or install sudo, to install the Debian packages" >&2
+    exit 1
+  fi
+  SUDO="sudo"
+fi
 $SUDO apt-get update
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config git \

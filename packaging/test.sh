@@ -10,7 +10,8 @@ if [ "${REDRIVE_SKIP_INSTALL:-0}" != 1 ]; then bash packaging/install-deps.sh; f
 jobs=$(nproc)
 
 bash packaging/build.sh build/asan -DCMAKE_BUILD_TYPE=Debug -DREDRIVE_WERROR=ON -DREDRIVE_SANITIZE=ON
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+LSAN_OPTIONS=suppressions=$PWD/tests/support/lsan.supp \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   tests/support/keychain-session.sh ctest --test-dir build/asan --output-on-failure -j "$jobs"
 

@@ -83,25 +83,25 @@ void DownstreamClient::finishLater(const QObject *context, Callback callback,
 }
 
 void DownstreamClient::deliver(const QByteArray &payload, const QString &deliveryId,
-                               const HeaderList &headers, const QObject *context,
-                               Callback callback)
+                               const HeaderList &headers, const QObject *context, Callback callback)
 {
     switch (m_simulation.mode) {
     case FailureSimulation::Mode::Always:
         finishLater(context, std::move(callback),
-                    {DownstreamResult::Outcome::Retryable, 500, SimulatedError, 0}, 0);
+                    { DownstreamResult::Outcome::Retryable, 500, SimulatedError, 0 }, 0);
         return;
     case FailureSimulation::Mode::Timeout:
-        finishLater(context, std::move(callback),
-                    {DownstreamResult::Outcome::Retryable, 504,
-                     QStringLiteral("downstream timed out after %1 ms (simulated)").arg(m_timeoutMs),
-                     m_timeoutMs},
-                    m_timeoutMs);
+        finishLater(
+            context, std::move(callback),
+            { DownstreamResult::Outcome::Retryable, 504,
+              QStringLiteral("downstream timed out after %1 ms (simulated)").arg(m_timeoutMs),
+              m_timeoutMs },
+            m_timeoutMs);
         return;
     case FailureSimulation::Mode::Percent:
         if (int(QRandomGenerator::global()->bounded(100)) < m_simulation.percent) {
             finishLater(context, std::move(callback),
-                        {DownstreamResult::Outcome::Retryable, 500, SimulatedError, 0}, 0);
+                        { DownstreamResult::Outcome::Retryable, 500, SimulatedError, 0 }, 0);
             return;
         }
         break;
@@ -109,8 +109,8 @@ void DownstreamClient::deliver(const QByteArray &payload, const QString &deliver
         break;
     }
     if (m_url.isEmpty()) {
-        finishLater(context, std::move(callback), {DownstreamResult::Outcome::Delivered, 200, {}, 0},
-                    0);
+        finishLater(context, std::move(callback),
+                    { DownstreamResult::Outcome::Delivered, 200, {}, 0 }, 0);
         return;
     }
 
@@ -135,8 +135,8 @@ void DownstreamClient::deliver(const QByteArray &payload, const QString &deliver
                     return;
                 DownstreamResult result;
                 result.elapsedMs = clock.elapsed();
-                const int status =
-                    reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                const int status
+                    = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
                 const QNetworkReply::NetworkError error = reply->error();
                 if (status > 0) {
                     result.statusCode = status;
@@ -145,22 +145,21 @@ void DownstreamClient::deliver(const QByteArray &payload, const QString &deliver
                         const QByteArray body = reply->read(300).trimmed();
                         result.error = QStringLiteral("downstream answered %1%2")
                                            .arg(status)
-                                           .arg(body.isEmpty()
-                                                    ? QString()
-                                                    : QStringLiteral(": ")
+                                           .arg(body.isEmpty() ? QString()
+                                                               : QStringLiteral(": ")
                                                         + QString::fromUtf8(body).simplified());
                     }
                 } else if (error == QNetworkReply::OperationCanceledError
                            || error == QNetworkReply::TimeoutError) {
                     result.outcome = DownstreamResult::Outcome::Retryable;
                     result.statusCode = 504;
-                    result.error =
-                        QStringLiteral("downstream timed out after %1 ms").arg(m_timeoutMs);
+                    result.error
+                        = QStringLiteral("downstream timed out after %1 ms").arg(m_timeoutMs);
                 } else {
                     result.outcome = DownstreamResult::Outcome::Retryable;
                     result.statusCode = 502;
-                    result.error = QStringLiteral("downstream unreachable: %1")
-                                       .arg(reply->errorString());
+                    result.error
+                        = QStringLiteral("downstream unreachable: %1").arg(reply->errorString());
                 }
                 callback(result);
             });

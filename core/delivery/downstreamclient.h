@@ -20,7 +20,7 @@ struct DownstreamResult
     enum class Outcome { Delivered, Retryable, Permanent };
     Outcome outcome = Outcome::Delivered;
     int statusCode = 0; // HTTP status; 502/504 stand for "no answer" and "timed out"
-    QString error;      // empty when delivered
+    QString error; // empty when delivered
     qint64 elapsedMs = 0;
 };
 

@@ -116,9 +116,8 @@ DeadLetterEntry DeadLetterEntry::parse(const QByteArray &raw)
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(raw, &error);
     if (error.error != QJsonParseError::NoError) {
-        entry.m_problem = QStringLiteral("not JSON (%1 at byte %2)")
-                              .arg(error.errorString())
-                              .arg(error.offset);
+        entry.m_problem
+            = QStringLiteral("not JSON (%1 at byte %2)").arg(error.errorString()).arg(error.offset);
         return entry;
     }
     if (!document.isObject()) {
@@ -155,9 +154,9 @@ DeadLetterEntry DeadLetterEntry::create(const QByteArray &payload, const QString
         headerObject.insert(QString::fromLatin1(name).toLower(), QString::fromUtf8(value));
     fields.insert(QStringLiteral("headers"), headerObject);
     QJsonArray attempts;
-    attempts.append(QJsonObject{{QStringLiteral("at"), now},
-                                {QStringLiteral("status_code"), statusCode},
-                                {QStringLiteral("error"), errorMessage}});
+    attempts.append(QJsonObject { { QStringLiteral("at"), now },
+                                  { QStringLiteral("status_code"), statusCode },
+                                  { QStringLiteral("error"), errorMessage } });
     fields.insert(QStringLiteral("attempts"), attempts);
     return parse(compose(minify(payload), fields));
 }
@@ -234,10 +233,10 @@ QList<DeadLetterEntry::Attempt> DeadLetterEntry::attempts() const
     const QJsonArray list = m_object.value(QStringLiteral("attempts")).toArray();
     for (const QJsonValue &value : list) {
         const QJsonObject o = value.toObject();
-        result.append({parseTimestamp(o.value(QStringLiteral("at")).toString()),
-                       o.value(QStringLiteral("status_code")).toInt(),
-                       o.value(QStringLiteral("error")).toString(),
-                       qint64(o.value(QStringLiteral("duration_ms")).toDouble(-1))});
+        result.append({ parseTimestamp(o.value(QStringLiteral("at")).toString()),
+                        o.value(QStringLiteral("status_code")).toInt(),
+                        o.value(QStringLiteral("error")).toString(),
+                        qint64(o.value(QStringLiteral("duration_ms")).toDouble(-1)) });
     }
     return result;
 }
@@ -247,7 +246,7 @@ HeaderList DeadLetterEntry::headers() const
     HeaderList result;
     const QJsonObject o = m_object.value(QStringLiteral("headers")).toObject();
     for (auto it = o.begin(); it != o.end(); ++it)
-        result.append({it.key().toLatin1(), it.value().toString().toUtf8()});
+        result.append({ it.key().toLatin1(), it.value().toString().toUtf8() });
     return result;
 }
 
@@ -259,7 +258,7 @@ QString DeadLetterEntry::source() const
 QString DeadLetterEntry::topic() const
 {
     const QJsonObject payload = m_object.value(PayloadKey).toObject();
-    for (const char *key : {"topicName", "topic", "event", "eventType", "type"}) {
+    for (const char *key : { "topicName", "topic", "event", "eventType", "type" }) {
         const QString value = payload.value(QLatin1String(key)).toString();
         if (!value.isEmpty())
             return value;
@@ -283,20 +282,20 @@ DeadLetterEntry DeadLetterEntry::withFailedAttempt(const Attempt &attempt,
                                                    const QDateTime &nextAttemptAt) const
 {
     QJsonArray history = m_object.value(QStringLiteral("attempts")).toArray();
-    QJsonObject record{{QStringLiteral("at"), formatTimestamp(attempt.at)},
-                       {QStringLiteral("status_code"), attempt.statusCode},
-                       {QStringLiteral("error"), attempt.error}};
+    QJsonObject record { { QStringLiteral("at"), formatTimestamp(attempt.at) },
+                         { QStringLiteral("status_code"), attempt.statusCode },
+                         { QStringLiteral("error"), attempt.error } };
     if (attempt.durationMs >= 0)
         record.insert(QStringLiteral("duration_ms"), attempt.durationMs);
     history.append(record);
-    QJsonObject fields{{QStringLiteral("retry_count"), retryCount() + 1},
-                       {QStringLiteral("error_message"), attempt.error},
-                       {QStringLiteral("status_code"), attempt.statusCode},
-                       {QStringLiteral("timestamp"), formatTimestamp(attempt.at)},
-                       {QStringLiteral("attempts"), history},
-                       {QStringLiteral("next_attempt_at"),
-                        nextAttemptAt.isValid() ? QJsonValue(formatTimestamp(nextAttemptAt))
-                                                : QJsonValue(QJsonValue::Null)}};
+    QJsonObject fields { { QStringLiteral("retry_count"), retryCount() + 1 },
+                         { QStringLiteral("error_message"), attempt.error },
+                         { QStringLiteral("status_code"), attempt.statusCode },
+                         { QStringLiteral("timestamp"), formatTimestamp(attempt.at) },
+                         { QStringLiteral("attempts"), history },
+                         { QStringLiteral("next_attempt_at"),
+                           nextAttemptAt.isValid() ? QJsonValue(formatTimestamp(nextAttemptAt))
+                                                   : QJsonValue(QJsonValue::Null) } };
     if (!hasOwnId())
         fields.insert(QStringLiteral("id"), id()); // keep the id the console has been showing
     return withFields(fields);
@@ -314,8 +313,8 @@ DeadLetterEntry DeadLetterEntry::withPayload(const QByteArray &newPayload) const
 
 DeadLetterEntry DeadLetterEntry::resetForRetry() const
 {
-    QJsonObject fields{{QStringLiteral("retry_count"), 0},
-                       {QStringLiteral("next_attempt_at"), QJsonValue(QJsonValue::Null)}};
+    QJsonObject fields { { QStringLiteral("retry_count"), 0 },
+                         { QStringLiteral("next_attempt_at"), QJsonValue(QJsonValue::Null) } };
     if (!hasOwnId())
         fields.insert(QStringLiteral("id"), id());
     return withFields(fields);
@@ -353,7 +352,7 @@ HeaderList DeadLetterEntry::redactHeaders(const HeaderList &headers, const QByte
         const QByteArray lower = name.toLower();
         const bool secret = lower == secretHeader.toLower() || lower == "authorization"
             || lower == "cookie" || lower == "proxy-authorization" || lower == "x-api-key";
-        result.append({name, secret ? QByteArrayLiteral("[redacted]") : value});
+        result.append({ name, secret ? QByteArrayLiteral("[redacted]") : value });
     }
     return result;
 }

@@ -33,8 +33,8 @@ public:
     // A new entry for a delivery that failed with `statusCode`/`errorMessage`.
     // `payload` must be the text of a JSON object; it is stored unchanged.
     static DeadLetterEntry create(const QByteArray &payload, const QString &errorMessage,
-                                  int statusCode, const HeaderList &headers,
-                                  const QString &source, const QString &id = QString(),
+                                  int statusCode, const HeaderList &headers, const QString &source,
+                                  const QString &id = QString(),
                                   const QDateTime &receivedAt = QDateTime::currentDateTimeUtc());
 
     const QByteArray &raw() const { return m_raw; }
@@ -52,7 +52,7 @@ public:
     QString errorMessage() const;
     int statusCode() const;
     int retryCount() const;
-    QDateTime timestamp() const;  // the tutorial's field; naive values are local time
+    QDateTime timestamp() const; // the tutorial's field; naive values are local time
     QDateTime receivedAt() const; // ours, falling back to timestamp
     QDateTime nextAttemptAt() const;
     QList<Attempt> attempts() const;

@@ -12,22 +12,22 @@ namespace redrive::core {
 struct DeliveryEvent
 {
     enum class Outcome {
-        Processed,        // downstream took it (or no downstream configured)
-        Deferred,         // retryable failure: stored in the dead-letter queue
+        Processed, // downstream took it (or no downstream configured)
+        Deferred, // retryable failure: stored in the dead-letter queue
         PermanentFailure, // non-retryable failure: stored in the permanent-failure list
-        Rejected,         // bad request (400/401/405/413/415): nothing stored
-        Unavailable       // Redis write failed: 503, nothing acknowledged
+        Rejected, // bad request (400/401/405/413/415): nothing stored
+        Unavailable // Redis write failed: 503, nothing acknowledged
     };
 
-    QString id;          // delivery id (also sent downstream and stored in the entry)
+    QString id; // delivery id (also sent downstream and stored in the entry)
     QDateTime receivedAt;
-    QString topic;       // topicName of the notification, when there is one
+    QString topic; // topicName of the notification, when there is one
     Outcome outcome = Outcome::Processed;
-    int httpStatus = 200;       // what the receiver answered the sender
-    int downstreamStatus = 0;   // what the downstream answered (0: not asked)
-    QString error;              // why it was not processed, for the user
-    qint64 latencyMs = 0;       // request received -> answer sent
-    QByteArray payload;         // body as received (capped for rejected requests)
+    int httpStatus = 200; // what the receiver answered the sender
+    int downstreamStatus = 0; // what the downstream answered (0: not asked)
+    QString error; // why it was not processed, for the user
+    qint64 latencyMs = 0; // request received -> answer sent
+    QByteArray payload; // body as received (capped for rejected requests)
     QString remoteAddress;
     QString method;             // of the request: POST (and the webhook path) for deliveries;
     QString path;               // stray requests show where they went

@@ -39,8 +39,8 @@ RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &c
         // hiredis has no connect timeout of its own: give up on this attempt and start over.
         redisAsyncContext *context = m_context;
         m_context = nullptr;
-        m_lastError = QStringLiteral("timed out connecting to Redis at %1")
-                          .arg(m_endpoint.displayUrl());
+        m_lastError
+            = QStringLiteral("timed out connecting to Redis at %1").arg(m_endpoint.displayUrl());
         redisAsyncFree(context);
         handleLost(m_lastError);
     });
@@ -134,7 +134,7 @@ void RedisConnection::connectNow()
     // Pipelined behind the connect: log in, pick the database, name ourselves, then PING to
     // learn that all of it went through. Commands sent meanwhile queue up behind these.
     if (!m_endpoint.password.isEmpty()) {
-        QList<QByteArray> auth{QByteArrayLiteral("AUTH")};
+        QList<QByteArray> auth { QByteArrayLiteral("AUTH") };
         if (!m_endpoint.user.isEmpty())
             auth.append(m_endpoint.user.toUtf8());
         auth.append(m_endpoint.password.toUtf8());
@@ -147,7 +147,7 @@ void RedisConnection::connectNow()
         });
     }
     if (m_endpoint.database != 0) {
-        sendInternal({QByteArrayLiteral("SELECT"), QByteArray::number(m_endpoint.database)},
+        sendInternal({ QByteArrayLiteral("SELECT"), QByteArray::number(m_endpoint.database) },
                      [this](const RedisReply &reply) {
                          if (reply.isError() && m_context) {
                              m_lastError = QStringLiteral("Redis refused database %1: %2")
@@ -158,16 +158,16 @@ void RedisConnection::connectNow()
                      });
     }
     if (!m_clientName.isEmpty())
-        sendInternal({QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName},
+        sendInternal({ QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName },
                      [](const RedisReply &) {});
-    sendInternal({QByteArrayLiteral("PING")}, [this](const RedisReply &reply) {
+    sendInternal({ QByteArrayLiteral("PING") }, [this](const RedisReply &reply) {
         if (reply.isError() || !m_context)
             return;
         m_connectTimeout.stop();
         m_nextDelayMs = m_minDelayMs;
         m_lastError.clear();
         if (!m_channels.isEmpty()) {
-            QList<QByteArray> args{QByteArrayLiteral("SUBSCRIBE")};
+            QList<QByteArray> args { QByteArrayLiteral("SUBSCRIBE") };
             args.append(m_channels);
             std::vector<const char *> argv;
             std::vector<size_t> lengths;
@@ -198,7 +198,7 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
             Qt::QueuedConnection);
         return;
     }
-    auto *call = new PendingCall{this, context, context != nullptr, std::move(callback)};
+    auto *call = new PendingCall { this, context, context != nullptr, std::move(callback) };
     std::vector<const char *> argv;
     std::vector<size_t> lengths;
     argv.reserve(size_t(args.size()));
@@ -234,7 +234,7 @@ void RedisConnection::subscribe(const QList<QByteArray> &channels)
             m_channels.append(channel);
     }
     if (m_state == State::Ready && m_context) {
-        QList<QByteArray> args{QByteArrayLiteral("SUBSCRIBE")};
+        QList<QByteArray> args { QByteArrayLiteral("SUBSCRIBE") };
         args.append(channels);
         std::vector<const char *> argv;
         std::vector<size_t> lengths;
@@ -283,9 +283,9 @@ void RedisConnection::onConnect(const redisAsyncContext *context, int status)
     if (!self || status == REDIS_OK)
         return;
     // hiredis frees the context right after this callback returns.
-    self->m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
-                            .arg(self->m_endpoint.displayUrl(),
-                                 QString::fromLocal8Bit(context->errstr));
+    self->m_lastError
+        = QStringLiteral("cannot connect to Redis at %1: %2")
+              .arg(self->m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
     self->m_context = nullptr;
     self->handleLost(self->m_lastError);
 }
@@ -300,12 +300,12 @@ void RedisConnection::onDisconnect(const redisAsyncContext *context, int status)
     if (self->m_destroying)
         return;
     if (status != REDIS_OK && self->m_lastError.isEmpty())
-        self->m_lastError = QStringLiteral("connection to Redis at %1 lost: %2")
-                                .arg(self->m_endpoint.displayUrl(),
-                                     QString::fromLocal8Bit(context->errstr));
+        self->m_lastError
+            = QStringLiteral("connection to Redis at %1 lost: %2")
+                  .arg(self->m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
     else if (self->m_lastError.isEmpty())
-        self->m_lastError = QStringLiteral("disconnected from Redis at %1")
-                                .arg(self->m_endpoint.displayUrl());
+        self->m_lastError
+            = QStringLiteral("disconnected from Redis at %1").arg(self->m_endpoint.displayUrl());
     self->handleLost(self->m_lastError);
 }
 
@@ -340,7 +340,7 @@ void RedisConnection::setState(State state)
 void RedisConnection::dropNotifiers()
 {
     // May run inside a notifier's own activated() signal: never delete it synchronously.
-    for (QSocketNotifier **notifier : {&m_readNotifier, &m_writeNotifier}) {
+    for (QSocketNotifier **notifier : { &m_readNotifier, &m_writeNotifier }) {
         if (*notifier) {
             (*notifier)->setEnabled(false);
             (*notifier)->deleteLater();

@@ -11,9 +11,10 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
     RedisEndpoint result;
     const QUrl url(text.trimmed(), QUrl::StrictMode);
     if (!url.isValid() || url.scheme().isEmpty()) {
-        *error = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db "
-                                "or unix:///path/to/redis.sock")
-                     .arg(text);
+        *error
+            = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db "
+                             "or unix:///path/to/redis.sock")
+                  .arg(text);
         return false;
     }
     const QString scheme = url.scheme().toLower();
@@ -78,7 +79,8 @@ QString RedisEndpoint::displayUrl() const
         return QStringLiteral("unix://%1%2")
             .arg(unixSocket, database ? QStringLiteral("?db=%1").arg(database) : QString());
     const QString userPart = user.isEmpty() ? QString() : user + QLatin1Char('@');
-    const QString hostPart = host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(host) : host;
+    const QString hostPart
+        = host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(host) : host;
     return QStringLiteral("redis://%1%2:%3/%4").arg(userPart, hostPart).arg(port).arg(database);
 }
 

@@ -47,7 +47,7 @@ QString validateRedisKey(const QVariant &value)
 
 const QStringList &regionNames()
 {
-    static const QStringList names{
+    static const QStringList names {
         QStringLiteral("us-east-1"),      QStringLiteral("us-east-2"),
         QStringLiteral("us-west-2"),      QStringLiteral("ca-central-1"),
         QStringLiteral("sa-east-1"),      QStringLiteral("mx-central-1"),
@@ -56,7 +56,8 @@ const QStringList &regionNames()
         QStringLiteral("me-central-1"),   QStringLiteral("ap-south-1"),
         QStringLiteral("ap-southeast-1"), QStringLiteral("ap-southeast-2"),
         QStringLiteral("ap-northeast-1"), QStringLiteral("ap-northeast-2"),
-        QStringLiteral("ap-northeast-3")};
+        QStringLiteral("ap-northeast-3")
+    };
     return names;
 }
 
@@ -69,165 +70,192 @@ QList<SettingSpec> buildSpecs()
             list.append(QString::fromLatin1(name));
         return list;
     };
-    QList<SettingSpec> specs{
-        {SettingKey::RedisUrl, QStringLiteral("redis/url"), QStringLiteral("redis"),
-         env({"REDRIVE_REDIS_URL", "REDIS_URL"}), T::QString, QString(), QStringLiteral("URL"),
-         QStringLiteral("Redis to use: redis://[user@]host:port/db or unix:///path. Empty: start "
-                        "a private embedded redis-server. The password comes from the keychain "
-                        "or REDRIVE_REDIS_PASSWORD."),
-         [](const QVariant &v) -> QString {
-             const QString text = v.toString();
-             if (text.isEmpty())
-                 return {};
-             const QUrl url(text, QUrl::StrictMode);
-             const QString scheme = url.scheme();
-             if (!url.isValid()
-                 || (scheme != QLatin1String("redis") && scheme != QLatin1String("unix")))
-                 return QStringLiteral("\"%1\" is not a redis:// or unix:// URL").arg(text);
-             if (!url.password().isEmpty())
-                 return QStringLiteral("put the Redis password in the keychain or "
-                                       "REDRIVE_REDIS_PASSWORD, not in the URL");
-             return {};
-         }},
-        {SettingKey::ListenAddress, QStringLiteral("receiver/listen"), QStringLiteral("listen"),
-         env({"REDRIVE_LISTEN"}), T::QString, QStringLiteral("127.0.0.1:5000"),
-         QStringLiteral("HOST:PORT"),
-         QStringLiteral("Address the webhook receiver listens on (port 0: pick a free one)."),
-         [](const QVariant &v) -> QString {
-             const QString text = v.toString();
-             const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
-             if (colon <= 0)
-                 return QStringLiteral("\"%1\" is not HOST:PORT").arg(text);
-             QString host = text.left(colon);
-             if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-                 host = host.mid(1, host.size() - 2);
-             bool ok = false;
-             const int port = text.mid(colon + 1).toInt(&ok);
-             if (!ok || port < 0 || port > 65535)
-                 return QStringLiteral("\"%1\": the port must be 0-65535").arg(text);
-             if (QHostAddress(host).isNull() && host != QLatin1String("localhost"))
-                 return QStringLiteral("\"%1\": the host must be an IP address or localhost")
-                     .arg(text);
-             return {};
-         }},
-        {SettingKey::WebhookPath, QStringLiteral("receiver/path"), QStringLiteral("path"),
-         env({"REDRIVE_PATH"}), T::QString, QStringLiteral("/webhook/genesys"),
-         QStringLiteral("PATH"), QStringLiteral("URL path that accepts deliveries."),
-         [](const QVariant &v) -> QString {
-             const QString text = v.toString();
-             if (!text.startsWith(QLatin1Char('/')) || text.contains(QLatin1Char(' '))
-                 || text.contains(QLatin1Char('?')) || text.contains(QLatin1Char('#')))
-                 return QStringLiteral("\"%1\" must start with / and hold no spaces, ? or #")
-                     .arg(text);
-             return {};
-         }},
-        {SettingKey::DownstreamUrl, QStringLiteral("downstream/url"), QStringLiteral("downstream"),
-         env({"REDRIVE_DOWNSTREAM"}), T::QString, QString(), QStringLiteral("URL"),
-         QStringLiteral("Downstream system each delivery is POSTed to. Empty: deliveries are "
-                        "accepted and shown."),
-         [](const QVariant &v) { return validateHttpUrl(v, true); }},
-        {SettingKey::DownstreamTimeoutMs, QStringLiteral("downstream/timeout_ms"),
-         QStringLiteral("downstream-timeout"), env({"REDRIVE_DOWNSTREAM_TIMEOUT"}), T::Int, 10000,
-         QStringLiteral("MS"), QStringLiteral("Downstream request timeout in milliseconds."),
-         range(1, 600000)},
-        {SettingKey::SimulateFailure, QStringLiteral("downstream/simulate_failure"),
-         QStringLiteral("simulate-failure"), env({"REDRIVE_SIMULATE_FAILURE"}), T::QString,
-         QStringLiteral("never"), QStringLiteral("MODE"),
-         QStringLiteral("Simulated downstream failure for local testing: never, always, timeout "
-                        "or N% (for example 25%)."),
-         [](const QVariant &v) -> QString {
-             static const QRegularExpression percent(QStringLiteral("^(\\d{1,3})%$"));
-             const QString text = v.toString();
-             if (text == QLatin1String("never") || text == QLatin1String("always")
-                 || text == QLatin1String("timeout"))
-                 return {};
-             const auto match = percent.match(text);
-             if (match.hasMatch() && match.captured(1).toInt() <= 100)
-                 return {};
-             return QStringLiteral("\"%1\" is not never, always, timeout or N% (0-100)").arg(text);
-         }},
-        {SettingKey::MaxBodyBytes, QStringLiteral("receiver/max_body"), QStringLiteral("max-body"),
-         env({"REDRIVE_MAX_BODY"}), T::LongLong, qint64(1024 * 1024), QStringLiteral("BYTES"),
-         QStringLiteral("Largest delivery body accepted (bigger ones get 413)."),
-         range(64, qint64(64) * 1024 * 1024)},
-        {SettingKey::SecretHeader, QStringLiteral("receiver/secret_header"),
-         QStringLiteral("secret-header"), env({"REDRIVE_SECRET_HEADER"}), T::QString,
-         QStringLiteral("X-Redrive-Secret"), QStringLiteral("NAME"),
-         QStringLiteral("Header carrying the shared secret (the secret itself: keychain or "
-                        "REDRIVE_SHARED_SECRET)."),
-         [](const QVariant &v) -> QString {
-             static const QRegularExpression token(QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
-             if (!token.match(v.toString()).hasMatch())
-                 return QStringLiteral("\"%1\" is not a valid HTTP header name").arg(v.toString());
-             return {};
-         }},
-        {SettingKey::DlqKey, QStringLiteral("redis/dlq_key"), QStringLiteral("dlq-key"),
-         env({"REDRIVE_DLQ_KEY"}), T::QString, QStringLiteral("genesys_webhook_dlq"),
-         QStringLiteral("KEY"), QStringLiteral("Redis list holding deliveries awaiting retry."),
-         validateRedisKey},
-        {SettingKey::PermanentKey, QStringLiteral("redis/permanent_key"),
-         QStringLiteral("permanent-key"), env({"REDRIVE_PERMANENT_KEY"}), T::QString,
-         QStringLiteral("genesys_webhook_permanent_failures"), QStringLiteral("KEY"),
-         QStringLiteral("Redis list holding permanent failures."), validateRedisKey},
-        {SettingKey::KeyPrefix, QStringLiteral("redis/key_prefix"), QStringLiteral("key-prefix"),
-         env({"REDRIVE_KEY_PREFIX"}), T::QString, QStringLiteral("genesys_webhook_dlq:"),
-         QStringLiteral("PREFIX"),
-         QStringLiteral("Prefix of Redrive's other keys (schedule, in-flight lists, channel)."),
-         validateRedisKey},
-        {SettingKey::MaxAttempts, QStringLiteral("worker/max_attempts"),
-         QStringLiteral("max-attempts"), env({"REDRIVE_MAX_ATTEMPTS"}), T::Int, 3,
-         QStringLiteral("N"), QStringLiteral("Attempts before a delivery is a permanent failure."),
-         range(1, 1000)},
-        {SettingKey::BackoffBaseMs, QStringLiteral("worker/backoff_base_ms"),
-         QStringLiteral("backoff-base"), env({"REDRIVE_BACKOFF_BASE"}), T::Int, 1000,
-         QStringLiteral("MS"), QStringLiteral("First retry delay; doubles with each attempt."),
-         range(1, 86400000)},
-        {SettingKey::BackoffMaxMs, QStringLiteral("worker/backoff_max_ms"),
-         QStringLiteral("backoff-max"), env({"REDRIVE_BACKOFF_MAX"}), T::Int, 300000,
-         QStringLiteral("MS"), QStringLiteral("Longest retry delay."), range(1, 604800000)},
-        {SettingKey::Concurrency, QStringLiteral("worker/concurrency"),
-         QStringLiteral("concurrency"), env({"REDRIVE_CONCURRENCY"}), T::Int, 16,
-         QStringLiteral("N"), QStringLiteral("Parallel downstream attempts of the retry worker."),
-         range(1, 1024)},
-        {SettingKey::WorkerEnabled, QStringLiteral("worker/enabled"), QString(),
-         env({"REDRIVE_WORKER"}), T::Bool, true, QString(),
-         QStringLiteral("Run the retry worker (--no-worker turns it off)."), {}},
-        {SettingKey::ReceiverEnabled, QStringLiteral("receiver/enabled"), QString(),
-         env({"REDRIVE_RECEIVER"}), T::Bool, true, QString(),
-         QStringLiteral("Run the receiver (--worker-only turns it off)."), {}},
-        {SettingKey::GenesysRegion, QStringLiteral("genesys/region"), QStringLiteral("region"),
-         env({"REDRIVE_GENESYS_REGION", "GENESYS_REGION"}), T::QString,
-         QStringLiteral("us-east-1"), QStringLiteral("REGION"),
-         QStringLiteral("Genesys Cloud region, e.g. eu-west-1."),
-         [](const QVariant &v) -> QString {
-             if (!regionNames().contains(v.toString()))
-                 return QStringLiteral("unknown Genesys Cloud region \"%1\" (known: %2)")
-                     .arg(v.toString(), regionNames().join(QStringLiteral(", ")));
-             return {};
-         }},
-        {SettingKey::GenesysClientId, QStringLiteral("genesys/client_id"),
-         QStringLiteral("client-id"), env({"REDRIVE_GENESYS_CLIENT_ID", "GENESYS_CLIENT_ID"}),
-         T::QString, QString(), QStringLiteral("ID"),
-         QStringLiteral("Genesys Cloud OAuth client id (the secret: keychain or "
-                        "GENESYS_CLIENT_SECRET)."),
-         {}},
-        {SettingKey::GenesysBaseUrl, QStringLiteral("genesys/base_url"),
-         QStringLiteral("genesys-base-url"), env({"REDRIVE_GENESYS_BASE_URL"}), T::QString,
-         QString(), QStringLiteral("URL"),
-         QStringLiteral("Override of the Genesys API and login base URL (tests, proxies)."),
-         [](const QVariant &v) { return validateHttpUrl(v, true); }},
-        {SettingKey::NgrokApiUrl, QStringLiteral("ngrok/api_url"), QStringLiteral("ngrok-api"),
-         env({"REDRIVE_NGROK_API"}), T::QString, QStringLiteral("http://127.0.0.1:4040"),
-         QStringLiteral("URL"), QStringLiteral("ngrok agent's local API."),
-         [](const QVariant &v) { return validateHttpUrl(v, false); }},
-        {SettingKey::RedisServerBinary, QStringLiteral("redis/server_binary"),
-         QStringLiteral("redis-server"), env({"REDRIVE_REDIS_SERVER"}), T::QString,
-         QStringLiteral("redis-server"), QStringLiteral("PATH"),
-         QStringLiteral("redis-server program used for the embedded Redis."), {}},
-        {SettingKey::DataDirectory, QStringLiteral("redis/data_dir"), QStringLiteral("data-dir"),
-         env({"REDRIVE_DATA_DIR"}), T::QString, QString(), QStringLiteral("DIR"),
-         QStringLiteral("Folder of the embedded Redis data (default: the app-data folder)."),
-         {}},
+    QList<SettingSpec> specs {
+        { SettingKey::RedisUrl, QStringLiteral("redis/url"), QStringLiteral("redis"),
+          env({ "REDRIVE_REDIS_URL", "REDIS_URL" }), T::QString, QString(), QStringLiteral("URL"),
+          QStringLiteral("Redis to use: redis://[user@]host:port/db or unix:///path. Empty: start "
+                         "a private embedded redis-server. The password comes from the keychain "
+                         "or REDRIVE_REDIS_PASSWORD."),
+          [](const QVariant &v) -> QString {
+              const QString text = v.toString();
+              if (text.isEmpty())
+                  return {};
+              const QUrl url(text, QUrl::StrictMode);
+              const QString scheme = url.scheme();
+              if (!url.isValid()
+                  || (scheme != QLatin1String("redis") && scheme != QLatin1String("unix")))
+                  return QStringLiteral("\"%1\" is not a redis:// or unix:// URL").arg(text);
+              if (!url.password().isEmpty())
+                  return QStringLiteral("put the Redis password in the keychain or "
+                                        "REDRIVE_REDIS_PASSWORD, not in the URL");
+              return {};
+          } },
+        { SettingKey::ListenAddress, QStringLiteral("receiver/listen"), QStringLiteral("listen"),
+          env({ "REDRIVE_LISTEN" }), T::QString, QStringLiteral("127.0.0.1:5000"),
+          QStringLiteral("HOST:PORT"),
+          QStringLiteral("Address the webhook receiver listens on (port 0: pick a free one)."),
+          [](const QVariant &v) -> QString {
+              const QString text = v.toString();
+              const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+              if (colon <= 0)
+                  return QStringLiteral("\"%1\" is not HOST:PORT").arg(text);
+              QString host = text.left(colon);
+              if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+                  host = host.mid(1, host.size() - 2);
+              bool ok = false;
+              const int port = text.mid(colon + 1).toInt(&ok);
+              if (!ok || port < 0 || port > 65535)
+                  return QStringLiteral("\"%1\": the port must be 0-65535").arg(text);
+              if (QHostAddress(host).isNull() && host != QLatin1String("localhost"))
+                  return QStringLiteral("\"%1\": the host must be an IP address or localhost")
+                      .arg(text);
+              return {};
+          } },
+        { SettingKey::WebhookPath, QStringLiteral("receiver/path"), QStringLiteral("path"),
+          env({ "REDRIVE_PATH" }), T::QString, QStringLiteral("/webhook/genesys"),
+          QStringLiteral("PATH"), QStringLiteral("URL path that accepts deliveries."),
+          [](const QVariant &v) -> QString {
+              const QString text = v.toString();
+              if (!text.startsWith(QLatin1Char('/')) || text.contains(QLatin1Char(' '))
+                  || text.contains(QLatin1Char('?')) || text.contains(QLatin1Char('#')))
+                  return QStringLiteral("\"%1\" must start with / and hold no spaces, ? or #")
+                      .arg(text);
+              return {};
+          } },
+        { SettingKey::DownstreamUrl, QStringLiteral("downstream/url"), QStringLiteral("downstream"),
+          env({ "REDRIVE_DOWNSTREAM" }), T::QString, QString(), QStringLiteral("URL"),
+          QStringLiteral("Downstream system each delivery is POSTed to. Empty: deliveries are "
+                         "accepted and shown."),
+          [](const QVariant &v) { return validateHttpUrl(v, true); } },
+        { SettingKey::DownstreamTimeoutMs, QStringLiteral("downstream/timeout_ms"),
+          QStringLiteral("downstream-timeout"), env({ "REDRIVE_DOWNSTREAM_TIMEOUT" }), T::Int,
+          10000, QStringLiteral("MS"),
+          QStringLiteral("Downstream request timeout in milliseconds."), range(1, 600000) },
+        { SettingKey::SimulateFailure, QStringLiteral("downstream/simulate_failure"),
+          QStringLiteral("simulate-failure"), env({ "REDRIVE_SIMULATE_FAILURE" }), T::QString,
+          QStringLiteral("never"), QStringLiteral("MODE"),
+          QStringLiteral("Simulated downstream failure for local testing: never, always, timeout "
+                         "or N% (for example 25%)."),
+          [](const QVariant &v) -> QString {
+              static const QRegularExpression percent(QStringLiteral("^(\\d{1,3})%$"));
+              const QString text = v.toString();
+              if (text == QLatin1String("never") || text == QLatin1String("always")
+                  || text == QLatin1String("timeout"))
+                  return {};
+              const auto match = percent.match(text);
+              if (match.hasMatch() && match.captured(1).toInt() <= 100)
+                  return {};
+              return QStringLiteral("\"%1\" is not never, always, timeout or N% (0-100)").arg(text);
+          } },
+        { SettingKey::MaxBodyBytes, QStringLiteral("receiver/max_body"), QStringLiteral("max-body"),
+          env({ "REDRIVE_MAX_BODY" }), T::LongLong, qint64(1024 * 1024), QStringLiteral("BYTES"),
+          QStringLiteral("Largest delivery body accepted (bigger ones get 413)."),
+          range(64, qint64(64) * 1024 * 1024) },
+        { SettingKey::SecretHeader, QStringLiteral("receiver/secret_header"),
+          QStringLiteral("secret-header"), env({ "REDRIVE_SECRET_HEADER" }), T::QString,
+          QStringLiteral("X-Redrive-Secret"), QStringLiteral("NAME"),
+          QStringLiteral("Header carrying the shared secret (the secret itself: keychain or "
+                         "REDRIVE_SHARED_SECRET)."),
+          [](const QVariant &v) -> QString {
+              static const QRegularExpression token(
+                  QStringLiteral("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"));
+              if (!token.match(v.toString()).hasMatch())
+                  return QStringLiteral("\"%1\" is not a valid HTTP header name").arg(v.toString());
+              return {};
+          } },
+        { SettingKey::DlqKey, QStringLiteral("redis/dlq_key"), QStringLiteral("dlq-key"),
+          env({ "REDRIVE_DLQ_KEY" }), T::QString, QStringLiteral("genesys_webhook_dlq"),
+          QStringLiteral("KEY"), QStringLiteral("Redis list holding deliveries awaiting retry."),
+          validateRedisKey },
+        { SettingKey::PermanentKey, QStringLiteral("redis/permanent_key"),
+          QStringLiteral("permanent-key"), env({ "REDRIVE_PERMANENT_KEY" }), T::QString,
+          QStringLiteral("genesys_webhook_permanent_failures"), QStringLiteral("KEY"),
+          QStringLiteral("Redis list holding permanent failures."), validateRedisKey },
+        { SettingKey::KeyPrefix, QStringLiteral("redis/key_prefix"), QStringLiteral("key-prefix"),
+          env({ "REDRIVE_KEY_PREFIX" }), T::QString, QStringLiteral("genesys_webhook_dlq:"),
+          QStringLiteral("PREFIX"),
+          QStringLiteral("Prefix of Redrive's other keys (schedule, in-flight lists, channel)."),
+          validateRedisKey },
+        { SettingKey::MaxAttempts, QStringLiteral("worker/max_attempts"),
+          QStringLiteral("max-attempts"), env({ "REDRIVE_MAX_ATTEMPTS" }), T::Int, 3,
+          QStringLiteral("N"), QStringLiteral("Attempts before a delivery is a permanent failure."),
+          range(1, 1000) },
+        { SettingKey::BackoffBaseMs, QStringLiteral("worker/backoff_base_ms"),
+          QStringLiteral("backoff-base"), env({ "REDRIVE_BACKOFF_BASE" }), T::Int, 1000,
+          QStringLiteral("MS"), QStringLiteral("First retry delay; doubles with each attempt."),
+          range(1, 86400000) },
+        { SettingKey::BackoffMaxMs, QStringLiteral("worker/backoff_max_ms"),
+          QStringLiteral("backoff-max"), env({ "REDRIVE_BACKOFF_MAX" }), T::Int, 300000,
+          QStringLiteral("MS"), QStringLiteral("Longest retry delay."), range(1, 604800000) },
+        { SettingKey::Concurrency, QStringLiteral("worker/concurrency"),
+          QStringLiteral("concurrency"), env({ "REDRIVE_CONCURRENCY" }), T::Int, 16,
+          QStringLiteral("N"), QStringLiteral("Parallel downstream attempts of the retry worker."),
+          range(1, 1024) },
+        { SettingKey::WorkerEnabled,
+          QStringLiteral("worker/enabled"),
+          QString(),
+          env({ "REDRIVE_WORKER" }),
+          T::Bool,
+          true,
+          QString(),
+          QStringLiteral("Run the retry worker (--no-worker turns it off)."),
+          {} },
+        { SettingKey::ReceiverEnabled,
+          QStringLiteral("receiver/enabled"),
+          QString(),
+          env({ "REDRIVE_RECEIVER" }),
+          T::Bool,
+          true,
+          QString(),
+          QStringLiteral("Run the receiver (--worker-only turns it off)."),
+          {} },
+        { SettingKey::GenesysRegion, QStringLiteral("genesys/region"), QStringLiteral("region"),
+          env({ "REDRIVE_GENESYS_REGION", "GENESYS_REGION" }), T::QString,
+          QStringLiteral("us-east-1"), QStringLiteral("REGION"),
+          QStringLiteral("Genesys Cloud region, e.g. eu-west-1."),
+          [](const QVariant &v) -> QString {
+              if (!regionNames().contains(v.toString()))
+                  return QStringLiteral("unknown Genesys Cloud region \"%1\" (known: %2)")
+                      .arg(v.toString(), regionNames().join(QStringLiteral(", ")));
+              return {};
+          } },
+        { SettingKey::GenesysClientId,
+          QStringLiteral("genesys/client_id"),
+          QStringLiteral("client-id"),
+          env({ "REDRIVE_GENESYS_CLIENT_ID", "GENESYS_CLIENT_ID" }),
+          T::QString,
+          QString(),
+          QStringLiteral("ID"),
+          QStringLiteral("Genesys Cloud OAuth client id (the secret: keychain or "
+                         "GENESYS_CLIENT_SECRET)."),
+          {} },
+        { SettingKey::GenesysBaseUrl, QStringLiteral("genesys/base_url"),
+          QStringLiteral("genesys-base-url"), env({ "REDRIVE_GENESYS_BASE_URL" }), T::QString,
+          QString(), QStringLiteral("URL"),
+          QStringLiteral("Override of the Genesys API and login base URL (tests, proxies)."),
+          [](const QVariant &v) { return validateHttpUrl(v, true); } },
+        { SettingKey::NgrokApiUrl, QStringLiteral("ngrok/api_url"), QStringLiteral("ngrok-api"),
+          env({ "REDRIVE_NGROK_API" }), T::QString, QStringLiteral("http://127.0.0.1:4040"),
+          QStringLiteral("URL"), QStringLiteral("ngrok agent's local API."),
+          [](const QVariant &v) { return validateHttpUrl(v, false); } },
+        { SettingKey::RedisServerBinary,
+          QStringLiteral("redis/server_binary"),
+          QStringLiteral("redis-server"),
+          env({ "REDRIVE_REDIS_SERVER" }),
+          T::QString,
+          QStringLiteral("redis-server"),
+          QStringLiteral("PATH"),
+          QStringLiteral("redis-server program used for the embedded Redis."),
+          {} },
+        { SettingKey::DataDirectory,
+          QStringLiteral("redis/data_dir"),
+          QStringLiteral("data-dir"),
+          env({ "REDRIVE_DATA_DIR" }),
+          T::QString,
+          QString(),
+          QStringLiteral("DIR"),
+          QStringLiteral("Folder of the embedded Redis data (default: the app-data folder)."),
+          {} },
     };
     Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
     for (int i = 0; i < specs.size(); ++i)
@@ -284,8 +312,8 @@ bool Settings::convert(const SettingSpec &spec, const QString &text, QVariant *o
         if (t == QLatin1String("1") || t == QLatin1String("true") || t == QLatin1String("yes")
             || t == QLatin1String("on"))
             value = true;
-        else if (t == QLatin1String("0") || t == QLatin1String("false")
-                 || t == QLatin1String("no") || t == QLatin1String("off"))
+        else if (t == QLatin1String("0") || t == QLatin1String("false") || t == QLatin1String("no")
+                 || t == QLatin1String("off"))
             value = false;
         else
             ok = false;
@@ -296,9 +324,10 @@ bool Settings::convert(const SettingSpec &spec, const QString &text, QVariant *o
         break;
     }
     if (!ok) {
-        *error = QStringLiteral("\"%1\" is not a valid %2").arg(
-            text, spec.type == QMetaType::Bool ? QStringLiteral("yes/no value")
-                                               : QStringLiteral("number"));
+        *error = QStringLiteral("\"%1\" is not a valid %2")
+                     .arg(text,
+                          spec.type == QMetaType::Bool ? QStringLiteral("yes/no value")
+                                                       : QStringLiteral("number"));
         return false;
     }
     if (spec.validate) {

@@ -48,12 +48,12 @@ enum class SettingSource { Default, SavedFile, Environment, CommandLine };
 struct SettingSpec
 {
     SettingKey key;
-    QString fileKey;      // key in the INI file, e.g. "receiver/listen"
-    QString flag;         // long command-line option without dashes; empty: no flag
-    QStringList envVars;  // first one wins; REDRIVE_* first, well-known aliases after
+    QString fileKey; // key in the INI file, e.g. "receiver/listen"
+    QString flag; // long command-line option without dashes; empty: no flag
+    QStringList envVars; // first one wins; REDRIVE_* first, well-known aliases after
     QMetaType::Type type; // QString, Int, LongLong or Bool
     QVariant defaultValue;
-    QString valueName;    // for --help
+    QString valueName; // for --help
     QString help;
     // Returns an empty string when `value` is acceptable, else a message fit for a user.
     std::function<QString(const QVariant &value)> validate;

@@ -89,11 +89,11 @@ bool RedisServer::start(const QStringList &extraArgs)
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_process->setStandardOutputFile(QProcess::nullDevice());
     m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
-    QStringList args{QStringLiteral("--port"),       QString::number(m_port),
-                     QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
-                     QStringLiteral("--save"),       QString(),
-                     QStringLiteral("--appendonly"), QStringLiteral("no"),
-                     QStringLiteral("--dir"),        m_dir.path()};
+    QStringList args { QStringLiteral("--port"),       QString::number(m_port),
+                       QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
+                       QStringLiteral("--save"),       QString(),
+                       QStringLiteral("--appendonly"), QStringLiteral("no"),
+                       QStringLiteral("--dir"),        m_dir.path() };
     args.append(extraArgs);
     m_process->start(QStringLiteral("redis-server"), args);
     if (!m_process->waitForStarted(5000)) {
@@ -155,14 +155,14 @@ QVariant RedisServer::command(const QList<QByteArray> &args) const
 
 qlonglong RedisServer::llen(const QByteArray &key) const
 {
-    return command({"LLEN", key}).toLongLong();
+    return command({ "LLEN", key }).toLongLong();
 }
 
 QList<QByteArray> RedisServer::lrange(const QByteArray &key, int start, int stop) const
 {
     QList<QByteArray> result;
-    const QVariantList list =
-        command({"LRANGE", key, QByteArray::number(start), QByteArray::number(stop)}).toList();
+    const QVariantList list
+        = command({ "LRANGE", key, QByteArray::number(start), QByteArray::number(stop) }).toList();
     for (const QVariant &item : list)
         result.append(item.toByteArray());
     return result;
@@ -170,12 +170,12 @@ QList<QByteArray> RedisServer::lrange(const QByteArray &key, int start, int stop
 
 void RedisServer::lpush(const QByteArray &key, const QByteArray &value) const
 {
-    command({"LPUSH", key, value});
+    command({ "LPUSH", key, value });
 }
 
 void RedisServer::flushAll() const
 {
-    command({"FLUSHALL"});
+    command({ "FLUSHALL" });
 }
 
 } // namespace redrive::tests

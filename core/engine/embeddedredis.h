@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/redis/redisendpoint.h"
+
+#include <QLockFile>
+#include <QObject>
+#include <QProcess>
+
+#include <memory>
+
+namespace redrive::core {
+
+// The private redis-server Redrive starts when no Redis URL is configured: data (AOF on) in
+// the user's app-data folder, reachable only through a unix socket (mode 700) or loopback, and
+// stopped when Redrive exits. The child is asked to die with us (PR_SET_PDEATHSIG) so a killed
+// Redrive leaves no orphan; a lock file keeps two Redrives from running two servers on one AOF.
+class EmbeddedRedis final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EmbeddedRedis)
+
+public:
+    EmbeddedRedis(const QString &program, const QString &dataDirectory, QObject *parent = nullptr);
+    ~EmbeddedRedis() override;
+
+    // Starts redis-server (not waiting for it to answer: the connection retries until it does).
+    // False with a message fit for a user when it cannot start.
+    bool start(QString *error);
+    void stop();
+    bool isRunning() const;
+    RedisEndpoint endpoint() const { return m_endpoint; }
+    QString dataDirectory() const { return m_dataDirectory; }
+    static QString defaultDataDirectory();
+
+Q_SIGNALS:
+    // redis-server ended while we did not ask it to (crash, OOM kill, bad config).
+    void exitedUnexpectedly(const QString &reason);
+
+private:
+    QString logTail() const;
+
+    QString m_program;
+    QString m_dataDirectory;
+    RedisEndpoint m_endpoint;
+    std::unique_ptr<QLockFile> m_lock;
+    std::unique_ptr<QProcess> m_process;
+    bool m_stopping = false;
+};
+
+} // namespace redrive::core

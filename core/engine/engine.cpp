@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include "core/engine/engine.h"
+
+#include "core/delivery/downstreamclient.h"
+#include "core/engine/embeddedredis.h"
+#include "core/settings/settings.h"
+
+#include <QLoggingCategory>
+
+namespace redrive::core {
+
+Q_LOGGING_CATEGORY(lcEngine, "redrive.engine")
+
+Engine::Engine(Settings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+{ }
+
+Engine::~Engine()
+{
+    stop();
+}
+
+QString Engine::embeddedRedisDirectory() const
+{
+    return m_embedded ? m_embedded->dataDirectory() : QString();
+}
+
+bool Engine::start(const Secrets &secrets, QString *error)
+{
+    if (m_running)
+        return true;
+    m_keys = QueueKeys::fromSettings(m_settings);
+    if (!configureDownstream(error))
+        return false;
+    // -- receiver: bind before anything logs, so the first line says where it listens ------------
+    if (!startRedis(secrets, error)) {
+        stop();
+        return false;
+    }
+    // -- retry worker ----------------------------------------------------------------------------
+    m_running = true;
+    return true;
+}
+
+bool Engine::configureDownstream(QString *error)
+{
+    FailureSimulation simulation;
+    if (!FailureSimulation::parse(m_settings.string(SettingKey::SimulateFailure), &simulation)) {
+        *error = QStringLiteral("invalid failure simulation \"%1\"")
+                     .arg(m_settings.string(SettingKey::SimulateFailure));
+        return false;
+    }
+    m_downstream = std::make_unique<DownstreamClient>();
+    m_downstream->configure(QUrl(m_settings.string(SettingKey::DownstreamUrl)),
+                            m_settings.integer(SettingKey::DownstreamTimeoutMs), simulation);
+    return true;
+}
+
+bool Engine::startRedis(const Secrets &secrets, QString *error)
+{
+    const QString url = m_settings.string(SettingKey::RedisUrl);
+    if (url.isEmpty()) {
+        m_embedded
+            = std::make_unique<EmbeddedRedis>(m_settings.string(SettingKey::RedisServerBinary),
+                                              m_settings.string(SettingKey::DataDirectory));
+        if (!m_embedded->start(error)) {
+            m_embedded.reset();
+            return false;
+        }
+        connect(m_embedded.get(), &EmbeddedRedis::exitedUnexpectedly, this,
+                [this](const QString &reason) {
+                    qCCritical(lcEngine).noquote() << reason;
+                    Q_EMIT problem(reason);
+                });
+        m_endpoint = m_embedded->endpoint();
+    } else if (!RedisEndpoint::parse(url, &m_endpoint, error)) {
+        return false;
+    }
+    if (!secrets.redisPassword.isEmpty())
+        m_endpoint.password = secrets.redisPassword;
+
+    m_redis = std::make_unique<RedisConnection>(m_endpoint, QStringLiteral("redrive"));
+    if (m_embedded)
+        m_redis->setReconnectDelays(20, 2000); // the server is starting right now
+    connect(m_redis.get(), &RedisConnection::stateChanged, this,
+            [this](RedisConnection::State state) {
+                const QString detail = state == RedisConnection::State::Ready
+                    ? QStringLiteral("connected to %1").arg(m_endpoint.displayUrl())
+                    : m_redis->lastError();
+                if (state == RedisConnection::State::Ready)
+                    qCInfo(lcEngine).noquote() << detail;
+                else if (state == RedisConnection::State::Disconnected)
+                    qCWarning(lcEngine).noquote() << "Redis unavailable:" << detail;
+                Q_EMIT redisStateChanged(state, detail);
+            });
+    m_redis->open();
+    return true;
+}
+
+void Engine::stop()
+{
+    // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
+    // -- retry worker stop ---------------------------------------------------------------------
+    // -- receiver stop -------------------------------------------------------------------------
+    m_redis.reset();
+    m_embedded.reset();
+    m_downstream.reset();
+    m_running = false;
+}
+
+} // namespace redrive::core

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/queue/queuekeys.h"
+#include "core/redis/redisconnection.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace redrive::core {
+
+class DownstreamClient;
+class EmbeddedRedis;
+class Settings;
+
+// Everything that runs behind the window or in `redrive --headless`: the Redis connection (to
+// a configured server or to the embedded one it starts), the downstream client, the receiver
+// and the retry worker, all configured from Settings. The GUI and the headless mode create one
+// Engine each; nothing in here blocks the thread it lives on.
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public:
+    // Secrets resolved by the caller from the keychain or the environment; held in memory only.
+    struct Secrets
+    {
+        QString redisPassword;
+        QByteArray sharedSecret;
+    };
+
+    explicit Engine(Settings &settings, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Starts what the settings ask for. Returns false with a message fit for a user when
+    // something cannot start at all (bad Redis URL, redis-server missing, port taken). Redis not
+    // answering yet is not a failure: the connection keeps trying and the receiver answers 503.
+    bool start(const Secrets &secrets, QString *error);
+    void stop();
+    bool isRunning() const { return m_running; }
+
+    Settings &settings() const { return m_settings; }
+    const QueueKeys &keys() const { return m_keys; }
+    // The Redis in use, password included: the console opens its own connections with it.
+    const RedisEndpoint &redisEndpoint() const { return m_endpoint; }
+    RedisConnection *redis() const { return m_redis.get(); }
+    DownstreamClient *downstream() const { return m_downstream.get(); }
+    bool usesEmbeddedRedis() const { return m_embedded != nullptr; }
+    QString embeddedRedisDirectory() const;
+
+Q_SIGNALS:
+    void redisStateChanged(redrive::core::RedisConnection::State state, const QString &detail);
+    // Something went wrong that the user should hear about (the embedded Redis died, ...).
+    void problem(const QString &message);
+
+private:
+    bool startRedis(const Secrets &secrets, QString *error);
+    bool configureDownstream(QString *error);
+
+    Settings &m_settings;
+    QueueKeys m_keys;
+    RedisEndpoint m_endpoint;
+    std::unique_ptr<EmbeddedRedis> m_embedded;
+    std::unique_ptr<RedisConnection> m_redis;
+    std::unique_ptr<DownstreamClient> m_downstream;
+    // -- receiver (issue: receiver) ------------------------------------------------------------
+    // -- retry worker (issue: worker) ----------------------------------------------------------
+    bool m_running = false;
+};
+
+} // namespace redrive::core

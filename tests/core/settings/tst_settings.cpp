@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+#include "core/settings/settings.h"
+
+#include <QCommandLineParser>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace redrive::core;
+
+class TestSettings : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString file(const char *name) const { return m_dir.filePath(QLatin1String(name)); }
+
+private Q_SLOTS:
+    void defaults()
+    {
+        Settings settings(file("defaults.ini"));
+        QCOMPARE(settings.string(SettingKey::ListenAddress), QStringLiteral("127.0.0.1:5000"));
+        QCOMPARE(settings.string(SettingKey::WebhookPath), QStringLiteral("/webhook/genesys"));
+        QCOMPARE(settings.string(SettingKey::DlqKey), QStringLiteral("genesys_webhook_dlq"));
+        QCOMPARE(settings.string(SettingKey::PermanentKey),
+                 QStringLiteral("genesys_webhook_permanent_failures"));
+        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 3);
+        QCOMPARE(settings.integer64(SettingKey::MaxBodyBytes), qint64(1024 * 1024));
+        QVERIFY(settings.flag(SettingKey::WorkerEnabled));
+        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::Default);
+    }
+
+    void layeringOrder()
+    {
+        const QString path = file("layers.ini");
+        {
+            Settings saved(path);
+            QVERIFY(saved.setValue(SettingKey::MaxAttempts, 5));
+            QVERIFY(saved.setValue(SettingKey::Concurrency, 7));
+            QVERIFY(saved.setValue(SettingKey::BackoffBaseMs, 250));
+        }
+        Settings settings(path); // a restart: the file is read again
+        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 5);
+        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::SavedFile);
+
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("REDRIVE_MAX_ATTEMPTS"), QStringLiteral("6"));
+        env.insert(QStringLiteral("REDRIVE_CONCURRENCY"), QStringLiteral("8"));
+        env.insert(QStringLiteral("REDIS_URL"), QStringLiteral("redis://10.1.2.3:6380/1"));
+        QStringList errors;
+        settings.applyEnvironment(env, &errors);
+        QVERIFY(errors.isEmpty());
+        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 6);
+        QCOMPARE(settings.source(SettingKey::Concurrency), SettingSource::Environment);
+        QCOMPARE(settings.string(SettingKey::RedisUrl), QStringLiteral("redis://10.1.2.3:6380/1"));
+
+        QCommandLineParser parser;
+        Settings::addOptions(&parser);
+        QVERIFY(parser.parse({ QStringLiteral("redrive"), QStringLiteral("--max-attempts"),
+                               QStringLiteral("9"), QStringLiteral("--no-worker") }));
+        settings.applyCommandLine(parser, &errors);
+        QVERIFY(errors.isEmpty());
+        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 9);
+        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::CommandLine);
+        QCOMPARE(settings.integer(SettingKey::Concurrency), 8); // env beats file
+        QCOMPARE(settings.integer(SettingKey::BackoffBaseMs), 250); // file beats default
+        QVERIFY(!settings.flag(SettingKey::WorkerEnabled));
+        QVERIFY(
+            settings.describe().contains(QLatin1String("worker/max_attempts = 9  (command line)")));
+    }
+
+    void validation_data()
+    {
+        QTest::addColumn<int>("key");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("url") << int(SettingKey::DownstreamUrl) << QStringLiteral("ftp://x")
+                             << QStringLiteral("not an http");
+        QTest::newRow("port") << int(SettingKey::ListenAddress) << QStringLiteral("127.0.0.1:70000")
+                              << QStringLiteral("0-65535");
+        QTest::newRow("host") << int(SettingKey::ListenAddress) << QStringLiteral("nohost:80")
+                              << QStringLiteral("IP address");
+        QTest::newRow("region") << int(SettingKey::GenesysRegion) << QStringLiteral("mars-1")
+                                << QStringLiteral("unknown Genesys Cloud region");
+        QTest::newRow("negative timeout") << int(SettingKey::DownstreamTimeoutMs)
+                                          << QStringLiteral("-5") << QStringLiteral("out of range");
+        QTest::newRow("not a number") << int(SettingKey::MaxAttempts) << QStringLiteral("three")
+                                      << QStringLiteral("not a valid number");
+        QTest::newRow("simulation")
+            << int(SettingKey::SimulateFailure) << QStringLiteral("150%") << QStringLiteral("N%");
+        QTest::newRow("path") << int(SettingKey::WebhookPath) << QStringLiteral("webhook")
+                              << QStringLiteral("must start with /");
+        QTest::newRow("password in url")
+            << int(SettingKey::RedisUrl) << QStringLiteral("redis://u:pw@h:1/0")
+            << QStringLiteral("keychain");
+    }
+
+    void validation()
+    {
+        QFETCH(int, key);
+        QFETCH(QString, value);
+        QFETCH(QString, message);
+        Settings settings(file("validation.ini"));
+        const QVariant before = settings.value(SettingKey(key));
+        QString error;
+        QVERIFY(!settings.setValue(SettingKey(key), value, &error));
+        QVERIFY2(error.contains(message), qPrintable(error));
+        QCOMPARE(settings.value(SettingKey(key)), before);
+
+        QProcessEnvironment env;
+        env.insert(Settings::spec(SettingKey(key)).envVars.first(), value);
+        QStringList errors;
+        settings.applyEnvironment(env, &errors);
+        QCOMPARE(errors.size(), 1);
+        QVERIFY(errors.first().startsWith(Settings::spec(SettingKey(key)).envVars.first()));
+        QCOMPARE(settings.value(SettingKey(key)), before);
+    }
+
+    void changedSignal()
+    {
+        Settings settings(file("signal.ini"));
+        QSignalSpy spy(&settings, &Settings::changed);
+        QVERIFY(
+            settings.setValue(SettingKey::DownstreamUrl, QStringLiteral("http://127.0.0.1:9/x")));
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(spy.first().first().value<SettingKey>(), SettingKey::DownstreamUrl);
+        QVERIFY(
+            settings.setValue(SettingKey::DownstreamUrl, QStringLiteral("http://127.0.0.1:9/x")));
+        QCOMPARE(spy.size(), 1); // same value: no signal
+        settings.resetToDefault(SettingKey::DownstreamUrl);
+        QCOMPARE(spy.size(), 2);
+        QCOMPARE(settings.string(SettingKey::DownstreamUrl), QString());
+    }
+
+    void handEditedGarbageFallsBackToDefault()
+    {
+        const QString path = file("garbage.ini");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("[worker]\nmax_attempts=lots\n");
+        f.close();
+        Settings settings(path);
+        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 3);
+    }
+
+    void everyFlagHasAnEnvironmentTwin()
+    {
+        for (const SettingSpec &spec : Settings::specs()) {
+            QVERIFY2(!spec.envVars.isEmpty(), qPrintable(spec.fileKey));
+            QVERIFY(spec.envVars.first().startsWith(QLatin1String("REDRIVE_")));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSettings)
+#include "tst_settings.moc"
