@@ -13,6 +13,7 @@ namespace redrive::core {
 class DownstreamClient;
 class EmbeddedRedis;
 class Settings;
+class WebhookReceiver;
 
 // Everything that runs behind the window or in `redrive --headless`: the Redis connection (to
 // a configured server or to the embedded one it starts), the downstream client, the receiver
@@ -47,6 +48,8 @@ public:
     const RedisEndpoint &redisEndpoint() const { return m_endpoint; }
     RedisConnection *redis() const { return m_redis.get(); }
     DownstreamClient *downstream() const { return m_downstream.get(); }
+    // Null when the receiver is turned off (--worker-only).
+    WebhookReceiver *receiver() const { return m_receiver.get(); }
     bool usesEmbeddedRedis() const { return m_embedded != nullptr; }
     QString embeddedRedisDirectory() const;
 
@@ -66,6 +69,7 @@ private:
     std::unique_ptr<RedisConnection> m_redis;
     std::unique_ptr<DownstreamClient> m_downstream;
     // -- receiver (issue: receiver) ------------------------------------------------------------
+    std::unique_ptr<WebhookReceiver> m_receiver;
     // -- retry worker (issue: worker) ----------------------------------------------------------
     bool m_running = false;
 };

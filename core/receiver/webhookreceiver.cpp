@@ -12,6 +12,7 @@
 #include <QHttpServerRequest>
 #include <QLoggingCategory>
 #include <QMetaMethod>
+#include <QThread>
 #include <QUuid>
 
 #include <functional>
@@ -174,6 +175,12 @@ WebhookReceiver::~WebhookReceiver()
     stop();
 }
 
+void WebhookReceiver::setRedisConnection(RedisConnection *redis)
+{
+    m_redis = redis;
+    m_queueRefresh.reset(); // replies still owed by the previous connection are ignored
+}
+
 void WebhookReceiver::setConfig(const ReceiverConfig &config)
 {
     m_config = config;
@@ -238,10 +245,14 @@ void WebhookReceiver::stop()
     m_housekeeping.stop();
     m_tcp->close();
     m_tcp = nullptr;
-    // stop() may be called from inside one of the server's own signals: delete it (and with it
-    // every connection) once control is back in the event loop.
+    // The server goes with every connection. From inside an event loop stop() may be running in
+    // one of the server's own signals (a slot on deliveryHandled): delete it once control is
+    // back in the loop. Outside of one (shutdown after exec()), nothing of it is on the stack.
     QAbstractHttpServer *http = m_http.release();
-    http->deleteLater();
+    if (QThread::currentThread()->loopLevel() > 0)
+        http->deleteLater();
+    else
+        delete http;
 }
 
 bool WebhookReceiver::isListening() const
@@ -615,25 +626,26 @@ void WebhookReceiver::housekeeping()
 
 void WebhookReceiver::refreshQueueLengths()
 {
-    if (!m_redis || !m_redis->isReady() || m_queueRepliesPending > 0)
+    if (!m_redis || !m_redis->isReady() || (m_queueRefresh && m_queueRefresh->pending > 0))
         return;
-    m_queueRepliesPending = 2;
-    m_nextLengths = {};
-    m_nextLengths.known = true;
-    const auto handle = [this](bool dlq) {
-        return [this, dlq](const RedisReply &reply) {
-            --m_queueRepliesPending;
+    auto refresh = std::make_shared<QueueRefresh>();
+    m_queueRefresh = refresh;
+    const auto handle = [this, refresh](bool dlq) {
+        return [this, refresh, dlq](const RedisReply &reply) {
+            if (refresh != m_queueRefresh)
+                return; // a refresh of a connection since replaced
+            --refresh->pending;
             if (reply.type() == RedisReply::Type::Integer)
-                (dlq ? m_nextLengths.dlq : m_nextLengths.permanent) = reply.toInteger();
+                (dlq ? refresh->lengths.dlq : refresh->lengths.permanent) = reply.toInteger();
             else
-                m_nextLengths.known = false;
-            if (m_queueRepliesPending > 0 || !m_nextLengths.known)
+                refresh->lengths.known = false;
+            if (refresh->pending > 0 || !refresh->lengths.known)
                 return;
             const ReceiverMetrics::QueueLengths previous = m_metrics.queueLengths();
-            m_metrics.setQueueLengths(m_nextLengths);
-            if (!previous.known || previous.dlq != m_nextLengths.dlq
-                || previous.permanent != m_nextLengths.permanent)
-                Q_EMIT queueLengthsChanged(m_nextLengths.dlq, m_nextLengths.permanent);
+            m_metrics.setQueueLengths(refresh->lengths);
+            if (!previous.known || previous.dlq != refresh->lengths.dlq
+                || previous.permanent != refresh->lengths.permanent)
+                Q_EMIT queueLengthsChanged(refresh->lengths.dlq, refresh->lengths.permanent);
         };
     };
     m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.dlq }, this, handle(true));

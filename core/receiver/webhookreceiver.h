@@ -41,6 +41,9 @@ public:
                     QObject *parent = nullptr);
     ~WebhookReceiver() override;
 
+    // The connection entries are written through; null until there is one (deliveries that
+    // need storing are answered 503 meanwhile). Lets the owner bind the port before Redis starts.
+    void setRedisConnection(RedisConnection *redis);
     // Takes effect at the next start().
     void setConfig(const ReceiverConfig &config);
     const ReceiverConfig &config() const { return m_config; }
@@ -110,8 +113,12 @@ private:
     QHash<quint64, DeliveryPtr> m_awaitingRedis;
     quint64 m_nextSequence = 0;
     qint64 m_inFlight = 0;
-    int m_queueRepliesPending = 0;
-    ReceiverMetrics::QueueLengths m_nextLengths;
+    struct QueueRefresh
+    {
+        int pending = 2; // LLEN replies still to come
+        ReceiverMetrics::QueueLengths lengths { true, 0, 0 };
+    };
+    std::shared_ptr<QueueRefresh> m_queueRefresh;
     bool m_redisFailing = false;
     quint64 m_failuresSinceOk = 0;
 };
