@@ -5,6 +5,7 @@
 #include <QVarLengthArray>
 
 #include <algorithm>
+#include <cstring>
 
 namespace redrive::core {
 
@@ -17,39 +18,39 @@ bool isSpace(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-void appendEscapedAscii(QByteArray *out, char16_t c)
+// Writes the escape QJsonDocument uses for an ASCII character that needs one; returns the end.
+char *writeEscape(char *p, char16_t c)
 {
+    *p++ = '\\';
     switch (c) {
     case '"':
-        out->append("\\\"", 2);
-        return;
+        *p++ = '"';
+        return p;
     case '\\':
-        out->append("\\\\", 2);
-        return;
+        *p++ = '\\';
+        return p;
     case '\b':
-        out->append("\\b", 2);
-        return;
+        *p++ = 'b';
+        return p;
     case '\f':
-        out->append("\\f", 2);
-        return;
+        *p++ = 'f';
+        return p;
     case '\n':
-        out->append("\\n", 2);
-        return;
+        *p++ = 'n';
+        return p;
     case '\r':
-        out->append("\\r", 2);
-        return;
+        *p++ = 'r';
+        return p;
     case '\t':
-        out->append("\\t", 2);
-        return;
-    default:
-        break;
-    }
-    if (c < 0x20) {
-        const char escape[]
-            = { '\\', 'u', '0', '0', HexDigits[(c >> 4) & 0xf], HexDigits[c & 0xf] };
-        out->append(escape, 6);
-    } else {
-        out->append(char(c));
+        *p++ = 't';
+        return p;
+    default: // other control characters, and lone surrogates
+        *p++ = 'u';
+        *p++ = HexDigits[(c >> 12) & 0xf];
+        *p++ = HexDigits[(c >> 8) & 0xf];
+        *p++ = HexDigits[(c >> 4) & 0xf];
+        *p++ = HexDigits[c & 0xf];
+        return p;
     }
 }
 
@@ -64,107 +65,76 @@ void appendTwoDigits(char *at, int value)
     at[1] = char('0' + value % 10);
 }
 
+// Room for `maxBytes` more at the end of `out`; returns where to write. Finish with finishAt().
+char *makeRoom(QByteArray *out, qsizetype maxBytes)
+{
+    const qsizetype start = out->size();
+    out->resize(start + maxBytes); // uninitialised: overwritten, then cut back
+    return out->data() + start;
+}
+
+void finishAt(QByteArray *out, const char *end)
+{
+    out->resize(end - out->constData());
+}
+
 } // namespace
 
 void EntryWriter::appendUtf8String(QByteArray *out, QByteArrayView utf8)
 {
-    out->append('"');
     const char *data = utf8.data();
     const qsizetype size = utf8.size();
+    char *p = makeRoom(out, 2 + 6 * size);
+    *p++ = '"';
     qsizetype run = 0;
     for (qsizetype i = 0; i < size; ++i) {
         const auto c = static_cast<unsigned char>(data[i]);
         if (!needsEscape(c))
             continue;
-        out->append(data + run, i - run);
-        appendEscapedAscii(out, c);
+        std::memcpy(p, data + run, size_t(i - run));
+        p = writeEscape(p + (i - run), c);
         run = i + 1;
     }
-    out->append(data + run, size - run);
-    out->append('"');
+    std::memcpy(p, data + run, size_t(size - run));
+    p += size - run;
+    *p++ = '"';
+    finishAt(out, p);
 }
 
 void EntryWriter::appendString(QByteArray *out, QStringView text)
 {
-    // Encoded through a small buffer: appending byte by byte costs more than the encoding.
-    char buffer[512];
-    qsizetype used = 0;
-    const auto put = [&](char c) { buffer[used++] = c; };
-    const auto putEscape = [&](char16_t c) {
-        const char escape[] = { '\\',
-                                'u',
-                                HexDigits[(c >> 12) & 0xf],
-                                HexDigits[(c >> 8) & 0xf],
-                                HexDigits[(c >> 4) & 0xf],
-                                HexDigits[c & 0xf] };
-        for (const char e : escape)
-            put(e);
-    };
-    put('"');
     const qsizetype size = text.size();
+    const char16_t *units = text.utf16();
+    char *p = makeRoom(out, 2 + 6 * size); // at most 6 bytes per UTF-16 unit
+    *p++ = '"';
     for (qsizetype i = 0; i < size; ++i) {
-        if (used > qsizetype(sizeof buffer) - 8) {
-            out->append(buffer, used);
-            used = 0;
-        }
-        const char16_t c = text.at(i).unicode();
+        const char16_t c = units[i];
         if (c < 0x80) {
-            switch (c) {
-            case '"':
-                put('\\');
-                put('"');
-                break;
-            case '\\':
-                put('\\');
-                put('\\');
-                break;
-            case '\b':
-                put('\\');
-                put('b');
-                break;
-            case '\f':
-                put('\\');
-                put('f');
-                break;
-            case '\n':
-                put('\\');
-                put('n');
-                break;
-            case '\r':
-                put('\\');
-                put('r');
-                break;
-            case '\t':
-                put('\\');
-                put('t');
-                break;
-            default:
-                if (c < 0x20)
-                    putEscape(c);
-                else
-                    put(char(c));
-            }
+            if (needsEscape(static_cast<unsigned char>(c)))
+                p = writeEscape(p, c);
+            else
+                *p++ = char(c);
         } else if (c < 0x800) {
-            put(char(0xc0 | (c >> 6)));
-            put(char(0x80 | (c & 0x3f)));
+            *p++ = char(0xc0 | (c >> 6));
+            *p++ = char(0x80 | (c & 0x3f));
         } else if (QChar::isHighSurrogate(c) && i + 1 < size
-                   && QChar::isLowSurrogate(text.at(i + 1).unicode())) {
-            const char32_t u = QChar::surrogateToUcs4(c, text.at(i + 1).unicode());
+                   && QChar::isLowSurrogate(units[i + 1])) {
+            const char32_t u = QChar::surrogateToUcs4(c, units[i + 1]);
             ++i;
-            put(char(0xf0 | (u >> 18)));
-            put(char(0x80 | ((u >> 12) & 0x3f)));
-            put(char(0x80 | ((u >> 6) & 0x3f)));
-            put(char(0x80 | (u & 0x3f)));
+            *p++ = char(0xf0 | (u >> 18));
+            *p++ = char(0x80 | ((u >> 12) & 0x3f));
+            *p++ = char(0x80 | ((u >> 6) & 0x3f));
+            *p++ = char(0x80 | (u & 0x3f));
         } else if (QChar::isSurrogate(c)) {
-            putEscape(c); // what QJsonDocument writes for a lone surrogate
+            p = writeEscape(p, c); // what QJsonDocument writes for a lone surrogate
         } else {
-            put(char(0xe0 | (c >> 12)));
-            put(char(0x80 | ((c >> 6) & 0x3f)));
-            put(char(0x80 | (c & 0x3f)));
+            *p++ = char(0xe0 | (c >> 12));
+            *p++ = char(0x80 | ((c >> 6) & 0x3f));
+            *p++ = char(0x80 | (c & 0x3f));
         }
     }
-    put('"');
-    out->append(buffer, used);
+    *p++ = '"';
+    finishAt(out, p);
 }
 
 void EntryWriter::appendTimestamp(QByteArray *out, qint64 msecsSinceEpoch)
@@ -253,19 +223,30 @@ QByteArray EntryWriter::write(const Fields &fields)
     // keeps its keys, the last of duplicate names winning.
     struct Header
     {
-        QString name;
+        QByteArray name; // lowercased, UTF-8: sorts as QJsonObject's keys for these names
         QByteArrayView value;
     };
     QVarLengthArray<Header, 16> headers;
-    for (const auto &[name, value] : fields.headers)
-        headers.append({ QString::fromLatin1(name).toLower(), value });
+    for (const auto &[name, value] : fields.headers) {
+        bool ascii = true;
+        for (const char c : name)
+            ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+        // HTTP header names are ASCII tokens; anything else takes create()'s Latin-1 route.
+        headers.append(
+            { ascii ? name.toLower() : QString::fromLatin1(name).toLower().toUtf8(), value });
+    }
     std::stable_sort(headers.begin(), headers.end(),
                      [](const Header &a, const Header &b) { return a.name < b.name; });
 
     const QByteArray payload = fields.payloadCompact ? fields.payload : minify(fields.payload);
     const QByteArray status = QByteArray::number(fields.statusCode);
     QByteArray out;
-    out.reserve(payload.size() + 400 + 2 * fields.errorMessage.size());
+    // Room for the worst case of every escape, so that nothing below reallocates.
+    qsizetype headerBytes = 0;
+    for (const Header &header : headers)
+        headerBytes += 8 + 6 * (header.name.size() + header.value.size());
+    out.reserve(payload.size() + 512 + headerBytes
+                + 6 * (2 * fields.errorMessage.size() + fields.id.size() + fields.source.size()));
     out.append("{\"original_payload\":");
     out.append(payload);
     out.append(",\"attempts\":[{\"at\":");
@@ -284,7 +265,7 @@ QByteArray EntryWriter::write(const Fields &fields)
         if (!first)
             out.append(',');
         first = false;
-        appendString(&out, headers[i].name);
+        appendUtf8String(&out, headers[i].name);
         out.append(':');
         if (headers[i].value.isValidUtf8())
             appendUtf8String(&out, headers[i].value);

@@ -530,18 +530,51 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const RedisReply &re
                   "delivery %s was stored after its 503 (Redis was slow): the sender may send "
                   "it again",
                   qPrintable(delivery->id));
-    // Best effort, after the write: the console refreshes on it; the answer does not wait for it.
-    QByteArray event = "{\"event\":\"pushed\",\"list\":\"";
-    event += deferred ? "dlq" : "permanent";
-    event += "\",\"key\":";
-    EntryWriter::appendUtf8String(&event, deferred ? m_keys.dlq : m_keys.permanent);
-    event += ",\"id\":";
-    EntryWriter::appendString(&event, delivery->id);
-    event += ",\"source\":\"receiver\"}";
-    m_redis->command({ QByteArrayLiteral("PUBLISH"), m_keys.channel(), event }, this,
-                     [](const RedisReply &) {});
+    announce(deferred, delivery->id);
     answer(delivery, 200,
            statusBody(deferred ? "deferred_to_dlq" : "permanent_failure", delivery->id));
+}
+
+void WebhookReceiver::announce(bool dlq, const QString &id)
+{
+    // Best effort, after the write, and never waited for: the console refreshes on it. Writes
+    // confirmed in the same event-loop pass share one message (one PUBLISH per delivery would
+    // double the commands Redis runs under load); a lone delivery gets a message of its own.
+    QStringList &ids = dlq ? m_announceDlq : m_announcePermanent;
+    ids.append(id);
+    if (ids.size() >= MaxIdsPerAnnouncement) {
+        publishAnnouncements();
+    } else if (!m_announceScheduled) {
+        m_announceScheduled = true;
+        QMetaObject::invokeMethod(this, &WebhookReceiver::publishAnnouncements,
+                                  Qt::QueuedConnection);
+    }
+}
+
+void WebhookReceiver::publishAnnouncements()
+{
+    m_announceScheduled = false;
+    if (!m_redis)
+        return;
+    for (const bool dlq : { true, false }) {
+        QStringList &ids = dlq ? m_announceDlq : m_announcePermanent;
+        if (ids.isEmpty())
+            continue;
+        QByteArray event = "{\"event\":\"pushed\",\"source\":\"receiver\",\"list\":\"";
+        event += dlq ? "dlq" : "permanent";
+        event += "\",\"key\":";
+        EntryWriter::appendUtf8String(&event, dlq ? m_keys.dlq : m_keys.permanent);
+        event += ",\"count\":" + QByteArray::number(ids.size()) + ",\"ids\":[";
+        for (qsizetype i = 0; i < ids.size(); ++i) {
+            if (i > 0)
+                event += ',';
+            EntryWriter::appendString(&event, ids.at(i));
+        }
+        event += "]}";
+        ids.clear();
+        m_redis->command({ QByteArrayLiteral("PUBLISH"), m_keys.channel(), event }, this,
+                         [](const RedisReply &) {});
+    }
 }
 
 void WebhookReceiver::answerUnavailable(const DeliveryPtr &delivery, const QString &reason)

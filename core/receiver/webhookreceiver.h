@@ -95,6 +95,8 @@ private:
     void answer(const DeliveryPtr &delivery, int status, const QByteArray &body,
                 const QList<QPair<QByteArray, QByteArray>> &headers = {});
     void answerUnavailable(const DeliveryPtr &delivery, const QString &reason);
+    void announce(bool dlq, const QString &id);
+    void publishAnnouncements();
     void emitEvent(DeliveryEvent &&event);
     void housekeeping();
     void refreshQueueLengths();
@@ -119,6 +121,10 @@ private:
         ReceiverMetrics::QueueLengths lengths { true, 0, 0 };
     };
     std::shared_ptr<QueueRefresh> m_queueRefresh;
+    static constexpr qsizetype MaxIdsPerAnnouncement = 200;
+    QStringList m_announceDlq;
+    QStringList m_announcePermanent;
+    bool m_announceScheduled = false;
     bool m_redisFailing = false;
     quint64 m_failuresSinceOk = 0;
 };

@@ -75,6 +75,17 @@ void TestEntryWriter::sameBytesAsCreate_data()
                                                    { "X-Quote", "\"quoted\" \\ back" },
                                                    { "X-Empty", "" } }
                                    << id;
+    QTest::newRow("non-ASCII header names (not HTTP, but create() takes them)")
+        << sample << simulated << 500
+        << HeaderList { { "X-Caf\xe9", "1" },
+                        { "X-\xc0"
+                          "B",
+                          "2" },
+                        { "X-zz", "3" },
+                        { "X-\xe0"
+                          "b",
+                          "4" } }
+        << id;
     QTest::newRow("odd id") << sample << QString() << 0 << HeaderList()
                             << QStringLiteral("a\"b\\c");
 }

@@ -462,7 +462,9 @@ void TestWebhookReceiver::deferredEntryFieldByField()
     QCOMPARE(message.value(QStringLiteral("event")).toString(), QStringLiteral("pushed"));
     QCOMPARE(message.value(QStringLiteral("list")).toString(), QStringLiteral("dlq"));
     QCOMPARE(message.value(QStringLiteral("key")).toString(), QString::fromLatin1(Dlq));
-    QCOMPARE(message.value(QStringLiteral("id")).toString(), id);
+    QCOMPARE(message.value(QStringLiteral("source")).toString(), QStringLiteral("receiver"));
+    QCOMPARE(message.value(QStringLiteral("count")).toInt(), 1);
+    QCOMPARE(message.value(QStringLiteral("ids")).toArray(), QJsonArray { id });
 
     QCOMPARE(m_events.size(), 1);
     const DeliveryEvent &event = m_events.first();
@@ -1167,6 +1169,15 @@ void TestWebhookReceiver::concurrentDeliveries()
 {
     configureDownstream({}, 1000, QStringLiteral("50%"));
     startReceiver();
+    RedisEndpoint endpoint;
+    QString error;
+    QVERIFY(RedisEndpoint::parse(m_server.url(), &endpoint, &error));
+    RedisConnection subscriber(endpoint, QStringLiteral("tst-subscriber"));
+    QSignalSpy published(&subscriber, &RedisConnection::messageReceived);
+    subscriber.subscribe({ QueueKeys().channel() });
+    subscriber.open();
+    QTRY_VERIFY_WITH_TIMEOUT(subscriber.isReady(), WaitMs);
+    QTest::qWait(100);
     const QUrl url = m_receiver->url();
     QList<QNetworkReply *> replies;
     for (int i = 0; i < 200; ++i) {
@@ -1193,6 +1204,27 @@ void TestWebhookReceiver::concurrentDeliveries()
     }
     QCOMPARE(ids.size(), 200);
     QVERIFY(deferred > 0 && deferred < 200);
+    // Announced on the channel, possibly several to a message: every stored id exactly once.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            int announced = 0;
+            for (const QList<QVariant> &message : std::as_const(published))
+                announced += QJsonDocument::fromJson(message.at(1).toByteArray())
+                                 .object()
+                                 .value(QStringLiteral("count"))
+                                 .toInt();
+            return announced == deferred;
+        }(),
+        WaitMs);
+    QSet<QString> announcedIds;
+    for (const QList<QVariant> &message : std::as_const(published)) {
+        const QJsonObject json = QJsonDocument::fromJson(message.at(1).toByteArray()).object();
+        const QJsonArray list = json.value(QStringLiteral("ids")).toArray();
+        QCOMPARE(json.value(QStringLiteral("count")).toInt(), list.size());
+        for (const QJsonValue &id : list)
+            announcedIds.insert(id.toString());
+    }
+    QCOMPARE(announcedIds.size(), deferred);
     QCOMPARE(m_server.llen(Dlq), deferred);
     for (const QByteArray &raw : m_server.lrange(Dlq))
         QVERIFY(ids.contains(DeadLetterEntry::parse(raw).id()));
