@@ -8,7 +8,9 @@
 # Prints one line per run and a Markdown table of the medians for docs/BENCHMARKS.md.
 #
 # Usage: bench/receiver/run.sh [runs (3)] [seconds per wrk run (10)]
-# Environment: REDRIVE_BINARY (default build/release/app/redrive, built if missing).
+# Environment: REDRIVE_BINARY (default build/release/app/redrive, built if missing);
+# REDRIVE_BENCH_SERVER=probe measures bench/receiver/probe instead (QHttpServer's router and an
+# async LPUSH of the raw body, nothing else: the floor the receiver's own work adds to).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -20,7 +22,12 @@ lpushes=${BENCH_LPUSH_REQUESTS:-400000}
 for tool in redis-server redis-cli redis-benchmark wrk curl python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool (bash packaging/install-deps.sh)" >&2; exit 1; }
 done
-if [ ! -x "$binary" ]; then
+if [ "${REDRIVE_BENCH_SERVER:-redrive}" = probe ]; then
+    cmake -S bench/receiver/probe -B build/bench-probe -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DREDRIVE_BUILD_TESTS=OFF >/dev/null
+    cmake --build build/bench-probe --target receiver-probe >/dev/null
+    binary=build/bench-probe/receiver-probe
+elif [ ! -x "$binary" ]; then
     bash packaging/build.sh build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREDRIVE_BUILD_TESTS=OFF
     binary=build/release/app/redrive
 fi
@@ -40,23 +47,45 @@ free_port() {
 }
 
 redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-    >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-    sleep 0.1
-done
+start_redis() {
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+        >>"$work/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 100); do
+        redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+    echo "redis-server did not start:" >&2
+    cat "$work/redis.log" >&2
+    exit 1
+}
+# True when our redis-server is still the one we started (on a shared machine something else may
+# kill it; then the run in progress does not count and is done again).
+redis_alive() { kill -0 "$redis_pid" 2>/dev/null; }
+start_redis
 rcli() { redis-cli -p "$redis_port" "$@"; }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# $("$binary" --version 2>/dev/null | head -1), $(redis-server --version | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+if [ "${REDRIVE_BENCH_SERVER:-redrive}" = probe ]; then
+    server="receiver-probe (QHttpServer router + LPUSH)"
+else
+    server=$("$binary" --version 2>/dev/null | head -1)
+fi
+echo "# $server, $(redis-server --version | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 printf '%-4s %9s %8s %8s %8s %9s %9s %10s %8s %8s %7s\n' run req/s p50_ms p99_ms rss_mb 2xx llen ceiling c_p50 c_p99 ratio
 
 : >"$work/results"
-for run in $(seq "$runs"); do
+run=0
+attempts=0
+while [ "$run" -lt "$runs" ]; do
+    attempts=$((attempts + 1))
+    if [ "$attempts" -gt $((runs + 3)) ]; then
+        echo "too many failed attempts" >&2
+        exit 1
+    fi
+    redis_alive || { echo "redis-server $redis_pid is gone (killed from outside?): restarting" >&2; start_redis; }
     rcli flushall >/dev/null
     REDRIVE_NO_KEYCHAIN=1 XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
         "$binary" --headless --simulate-failure always \
@@ -84,10 +113,14 @@ for run in $(seq "$runs"); do
     rps=$(awk '/^req\/s / { print $2 }' "$work/wrk.out")
     p50=$(awk '/^p50_ms / { print $2 }' "$work/wrk.out")
     p99=$(awk '/^p99_ms / { print $2 }' "$work/wrk.out")
-    llen=$(rcli llen genesys_webhook_dlq)
+    llen=$(rcli llen genesys_webhook_dlq 2>/dev/null || echo 0)
     kill "$redrive_pid"
     wait "$redrive_pid" 2>/dev/null || true
     redrive_pid=""
+    if ! redis_alive; then
+        echo "redis-server died during the run: it does not count" >&2
+        continue
+    fi
     if [ "$llen" -lt "$ok" ]; then
         echo "LOSS: $ok deliveries were answered 2xx but the list holds $llen" >&2
         cat "$work/wrk.out" >&2
@@ -95,8 +128,14 @@ for run in $(seq "$runs"); do
     fi
 
     rcli flushall >/dev/null
-    redis-benchmark -p "$redis_port" -t lpush -d 1500 -c 32 -n "$lpushes" --csv >"$work/ceiling.csv"
+    redis-benchmark -p "$redis_port" -t lpush -d 1500 -c 32 -n "$lpushes" --csv >"$work/ceiling.csv" \
+        2>/dev/null || true
+    if ! redis_alive || ! grep -q '^"LPUSH"' "$work/ceiling.csv"; then
+        echo "redis-server died during the ceiling measurement: the run does not count" >&2
+        continue
+    fi
     rcli flushall >/dev/null
+    run=$((run + 1))
     ceiling=$(awk -F'"' '/^"LPUSH"/ { print $4 }' "$work/ceiling.csv")
     c_p50=$(awk -F'"' '/^"LPUSH"/ { print $10 }' "$work/ceiling.csv")
     c_p99=$(awk -F'"' '/^"LPUSH"/ { print $14 }' "$work/ceiling.csv")

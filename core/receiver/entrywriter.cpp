@@ -78,13 +78,40 @@ void finishAt(QByteArray *out, const char *end)
     out->resize(end - out->constData());
 }
 
-} // namespace
+template<qsizetype N>
+char *writeLiteral(char *p, const char (&text)[N])
+{
+    std::memcpy(p, text, N - 1);
+    return p + N - 1;
+}
 
-void EntryWriter::appendUtf8String(QByteArray *out, QByteArrayView utf8)
+char *writeBytes(char *p, QByteArrayView bytes)
+{
+    std::memcpy(p, bytes.data(), size_t(bytes.size()));
+    return p + bytes.size();
+}
+
+char *writeNumber(char *p, int value)
+{
+    char digits[12];
+    int count = 0;
+    unsigned magnitude = value < 0 ? 0u - unsigned(value) : unsigned(value);
+    do {
+        digits[count++] = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (value < 0)
+        *p++ = '-';
+    while (count)
+        *p++ = digits[--count];
+    return p;
+}
+
+// At most 2 + 6 bytes per input byte.
+char *writeUtf8String(char *p, QByteArrayView utf8)
 {
     const char *data = utf8.data();
     const qsizetype size = utf8.size();
-    char *p = makeRoom(out, 2 + 6 * size);
     *p++ = '"';
     qsizetype run = 0;
     for (qsizetype i = 0; i < size; ++i) {
@@ -98,14 +125,29 @@ void EntryWriter::appendUtf8String(QByteArray *out, QByteArrayView utf8)
     std::memcpy(p, data + run, size_t(size - run));
     p += size - run;
     *p++ = '"';
-    finishAt(out, p);
+    return p;
 }
 
-void EntryWriter::appendString(QByteArray *out, QStringView text)
+// An ASCII header name, lowercased, as a JSON string (names are tokens: nothing to escape
+// but quotes and backslashes, which tokens do not have; escaped anyway). At most 2 + 6 per byte.
+char *writeLowerAsciiString(char *p, QByteArrayView name)
+{
+    *p++ = '"';
+    for (const char c : name) {
+        if (needsEscape(static_cast<unsigned char>(c)))
+            p = writeEscape(p, static_cast<unsigned char>(c));
+        else
+            *p++ = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+    }
+    *p++ = '"';
+    return p;
+}
+
+// At most 2 + 6 bytes per UTF-16 unit.
+char *writeString(char *p, QStringView text)
 {
     const qsizetype size = text.size();
     const char16_t *units = text.utf16();
-    char *p = makeRoom(out, 2 + 6 * size); // at most 6 bytes per UTF-16 unit
     *p++ = '"';
     for (qsizetype i = 0; i < size; ++i) {
         const char16_t c = units[i];
@@ -134,11 +176,29 @@ void EntryWriter::appendString(QByteArray *out, QStringView text)
         }
     }
     *p++ = '"';
-    finishAt(out, p);
+    return p;
 }
 
-void EntryWriter::appendTimestamp(QByteArray *out, qint64 msecsSinceEpoch)
+bool isPlainYear(qint64 msecsSinceEpoch)
 {
+    // 1000-01-01T00:00:00Z and 10000-01-01T00:00:00Z
+    return msecsSinceEpoch >= -30610224000000LL && msecsSinceEpoch < 253402300800000LL;
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" with its quotes: 26 bytes (at most 64 outside the years
+// 1000-9999, which take Qt's own text as DeadLetterEntry does).
+char *writeTimestamp(char *p, qint64 msecsSinceEpoch)
+{
+    if (!isPlainYear(msecsSinceEpoch)) {
+        const QByteArray text = DeadLetterEntry::formatTimestamp(
+                                    QDateTime::fromMSecsSinceEpoch(msecsSinceEpoch, Qt::UTC))
+                                    .toLatin1()
+                                    .left(60);
+        *p++ = '"';
+        p = writeBytes(p, text);
+        *p++ = '"';
+        return p;
+    }
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm), proleptic Gregorian.
     constexpr qint64 MsPerDay = 86400000;
     qint64 days = msecsSinceEpoch / MsPerDay;
@@ -155,30 +215,38 @@ void EntryWriter::appendTimestamp(QByteArray *out, qint64 msecsSinceEpoch)
     const qint64 mp = (5 * doy + 2) / 153;
     const int day = int(doy - (153 * mp + 2) / 5 + 1);
     const int month = int(mp < 10 ? mp + 3 : mp - 9);
-    const qint64 year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    if (year < 1000 || year > 9999) {
-        // Not a time a delivery arrives at; keep Qt's own text for it.
-        out->append('"');
-        out->append(DeadLetterEntry::formatTimestamp(
-                        QDateTime::fromMSecsSinceEpoch(msecsSinceEpoch, Qt::UTC))
-                        .toUtf8());
-        out->append('"');
-        return;
-    }
-    char text[] = "\"YYYY-MM-DDTHH:MM:SS.mmmZ\"";
-    const int y = int(year);
-    appendTwoDigits(text + 1, y / 100);
-    appendTwoDigits(text + 3, y % 100);
-    appendTwoDigits(text + 6, month);
-    appendTwoDigits(text + 9, day);
+    const int year = int(yoe + era * 400 + (month <= 2 ? 1 : 0));
     const int seconds = int(msOfDay / 1000);
-    appendTwoDigits(text + 12, seconds / 3600);
-    appendTwoDigits(text + 15, (seconds / 60) % 60);
-    appendTwoDigits(text + 18, seconds % 60);
     const int ms = int(msOfDay % 1000);
-    text[21] = char('0' + ms / 100);
-    appendTwoDigits(text + 22, ms % 100);
-    out->append(text, sizeof(text) - 1);
+    p = writeLiteral(p, "\"YYYY-MM-DDTHH:MM:SS.mmmZ\"");
+    char *t = p - 26;
+    appendTwoDigits(t + 1, year / 100);
+    appendTwoDigits(t + 3, year % 100);
+    appendTwoDigits(t + 6, month);
+    appendTwoDigits(t + 9, day);
+    appendTwoDigits(t + 12, seconds / 3600);
+    appendTwoDigits(t + 15, (seconds / 60) % 60);
+    appendTwoDigits(t + 18, seconds % 60);
+    t[21] = char('0' + ms / 100);
+    appendTwoDigits(t + 22, ms % 100);
+    return p;
+}
+
+} // namespace
+
+void EntryWriter::appendUtf8String(QByteArray *out, QByteArrayView utf8)
+{
+    finishAt(out, writeUtf8String(makeRoom(out, 2 + 6 * utf8.size()), utf8));
+}
+
+void EntryWriter::appendString(QByteArray *out, QStringView text)
+{
+    finishAt(out, writeString(makeRoom(out, 2 + 6 * text.size()), text));
+}
+
+void EntryWriter::appendTimestamp(QByteArray *out, qint64 msecsSinceEpoch)
+{
+    finishAt(out, writeTimestamp(makeRoom(out, 64), msecsSinceEpoch));
 }
 
 QByteArray EntryWriter::timestamp(qint64 msecsSinceEpoch)
@@ -220,69 +288,92 @@ QByteArray EntryWriter::minify(const QByteArray &json)
 QByteArray EntryWriter::write(const Fields &fields)
 {
     // Headers as DeadLetterEntry::create() stores them: names lowercased, sorted as QJsonObject
-    // keeps its keys, the last of duplicate names winning.
+    // keeps its keys, the last of duplicate names winning. HTTP header names are ASCII tokens,
+    // compared and lowercased in place; anything else takes create()'s Latin-1 route.
     struct Header
     {
-        QByteArray name; // lowercased, UTF-8: sorts as QJsonObject's keys for these names
+        QByteArrayView name; // ASCII, any case; or lowercased UTF-8 (in `converted`)
         QByteArrayView value;
+        QByteArray converted; // storage for what does not come as it is stored
+        QByteArray repaired;  // the value as QString::fromUtf8() reads it, when not UTF-8
+        bool ascii = true;
+    };
+    const auto compare = [](const Header &a, const Header &b) {
+        if (a.ascii && b.ascii) {
+            const int c = qstrnicmp(a.name.data(), a.name.size(), b.name.data(), b.name.size());
+            return c;
+        }
+        const QByteArray left = a.ascii ? a.name.toByteArray().toLower() : a.converted;
+        const QByteArray right = b.ascii ? b.name.toByteArray().toLower() : b.converted;
+        return left < right ? -1 : (right < left ? 1 : 0);
     };
     QVarLengthArray<Header, 16> headers;
+    qsizetype headerBytes = 0;
     for (const auto &[name, value] : fields.headers) {
-        bool ascii = true;
+        Header header;
         for (const char c : name)
-            ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-        // HTTP header names are ASCII tokens; anything else takes create()'s Latin-1 route.
-        headers.append(
-            { ascii ? name.toLower() : QString::fromLatin1(name).toLower().toUtf8(), value });
+            header.ascii = header.ascii && static_cast<unsigned char>(c) < 0x80;
+        if (header.ascii) {
+            header.name = name;
+        } else {
+            header.converted = QString::fromLatin1(name).toLower().toUtf8();
+            header.name = header.converted;
+        }
+        header.value = value;
+        if (!value.isValidUtf8()) {
+            header.repaired = QString::fromUtf8(value).toUtf8();
+            header.value = header.repaired;
+        }
+        headerBytes += 6 + 6 * (header.name.size() + header.value.size());
+        // Insertion sort, stable: a handful of headers, no allocation.
+        qsizetype at = headers.size();
+        while (at > 0 && compare(headers[at - 1], header) > 0)
+            --at;
+        headers.insert(at, std::move(header));
     }
-    std::stable_sort(headers.begin(), headers.end(),
-                     [](const Header &a, const Header &b) { return a.name < b.name; });
 
     const QByteArray payload = fields.payloadCompact ? fields.payload : minify(fields.payload);
-    const QByteArray status = QByteArray::number(fields.statusCode);
+    // Everything goes into one buffer sized for the worst case of every escape, then cut back.
     QByteArray out;
-    // Room for the worst case of every escape, so that nothing below reallocates.
-    qsizetype headerBytes = 0;
-    for (const Header &header : headers)
-        headerBytes += 8 + 6 * (header.name.size() + header.value.size());
-    out.reserve(payload.size() + 512 + headerBytes
-                + 6 * (2 * fields.errorMessage.size() + fields.id.size() + fields.source.size()));
-    out.append("{\"original_payload\":");
-    out.append(payload);
-    out.append(",\"attempts\":[{\"at\":");
-    appendTimestamp(&out, fields.nowMs);
-    out.append(",\"error\":");
-    appendString(&out, fields.errorMessage);
-    out.append(",\"status_code\":");
-    out.append(status);
-    out.append("}],\"error_message\":");
-    appendString(&out, fields.errorMessage);
-    out.append(",\"headers\":{");
+    char *p = makeRoom(&out,
+                       payload.size() + 500 + headerBytes
+                           + 6 * (2 * fields.errorMessage.size() + fields.id.size()
+                                  + fields.source.size()));
+    p = writeLiteral(p, "{\"original_payload\":");
+    p = writeBytes(p, payload);
+    p = writeLiteral(p, ",\"attempts\":[{\"at\":");
+    p = writeTimestamp(p, fields.nowMs);
+    p = writeLiteral(p, ",\"error\":");
+    p = writeString(p, fields.errorMessage);
+    p = writeLiteral(p, ",\"status_code\":");
+    p = writeNumber(p, fields.statusCode);
+    p = writeLiteral(p, "}],\"error_message\":");
+    p = writeString(p, fields.errorMessage);
+    p = writeLiteral(p, ",\"headers\":{");
     bool first = true;
     for (qsizetype i = 0; i < headers.size(); ++i) {
-        if (i + 1 < headers.size() && headers[i + 1].name == headers[i].name)
+        if (i + 1 < headers.size() && compare(headers[i + 1], headers[i]) == 0)
             continue; // a later one with the same name replaces it
         if (!first)
-            out.append(',');
+            *p++ = ',';
         first = false;
-        appendUtf8String(&out, headers[i].name);
-        out.append(':');
-        if (headers[i].value.isValidUtf8())
-            appendUtf8String(&out, headers[i].value);
-        else
-            appendString(&out, QString::fromUtf8(headers[i].value));
+        p = headers[i].ascii ? writeLowerAsciiString(p, headers[i].name)
+                             : writeUtf8String(p, headers[i].name);
+        *p++ = ':';
+        p = writeUtf8String(p, headers[i].value);
     }
-    out.append("},\"id\":");
-    appendString(&out, fields.id);
-    out.append(",\"received_at\":");
-    appendTimestamp(&out, fields.receivedAtMs);
-    out.append(",\"retry_count\":0,\"source\":");
-    appendString(&out, fields.source);
-    out.append(",\"status_code\":");
-    out.append(status);
-    out.append(",\"timestamp\":");
-    appendTimestamp(&out, fields.nowMs);
-    out.append('}');
+    p = writeLiteral(p, "},\"id\":");
+    p = writeString(p, fields.id);
+    p = writeLiteral(p, ",\"received_at\":");
+    p = writeTimestamp(p, fields.receivedAtMs);
+    p = writeLiteral(p, ",\"retry_count\":0,\"source\":");
+    p = writeString(p, fields.source);
+    p = writeLiteral(p, ",\"status_code\":");
+    p = writeNumber(p, fields.statusCode);
+    p = writeLiteral(p, ",\"timestamp\":");
+    p = writeTimestamp(p, fields.nowMs);
+    *p++ = '}';
+    finishAt(&out, p);
     return out;
 }
 

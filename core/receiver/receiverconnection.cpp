@@ -174,8 +174,8 @@ bool ReceiverConnection::frame(const char *data, qsizetype size, bool *completed
         pos += m_framer.feed(data + pos, size - pos, &event);
         if (wasBetween && !m_framer.isBetweenMessages() && (m_outstanding || *completedHere)) {
             // The next request arrived before this one was answered (HTTP pipelining).
-            // QHttpServer 6.4 would lose or misorder one of them: answer what is outstanding,
-            // then close; the client sends the rest again on a new connection.
+            // QHttpServer 6.4 would answer them as they complete, not in order: answer what is
+            // outstanding, then close; the client sends the rest again on a new connection.
             stopParsing();
             if (*completedHere) {
                 m_outstanding = false; // QHttpServer will not see it: answer it here

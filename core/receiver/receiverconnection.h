@@ -14,10 +14,11 @@ namespace redrive::core {
 
 // One client connection of the receiver. It sees every byte before QHttpServer 6.4 parses it
 // (its readyRead slot is connected first) and guards what 6.4 does not: it refuses a body over
-// the limit from its headers (413, nothing buffered), malformed framing and requests the 6.4
-// parser would drop without an answer, answers "Expect: 100-continue", and refuses pipelined
-// requests (6.4 would answer them out of order or lose one). It also writes the receiver's
-// answers: one write per response, "Connection: close" honoured.
+// the limit from its headers (413, nothing buffered), answers malformed requests (6.4 closes
+// the connection without a word), answers "Expect: 100-continue", ends stalled requests (408),
+// and refuses pipelined requests (6.4 answers them in the order they complete: a fast 404
+// would go out as the answer to a slow POST before it). It also writes the receiver's answers:
+// one write per response, "Connection: close" honoured.
 class ReceiverConnection final : public QTcpSocket
 {
     Q_OBJECT

@@ -76,8 +76,8 @@ int hexValue(char c)
     return -1;
 }
 
-// The methods the HTTP parser inside QHttpServer 6.4 accepts and that make sense here. Anything
-// else would make it drop the connection without an answer, so it is refused before it gets there.
+// The methods there is any use for here (QHttpServer 6.4 names these and calls the rest
+// Unknown). Anything else gets 501, as RFC 9110 section 15.6.2 asks for unrecognised methods.
 bool isKnownMethod(QByteArrayView method)
 {
     static const char *const methods[]
@@ -107,8 +107,6 @@ void RequestFramer::startMessage()
     m_sawTransferEncoding = false;
     m_connectionClose = false;
     m_connectionKeepAlive = false;
-    m_connectionUpgrade = false;
-    m_upgradeHeader = false;
 }
 
 bool RequestFramer::fail(int status, const char *code, const QString &message)
@@ -414,23 +412,14 @@ bool RequestFramer::headerField(QByteArrayView line)
                 m_connectionClose = true;
             else if (equalsIgnoringCase(option, "keep-alive"))
                 m_connectionKeepAlive = true;
-            else if (equalsIgnoringCase(option, "upgrade"))
-                m_connectionUpgrade = true;
             return true;
         });
     }
-    if (equalsIgnoringCase(name, "upgrade"))
-        m_upgradeHeader = true;
     return true;
 }
 
 bool RequestFramer::finishHead(Event *event)
 {
-    // QHttpServer 6.4 drops the connection without an answer on an upgrade it does not handle
-    // (anything but WebSocket, which Redrive does not serve): refuse it with a clear answer.
-    if (m_connectionUpgrade && m_upgradeHeader)
-        return fail(400, "upgrade_not_supported",
-                    QStringLiteral("protocol upgrades are not supported; send plain HTTP/1.1"));
     if (m_sawTransferEncoding && m_contentLengthCount > 0)
         return fail(400, "bad_framing",
                     QStringLiteral("a request must not have both Content-Length and "

@@ -9,8 +9,9 @@ namespace redrive::core {
 
 // Follows the framing of the HTTP/1.x requests on one connection (RFC 9112) byte by byte,
 // without buffering bodies. The receiver runs it on every byte before QHttpServer 6.4 sees it,
-// because 6.4 buffers whole bodies, has no size limit, ignores "Expect: 100-continue" and mixes
-// up pipelined requests: this is where an oversized body is refused from its headers alone.
+// because 6.4 buffers whole bodies without a limit, ignores "Expect: 100-continue", answers
+// pipelined requests in the order they complete and closes malformed requests without an
+// answer: this is where an oversized body is refused from its headers alone.
 class RequestFramer
 {
 public:
@@ -92,8 +93,6 @@ private:
     bool m_sawTransferEncoding = false;
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;
-    bool m_connectionUpgrade = false;
-    bool m_upgradeHeader = false;
     int m_errorStatus = 0;
     QByteArray m_errorCode;
     QString m_errorMessage;

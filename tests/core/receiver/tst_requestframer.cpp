@@ -62,7 +62,7 @@ private Q_SLOTS:
     void framingConflicts();
     void expectContinue();
     void unknownExpectation();
-    void upgradeRefused();
+    void upgradeOffersPassThrough();
     void headersTooLarge();
     void badRequestLines_data();
     void badRequestLines();
@@ -320,18 +320,14 @@ void TestRequestFramer::unknownExpectation()
     QCOMPARE(framer.errorStatus(), 417);
 }
 
-void TestRequestFramer::upgradeRefused()
+void TestRequestFramer::upgradeOffersPassThrough()
 {
+    // An Upgrade offer (curl --http2 on http://) is served as plain HTTP/1.1.
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer,
-                     "GET / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-                     "Upgrade: h2c\r\n\r\n"),
-             QList<Event> { Event::Error });
-    QCOMPARE(framer.errorStatus(), 400);
-    QCOMPARE(framer.errorCode(), QByteArray("upgrade_not_supported"));
-
-    RequestFramer informational(1024); // an Upgrade header alone is only informational
-    QCOMPARE(feedAll(informational, "GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"), OneMessage);
+    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                             "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+                             "Content-Length: 2\r\n\r\n{}"),
+             OneMessage);
 }
 
 void TestRequestFramer::headersTooLarge()

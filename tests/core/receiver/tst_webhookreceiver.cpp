@@ -180,6 +180,7 @@ private Q_SLOTS:
     void expectContinue();
     void keepAliveAndHttp10();
     void pipelinedRequestsRefused();
+    void upgradeRequests();
     void sharedSecret_data();
     void sharedSecret();
     void redisOutageAnswers503ThenRecovers();
@@ -919,6 +920,28 @@ void TestWebhookReceiver::pipelinedRequestsRefused()
     QCOMPARE(overlapping.responses().first().status, 200);
     QCOMPARE(overlapping.responses().first().header("connection"), QByteArray("close"));
     QCOMPARE(m_server.llen(Dlq), 1);
+}
+
+void TestWebhookReceiver::upgradeRequests()
+{
+    startReceiver();
+    // An h2c offer (curl --http2 on http://) is served as HTTP/1.1.
+    const Response h2c = raw(requestBytes("POST", "/webhook/genesys",
+                                          { { "Content-Type", "application/json" },
+                                            { "Connection", "Upgrade, HTTP2-Settings" },
+                                            { "Upgrade", "h2c" },
+                                            { "HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA" } },
+                                          m_sample));
+    QCOMPARE(h2c.status, 200);
+    // A WebSocket handshake gets an answer (none is served here), and the receiver goes on.
+    const Response websocket = raw(requestBytes("GET", "/webhook/genesys",
+                                                { { "Connection", "Upgrade" },
+                                                  { "Upgrade", "websocket" },
+                                                  { "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==" },
+                                                  { "Sec-WebSocket-Version", "13" } },
+                                                {}));
+    QCOMPARE(websocket.status, 405);
+    QCOMPARE(post().status, 200);
 }
 
 void TestWebhookReceiver::sharedSecret_data()
