@@ -75,12 +75,17 @@ void resolveSecrets(CredentialStore *store, QObject *context,
     {
         Engine::Secrets secrets;
         QString fatal;
+        QStringList notes;
         int pending = 2;
     };
     auto state = std::make_shared<State>();
     const auto finishOne = [state, done] {
-        if (--state->pending == 0)
-            done(state->secrets, state->fatal);
+        if (--state->pending != 0)
+            return;
+        done(state->secrets, state->fatal);
+        // After the engine started: the first line on stderr says where the receiver listens.
+        for (const QString &note : std::as_const(state->notes))
+            qInfo().noquote() << note;
     };
     const auto handle
         = [state, finishOne](SecretKind kind, const SecretResult &result, auto assign) {
@@ -91,7 +96,9 @@ void resolveSecrets(CredentialStore *store, QObject *context,
                                      .arg(CredentialStore::displayName(kind), result.error,
                                           CredentialStore::environmentVariable(kind));
               } else {
-                  qInfo().noquote() << "keychain not used:" << result.error;
+                  const QString note = QStringLiteral("keychain not used: ") + result.error;
+                  if (!state->notes.contains(note))
+                      state->notes.append(note);
               }
               finishOne();
           };
