@@ -33,6 +33,7 @@ public:
     bool isValid() const { return m_valid; }
     QString validationMessage() const;
     QString diffText() const;
+    QPlainTextEdit *editor() const { return m_editor; }
     QPushButton *saveButton() const { return m_save; }
     QPushButton *reloadButton() const { return m_reload; }
 
