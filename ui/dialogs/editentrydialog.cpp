@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSyntaxHighlighter>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -32,6 +33,32 @@ QPlainTextEdit *makeEditor(QWidget *parent, bool readOnly)
     return edit;
 }
 
+// Colours the lines of lineDiff(): removed red, added green, on tinted backgrounds that read in
+// light and dark palettes.
+class DiffHighlighter final : public QSyntaxHighlighter
+{
+public:
+    explicit DiffHighlighter(QTextDocument *document)
+        : QSyntaxHighlighter(document)
+    {
+        m_removed.setBackground(QColor(0xe7, 0x4c, 0x3c, 60));
+        m_added.setBackground(QColor(0x2e, 0xcc, 0x71, 60));
+    }
+
+protected:
+    void highlightBlock(const QString &text) override
+    {
+        if (text.startsWith(QLatin1String("- ")))
+            setFormat(0, int(text.size()), m_removed);
+        else if (text.startsWith(QLatin1String("+ ")))
+            setFormat(0, int(text.size()), m_added);
+    }
+
+private:
+    QTextCharFormat m_removed;
+    QTextCharFormat m_added;
+};
+
 } // namespace
 
 EditEntryDialog::EditEntryDialog(const QByteArray &raw, QWidget *parent)
@@ -41,11 +68,12 @@ EditEntryDialog::EditEntryDialog(const QByteArray &raw, QWidget *parent)
     , m_editor(makeEditor(m_tabs, false))
     , m_diff(makeEditor(m_tabs, true))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
-    , m_save(m_buttons->addButton(tr("Save and retry later"), QDialogButtonBox::AcceptRole))
+    , m_save(m_buttons->addButton(tr("Save"), QDialogButtonBox::AcceptRole))
     , m_reload(m_buttons->addButton(tr("Reload"), QDialogButtonBox::ResetRole))
 {
     setWindowTitle(tr("Edit payload"));
     new JsonHighlighter(m_editor->document());
+    new DiffHighlighter(m_diff->document());
     m_tabs->addTab(m_editor, tr("Payload"));
     m_tabs->addTab(m_diff, tr("Changes"));
     m_status->setWordWrap(true);
@@ -163,24 +191,46 @@ QString EditEntryDialog::lineDiff(const QString &before, const QString &after)
                                                : std::max(lcs[at(i + 1, j)], lcs[at(i, j + 1)]);
         }
     }
-    QStringList out;
+    QStringList all;
     qsizetype i = 0;
     qsizetype j = 0;
     while (i < n && j < m) {
         if (a.at(i) == b.at(j)) {
-            out << QStringLiteral("  ") + a.at(i);
+            all << QStringLiteral("  ") + a.at(i);
             ++i;
             ++j;
         } else if (lcs[at(i + 1, j)] >= lcs[at(i, j + 1)]) {
-            out << QStringLiteral("- ") + a.at(i++);
+            all << QStringLiteral("- ") + a.at(i++);
         } else {
-            out << QStringLiteral("+ ") + b.at(j++);
+            all << QStringLiteral("+ ") + b.at(j++);
         }
     }
     while (i < n)
-        out << QStringLiteral("- ") + a.at(i++);
+        all << QStringLiteral("- ") + a.at(i++);
     while (j < m)
-        out << QStringLiteral("+ ") + b.at(j++);
+        all << QStringLiteral("+ ") + b.at(j++);
+
+    // Like a unified diff: changed lines with three lines of context, "…" for the rest.
+    constexpr qsizetype Context = 3;
+    QList<bool> keep(all.size(), false);
+    bool changed = false;
+    for (qsizetype k = 0; k < all.size(); ++k) {
+        if (all.at(k).startsWith(QLatin1Char(' ')))
+            continue;
+        changed = true;
+        for (qsizetype c = std::max<qsizetype>(0, k - Context);
+             c <= std::min(all.size() - 1, k + Context); ++c)
+            keep[c] = true;
+    }
+    if (!changed)
+        return tr("(no changes)");
+    QStringList out;
+    for (qsizetype k = 0; k < all.size(); ++k) {
+        if (keep.at(k))
+            out << all.at(k);
+        else if (out.isEmpty() || out.constLast() != QStringLiteral("…"))
+            out << QStringLiteral("…");
+    }
     return out.join(QLatin1Char('\n'));
 }
 

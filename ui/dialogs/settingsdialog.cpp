@@ -42,7 +42,13 @@ QString fieldTitle(const SettingSpec &spec)
         name.chop(3);
         unit = QObject::tr(" (ms)");
     }
-    name.replace(QLatin1Char('_'), QLatin1Char(' '));
+    QStringList words = name.split(QLatin1Char('_'));
+    for (QString &word : words) {
+        if (word == QLatin1String("url") || word == QLatin1String("dlq")
+            || word == QLatin1String("id") || word == QLatin1String("api"))
+            word = word.toUpper();
+    }
+    name = words.join(QLatin1Char(' '));
     if (!name.isEmpty())
         name[0] = name.at(0).toUpper();
     return name + unit + QLatin1Char(':');

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ui/models/livedeliverymodel.h"
 
+#include "ui/models/topicformat.h"
+
 #include <QBrush>
 #include <QColor>
 
@@ -78,7 +80,7 @@ QVariant LiveDeliveryModel::data(const QModelIndex &index, int role) const
         case Time:
             return e.receivedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz"));
         case Topic:
-            return e.topic;
+            return topicformat::compact(e.topic);
         case Outcome:
             return e.error.isEmpty()
                 ? DeliveryEvent::outcomeName(e.outcome)
@@ -96,6 +98,8 @@ QVariant LiveDeliveryModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == Outcome)
             return e.error;
+        if (index.column() == Topic)
+            return e.topic;
         if (index.column() == Time)
             return e.receivedAt.toLocalTime().toString(Qt::ISODateWithMs);
         return {};

@@ -2,6 +2,7 @@
 #include "ui/models/queuetablemodel.h"
 
 #include "core/queue/deadletterentry.h"
+#include "ui/models/topicformat.h"
 
 #include <QBrush>
 #include <QGuiApplication>
@@ -432,10 +433,10 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
         switch (Column(index.column())) {
         case Received:
             return row->receivedAt.isValid()
-                ? row->receivedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                ? row->receivedAt.toLocalTime().toString(QStringLiteral("MMM d HH:mm:ss"))
                 : QString();
         case Topic:
-            return row->isJson ? row->topic : tr("(not JSON)");
+            return row->isJson ? topicformat::compact(row->topic) : tr("(not JSON)");
         case Error:
             return row->error;
         case StatusCode:

@@ -91,6 +91,8 @@ void EntryDetailView::clear(const QString &message)
 void EntryDetailView::showEntry(const QByteArray &raw)
 {
     const core::DeadLetterEntry entry = core::DeadLetterEntry::parse(raw);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_headers), true);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_attempts), true);
     m_raw->setPlainText(entry.isJsonObject() ? jsonformat::indent(raw) : QString::fromUtf8(raw));
     m_rawHighlighter->setDocument(entry.isJsonObject() ? m_raw->document() : nullptr);
     m_headers->setRowCount(0);
@@ -167,6 +169,9 @@ void EntryDetailView::showPayload(const QString &title, const QByteArray &payloa
     m_rawHighlighter->setDocument(nullptr);
     m_headers->setRowCount(0);
     m_attempts->setRowCount(0);
+    // A live delivery has no stored headers or attempts yet.
+    m_tabs->setTabVisible(m_tabs->indexOf(m_headers), false);
+    m_tabs->setTabVisible(m_tabs->indexOf(m_attempts), false);
     m_tabs->setCurrentWidget(m_payload);
 }
 

@@ -69,8 +69,11 @@ void MainWindow::init()
     m_sidebar->setIconSize(QSize(20, 20));
     m_sidebar->setSpacing(2);
     m_sidebar->setFrameShape(QFrame::NoFrame);
-    m_sidebar->setMinimumWidth(200);
-    m_sidebar->setMaximumWidth(280);
+    m_sidebar->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Wide enough for "Permanent failures (1,000,000)" beside its icon.
+    m_sidebar->setMinimumWidth(
+        m_sidebar->fontMetrics().horizontalAdvance(tr("Permanent failures (1,000,000)")) + 48);
+    m_sidebar->setMaximumWidth(320);
     connect(m_sidebar, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this);
@@ -78,6 +81,7 @@ void MainWindow::init()
     splitter->addWidget(m_sidebar);
     splitter->addWidget(m_pages);
     splitter->setStretchFactor(1, 1);
+    splitter->setSizes({ m_sidebar->minimumWidth(), 1280 });
     splitter->setCollapsible(1, false);
     setCentralWidget(splitter);
 

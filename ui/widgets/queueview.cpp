@@ -62,10 +62,11 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     QHeaderView *header = m_table->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionResizeMode(QueueTableModel::Error, QHeaderView::Stretch);
-    m_table->setColumnWidth(QueueTableModel::Received, 150);
-    m_table->setColumnWidth(QueueTableModel::Topic, 300);
-    m_table->setColumnWidth(QueueTableModel::StatusCode, 60);
-    m_table->setColumnWidth(QueueTableModel::Attempts, 70);
+    header->setMinimumSectionSize(48);
+    m_table->setColumnWidth(QueueTableModel::Received, 118);
+    m_table->setColumnWidth(QueueTableModel::Topic, 235);
+    m_table->setColumnWidth(QueueTableModel::StatusCode, 56);
+    m_table->setColumnWidth(QueueTableModel::Attempts, 68);
     if (list == QueueList::DeadLetters)
         m_table->setColumnWidth(QueueTableModel::NextRetry, 100);
 
@@ -88,6 +89,8 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     splitter->setCollapsible(0, false);
+    // The table gets the room its columns need first; the entry pane takes the rest.
+    splitter->setSizes({ 860, 380 });
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
