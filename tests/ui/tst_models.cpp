@@ -72,6 +72,8 @@ void TestModels::pagesOnlyWhatIsAsked()
     QCOMPARE(model.rowCount(), 100000);
     QCOMPARE(model.columnCount(), int(QueueTableModel::ColumnCount));
     QCOMPARE(model.index(0, QueueTableModel::Topic).data().toString(),
+             QStringLiteral("v2.detail.events.conversation.{id}.customer.start"));
+    QCOMPARE(model.index(0, QueueTableModel::Topic).data(Qt::ToolTipRole).toString(),
              QStringLiteral("v2.detail.events.conversation.7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d."
                             "customer.start"));
     // A row far down is a placeholder until its page arrives, then it is data.
