@@ -120,8 +120,8 @@ void MainWindow::buildMenus()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     QAction *settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
     // The platform's Preferences key where it has one (macOS), and Ctrl+, everywhere.
-    settings->setShortcuts({QKeySequence(QKeySequence::Preferences),
-                            QKeySequence(Qt::CTRL | Qt::Key_Comma)});
+    settings->setShortcuts(
+        { QKeySequence(QKeySequence::Preferences), QKeySequence(Qt::CTRL | Qt::Key_Comma) });
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

@@ -270,7 +270,9 @@ void QueueView::buildActions()
 void QueueView::updateActions()
 {
     const QList<int> rows = selectedRows();
-    const int n = int(rows.size());
+    qint64 n = 0;
+    for (const QItemSelectionRange &range : m_table->selectionModel()->selection())
+        n += range.height();
     const bool one = n == 1 || (n == 0 && m_table->currentIndex().isValid());
     bool retryable = n > 0;
     if (one) {
@@ -301,25 +303,25 @@ void QueueView::updateActions()
     m_purge->setEnabled(m_listTotal > 0);
 
     if (m_query.isEmpty())
-        m_searchInfo->setText(tr("%1 · %2 selected").arg(countText(m_listTotal)).arg(n));
+        m_searchInfo->setText(
+            tr("%1 · %2 selected").arg(countText(m_listTotal)).arg(QLocale().toString(n)));
     else if (m_matchCount < 0)
         m_searchInfo->setText(tr("searching…"));
     else
         m_searchInfo->setText(
             tr("%1 of %2 match · %3 selected")
                 .arg(QLocale().toString(m_matchCount), QLocale().toString(m_listTotal))
-                .arg(n));
+                .arg(QLocale().toString(n)));
 }
 
 QList<int> QueueView::selectedRows() const
 {
     QList<int> rows;
     const QItemSelection selection = m_table->selectionModel()->selection();
+    // Capped: Ctrl+A over a million rows is one range, and this runs on every selection change.
     for (const QItemSelectionRange &range : selection) {
-        for (int row = range.top(); row <= range.bottom(); ++row)
+        for (int row = range.top(); row <= range.bottom() && rows.size() <= MaxSelectionRead; ++row)
             rows.append(row);
-        if (rows.size() > MaxSelectionRead)
-            break;
     }
     std::sort(rows.begin(), rows.end());
     rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
