@@ -88,9 +88,9 @@ QList<QByteArray> MemoryQueueBackend::matching(QueueList list, const QString &qu
     if (query.isEmpty())
         return all;
     QList<QByteArray> result;
-    const QByteArray needle = query.toUtf8().toLower();
+    const QByteArray needle = query.toUtf8();
     for (const QByteArray &raw : all) {
-        if (raw.toLower().contains(needle))
+        if (raw.contains(needle))
             result.append(raw);
     }
     return result;
@@ -208,8 +208,9 @@ void MemoryQueueBackend::purge(QueueList list, const QObject *context, ResultCal
     QTimer::singleShot(0, context, [done, result]() { done(result); });
 }
 
-void MemoryQueueBackend::exportEntries(const QList<QByteArray> &entries, const QString &path,
-                                       const QObject *context, ResultCallback done)
+void MemoryQueueBackend::exportEntries(QueueList, const QList<QByteArray> &entries,
+                                       const QString &path, const QObject *context,
+                                       ResultCallback done)
 {
     QueueResult result;
     QFile file(path);

@@ -37,7 +37,7 @@ public:
     ui::QueueJob *applyToMatching(BulkAction action, ui::QueueList list, const QString &query,
                                   QObject *parent) override;
     void purge(ui::QueueList list, const QObject *context, ResultCallback done) override;
-    void exportEntries(const QList<QByteArray> &entries, const QString &path,
+    void exportEntries(ui::QueueList list, const QList<QByteArray> &entries, const QString &path,
                        const QObject *context, ResultCallback done) override;
     ui::QueueJob *exportMatching(ui::QueueList list, const QString &query, const QString &path,
                                  QObject *parent) override;

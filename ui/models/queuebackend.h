@@ -61,8 +61,8 @@ public:
     virtual void page(QueueList list, qint64 offset, int count, const QObject *context,
                       PageCallback done)
         = 0;
-    // The same over the elements whose text contains `query` (case-insensitive), searched
-    // inside Redis over the whole list; `total` is the number of matches.
+    // The same over the elements whose text contains `query` (exact bytes, case-sensitive),
+    // searched inside Redis over the whole list; `total` is the number of matches.
     virtual void searchPage(QueueList list, const QString &query, qint64 offset, int count,
                             const QObject *context, PageCallback done)
         = 0;
@@ -88,8 +88,8 @@ public:
                                       QObject *parent)
         = 0;
     virtual void purge(QueueList list, const QObject *context, ResultCallback done) = 0;
-    virtual void exportEntries(const QList<QByteArray> &entries, const QString &path,
-                               const QObject *context, ResultCallback done)
+    virtual void exportEntries(QueueList list, const QList<QByteArray> &entries,
+                               const QString &path, const QObject *context, ResultCallback done)
         = 0;
     virtual QueueJob *exportMatching(QueueList list, const QString &query, const QString &path,
                                      QObject *parent)

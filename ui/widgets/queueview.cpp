@@ -605,7 +605,7 @@ void QueueView::editCurrent()
 
 void QueueView::exportTo(const QList<QByteArray> &raws, const QString &path)
 {
-    m_backend.exportEntries(raws, path, this,
+    m_backend.exportEntries(m_list, raws, path, this,
                             [this](const QueueResult &result) { report(tr("Export"), result); });
 }
 
