@@ -51,6 +51,8 @@ public:
 
     void configure(const QUrl &url, int timeoutMs, const FailureSimulation &simulation);
     QUrl url() const { return m_url; }
+    int timeoutMs() const { return m_timeoutMs; }
+    FailureSimulation simulation() const { return m_simulation; }
     // No URL and no simulation: every delivery counts as delivered at once.
     bool isPassThrough() const;
 

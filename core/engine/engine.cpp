@@ -3,6 +3,7 @@
 
 #include "core/delivery/downstreamclient.h"
 #include "core/engine/embeddedredis.h"
+#include "core/queue/retryworker.h"
 #include "core/settings/settings.h"
 
 #include <QLoggingCategory>
@@ -39,6 +40,16 @@ bool Engine::start(const Secrets &secrets, QString *error)
         return false;
     }
     // -- retry worker ----------------------------------------------------------------------------
+    if (m_settings.flag(SettingKey::WorkerEnabled)) {
+        RetryWorker::Config config;
+        config.maxAttempts = m_settings.integer(SettingKey::MaxAttempts);
+        config.backoff.baseMs = m_settings.integer(SettingKey::BackoffBaseMs);
+        config.backoff.maxMs = m_settings.integer(SettingKey::BackoffMaxMs);
+        config.concurrency = m_settings.integer(SettingKey::Concurrency);
+        m_worker = std::make_unique<RetryWorker>(m_redis.get(), m_endpoint, m_downstream.get(),
+                                                 m_keys, config);
+        m_worker->start();
+    }
     m_running = true;
     return true;
 }
@@ -102,6 +113,7 @@ void Engine::stop()
 {
     // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
     // -- retry worker stop ---------------------------------------------------------------------
+    m_worker.reset(); // hands its in-flight entries back before the connection goes
     // -- receiver stop -------------------------------------------------------------------------
     m_redis.reset();
     m_embedded.reset();

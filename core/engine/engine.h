@@ -12,6 +12,7 @@ namespace redrive::core {
 
 class DownstreamClient;
 class EmbeddedRedis;
+class RetryWorker;
 class Settings;
 
 // Everything that runs behind the window or in `redrive --headless`: the Redis connection (to
@@ -47,6 +48,8 @@ public:
     const RedisEndpoint &redisEndpoint() const { return m_endpoint; }
     RedisConnection *redis() const { return m_redis.get(); }
     DownstreamClient *downstream() const { return m_downstream.get(); }
+    // Null with --no-worker.
+    RetryWorker *worker() const { return m_worker.get(); }
     bool usesEmbeddedRedis() const { return m_embedded != nullptr; }
     QString embeddedRedisDirectory() const;
 
@@ -67,6 +70,7 @@ private:
     std::unique_ptr<DownstreamClient> m_downstream;
     // -- receiver (issue: receiver) ------------------------------------------------------------
     // -- retry worker (issue: worker) ----------------------------------------------------------
+    std::unique_ptr<RetryWorker> m_worker;
     bool m_running = false;
 };
 

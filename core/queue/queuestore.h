@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/queue/deadletterentry.h"
+#include "core/queue/queuekeys.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+class QIODevice;
+
+namespace redrive::core {
+
+class RedisConnection;
+
+// Error codes of queue operations; `error` texts are fit to show to a user as they are.
+enum class QueueError {
+    None,
+    Redis, // Redis unreachable or replied with an error
+    ChangedMeanwhile, // the element is no longer in the list as it was read (a worker or another
+                      // user changed, retried or removed it): the operation was not applied
+    InvalidInput, // e.g. an edited payload that is not a JSON object
+    Io, // export/import device error
+    Cancelled,
+};
+
+struct PageResult
+{
+    qint64 total = 0; // length of the list when the page was read
+    qint64 offset = 0; // index of entries.first() (0 = newest, the left end)
+    QList<DeadLetterEntry> entries;
+    QueueError code = QueueError::None;
+    QString error;
+};
+
+struct SearchResult
+{
+    qint64 matches = 0; // all matches in the list (even beyond `limit`)
+    qint64 scanned = 0; // elements looked at
+    QList<qint64> indexes; // list indexes of the first `limit` matches, ascending
+    QList<DeadLetterEntry> entries; // the same matches
+    QueueError code = QueueError::None;
+    QString error;
+};
+
+struct OperationResult
+{
+    QueueError code = QueueError::None;
+    QString error;
+    bool ok() const { return code == QueueError::None; }
+};
+
+struct BulkResult
+{
+    int done = 0; // elements acted on
+    int missing = 0; // elements no longer there (changed or removed meanwhile): left alone
+    QueueError code = QueueError::None;
+    QString error;
+};
+
+// Queue operations for the console and scripts, over the tutorial's two lists. Every mutation is
+// one Lua script that matches elements by their exact raw text, so it is atomic against running
+// workers and other consoles; each publishes a short JSON event on keys.channel().
+// All calls are asynchronous: the callback runs once, on this object's thread, unless `context`
+// is destroyed first.
+class QueueStore final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(QueueStore)
+
+public:
+    enum class List { DeadLetter, PermanentFailures };
+    Q_ENUM(List)
+
+    // Called after each chunk of a long operation; return false to stop it (the result then
+    // carries QueueError::Cancelled and the counts so far).
+    using Progress = std::function<bool(qint64 done, qint64 total)>;
+    using PageCallback = std::function<void(const PageResult &)>;
+    using SearchCallback = std::function<void(const SearchResult &)>;
+    using OperationCallback = std::function<void(const OperationResult &)>;
+    using BulkCallback = std::function<void(const BulkResult &)>;
+
+    // `connection` must outlive this object and live on its thread.
+    QueueStore(RedisConnection *connection, const QueueKeys &keys, QObject *parent = nullptr);
+    ~QueueStore() override;
+
+    const QueueKeys &keys() const { return m_keys; }
+    QByteArray key(List list) const;
+
+    // Up to `count` entries starting at `offset` (0 = newest) and the list's length.
+    void page(List list, qint64 offset, int count, const QObject *context, PageCallback callback);
+
+    // Elements whose raw text contains `needle` (case-sensitive bytes), scanned server-side in
+    // chunks so Redis is never blocked for long. `limit` caps the entries returned (0 = none).
+    void search(List list, const QString &needle, qint64 limit, const QObject *context,
+                SearchCallback callback);
+
+    // Dead-letter entry: due now (its backoff is dropped). Permanent failure: same as moveToDlq.
+    void retryNow(List list, const DeadLetterEntry &entry, const QObject *context,
+                  OperationCallback callback);
+    // Replaces the entry's payload in place (the entry is then due now when in the DLQ).
+    // Refused with ChangedMeanwhile if `original.raw()` is no longer in the list.
+    void edit(List list, const DeadLetterEntry &original, const QByteArray &newPayload,
+              const QObject *context, OperationCallback callback);
+    // From permanent failures back to the DLQ with the attempt count reset, due now.
+    void moveToDlq(const DeadLetterEntry &entry, const QObject *context,
+                   OperationCallback callback);
+    void remove(List list, const DeadLetterEntry &entry, const QObject *context,
+                OperationCallback callback);
+    // Empties the list; `done` is the number of elements removed.
+    void purge(List list, const QObject *context, BulkCallback callback);
+
+    // Bulk variants over a selection, or over every element containing `filter`
+    // (an empty filter selects everything).
+    void retryNowMany(List list, const QList<DeadLetterEntry> &entries, const QObject *context,
+                      BulkCallback callback, Progress progress = {});
+    void moveToDlqMany(const QList<DeadLetterEntry> &entries, const QObject *context,
+                       BulkCallback callback, Progress progress = {});
+    void removeMany(List list, const QList<DeadLetterEntry> &entries, const QObject *context,
+                    BulkCallback callback, Progress progress = {});
+    void retryNowMatching(List list, const QString &filter, const QObject *context,
+                          BulkCallback callback, Progress progress = {});
+    void moveToDlqMatching(const QString &filter, const QObject *context, BulkCallback callback,
+                           Progress progress = {});
+    void removeMatching(List list, const QString &filter, const QObject *context,
+                        BulkCallback callback, Progress progress = {});
+
+    // JSON Lines, newest first, one element per line. A single-line JSON object is written as
+    // it is; anything else (multi-line, not JSON, not UTF-8) is wrapped as
+    // {"redrive_raw_text": "..."} or {"redrive_raw_base64": "..."} so the round trip is exact.
+    // `selection` (if not empty) exports exactly those entries; else `filter` applies.
+    // `device` must be open for writing and outlive the operation.
+    void exportJsonLines(List list, const QString &filter, const QList<DeadLetterEntry> &selection,
+                         QIODevice *device, const QObject *context, BulkCallback callback,
+                         Progress progress = {});
+    // Appends every line of `device` to the list (at the old end, keeping the file's order:
+    // exporting then importing into an empty list gives the same list). Empty lines are skipped.
+    void importJsonLines(List list, QIODevice *device, const QObject *context,
+                         BulkCallback callback, Progress progress = {});
+
+    static QByteArray toJsonLine(const QByteArray &raw);
+    static QByteArray fromJsonLine(const QByteArray &line);
+
+private:
+    enum class BulkAction { RetryNow, MoveToDlq, Remove };
+    struct BulkJob;
+    struct ScanJob;
+
+    void evalScript(const QByteArray &script, const QList<QByteArray> &keys,
+                    const QList<QByteArray> &args, const QObject *context,
+                    std::function<void(const class RedisReply &)> callback);
+    void runBulk(List list, BulkAction action, QList<QByteArray> raws, const QObject *context,
+                 BulkCallback callback, Progress progress);
+    void bulkStep(std::shared_ptr<BulkJob> job);
+    void runMatching(List list, BulkAction action, const QString &filter, const QObject *context,
+                     BulkCallback callback, Progress progress);
+    void scanStep(std::shared_ptr<ScanJob> job);
+    void publish(List list, const char *action, qint64 count);
+    QByteArray scheduleKey() const;
+
+    RedisConnection *m_connection;
+    QueueKeys m_keys;
+};
+
+} // namespace redrive::core

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/queue/backoffpolicy.h"
+#include "core/queue/queuekeys.h"
+#include "core/redis/redisendpoint.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+namespace redrive::core {
+
+class DownstreamClient;
+class RedisConnection;
+class RedisReply;
+struct DownstreamResult;
+
+// Retries dead-letter entries to the downstream system, with backoff, until they are delivered
+// or set aside as permanent failures. Entries stay in the tutorial's lists (visible to its tools
+// and the console); Redrive's bookkeeping lives under the key prefix:
+//   <prefix>schedule          ZSET raw element -> due time (ms) of entries waiting for backoff;
+//                             an element not in it (written by the receiver, the tutorial or
+//                             redis-cli) is due now
+//   <prefix>inflight:<id>     LIST the entries worker <id> is attempting right now
+//   <prefix>lease:<id>        worker <id> is alive (PX, refreshed)
+//   <prefix>workers           SET of worker ids, so in-flight lists are found without SCAN
+// Claims and outcomes are Lua scripts that move elements by exact value, so an entry is always
+// in Redis, and two workers never hold the same element.
+class RetryWorker final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RetryWorker)
+
+public:
+    struct Config
+    {
+        int maxAttempts = 3;
+        BackoffPolicy backoff;
+        int concurrency = 16;
+        int leaseMs = 10000;
+        // How often the DLQ's length and head are compared, to notice entries pushed by tools
+        // that do not publish on the channel (receiver, tutorial, redis-cli).
+        int watchIntervalMs = 200;
+    };
+
+    struct Stats
+    {
+        qint64 delivered = 0;
+        qint64 rescheduled = 0;
+        qint64 failedPermanently = 0;
+        qint64 setAside = 0; // not retryable at all (not JSON, no original_payload)
+        qint64 recovered = 0; // taken back from workers that died mid-attempt
+    };
+
+    // `commands` and `downstream` must outlive the worker and live on its thread; a second
+    // connection to `endpoint` is opened for pub/sub wake-ups.
+    RetryWorker(RedisConnection *commands, const RedisEndpoint &endpoint,
+                DownstreamClient *downstream, const QueueKeys &keys, const Config &config,
+                QObject *parent = nullptr);
+    ~RetryWorker() override;
+
+    void start();
+    // Stops claiming; entries still in flight are handed back to the DLQ.
+    void stop();
+    bool isRunning() const { return m_running; }
+    QString workerId() const { return QString::fromUtf8(m_id); }
+    const Stats &stats() const { return m_stats; }
+    int inFlight() const { return m_inFlight; }
+
+Q_SIGNALS:
+    void statsChanged();
+    // The worker has nothing due and waits (for the next due time or a change).
+    void idle();
+
+private:
+    void heartbeat();
+    void poll();
+    void claimed(const RedisReply &reply);
+    void attempt(const QByteArray &raw);
+    void finish(const QByteArray &raw, const char *mode, const QByteArray &replacement,
+                qint64 dueMs);
+    void onDownstream(const QByteArray &raw, const DownstreamResult &result);
+    void watch();
+    void eval(const char *script, const QList<QByteArray> &keys, const QList<QByteArray> &args,
+              std::function<void(const RedisReply &)> callback);
+
+    RedisConnection *m_commands;
+    std::unique_ptr<RedisConnection> m_subscriber;
+    DownstreamClient *m_downstream;
+    // Copies of m_downstream's configuration: Qt opens at most 6 connections per host and
+    // network manager, so more parallel attempts need more managers.
+    std::vector<std::unique_ptr<DownstreamClient>> m_extraClients;
+    size_t m_nextClient = 0;
+    QueueKeys m_keys;
+    Config m_config;
+    QByteArray m_id;
+    QByteArray m_inflightKey;
+    QByteArray m_leaseKey;
+    QTimer m_wakeTimer;
+    QTimer m_heartbeatTimer;
+    QTimer m_watchTimer;
+    Stats m_stats;
+    QByteArray m_watchSignature;
+    int m_inFlight = 0;
+    bool m_running = false;
+    bool m_claiming = false;
+    bool m_pollAgain = false;
+    bool m_watching = false;
+};
+
+} // namespace redrive::core

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+#include "core/delivery/downstreamclient.h"
+#include "core/queue/backoffpolicy.h"
+#include "core/queue/deadletterentry.h"
+#include "core/queue/queuestore.h"
+#include "core/queue/retryworker.h"
+#include "core/redis/redisconnection.h"
+#include "tests/core/queue/testdownstream.h"
+#include "tests/support/redisserver.h"
+#include "tests/support/testenv.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <memory>
+#include <optional>
+
+#include <signal.h>
+
+using namespace redrive::core;
+using redrive::tests::RedisServer;
+
+class TestRetryWorker : public QObject
+{
+    Q_OBJECT
+
+private:
+    RedisServer m_redis;
+    RedisEndpoint m_endpoint;
+    std::unique_ptr<RedisConnection> m_connection;
+    QueueKeys m_keys;
+
+    static QByteArray tutorialEntry(int n)
+    {
+        // As the tutorial's json.dumps writes it: spaces after separators, naive timestamp.
+        return QByteArrayLiteral("{\"original_payload\": {\"id\": \"evt-") + QByteArray::number(n)
+            + QByteArrayLiteral("\", \"topicName\": \"v2.test\"}, \"error_message\": \"Downstream "
+                                "processing failed\", \"status_code\": 500, \"timestamp\": "
+                                "\"2026-11-28T10:00:00.123456\", \"retry_count\": 0}");
+    }
+
+    std::unique_ptr<RetryWorker> makeWorker(DownstreamClient *client, RetryWorker::Config config)
+    {
+        return std::make_unique<RetryWorker>(m_connection.get(), m_endpoint, client, m_keys,
+                                             config);
+    }
+
+    qlonglong inflightTotal() const
+    {
+        qlonglong total = 0;
+        const QVariantList workers
+            = m_redis.command({ "SMEMBERS", m_keys.key("workers") }).toList();
+        for (const QVariant &id : workers)
+            total += m_redis.llen(m_keys.prefix + "inflight:" + id.toByteArray());
+        return total;
+    }
+
+    std::unique_ptr<QProcess> startHeadless(const QString &downstream,
+                                            const QStringList &extra = {})
+    {
+        auto process = std::make_unique<QProcess>();
+        process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        process->start(redrive::tests::redriveBinary(),
+                       QStringList { QStringLiteral("--headless"), QStringLiteral("--worker-only"),
+                                     QStringLiteral("--redis"), m_redis.url(),
+                                     QStringLiteral("--downstream"), downstream }
+                           + extra);
+        return process;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
+        QString error;
+        QVERIFY(RedisEndpoint::parse(m_redis.url(), &m_endpoint, &error));
+        m_connection = std::make_unique<RedisConnection>(m_endpoint, QStringLiteral("test"));
+        QSignalSpy ready(m_connection.get(), &RedisConnection::ready);
+        m_connection->open();
+        QVERIFY(ready.wait(5000));
+    }
+
+    void init() { m_redis.flushAll(); }
+
+    void backoffScheduleAndJitter()
+    {
+        BackoffPolicy policy { 100, 1000, BackoffPolicy::Jitter::Equal };
+        QCOMPARE(policy.ceilingMs(1), 100);
+        QCOMPARE(policy.ceilingMs(2), 200);
+        QCOMPARE(policy.ceilingMs(4), 800);
+        QCOMPARE(policy.ceilingMs(5), 1000);
+        QCOMPARE(policy.ceilingMs(500), 1000);
+        QRandomGenerator random(42);
+        qint64 low = 1 << 30, high = 0;
+        for (int i = 0; i < 10000; ++i) {
+            const qint64 d = policy.delayMs(3, &random);
+            QVERIFY(d >= 200 && d <= 400);
+            low = qMin(low, d);
+            high = qMax(high, d);
+        }
+        QVERIFY(low < 220 && high > 380); // actually spread over the range
+        policy.jitter = BackoffPolicy::Jitter::Full;
+        low = 1 << 30;
+        high = 0;
+        for (int i = 0; i < 10000; ++i) {
+            const qint64 d = policy.delayMs(2, &random);
+            QVERIFY(d >= 0 && d <= 200);
+            low = qMin(low, d);
+            high = qMax(high, d);
+        }
+        QVERIFY(low < 20 && high > 180);
+    }
+
+    void successRemovesAndGarbageIsSetAside()
+    {
+        TestDownstream downstream;
+        QVERIFY(downstream.listen());
+        DownstreamClient client;
+        client.configure(QUrl(downstream.url()), 5000, {});
+        const QByteArray ours = DeadLetterEntry::create("{\"a\":1}", QStringLiteral("HTTP 503"),
+                                                        503, {}, QStringLiteral("test"))
+                                    .raw();
+        const QByteArray garbage = "this is not json";
+        const QByteArray noPayload = "{\"error_message\":\"x\",\"retry_count\":0}";
+        m_redis.lpush(m_keys.dlq, ours);
+        m_redis.lpush(m_keys.dlq, tutorialEntry(1));
+        m_redis.lpush(m_keys.dlq, garbage);
+        m_redis.lpush(m_keys.dlq, noPayload);
+        auto worker = makeWorker(&client, {});
+        worker->start();
+        QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(inflightTotal(), 0, 10000);
+        QCOMPARE(downstream.bodies.size(), 2);
+        QVERIFY(downstream.bodies.contains("{\"a\":1}"));
+        QVERIFY(downstream.bodies.contains("{\"id\": \"evt-1\", \"topicName\": \"v2.test\"}"));
+        QCOMPARE(downstream.deliveryIds.count(DeadLetterEntry::parse(ours).id().toUtf8()), 1);
+        // Set aside byte for byte, with a reason the console can show.
+        const QList<QByteArray> permanent = m_redis.lrange(m_keys.permanent);
+        QCOMPARE(permanent.size(), 2);
+        QVERIFY(permanent.contains(garbage));
+        QVERIFY(permanent.contains(noPayload));
+        QVERIFY(!DeadLetterEntry::parse(garbage).problem().isEmpty());
+        QCOMPARE(worker->stats().delivered, 2);
+        QCOMPARE(worker->stats().setAside, 2);
+    }
+
+    void maxAttemptsThenPermanentWithHistory()
+    {
+        TestDownstream downstream;
+        downstream.status = 503;
+        QVERIFY(downstream.listen());
+        DownstreamClient client;
+        client.configure(QUrl(downstream.url()), 5000, {});
+        m_redis.lpush(m_keys.dlq, tutorialEntry(7));
+        RetryWorker::Config config;
+        config.maxAttempts = 3;
+        config.backoff = { 300, 2000, BackoffPolicy::Jitter::Equal };
+        auto worker = makeWorker(&client, config);
+        worker->start();
+        // After the first failure the entry waits in the DLQ with its schedule, readable by the
+        // tutorial (retry_count, original_payload) and not attempted again before it is due.
+        QTRY_COMPARE_WITH_TIMEOUT(worker->stats().rescheduled, 1, 10000);
+        QCOMPARE(downstream.deliveryIds.size(), 1);
+        const QList<QByteArray> waiting = m_redis.lrange(m_keys.dlq);
+        QCOMPARE(waiting.size(), 1);
+        const QJsonObject object = QJsonDocument::fromJson(waiting.first()).object();
+        QCOMPARE(object.value(QStringLiteral("retry_count")).toInt(), 1);
+        QCOMPARE(object.value(QStringLiteral("status_code")).toInt(), 503);
+        QVERIFY(object.value(QStringLiteral("original_payload")).isObject());
+        QVERIFY(!object.value(QStringLiteral("next_attempt_at")).toString().isEmpty());
+        const double due
+            = m_redis.command({ "ZSCORE", m_keys.key("schedule"), waiting.first() }).toDouble();
+        QVERIFY(due > 0);
+        QTest::qWait(100); // well inside the smallest possible delay (150 ms)
+        QCOMPARE(downstream.deliveryIds.size(), 1);
+
+        QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 20000);
+        QCOMPARE(m_redis.llen(m_keys.dlq), 0);
+        QCOMPARE(downstream.deliveryIds.size(), 3);
+        // One stable id for every attempt, even for a tutorial entry without one.
+        QCOMPARE(
+            QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),
+            1);
+        const DeadLetterEntry failed
+            = DeadLetterEntry::parse(m_redis.lrange(m_keys.permanent).first());
+        QCOMPARE(failed.retryCount(), 3);
+        QCOMPARE(failed.attempts().size(), 3);
+        QCOMPARE(failed.statusCode(), 503);
+        QCOMPARE(failed.payload(),
+                 QByteArrayLiteral("{\"id\": \"evt-7\", \"topicName\": \"v2.test\"}"));
+        QCOMPARE(m_redis.command({ "ZCARD", m_keys.key("schedule") }).toLongLong(), 0);
+    }
+
+    void nonRetryableGoesStraightToPermanent()
+    {
+        TestDownstream downstream;
+        downstream.status = 422;
+        QVERIFY(downstream.listen());
+        DownstreamClient client;
+        client.configure(QUrl(downstream.url()), 5000, {});
+        m_redis.lpush(m_keys.dlq, tutorialEntry(3));
+        auto worker = makeWorker(&client, {});
+        worker->start();
+        QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 10000);
+        QCOMPARE(downstream.deliveryIds.size(), 1);
+        QCOMPARE(DeadLetterEntry::parse(m_redis.lrange(m_keys.permanent).first()).statusCode(),
+                 422);
+    }
+
+    void editRacingAWorkerIsRefused()
+    {
+        TestDownstream downstream;
+        downstream.hold = true;
+        QVERIFY(downstream.listen());
+        DownstreamClient client;
+        client.configure(QUrl(downstream.url()), 30000, {});
+        const QByteArray raw = tutorialEntry(5);
+        m_redis.lpush(m_keys.dlq, raw);
+        const DeadLetterEntry seenByConsole = DeadLetterEntry::parse(raw);
+        auto worker = makeWorker(&client, {});
+        worker->start();
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.held, 1, 10000);
+        QueueStore store(m_connection.get(), m_keys);
+        std::optional<OperationResult> result;
+        store.edit(QueueStore::List::DeadLetter, seenByConsole, "{\"edited\":true}", this,
+                   [&](const OperationResult &r) { result = r; });
+        QTRY_VERIFY(result.has_value());
+        QCOMPARE(result->code, QueueError::ChangedMeanwhile);
+        // The entry is still in Redis (in flight), never only in the worker's memory.
+        QCOMPARE(inflightTotal(), 1);
+        QCOMPARE(m_redis.llen(m_keys.dlq), 0);
+    }
+
+    void consoleRetryNowWakesTheWorker()
+    {
+        TestDownstream downstream;
+        QVERIFY(downstream.listen());
+        DownstreamClient client;
+        client.configure(QUrl(downstream.url()), 5000, {});
+        const QByteArray raw = tutorialEntry(9);
+        m_redis.lpush(m_keys.dlq, raw);
+        // Due in an hour.
+        m_redis.command({ "EVAL",
+                          "local t = redis.call('TIME') redis.call('ZADD', KEYS[1], t[1]*1000 + "
+                          "3600000, ARGV[1])",
+                          "1", m_keys.key("schedule"), raw });
+        auto worker = makeWorker(&client, {});
+        QSignalSpy idle(worker.get(), &RetryWorker::idle);
+        worker->start();
+        QVERIFY(idle.wait(5000));
+        QCOMPARE(downstream.deliveryIds.size(), 0);
+        QCOMPARE(m_redis.llen(m_keys.dlq), 1);
+        QueueStore store(m_connection.get(), m_keys);
+        std::optional<OperationResult> result;
+        store.retryNow(QueueStore::List::DeadLetter, DeadLetterEntry::parse(raw), this,
+                       [&](const OperationResult &r) { result = r; });
+        QTRY_VERIFY(result.has_value());
+        QVERIFY(result->ok());
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 1, 5000);
+        QTRY_COMPARE(m_redis.llen(m_keys.dlq), 0);
+    }
+
+    void sigkillMidAttemptLosesNothing()
+    {
+        TestDownstream downstream;
+        downstream.hold = true;
+        QVERIFY(downstream.listen());
+        m_redis.lpush(m_keys.dlq, tutorialEntry(11));
+        auto first = startHeadless(downstream.url());
+        QVERIFY(first->waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.held, 1, 15000);
+        QCOMPARE(m_redis.llen(m_keys.dlq), 0);
+        QCOMPARE(inflightTotal(), 1);
+        ::kill(pid_t(first->processId()), SIGKILL);
+        QVERIFY(first->waitForFinished());
+
+        downstream.hold = false;
+        auto second = startHeadless(downstream.url());
+        QVERIFY(second->waitForStarted());
+        // Recovered once the dead worker's lease has expired, then delivered.
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 2, 40000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq) + inflightTotal(), 0, 10000);
+        QCOMPARE(m_redis.llen(m_keys.permanent), 0);
+        QCOMPARE(downstream.deliveryIds.at(0), downstream.deliveryIds.at(1));
+        second->terminate();
+        QVERIFY(second->waitForFinished());
+    }
+
+    void twoWorkerProcessesNeverShareAnEntry()
+    {
+        TestDownstream downstream;
+        downstream.delayMs = 2; // keeps each attempt open long enough for an overlap to show
+        QVERIFY(downstream.listen());
+        m_redis.command({ "EVAL",
+                          "for i = 1, 1000 do redis.call('LPUSH', KEYS[1], "
+                          "'{\"original_payload\":{\"n\":' .. i .. '},\"error_message\":\"x\","
+                          "\"status_code\":500,\"timestamp\":\"2026-01-01T00:00:00\","
+                          "\"retry_count\":0,\"id\":\"d-' .. i .. '\"}') end",
+                          "1", m_keys.dlq });
+        auto a = startHeadless(downstream.url());
+        auto b = startHeadless(downstream.url());
+        QVERIFY(a->waitForStarted());
+        QVERIFY(b->waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 1000, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq) + inflightTotal(), 0, 10000);
+        QCOMPARE(downstream.overlaps, 0);
+        QCOMPARE(
+            QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),
+            1000);
+        QCOMPARE(m_redis.command({ "SCARD", m_keys.key("workers") }).toLongLong(), 2);
+        a->terminate();
+        b->terminate();
+        QVERIFY(a->waitForFinished());
+        QVERIFY(b->waitForFinished());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRetryWorker)
+#include "tst_retryworker.moc"
