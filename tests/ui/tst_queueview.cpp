@@ -302,7 +302,7 @@ void TestQueueView::liveInsertKeepsSelection()
                               tests::QueueFill::entry(1000, payload, false));
     m_backend->pushExternally(QueueList::DeadLetters,
                               tests::QueueFill::entry(1001, payload, false));
-    QTRY_COMPARE_WITH_TIMEOUT(dlq()->model()->rowCount(), 302, 1000);
+    QTRY_COMPARE(dlq()->model()->rowCount(), 302);
     QTRY_COMPARE(dlq()->table()->currentIndex().row(), 9);
     QCOMPARE(dlq()->model()->idAt(dlq()->table()->currentIndex().row()), id);
     QCOMPARE(dlq()->table()->selectionModel()->selectedRows().size(), 1);

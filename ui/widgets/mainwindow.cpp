@@ -2,12 +2,15 @@
 #include "ui/widgets/mainwindow.h"
 
 #include "core/engine/engine.h"
+#include "core/queue/queuestore.h"
+#include "core/queue/queuewatcher.h"
 #include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/prompts.h"
 #include "ui/dialogs/settingsdialog.h"
 #include "ui/models/queuebackend.h"
+#include "ui/models/queuestorebackend.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/queueview.h"
@@ -29,6 +32,45 @@
 namespace redrive::ui {
 
 using core::RedisConnection;
+
+MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
+                       core::CredentialStore &credentials, QWidget *parent)
+    : QMainWindow(parent)
+    , m_engine(&engine)
+    , m_settings(settings)
+    , m_credentials(credentials)
+    , m_store(std::make_unique<core::QueueStore>(engine.redis(), engine.keys()))
+    , m_watcher(std::make_unique<core::QueueWatcher>(engine.redis(), engine.redisEndpoint(),
+                                                     engine.keys()))
+    , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
+    , m_sidebar(new QListWidget(this))
+    , m_pages(new QStackedWidget(this))
+    , m_liveView(nullptr)
+    , m_dlqView(nullptr)
+    , m_permanentView(nullptr)
+    , m_redisStatus(new QLabel(this))
+    , m_receiverStatus(new QLabel(this))
+{
+    Q_ASSERT(engine.redis()); // the engine is started before the window is made
+    auto backend = std::make_unique<QueueStoreBackend>(m_store.get());
+    QueueStoreBackend *storeBackend = backend.get();
+    m_backend = std::move(backend);
+    connect(m_watcher.get(), &core::QueueWatcher::changed, this,
+            [storeBackend](core::QueueStore::List list) {
+                storeBackend->notifyChanged(list == core::QueueStore::List::DeadLetter
+                                                ? QueueList::DeadLetters
+                                                : QueueList::PermanentFailures);
+            });
+    init();
+    connect(&engine, &core::Engine::redisStateChanged, this, &MainWindow::setRedisState);
+    connect(&engine, &core::Engine::problem, this,
+            [this](const QString &message) { statusBar()->showMessage(message); });
+    setRedisState(engine.redis()->state(),
+                  engine.redis()->isReady()
+                      ? tr("connected to %1").arg(engine.redisEndpoint().displayUrl())
+                      : engine.redis()->lastError());
+    m_watcher->start();
+}
 
 MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
                        core::CredentialStore &credentials, QWidget *parent)
@@ -113,7 +155,14 @@ void MainWindow::init()
     restoreWindowState();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The pages (children, deleted after the members) hold on to the backend: take them down
+    // first, while the store and watcher they use are still there.
+    if (m_watcher)
+        m_watcher->stop();
+    delete m_pages;
+}
 
 void MainWindow::buildMenus()
 {

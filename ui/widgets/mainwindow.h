@@ -15,6 +15,8 @@ class QStackedWidget;
 namespace redrive::core {
 class CredentialStore;
 class Engine;
+class QueueStore;
+class QueueWatcher;
 class Settings;
 } // namespace redrive::core
 
@@ -36,6 +38,11 @@ class MainWindow final : public QMainWindow
 public:
     enum class Page { Live, DeadLetters, PermanentFailures };
 
+    // The application's window: the lists through a core::QueueStore on the engine's Redis
+    // connection, changes by anyone through a core::QueueWatcher, the engine's Redis state in
+    // the status bar. `engine` must be started and outlive the window.
+    MainWindow(core::Engine &engine, core::Settings &settings, core::CredentialStore &credentials,
+               QWidget *parent = nullptr);
     // Any queue backend, without an engine (tests and tools); the Redis state shown is the
     // one given to setRedisState().
     MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
@@ -73,6 +80,8 @@ private:
     core::Engine *m_engine = nullptr;
     core::Settings &m_settings;
     core::CredentialStore &m_credentials;
+    std::unique_ptr<core::QueueStore> m_store;
+    std::unique_ptr<core::QueueWatcher> m_watcher;
     std::unique_ptr<QueueBackend> m_backend;
     std::unique_ptr<WindowMemory> m_memory;
     QListWidget *m_sidebar;

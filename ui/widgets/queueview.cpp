@@ -120,6 +120,9 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
             &QueueView::showCurrent);
     connect(m_table->verticalScrollBar(), &QScrollBar::valueChanged, this,
             &QueueView::updateVisibleRows);
+    // A resize or a new row count changes what is visible without scrolling.
+    connect(m_table->verticalScrollBar(), &QScrollBar::rangeChanged, this,
+            &QueueView::updateVisibleRows);
     connect(m_table, &QTableView::doubleClicked, this, &QueueView::editCurrent);
     connect(m_model, &QAbstractItemModel::dataChanged, this,
             [this](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
