@@ -15,13 +15,14 @@ namespace {
 // The tutorial's simulated failure message, kept so its users recognise it.
 const QString SimulatedError = QStringLiteral("Simulated Database Connection Timeout");
 
-bool isForwardedHeader(const QByteArray &name)
+} // namespace
+
+bool DownstreamClient::isForwardedHeader(const QByteArray &name)
 {
     const QByteArray lower = name.toLower();
     return lower == "content-type" || lower.startsWith("inin-") || lower.startsWith("x-genesys")
         || lower == "user-agent";
 }
-} // namespace
 
 bool FailureSimulation::parse(const QString &text, FailureSimulation *out)
 {

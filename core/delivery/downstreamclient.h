@@ -62,6 +62,8 @@ public:
                  const QObject *context, Callback callback);
 
     static DownstreamResult::Outcome classifyStatus(int statusCode);
+    // Delivery headers passed on downstream (besides the content type and the delivery id).
+    static bool isForwardedHeader(const QByteArray &name);
 
 private:
     void finishLater(const QObject *context, Callback callback, DownstreamResult result,

@@ -3,6 +3,7 @@
 
 #include "core/delivery/downstreamclient.h"
 #include "core/queue/deadletterentry.h"
+#include "core/queue/keepalivehttpclient.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
@@ -24,8 +25,6 @@ namespace {
 // when many entries wait for their backoff.
 constexpr int ClaimBudget = 1000;
 constexpr int ClaimBatch = 256;
-// QNetworkAccessManager's limit of parallel HTTP/1.1 connections to one host.
-constexpr int ConnectionsPerClient = 6;
 
 // Server time in ms: every worker and the console share Redis' clock, not their own.
 #define REDRIVE_LUA_NOW                                                                            \
@@ -80,6 +79,13 @@ elseif ARGV[1] == 'permanent' then
 end
 if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
 return 1
+)lua";
+
+// KEYS: inflight. ARGV: raw elements delivered. Successes are recorded in batches: one round
+// trip for all outcomes that arrived in one turn of the event loop.
+constexpr char DoneScript[] = R"lua(
+for i = 1, #ARGV do redis.call('LREM', KEYS[1], -1, ARGV[i]) end
+return #ARGV
 )lua";
 
 // KEYS: workers set, dlq, own lease. ARGV: prefix, own id, lease ms.
@@ -177,6 +183,12 @@ void RetryWorker::start()
                                << "started:" << m_config.maxAttempts << "attempts, backoff"
                                << m_config.backoff.baseMs << "to" << m_config.backoff.maxMs
                                << "ms, concurrency" << m_config.concurrency;
+    m_fastClient.reset();
+    if (KeepAliveHttpClient::supports(m_downstream->url())
+        && m_downstream->simulation().mode == FailureSimulation::Mode::Never) {
+        m_fastClient
+            = std::make_unique<KeepAliveHttpClient>(m_downstream->url(), m_downstream->timeoutMs());
+    }
     m_subscriber->subscribe({ m_keys.channel() });
     m_subscriber->open();
     m_heartbeatTimer.start();
@@ -194,6 +206,7 @@ void RetryWorker::stop()
     m_heartbeatTimer.stop();
     m_watchTimer.stop();
     m_subscriber->close();
+    flushDone(); // delivered entries must not be handed back for another attempt
     // Attempts still running are abandoned: their entries go back to the DLQ now, and a late
     // outcome finds nothing to act on. If this command never reaches Redis, the lease expires
     // and the next worker recovers them.
@@ -315,9 +328,11 @@ void RetryWorker::attempt(const QByteArray &raw)
         finish(raw, "permanent", raw, 0);
         return;
     }
-    m_downstream->deliver(
-        entry.payload(), entry.id(), entry.headers(), this,
-        [this, raw](const DownstreamResult &result) { onDownstream(raw, result); });
+    auto onResult = [this, raw](const DownstreamResult &result) { onDownstream(raw, result); };
+    if (m_fastClient)
+        m_fastClient->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
+    else
+        m_downstream->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
 }
 
 void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &result)
@@ -349,8 +364,14 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
 void RetryWorker::finish(const QByteArray &raw, const char *mode, const QByteArray &replacement,
                          qint64 dueMs)
 {
+    if (qstrcmp(mode, "done") == 0) {
+        m_doneBatch.append(raw);
+        if (m_doneBatch.size() == 1)
+            QMetaObject::invokeMethod(this, &RetryWorker::flushDone, Qt::QueuedConnection);
+        return;
+    }
     QByteArray event;
-    if (qstrcmp(mode, "done") != 0) {
+    {
         const QJsonObject object { { QStringLiteral("list"),
                                      qstrcmp(mode, "retry") == 0 ? QStringLiteral("dlq")
                                                                  : QStringLiteral("permanent") },
@@ -369,6 +390,26 @@ void RetryWorker::finish(const QByteArray &raw, const char *mode, const QByteArr
                  // worker's, once our lease is gone) hands it back to the DLQ.
                  qCWarning(lcWorker).noquote()
                      << "could not record an outcome:" << reply.errorText();
+             }
+             Q_EMIT statsChanged();
+             poll();
+         });
+}
+
+void RetryWorker::flushDone()
+{
+    if (m_doneBatch.isEmpty())
+        return;
+    const QList<QByteArray> batch = std::exchange(m_doneBatch, {});
+    eval(DoneScript, { m_inflightKey }, batch,
+         [this, count = int(batch.size())](const RedisReply &reply) {
+             m_inFlight -= count;
+             if (reply.isError()) {
+                 // The entries stay in our in-flight list; the next start (ours or another
+                 // worker's, once our lease is gone) hands them back to the DLQ: delivered at least
+                 // once.
+                 qCWarning(lcWorker).noquote()
+                     << "could not record deliveries:" << reply.errorText();
              }
              Q_EMIT statsChanged();
              poll();

@@ -9,11 +9,11 @@
 #include <QTimer>
 
 #include <memory>
-#include <vector>
 
 namespace redrive::core {
 
 class DownstreamClient;
+class KeepAliveHttpClient;
 class RedisConnection;
 class RedisReply;
 struct DownstreamResult;
@@ -84,16 +84,15 @@ private:
                 qint64 dueMs);
     void onDownstream(const QByteArray &raw, const DownstreamResult &result);
     void watch();
+    void flushDone();
     void eval(const char *script, const QList<QByteArray> &keys, const QList<QByteArray> &args,
               std::function<void(const RedisReply &)> callback);
 
     RedisConnection *m_commands;
     std::unique_ptr<RedisConnection> m_subscriber;
     DownstreamClient *m_downstream;
-    // Copies of m_downstream's configuration: Qt opens at most 6 connections per host and
-    // network manager, so more parallel attempts need more managers.
-    std::vector<std::unique_ptr<DownstreamClient>> m_extraClients;
-    size_t m_nextClient = 0;
+    // Plain-http downstream without failure simulation: the lean client (see its header).
+    std::unique_ptr<KeepAliveHttpClient> m_fastClient;
     QueueKeys m_keys;
     Config m_config;
     QByteArray m_id;
@@ -104,6 +103,7 @@ private:
     QTimer m_watchTimer;
     Stats m_stats;
     QByteArray m_watchSignature;
+    QList<QByteArray> m_doneBatch;
     int m_inFlight = 0;
     bool m_running = false;
     bool m_claiming = false;

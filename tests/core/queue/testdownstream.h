@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QDateTime>
 #include <QHash>
 #include <QHostAddress>
 #include <QList>
@@ -23,6 +24,7 @@ public:
     bool hold = false;
     QList<QByteArray> deliveryIds;
     QList<QByteArray> bodies;
+    QList<qint64> arrivals; // ms since the epoch
     QSet<QByteArray> inFlight;
     int overlaps = 0;
     int held = 0;
@@ -72,6 +74,7 @@ private:
             bodies.append(buffer.mid(end + 4, length));
             buffer.remove(0, end + 4 + length);
             deliveryIds.append(id);
+            arrivals.append(QDateTime::currentMSecsSinceEpoch());
             if (inFlight.contains(id))
                 ++overlaps;
             inFlight.insert(id);

@@ -159,7 +159,7 @@ private Q_SLOTS:
         m_redis.lpush(m_keys.dlq, tutorialEntry(7));
         RetryWorker::Config config;
         config.maxAttempts = 3;
-        config.backoff = { 300, 2000, BackoffPolicy::Jitter::Equal };
+        config.backoff = { 1000, 4000, BackoffPolicy::Jitter::Equal };
         auto worker = makeWorker(&client, config);
         worker->start();
         // After the first failure the entry waits in the DLQ with its schedule, readable by the
@@ -176,12 +176,12 @@ private Q_SLOTS:
         const double due
             = m_redis.command({ "ZSCORE", m_keys.key("schedule"), waiting.first() }).toDouble();
         QVERIFY(due > 0);
-        QTest::qWait(100); // well inside the smallest possible delay (150 ms)
-        QCOMPARE(downstream.deliveryIds.size(), 1);
-
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 20000);
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
         QCOMPARE(downstream.deliveryIds.size(), 3);
+        // Never before the backoff: equal jitter waits at least half the ceiling (1000, 2000 ms).
+        QVERIFY(downstream.arrivals.at(1) - downstream.arrivals.at(0) >= 500);
+        QVERIFY(downstream.arrivals.at(2) - downstream.arrivals.at(1) >= 1000);
         // One stable id for every attempt, even for a tutorial entry without one.
         QCOMPARE(
             QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),

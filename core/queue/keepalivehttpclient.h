@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/delivery/downstreamclient.h"
+
+#include <QElapsedTimer>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+
+#include <memory>
+
+class QTcpSocket;
+class QTimer;
+
+namespace redrive::core {
+
+// The retry worker's HTTP/1.1 client for a plain-http downstream: one kept-alive socket per
+// parallel attempt, requests written in one piece, answers read for status and body only.
+// QNetworkAccessManager spends most of a drain's CPU on per-request machinery and allows 6
+// connections per host; this keeps the same classification and error texts as DownstreamClient
+// (which stays in charge of https, proxies and failure simulation).
+class KeepAliveHttpClient final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(KeepAliveHttpClient)
+
+public:
+    KeepAliveHttpClient(const QUrl &url, int timeoutMs, QObject *parent = nullptr);
+    ~KeepAliveHttpClient() override;
+
+    // Plain http without credentials in the URL.
+    static bool supports(const QUrl &url);
+
+    void deliver(const QByteArray &payload, const QString &deliveryId, const HeaderList &headers,
+                 const QObject *context, DownstreamClient::Callback callback);
+
+private:
+    struct Request
+    {
+        QByteArray bytes;
+        DownstreamClient::Callback callback;
+        QPointer<const QObject> context;
+        bool hasContext = false;
+        QElapsedTimer clock;
+        bool retried = false;
+    };
+    struct Connection;
+
+    Connection *acquire();
+    void send(Connection *connection, std::shared_ptr<Request> request);
+    void onReadable(Connection *connection);
+    void onFailure(Connection *connection, const QString &error, bool timedOut);
+    void complete(Connection *connection, const DownstreamResult &result, bool keep);
+    void drop(Connection *connection);
+
+    QUrl m_url;
+    QByteArray m_requestHead;
+    int m_timeoutMs;
+    QList<Connection *> m_idle;
+    QList<Connection *> m_all;
+};
+
+} // namespace redrive::core
