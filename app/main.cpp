@@ -3,12 +3,16 @@
 // main window or the headless service. Everything else lives in core and ui.
 
 #include "core/engine/engine.h"
+#include "core/genesys/genesyscli.h"
+#include "core/receiver/webhookreceiver.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "ui/widgets/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QMessageBox>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -74,12 +78,17 @@ void resolveSecrets(CredentialStore *store, QObject *context,
     {
         Engine::Secrets secrets;
         QString fatal;
+        QStringList notes;
         int pending = 2;
     };
     auto state = std::make_shared<State>();
     const auto finishOne = [state, done] {
-        if (--state->pending == 0)
-            done(state->secrets, state->fatal);
+        if (--state->pending != 0)
+            return;
+        done(state->secrets, state->fatal);
+        // After the engine started: the first line on stderr says where the receiver listens.
+        for (const QString &note : std::as_const(state->notes))
+            qInfo().noquote() << note;
     };
     const auto handle
         = [state, finishOne](SecretKind kind, const SecretResult &result, auto assign) {
@@ -90,7 +99,9 @@ void resolveSecrets(CredentialStore *store, QObject *context,
                                      .arg(CredentialStore::displayName(kind), result.error,
                                           CredentialStore::environmentVariable(kind));
               } else {
-                  qInfo().noquote() << "keychain not used:" << result.error;
+                  const QString note = QStringLiteral("keychain not used: ") + result.error;
+                  if (!state->notes.contains(note))
+                      state->notes.append(note);
               }
               finishOne();
           };
@@ -117,6 +128,23 @@ int main(int argc, char **argv)
     qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
                                       "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
                                       "%{message}"));
+
+    // `redrive genesys ...` has its own options, so it is dispatched before the main parser.
+    if (argc > 1 && qstrcmp(argv[1], "genesys") == 0) {
+        Settings settings;
+        QStringList errors;
+        settings.applyEnvironment(QProcessEnvironment::systemEnvironment(), &errors);
+        for (const QString &error : std::as_const(errors))
+            printError(error);
+        if (!errors.isEmpty())
+            return 2;
+        KeychainCredentialStore keychain(QStringLiteral("Redrive"), 5000);
+        LayeredCredentialStore credentials(
+            LayeredCredentialStore::secretsFrom(QProcess::systemEnvironment()),
+            qEnvironmentVariableIntValue("REDRIVE_NO_KEYCHAIN") ? nullptr : &keychain);
+        return runGenesysCommand(QCoreApplication::arguments().mid(2), &settings,
+                                 genesysSecretsFrom(&credentials));
+    }
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -182,17 +210,30 @@ int main(int argc, char **argv)
 
     Engine engine(settings);
     quitOnSignals(app.get());
+    std::unique_ptr<redrive::ui::MainWindow> window;
     int exitCode = 0;
-    resolveSecrets(&credentials, &engine,
-                   [&engine, &exitCode, gui](const Engine::Secrets &secrets, const QString &fatal) {
-                       QString error = fatal;
-                       if (error.isEmpty() && engine.start(secrets, &error))
-                           return;
-                       printError(error);
-                       exitCode = 1;
-                       QCoreApplication::exit(1);
-                       Q_UNUSED(gui);
-                   });
+    resolveSecrets(
+        &credentials, &engine, [&](const Engine::Secrets &secrets, const QString &fatal) {
+            QString error = fatal;
+            if (error.isEmpty() && engine.start(secrets, &error)) {
+                if (!gui)
+                    return;
+                window = std::make_unique<redrive::ui::MainWindow>(engine, settings, credentials);
+                if (WebhookReceiver *receiver = engine.receiver()) {
+                    QObject::connect(receiver, &WebhookReceiver::deliveryHandled, window.get(),
+                                     &redrive::ui::MainWindow::addDelivery);
+                    window->setReceiverUrl(receiver->url().toString());
+                }
+                window->show();
+                return;
+            }
+            printError(error);
+            if (gui)
+                QMessageBox::critical(nullptr, QStringLiteral("Redrive cannot start"), error);
+            exitCode = 1;
+            QCoreApplication::exit(1);
+        });
     const int loopCode = app->exec();
+    window.reset(); // before the engine it shows
     return exitCode ? exitCode : loopCode;
 }

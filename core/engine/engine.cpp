@@ -4,6 +4,7 @@
 #include "core/delivery/downstreamclient.h"
 #include "core/engine/embeddedredis.h"
 #include "core/queue/retryworker.h"
+#include "core/receiver/webhookreceiver.h"
 #include "core/settings/settings.h"
 
 #include <QLoggingCategory>
@@ -35,10 +36,21 @@ bool Engine::start(const Secrets &secrets, QString *error)
     if (!configureDownstream(error))
         return false;
     // -- receiver: bind before anything logs, so the first line says where it listens ------------
+    if (m_settings.flag(SettingKey::ReceiverEnabled)) {
+        m_receiver = std::make_unique<WebhookReceiver>(nullptr, m_downstream.get(), m_keys);
+        m_receiver->setConfig(ReceiverConfig::fromSettings(m_settings));
+        m_receiver->setSharedSecret(secrets.sharedSecret);
+        if (!m_receiver->start(error)) { // logs "receiving deliveries at <url>"
+            stop();
+            return false;
+        }
+    }
     if (!startRedis(secrets, error)) {
         stop();
         return false;
     }
+    if (m_receiver)
+        m_receiver->setRedisConnection(m_redis.get());
     // -- retry worker ----------------------------------------------------------------------------
     if (m_settings.flag(SettingKey::WorkerEnabled)) {
         RetryWorker::Config config;
@@ -112,9 +124,8 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
 void Engine::stop()
 {
     // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
-    // -- retry worker stop ---------------------------------------------------------------------
+    m_receiver.reset();
     m_worker.reset(); // hands its in-flight entries back before the connection goes
-    // -- receiver stop -------------------------------------------------------------------------
     m_redis.reset();
     m_embedded.reset();
     m_downstream.reset();

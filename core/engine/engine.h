@@ -14,6 +14,7 @@ class DownstreamClient;
 class EmbeddedRedis;
 class RetryWorker;
 class Settings;
+class WebhookReceiver;
 
 // Everything that runs behind the window or in `redrive --headless`: the Redis connection (to
 // a configured server or to the embedded one it starts), the downstream client, the receiver
@@ -50,6 +51,8 @@ public:
     DownstreamClient *downstream() const { return m_downstream.get(); }
     // Null with --no-worker.
     RetryWorker *worker() const { return m_worker.get(); }
+    // Null when the receiver is turned off (--worker-only).
+    WebhookReceiver *receiver() const { return m_receiver.get(); }
     bool usesEmbeddedRedis() const { return m_embedded != nullptr; }
     QString embeddedRedisDirectory() const;
 
@@ -69,6 +72,7 @@ private:
     std::unique_ptr<RedisConnection> m_redis;
     std::unique_ptr<DownstreamClient> m_downstream;
     // -- receiver (issue: receiver) ------------------------------------------------------------
+    std::unique_ptr<WebhookReceiver> m_receiver;
     // -- retry worker (issue: worker) ----------------------------------------------------------
     std::unique_ptr<RetryWorker> m_worker;
     bool m_running = false;

@@ -29,6 +29,8 @@ struct DeliveryEvent
     qint64 latencyMs = 0; // request received -> answer sent
     QByteArray payload; // body as received (capped for rejected requests)
     QString remoteAddress;
+    QString method;             // of the request: POST (and the webhook path) for deliveries;
+    QString path;               // stray requests show where they went
 
     static QString outcomeName(Outcome outcome)
     {

@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: MIT
+#include "core/receiver/webhookreceiver.h"
+
+#include "core/receiver/entrywriter.h"
+#include "core/receiver/payloadvalidator.h"
+#include "core/receiver/receiverconnection.h"
+#include "core/redis/redisconnection.h"
+
+#include <QAbstractHttpServer>
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QHttpServerRequest>
+#include <QLoggingCategory>
+#include <QMetaMethod>
+#include <QThread>
+#include <QUuid>
+
+#include <functional>
+
+Q_LOGGING_CATEGORY(lcReceiver, "redrive.receiver")
+
+namespace redrive::core {
+
+namespace {
+
+const QString ReceiverSource = QStringLiteral("receiver");
+const QString HealthPath = QStringLiteral("/healthz");
+const QString MetricsPath = QStringLiteral("/metrics");
+// Rejected requests show this much of their body in the live view.
+constexpr qsizetype RejectedPayloadPreview = 4096;
+
+using ResponseHeaders = QList<QPair<QByteArray, QByteArray>>;
+
+// QAbstractHttpServer is the part of QHttpServer 6.4 that accepts connections and parses
+// requests; its router adds nothing here (four fixed paths, and it answers 404 where 405 is
+// due). Requests come in on ReceiverConnections, which also write the answers.
+class ReceiverHttpServer final : public QAbstractHttpServer
+{
+public:
+    using Handler = std::function<void(const QHttpServerRequest &, ReceiverConnection *)>;
+    explicit ReceiverHttpServer(Handler handler)
+        : m_handler(std::move(handler))
+    { }
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override
+    {
+        auto *connection = qobject_cast<ReceiverConnection *>(socket);
+        if (!connection)
+            return false;
+        m_handler(request, connection);
+        return true;
+    }
+
+    void missingHandler(const QHttpServerRequest &, QTcpSocket *socket) override
+    {
+        socket->abort(); // only for a socket that is not ours, which cannot happen
+    }
+
+private:
+    Handler m_handler;
+};
+
+// Hop-by-hop headers describe the connection, not the delivery: they are not stored.
+bool isStoredHeader(const QByteArray &name)
+{
+    static const char *const hopByHop[]
+        = { "connection", "keep-alive",     "transfer-encoding", "te",     "upgrade",
+            "expect",     "content-length", "proxy-connection",  "trailer" };
+    for (const char *skip : hopByHop) {
+        if (name.compare(skip, Qt::CaseInsensitive) == 0)
+            return false;
+    }
+    return true;
+}
+
+// application/json or application/<anything>+json, with an optional charset that must be UTF-8.
+bool isJsonContentType(const QByteArray &value, QString *problem)
+{
+    const QList<QByteArray> parts = value.split(';');
+    const QByteArray mediaType = parts.first().trimmed().toLower();
+    if (mediaType.isEmpty()) {
+        *problem = QStringLiteral("Content-Type is missing; send application/json");
+        return false;
+    }
+    if (mediaType != "application/json"
+        && !(mediaType.startsWith("application/") && mediaType.endsWith("+json"))) {
+        *problem = QStringLiteral("Content-Type %1 is not JSON; send application/json")
+                       .arg(QString::fromLatin1(mediaType.left(100)));
+        return false;
+    }
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        const QByteArray parameter = parts.at(i).trimmed();
+        const qsizetype equals = parameter.indexOf('=');
+        if (equals < 0 || parameter.left(equals).trimmed().toLower() != "charset")
+            continue;
+        QByteArray charset = parameter.mid(equals + 1).trimmed().toLower();
+        if (charset.size() >= 2 && charset.startsWith('"') && charset.endsWith('"'))
+            charset = charset.mid(1, charset.size() - 2);
+        if (charset != "utf-8" && charset != "utf8") {
+            *problem = QStringLiteral("charset %1 is not supported; JSON is UTF-8")
+                           .arg(QString::fromLatin1(charset.left(40)));
+            return false;
+        }
+    }
+    return true;
+}
+
+QByteArray statusBody(const char *status, const QString &id)
+{
+    QByteArray body = "{\"status\":\"";
+    body += status;
+    body += "\",\"id\":";
+    EntryWriter::appendString(&body, id);
+    body += '}';
+    return body;
+}
+
+QString describeMethod(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case QHttpServerRequest::Method::Get:
+        return QStringLiteral("GET");
+    case QHttpServerRequest::Method::Put:
+        return QStringLiteral("PUT");
+    case QHttpServerRequest::Method::Delete:
+        return QStringLiteral("DELETE");
+    case QHttpServerRequest::Method::Post:
+        return QStringLiteral("POST");
+    case QHttpServerRequest::Method::Head:
+        return QStringLiteral("HEAD");
+    case QHttpServerRequest::Method::Options:
+        return QStringLiteral("OPTIONS");
+    case QHttpServerRequest::Method::Patch:
+        return QStringLiteral("PATCH");
+    case QHttpServerRequest::Method::Trace:
+        return QStringLiteral("TRACE");
+    default:
+        return QStringLiteral("?");
+    }
+}
+
+} // namespace
+
+struct WebhookReceiver::Delivery
+{
+    QPointer<ReceiverConnection> connection;
+    QString id;
+    QByteArray body;
+    bool compact = false;
+    QByteArray topic;
+    HeaderList headers;
+    QHostAddress remoteAddress;
+    qint64 receivedAtMs = 0;
+    QElapsedTimer clock; // since the request was complete
+    QElapsedTimer redisClock; // since the Redis write was sent
+    quint64 sequence = 0;
+    bool answered = false;
+    DeliveryEvent::Outcome outcome = DeliveryEvent::Outcome::Processed;
+    DownstreamResult result;
+};
+
+WebhookReceiver::WebhookReceiver(RedisConnection *redis, DownstreamClient *downstream,
+                                 const QueueKeys &keys, QObject *parent)
+    : QObject(parent)
+    , m_redis(redis)
+    , m_downstream(downstream)
+    , m_keys(keys)
+{
+    connect(&m_housekeeping, &QTimer::timeout, this, &WebhookReceiver::housekeeping);
+}
+
+WebhookReceiver::~WebhookReceiver()
+{
+    stop();
+}
+
+void WebhookReceiver::setRedisConnection(RedisConnection *redis)
+{
+    m_redis = redis;
+    m_queueRefresh.reset(); // replies still owed by the previous connection are ignored
+}
+
+void WebhookReceiver::setConfig(const ReceiverConfig &config)
+{
+    m_config = config;
+}
+
+void WebhookReceiver::setSharedSecret(const QByteArray &secret)
+{
+    m_secretDigest = secret.isEmpty()
+        ? QByteArray()
+        : QCryptographicHash::hash(secret, QCryptographicHash::Sha256);
+}
+
+bool WebhookReceiver::checkSecret(const QByteArray &provided) const
+{
+    // Digests of equal length, compared without an early exit: the time taken says nothing
+    // about the secret, not even its length.
+    const QByteArray digest = QCryptographicHash::hash(provided, QCryptographicHash::Sha256);
+    unsigned char difference = 0;
+    for (qsizetype i = 0; i < digest.size(); ++i)
+        difference |= static_cast<unsigned char>(digest.at(i) ^ m_secretDigest.at(i));
+    return difference == 0 && !provided.isEmpty();
+}
+
+bool WebhookReceiver::start(QString *error)
+{
+    if (m_http)
+        return true;
+    auto http = std::make_unique<ReceiverHttpServer>(
+        [this](const QHttpServerRequest &request, ReceiverConnection *connection) {
+            handleRequest(request, connection);
+        });
+    auto *tcp = new ReceiverTcpServer(http.get(), m_config.maxBodyBytes, http.get());
+    if (!tcp->listen(m_config.address, m_config.port)) {
+        if (error)
+            *error = QStringLiteral("cannot listen on %1 port %2: %3")
+                         .arg(m_config.address.toString())
+                         .arg(m_config.port)
+                         .arg(tcp->errorString());
+        return false; // tcp goes with http
+    }
+    connect(
+        tcp, &ReceiverTcpServer::connectionCreated, this, [this](ReceiverConnection *connection) {
+            connect(connection, &ReceiverConnection::refused, this,
+                    [this, connection](int status, const QByteArray &code, const QString &message,
+                                       const QByteArray &method, const QByteArray &target) {
+                        onRefused(connection, status, code, message, method, target);
+                    });
+        });
+    http->bind(tcp);
+    m_http = std::move(http);
+    m_tcp = tcp;
+    m_housekeeping.start(m_config.housekeepingMs);
+    refreshQueueLengths();
+    qCInfo(lcReceiver, "receiving deliveries at %s", qPrintable(url().toString()));
+    return true;
+}
+
+void WebhookReceiver::stop()
+{
+    if (!m_http)
+        return;
+    m_housekeeping.stop();
+    m_tcp->close();
+    m_tcp = nullptr;
+    // The server goes with every connection. From inside an event loop stop() may be running in
+    // one of the server's own signals (a slot on deliveryHandled): delete it once control is
+    // back in the loop. Outside of one (shutdown after exec()), nothing of it is on the stack.
+    QAbstractHttpServer *http = m_http.release();
+    if (QThread::currentThread()->loopLevel() > 0)
+        http->deleteLater();
+    else
+        delete http;
+}
+
+bool WebhookReceiver::isListening() const
+{
+    return m_tcp && m_tcp->isListening();
+}
+
+quint16 WebhookReceiver::port() const
+{
+    return isListening() ? m_tcp->serverPort() : 0;
+}
+
+QUrl WebhookReceiver::baseUrl() const
+{
+    QHostAddress host = m_config.address;
+    if (host == QHostAddress::Any || host == QHostAddress::AnyIPv4)
+        host = QHostAddress(QHostAddress::LocalHost);
+    else if (host == QHostAddress::AnyIPv6)
+        host = QHostAddress(QHostAddress::LocalHostIPv6);
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(host.toString());
+    url.setPort(isListening() ? port() : m_config.port);
+    return url;
+}
+
+QUrl WebhookReceiver::url() const
+{
+    QUrl url = baseUrl();
+    url.setPath(m_config.path);
+    return url;
+}
+
+QByteArray WebhookReceiver::metricsText() const
+{
+    return m_metrics.render(m_keys.dlq, m_keys.permanent, m_redis && m_redis->isReady());
+}
+
+void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
+                                    ReceiverConnection *connection)
+{
+    QElapsedTimer clock;
+    clock.start();
+    const QString path = request.url().path();
+    const QHttpServerRequest::Method method = request.method();
+    if (path == m_config.path) {
+        if (method != QHttpServerRequest::Method::Post)
+            reject(request, connection, clock, 405, "method_not_allowed",
+                   QStringLiteral("%1 is not accepted here; deliveries are POSTed")
+                       .arg(describeMethod(method)),
+                   { { "Allow", "POST" } });
+        else
+            handleDelivery(request, connection, clock);
+        return;
+    }
+    if (path == HealthPath || path == MetricsPath) {
+        if (method == QHttpServerRequest::Method::Get
+            || method == QHttpServerRequest::Method::Head) {
+            if (path == HealthPath)
+                handleHealth(connection);
+            else
+                handleMetrics(connection);
+        } else {
+            reject(request, connection, clock, 405, "method_not_allowed",
+                   QStringLiteral("%1 is not accepted here; use GET").arg(describeMethod(method)),
+                   { { "Allow", "GET, HEAD" } });
+        }
+        return;
+    }
+    reject(request, connection, clock, 404, "not_found",
+           QStringLiteral("nothing here; deliveries go to %1").arg(m_config.path));
+}
+
+void WebhookReceiver::handleHealth(ReceiverConnection *connection)
+{
+    int status = 200;
+    QByteArray body = "{\"status\":\"ok\",\"redis\":\"up\"}";
+    ResponseHeaders headers;
+    if (!m_redis || !m_redis->isReady()) {
+        status = 503;
+        body = "{\"status\":\"unavailable\",\"redis\":\"down\",\"error\":";
+        EntryWriter::appendString(
+            &body, m_redis ? m_redis->lastError() : QStringLiteral("no Redis connection"));
+        body += '}';
+        headers.append(
+            { QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.retryAfterSeconds) });
+    }
+    headers.append({ QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store") });
+    m_metrics.recordResponse(status);
+    connection->respond(status, body, headers);
+}
+
+void WebhookReceiver::handleMetrics(ReceiverConnection *connection)
+{
+    const QByteArray text = metricsText(); // this scrape shows in the next one
+    m_metrics.recordResponse(200);
+    connection->respond(200, text,
+                        { { "Content-Type", "text/plain; version=0.0.4; charset=utf-8" },
+                          { "Cache-Control", "no-store" } });
+}
+
+void WebhookReceiver::reject(const QHttpServerRequest &request, ReceiverConnection *connection,
+                             const QElapsedTimer &clock, int status, const QByteArray &code,
+                             const QString &message, const ResponseHeaders &headers)
+{
+    const bool sent
+        = connection->respond(status, ReceiverConnection::errorBody(code, message), headers);
+    if (!sent)
+        m_metrics.recordClientGone();
+    m_metrics.recordResponse(status);
+    const qint64 latencyNs = clock.nsecsElapsed();
+    m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, latencyNs);
+    if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
+        return;
+    DeliveryEvent event;
+    event.receivedAt = QDateTime::currentDateTimeUtc();
+    event.outcome = DeliveryEvent::Outcome::Rejected;
+    event.httpStatus = status;
+    event.error = message;
+    event.latencyMs = latencyNs / 1000000;
+    event.payload = request.body().left(RejectedPayloadPreview);
+    event.remoteAddress = request.remoteAddress().toString();
+    event.method = describeMethod(request.method());
+    event.path = request.url().path();
+    emitEvent(std::move(event));
+}
+
+void WebhookReceiver::onRefused(ReceiverConnection *connection, int status, const QByteArray &code,
+                                const QString &message, const QByteArray &method,
+                                const QByteArray &target)
+{
+    Q_UNUSED(code);
+    m_metrics.recordResponse(status);
+    m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, 0);
+    if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
+        return;
+    DeliveryEvent event;
+    event.receivedAt = QDateTime::currentDateTimeUtc();
+    event.outcome = DeliveryEvent::Outcome::Rejected;
+    event.httpStatus = status;
+    event.error = message;
+    event.remoteAddress = connection->peerAddress().toString();
+    event.method = QString::fromLatin1(method);
+    event.path = QString::fromLatin1(target.left(200));
+    emitEvent(std::move(event));
+}
+
+void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
+                                     ReceiverConnection *connection, const QElapsedTimer &clock)
+{
+    if (!m_secretDigest.isEmpty()) {
+        const QByteArray provided = request.value(m_config.secretHeader);
+        if (provided.isEmpty() || !checkSecret(provided)) {
+            reject(request, connection, clock, 401,
+                   provided.isEmpty() ? "missing_secret" : "wrong_secret",
+                   provided.isEmpty()
+                       ? QStringLiteral("the %1 header is missing")
+                             .arg(QString::fromLatin1(m_config.secretHeader))
+                       : QStringLiteral("the %1 header does not match the shared secret")
+                             .arg(QString::fromLatin1(m_config.secretHeader)),
+                   { { "WWW-Authenticate",
+                       "Redrive-Secret header=\"" + m_config.secretHeader + '"' } });
+            return;
+        }
+    }
+    QString problem;
+    if (!isJsonContentType(request.value("content-type"), &problem)) {
+        reject(request, connection, clock, 415, "unsupported_media_type", problem);
+        return;
+    }
+    const QByteArray body = request.body();
+    const PayloadValidator::Result check = PayloadValidator::check(body, m_config.maxJsonDepth);
+    if (!check.ok) {
+        reject(request, connection, clock, 400, check.code, check.message);
+        return;
+    }
+
+    auto delivery = std::make_shared<Delivery>();
+    delivery->connection = connection;
+    delivery->id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    delivery->body = body;
+    delivery->compact = check.compact;
+    delivery->topic = check.topic;
+    delivery->headers = request.headers();
+    delivery->remoteAddress = request.remoteAddress();
+    delivery->receivedAtMs = QDateTime::currentMSecsSinceEpoch();
+    delivery->clock = clock;
+    ++m_inFlight;
+
+    if (!m_downstream) {
+        onDownstreamResult(delivery, { DownstreamResult::Outcome::Delivered, 0, {}, 0 });
+        return;
+    }
+    m_downstream->deliver(
+        body, delivery->id, delivery->headers, this,
+        [this, delivery](const DownstreamResult &result) { onDownstreamResult(delivery, result); });
+}
+
+void WebhookReceiver::onDownstreamResult(const DeliveryPtr &delivery,
+                                         const DownstreamResult &result)
+{
+    delivery->result = result;
+    switch (result.outcome) {
+    case DownstreamResult::Outcome::Delivered:
+        delivery->outcome = DeliveryEvent::Outcome::Processed;
+        answer(delivery, 200, statusBody("processed", delivery->id));
+        return;
+    case DownstreamResult::Outcome::Retryable:
+        delivery->outcome = DeliveryEvent::Outcome::Deferred;
+        break;
+    case DownstreamResult::Outcome::Permanent:
+        delivery->outcome = DeliveryEvent::Outcome::PermanentFailure;
+        break;
+    }
+    store(delivery, result);
+}
+
+void WebhookReceiver::store(const DeliveryPtr &delivery, const DownstreamResult &result)
+{
+    if (!m_redis) {
+        answerUnavailable(delivery, QStringLiteral("no Redis connection"));
+        return;
+    }
+    HeaderList stored;
+    stored.reserve(delivery->headers.size());
+    for (const auto &header : std::as_const(delivery->headers)) {
+        if (isStoredHeader(header.first))
+            stored.append(header);
+    }
+    EntryWriter::Fields fields;
+    fields.payload = delivery->body;
+    fields.payloadCompact = delivery->compact;
+    fields.errorMessage = result.error;
+    fields.statusCode = result.statusCode;
+    fields.headers = DeadLetterEntry::redactHeaders(stored, m_config.secretHeader);
+    fields.source = ReceiverSource;
+    fields.id = delivery->id;
+    fields.receivedAtMs = delivery->receivedAtMs;
+    fields.nowMs = QDateTime::currentMSecsSinceEpoch();
+    const QByteArray &key
+        = delivery->outcome == DeliveryEvent::Outcome::Deferred ? m_keys.dlq : m_keys.permanent;
+    delivery->sequence = ++m_nextSequence;
+    delivery->redisClock.start();
+    m_awaitingRedis.insert(delivery->sequence, delivery);
+    m_redis->command({ QByteArrayLiteral("LPUSH"), key, EntryWriter::write(fields) }, this,
+                     [this, delivery](const RedisReply &reply) { onStored(delivery, reply); });
+}
+
+void WebhookReceiver::onStored(const DeliveryPtr &delivery, const RedisReply &reply)
+{
+    m_awaitingRedis.remove(delivery->sequence);
+    const bool deferred = delivery->outcome == DeliveryEvent::Outcome::Deferred;
+    if (reply.isError() || reply.type() != RedisReply::Type::Integer) {
+        m_metrics.recordRedisError();
+        const QString reason
+            = reply.isError() ? reply.errorText() : QStringLiteral("unexpected reply to LPUSH");
+        if (!m_redisFailing)
+            qCWarning(lcReceiver,
+                      "could not store a delivery in Redis (%s); answering 503 until "
+                      "Redis takes writes again",
+                      qPrintable(reason));
+        m_redisFailing = true;
+        ++m_failuresSinceOk;
+        answerUnavailable(delivery, reason);
+        return;
+    }
+    if (m_redisFailing) {
+        qCInfo(lcReceiver, "Redis takes writes again (%llu deliveries were answered 503 meanwhile)",
+               qulonglong(m_failuresSinceOk));
+        m_redisFailing = false;
+        m_failuresSinceOk = 0;
+    }
+    if (delivery->answered)
+        qCWarning(lcReceiver,
+                  "delivery %s was stored after its 503 (Redis was slow): the sender may send "
+                  "it again",
+                  qPrintable(delivery->id));
+    announce(deferred, delivery->id);
+    answer(delivery, 200,
+           statusBody(deferred ? "deferred_to_dlq" : "permanent_failure", delivery->id));
+}
+
+void WebhookReceiver::announce(bool dlq, const QString &id)
+{
+    // Best effort, after the write, and never waited for: the console refreshes on it. Writes
+    // confirmed in the same event-loop pass share one message (one PUBLISH per delivery would
+    // double the commands Redis runs under load); a lone delivery gets a message of its own.
+    QStringList &ids = dlq ? m_announceDlq : m_announcePermanent;
+    ids.append(id);
+    if (ids.size() >= MaxIdsPerAnnouncement) {
+        publishAnnouncements();
+    } else if (!m_announceScheduled) {
+        m_announceScheduled = true;
+        QMetaObject::invokeMethod(this, &WebhookReceiver::publishAnnouncements,
+                                  Qt::QueuedConnection);
+    }
+}
+
+void WebhookReceiver::publishAnnouncements()
+{
+    m_announceScheduled = false;
+    if (!m_redis)
+        return;
+    for (const bool dlq : { true, false }) {
+        QStringList &ids = dlq ? m_announceDlq : m_announcePermanent;
+        if (ids.isEmpty())
+            continue;
+        QByteArray event = "{\"event\":\"pushed\",\"source\":\"receiver\",\"list\":\"";
+        event += dlq ? "dlq" : "permanent";
+        event += "\",\"key\":";
+        EntryWriter::appendUtf8String(&event, dlq ? m_keys.dlq : m_keys.permanent);
+        event += ",\"count\":" + QByteArray::number(ids.size()) + ",\"ids\":[";
+        for (qsizetype i = 0; i < ids.size(); ++i) {
+            if (i > 0)
+                event += ',';
+            EntryWriter::appendString(&event, ids.at(i));
+        }
+        event += "]}";
+        ids.clear();
+        m_redis->command({ QByteArrayLiteral("PUBLISH"), m_keys.channel(), event }, this,
+                         [](const RedisReply &) {});
+    }
+}
+
+void WebhookReceiver::answerUnavailable(const DeliveryPtr &delivery, const QString &reason)
+{
+    delivery->outcome = DeliveryEvent::Outcome::Unavailable;
+    answer(delivery, 503,
+           ReceiverConnection::errorBody(
+               "storage_unavailable",
+               QStringLiteral("the delivery could not be processed and could not be stored (%1); "
+                              "nothing was kept: send it again later")
+                   .arg(reason)),
+           { { "Retry-After", QByteArray::number(m_config.retryAfterSeconds) } });
+}
+
+void WebhookReceiver::answer(const DeliveryPtr &delivery, int status, const QByteArray &body,
+                             const ResponseHeaders &headers)
+{
+    if (delivery->answered)
+        return;
+    delivery->answered = true;
+    --m_inFlight;
+    const bool sent = delivery->connection && delivery->connection->respond(status, body, headers);
+    if (!sent)
+        m_metrics.recordClientGone();
+    m_metrics.recordResponse(status);
+    const qint64 latencyNs = delivery->clock.nsecsElapsed();
+    m_metrics.recordDelivery(delivery->outcome, latencyNs);
+    if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
+        return;
+    DeliveryEvent event;
+    event.id = delivery->id;
+    event.receivedAt = QDateTime::fromMSecsSinceEpoch(delivery->receivedAtMs, Qt::UTC);
+    event.topic = QString::fromUtf8(delivery->topic);
+    event.outcome = delivery->outcome;
+    event.httpStatus = status;
+    event.downstreamStatus = delivery->result.statusCode;
+    if (delivery->outcome == DeliveryEvent::Outcome::Unavailable)
+        event.error = QString::fromUtf8(body); // says why it could not be stored
+    else
+        event.error = delivery->result.error;
+    event.latencyMs = latencyNs / 1000000;
+    event.payload = delivery->body;
+    event.remoteAddress = delivery->remoteAddress.toString();
+    event.method = QStringLiteral("POST");
+    event.path = m_config.path;
+    emitEvent(std::move(event));
+}
+
+void WebhookReceiver::emitEvent(DeliveryEvent &&event)
+{
+    Q_EMIT deliveryHandled(event);
+}
+
+void WebhookReceiver::housekeeping()
+{
+    // Writes Redis has not confirmed in time: answer 503 (the write may still land; then the
+    // sender may deliver twice, which is better than a 2xx for something not stored).
+    const qint64 timeoutMs = m_config.redisTimeoutMs;
+    QList<DeliveryPtr> late;
+    for (const DeliveryPtr &delivery : std::as_const(m_awaitingRedis)) {
+        if (!delivery->answered && delivery->redisClock.elapsed() >= timeoutMs)
+            late.append(delivery);
+    }
+    for (const DeliveryPtr &delivery : std::as_const(late))
+        answerUnavailable(
+            delivery,
+            QStringLiteral("Redis did not confirm the write within %1 ms").arg(timeoutMs));
+
+    if (m_tcp) {
+        const QList<ReceiverConnection *> connections
+            = m_tcp->findChildren<ReceiverConnection *>(Qt::FindDirectChildrenOnly);
+        for (ReceiverConnection *connection : connections) {
+            if (connection->state() == QAbstractSocket::ConnectedState
+                && !connection->hasOutstandingRequest()
+                && connection->idleMs() >= m_config.idleTimeoutMs)
+                connection->closeIdle();
+        }
+    }
+    m_metrics.setInFlight(m_inFlight);
+    refreshQueueLengths();
+}
+
+void WebhookReceiver::refreshQueueLengths()
+{
+    if (!m_redis || !m_redis->isReady() || (m_queueRefresh && m_queueRefresh->pending > 0))
+        return;
+    auto refresh = std::make_shared<QueueRefresh>();
+    m_queueRefresh = refresh;
+    const auto handle = [this, refresh](bool dlq) {
+        return [this, refresh, dlq](const RedisReply &reply) {
+            if (refresh != m_queueRefresh)
+                return; // a refresh of a connection since replaced
+            --refresh->pending;
+            if (reply.type() == RedisReply::Type::Integer)
+                (dlq ? refresh->lengths.dlq : refresh->lengths.permanent) = reply.toInteger();
+            else
+                refresh->lengths.known = false;
+            if (refresh->pending > 0 || !refresh->lengths.known)
+                return;
+            const ReceiverMetrics::QueueLengths previous = m_metrics.queueLengths();
+            m_metrics.setQueueLengths(refresh->lengths);
+            if (!previous.known || previous.dlq != refresh->lengths.dlq
+                || previous.permanent != refresh->lengths.permanent)
+                Q_EMIT queueLengthsChanged(refresh->lengths.dlq, refresh->lengths.permanent);
+        };
+    };
+    m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.dlq }, this, handle(true));
+    m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.permanent }, this, handle(false));
+}
+
+} // namespace redrive::core

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+// The console on a real redis-server through the engine and core::QueueStore: paging through
+// 100,000 entries, a write by someone else showing up by itself, the edit conflict, and a bulk
+// action on a search stating its exact count.
+#include "core/engine/engine.h"
+#include "core/queue/deadletterentry.h"
+#include "core/settings/memorycredentialstore.h"
+#include "core/settings/settings.h"
+#include "tests/support/redisserver.h"
+#include "tests/support/testenv.h"
+#include "tests/ui/queuefill.h"
+#include "ui/dialogs/editentrydialog.h"
+#include "ui/dialogs/prompts.h"
+#include "ui/models/queuetablemodel.h"
+#include "ui/widgets/entrydetailview.h"
+#include "ui/widgets/mainwindow.h"
+#include "ui/widgets/queueview.h"
+
+#include <QAbstractItemModelTester>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace redrive;
+using core::SettingKey;
+using ui::QueueTableModel;
+
+namespace {
+const QByteArray Dlq = "genesys_webhook_dlq";
+const QByteArray Permanent = "genesys_webhook_permanent_failures";
+} // namespace
+
+class TestConsoleRedis : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void pagesThroughHundredThousand();
+    void externalLpushAppearsByItself();
+    void editConflictIsRefusedThenReloaded();
+    void bulkOnSearchStatesExactCount();
+    void redisOutageIsShownAndRecovers();
+
+private:
+    void openWindow();
+    ui::QueueView *dlq() const { return m_window->deadLetterView(); }
+
+    tests::RedisServer m_redis;
+    QTemporaryDir m_dir;
+    std::unique_ptr<core::Settings> m_settings;
+    std::unique_ptr<core::MemoryCredentialStore> m_credentials;
+    std::unique_ptr<core::Engine> m_engine;
+    std::unique_ptr<ui::MainWindow> m_window;
+};
+
+void TestConsoleRedis::initTestCase()
+{
+    QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
+}
+
+void TestConsoleRedis::init()
+{
+    m_redis.flushAll();
+    ui::Prompts::setTestMode(true);
+    m_settings = std::make_unique<core::Settings>(m_dir.filePath(QStringLiteral("redrive.ini")));
+    QVERIFY(m_settings->setValue(SettingKey::RedisUrl, m_redis.url()));
+    QVERIFY(m_settings->setValue(SettingKey::ReceiverEnabled, false));
+    QVERIFY(m_settings->setValue(SettingKey::WorkerEnabled, false));
+    m_credentials = std::make_unique<core::MemoryCredentialStore>();
+}
+
+void TestConsoleRedis::cleanup()
+{
+    m_window.reset();
+    m_engine.reset();
+    ui::Prompts::setTestMode(false);
+}
+
+void TestConsoleRedis::openWindow()
+{
+    m_engine = std::make_unique<core::Engine>(*m_settings);
+    QString error;
+    QVERIFY2(m_engine->start({}, &error), qPrintable(error));
+    QTRY_VERIFY(m_engine->redis()->isReady());
+    m_window = std::make_unique<ui::MainWindow>(*m_engine, *m_settings, *m_credentials);
+    m_window->show();
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    QTRY_VERIFY(dlq()->model()->hasLoaded());
+}
+
+void TestConsoleRedis::pagesThroughHundredThousand()
+{
+    QString error;
+    QVERIFY2(
+        tests::QueueFill::fill(m_redis, Dlq, 100000, tests::sampleNotification(), false, &error),
+        qPrintable(error));
+    openWindow();
+    QueueTableModel *model = dlq()->model();
+    QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(model->rowCount(), 100000);
+    QTRY_COMPARE(m_window->sidebar()->item(1)->text(),
+                 QStringLiteral("Dead letter queue (100,000)"));
+    // The view lays out its rows on its next turn; scroll once it can.
+    QTRY_VERIFY(dlq()->table()->verticalScrollBar()->maximum() > 80000);
+    dlq()->table()->scrollTo(model->index(87654, 0), QAbstractItemView::PositionAtTop);
+    QCOMPARE(dlq()->table()->rowAt(0), 87654);
+    QTRY_VERIFY_WITH_TIMEOUT(model->isRowLoaded(87654), 10000);
+    const QList<QByteArray> stored = m_redis.lrange(Dlq, 87654, 87654);
+    QCOMPARE(model->rawAt(87654), stored.constFirst());
+    QVERIFY(!model->isRowLoaded(40000)); // never painted, never read
+}
+
+void TestConsoleRedis::externalLpushAppearsByItself()
+{
+    QString error;
+    QVERIFY(tests::QueueFill::fill(m_redis, Dlq, 50, tests::sampleNotification(), false, &error));
+    openWindow();
+    QueueTableModel *model = dlq()->model();
+    QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    dlq()->table()->setFocus();
+    dlq()->table()->selectRow(5);
+    const QString id = model->idAt(5);
+    // What the tutorial's Python code writes: no id, naive timestamp.
+    m_redis.lpush(
+        Dlq,
+        R"({"original_payload": {"topicName": "v2.users.x.presence"}, "error_message": "Simulated failure", "status_code": 500, "timestamp": "2024-05-14T15:42:07.123456", "retry_count": 0})");
+    QTRY_COMPARE(model->rowCount(), 51); // the watcher polls every 500 ms
+    QTRY_COMPARE(model->index(0, QueueTableModel::Error).data().toString(),
+                 QStringLiteral("Simulated failure"));
+    QCOMPARE(model->idAt(dlq()->table()->currentIndex().row()), id);
+    QCOMPARE(dlq()->table()->currentIndex().row(), 6);
+}
+
+void TestConsoleRedis::editConflictIsRefusedThenReloaded()
+{
+    QString error;
+    QVERIFY(tests::QueueFill::fill(m_redis, Dlq, 10, tests::sampleNotification(), false, &error));
+    openWindow();
+    dlq()->table()->setFocus();
+    dlq()->table()->selectRow(2);
+    QTest::keyClick(dlq()->table(), Qt::Key_E);
+    QTRY_VERIFY(dlq()->editor());
+    ui::EditEntryDialog *editor = dlq()->editor();
+    // A worker attempts the entry meanwhile.
+    const core::DeadLetterEntry attempted
+        = core::DeadLetterEntry::parse(m_redis.lrange(Dlq, 2, 2).constFirst())
+              .withFailedAttempt(
+                  { QDateTime::currentDateTimeUtc(), 502, QStringLiteral("again"), 40 }, {});
+    m_redis.command({ "LSET", Dlq, "2", attempted.raw() });
+    editor->setEditedText(QStringLiteral("{\"topicName\":\"fixed\"}"));
+    QTest::mouseClick(editor->saveButton(), Qt::LeftButton);
+    QTRY_VERIFY(editor->reloadButton()->isVisible());
+    QCOMPARE(m_redis.lrange(Dlq, 2, 2).constFirst(), attempted.raw()); // nothing overwritten
+    QTest::mouseClick(editor->reloadButton(), Qt::LeftButton);
+    QTRY_COMPARE(editor->originalRaw(), attempted.raw());
+    editor->setEditedText(QStringLiteral("{\"topicName\":\"fixed\"}"));
+    QTest::mouseClick(editor->saveButton(), Qt::LeftButton);
+    QTRY_VERIFY(!dlq()->editor());
+    bool found = false;
+    for (const QByteArray &raw : m_redis.lrange(Dlq))
+        found |= core::DeadLetterEntry::parse(raw).payload() == "{\"topicName\":\"fixed\"}";
+    QVERIFY(found);
+}
+
+void TestConsoleRedis::bulkOnSearchStatesExactCount()
+{
+    QString error;
+    QVERIFY(tests::QueueFill::fill(m_redis, Dlq, 700, tests::sampleNotification(), false, &error));
+    openWindow();
+    QTest::keyClicks(dlq()->searchBox(), QStringLiteral("Too Many Requests"));
+    QTest::keyClick(dlq()->searchBox(), Qt::Key_Return);
+    QTRY_COMPARE(dlq()->matchCount(), 100); // n % 7 == 3 of 700
+    ui::Prompts::pushConfirmAnswer(true);
+    dlq()->deleteAllAction()->trigger();
+    QTRY_COMPARE(m_redis.llen(Dlq), 600);
+    QVERIFY(
+        ui::Prompts::takeLog()
+            .join(QLatin1Char('\n'))
+            .contains(QStringLiteral(
+                "Delete all 100 entries in the dead letter queue matching \"Too Many Requests\"")));
+    for (const QByteArray &raw : m_redis.lrange(Dlq))
+        QVERIFY(!raw.contains("Too Many Requests"));
+    QTRY_COMPARE(dlq()->model()->rowCount(), 0);
+}
+
+void TestConsoleRedis::redisOutageIsShownAndRecovers()
+{
+    openWindow();
+    QTRY_VERIFY(m_window->redisStatus()->text().contains(QStringLiteral("connected")));
+    m_redis.stop();
+    QTRY_VERIFY(m_window->redisStatus()->text().contains(QStringLiteral("unavailable")));
+    QVERIFY(m_redis.start());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->redisStatus()->text().contains(QStringLiteral("connected")),
+                             15000);
+    m_redis.lpush(Dlq, tests::QueueFill::entry(1, tests::sampleNotification(), false));
+    QTRY_COMPARE_WITH_TIMEOUT(dlq()->model()->rowCount(), 1, 5000);
+}
+
+QTEST_MAIN(TestConsoleRedis)
+#include "tst_consoleredis.moc"

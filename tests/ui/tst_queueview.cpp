@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+// The console's list pages driven through their widgets (keys, toolbar, context actions, the
+// search box), over an in-memory backend. tst_consoleredis runs the same paths against Redis.
+#include "core/queue/deadletterentry.h"
+#include "core/settings/memorycredentialstore.h"
+#include "core/settings/settings.h"
+#include "tests/support/testenv.h"
+#include "tests/ui/memoryqueuebackend.h"
+#include "tests/ui/queuefill.h"
+#include "ui/dialogs/editentrydialog.h"
+#include "ui/dialogs/prompts.h"
+#include "ui/models/queuetablemodel.h"
+#include "ui/widgets/entrydetailview.h"
+#include "ui/widgets/mainwindow.h"
+#include "ui/widgets/queueview.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace redrive;
+using ui::QueueList;
+using ui::QueueTableModel;
+using ui::QueueView;
+
+class TestQueueView : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void opensOnTheDeadLetterQueue();
+    void retryKeyRetriesSelection();
+    void deleteAsksWithCountAndHonoursNo();
+    void editSavesThroughTheDialog();
+    void editConflictRefusesAndReloads();
+    void searchCountsAndBulkDeletesMatching();
+    void selectAllActsOnWholeList();
+    void moveBackFromPermanentFailures();
+    void exportAndImportJsonLines();
+    void purgeStatesCount();
+    void liveInsertKeepsSelection();
+    void bulkCanBeCancelled();
+
+private:
+    QueueView *dlq() const { return m_window->deadLetterView(); }
+    void select(QueueView *view, int row);
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<core::Settings> m_settings;
+    std::unique_ptr<core::MemoryCredentialStore> m_credentials;
+    tests::MemoryQueueBackend *m_backend = nullptr;
+    std::unique_ptr<ui::MainWindow> m_window;
+};
+
+void TestQueueView::init()
+{
+    ui::Prompts::setTestMode(true);
+    m_settings = std::make_unique<core::Settings>(m_dir.filePath(QStringLiteral("redrive.ini")));
+    m_credentials = std::make_unique<core::MemoryCredentialStore>();
+    auto backend = std::make_unique<tests::MemoryQueueBackend>();
+    m_backend = backend.get();
+    const QByteArray payload = tests::sampleNotification();
+    for (int i = 0; i < 300; ++i)
+        m_backend->items(QueueList::DeadLetters).append(tests::QueueFill::entry(i, payload, false));
+    for (int i = 0; i < 20; ++i)
+        m_backend->items(QueueList::PermanentFailures)
+            .append(tests::QueueFill::entry(i, payload, true));
+    m_backend->items(QueueList::PermanentFailures).append(QByteArrayLiteral("not json at all"));
+    m_window = std::make_unique<ui::MainWindow>(std::move(backend), *m_settings, *m_credentials);
+    m_window->show();
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    QTRY_VERIFY(dlq()->model()->hasLoaded());
+    QTRY_VERIFY(m_window->permanentView()->model()->hasLoaded());
+}
+
+void TestQueueView::cleanup()
+{
+    m_window.reset();
+    m_backend = nullptr;
+    ui::Prompts::setTestMode(false);
+}
+
+void TestQueueView::select(QueueView *view, int row)
+{
+    QTRY_VERIFY(view->model()->isRowLoaded(row));
+    view->table()->setFocus();
+    view->table()->selectionModel()->setCurrentIndex(view->model()->index(row, 0),
+                                                     QItemSelectionModel::ClearAndSelect
+                                                         | QItemSelectionModel::Rows);
+}
+
+void TestQueueView::opensOnTheDeadLetterQueue()
+{
+    QAbstractItemModelTester tester(dlq()->model(),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::DeadLetters);
+    QCOMPARE(dlq()->model()->rowCount(), 300);
+    QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (300)"));
+    QTRY_COMPARE(m_window->sidebar()->item(2)->text(), QStringLiteral("Permanent failures (21)"));
+    select(dlq(), 4);
+    QVERIFY(dlq()->detail()->summaryText().contains(QStringLiteral("presence")));
+    QVERIFY(dlq()->detail()->payloadText().contains(QStringLiteral("\"eventBody\": {")));
+    // Alt+3 shows the permanent failures; the garbage element shows raw.
+    QTest::keyClick(m_window.get(), Qt::Key_3, Qt::AltModifier);
+    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::PermanentFailures);
+    select(m_window->permanentView(), 20);
+    QVERIFY(m_window->permanentView()->detail()->summaryText().contains(
+        QStringLiteral("Not a Redrive entry")));
+    QVERIFY(!m_window->permanentView()->retryAction()->isEnabled());
+    QVERIFY(m_window->permanentView()->deleteAction()->isEnabled());
+}
+
+void TestQueueView::retryKeyRetriesSelection()
+{
+    select(dlq(), 2);
+    dlq()->table()->selectionModel()->select(
+        dlq()->model()->index(3, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QTest::keyClick(dlq()->table(), Qt::Key_R);
+    QTRY_COMPARE(m_backend->retried.size(), 2);
+    QCOMPARE(m_backend->retried.at(0), m_backend->items(QueueList::DeadLetters).at(2));
+    QCOMPARE(m_backend->retried.at(1), m_backend->items(QueueList::DeadLetters).at(3));
+}
+
+void TestQueueView::deleteAsksWithCountAndHonoursNo()
+{
+    select(dlq(), 0);
+    dlq()->table()->selectionModel()->select(
+        QItemSelection(dlq()->model()->index(1, 0), dlq()->model()->index(4, 0)),
+        QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    const QByteArray first = m_backend->items(QueueList::DeadLetters).at(0);
+    ui::Prompts::pushConfirmAnswer(false);
+    QTest::keyClick(dlq()->table(), Qt::Key_Delete);
+    QTRY_VERIFY(ui::Prompts::lastText().contains(QStringLiteral("these 5 entries")));
+    QTest::qWait(50);
+    QCOMPARE(m_backend->items(QueueList::DeadLetters).size(), 300);
+
+    ui::Prompts::pushConfirmAnswer(true);
+    QTest::keyClick(dlq()->table(), Qt::Key_Delete);
+    QTRY_COMPARE(m_backend->items(QueueList::DeadLetters).size(), 295);
+    QVERIFY(!m_backend->items(QueueList::DeadLetters).contains(first));
+    QTRY_COMPARE(dlq()->model()->rowCount(), 295);
+    QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (295)"));
+}
+
+void TestQueueView::editSavesThroughTheDialog()
+{
+    select(dlq(), 1);
+    QTest::keyClick(dlq()->table(), Qt::Key_E);
+    QTRY_VERIFY(dlq()->editor());
+    ui::EditEntryDialog *editor = dlq()->editor();
+    QString text = editor->editedText();
+    text.replace(QStringLiteral("\"priority\": 0"), QStringLiteral("\"priority\": 5"));
+    editor->setEditedText(text);
+    QVERIFY(editor->diffText().contains(QStringLiteral("\n+ ")));
+    QVERIFY(editor->diffText().contains(QStringLiteral("\"priority\": 5")));
+    QTest::mouseClick(editor->saveButton(), Qt::LeftButton);
+    QTRY_VERIFY(!dlq()->editor());
+    const core::DeadLetterEntry saved
+        = core::DeadLetterEntry::parse(m_backend->items(QueueList::DeadLetters).at(1));
+    QVERIFY(saved.payload().contains("\"priority\":5"));
+    QTRY_VERIFY(dlq()->detail()->payloadText().contains(QStringLiteral("\"priority\": 5")));
+}
+
+void TestQueueView::editConflictRefusesAndReloads()
+{
+    select(dlq(), 0);
+    QTest::keyClick(dlq()->table(), Qt::Key_E);
+    QTRY_VERIFY(dlq()->editor());
+    ui::EditEntryDialog *editor = dlq()->editor();
+    // The worker attempts the entry meanwhile.
+    auto &list = m_backend->items(QueueList::DeadLetters);
+    const core::DeadLetterEntry attempted
+        = core::DeadLetterEntry::parse(list.at(0))
+              .withFailedAttempt(
+                  { QDateTime::currentDateTimeUtc(), 502, QStringLiteral("bad gateway"), 30 }, {});
+    list[0] = attempted.raw();
+    editor->setEditedText(QStringLiteral("{\"topicName\":\"edited\"}"));
+    QTest::mouseClick(editor->saveButton(), Qt::LeftButton);
+    QTRY_VERIFY(editor->reloadButton()->isVisible());
+    QVERIFY(editor->validationMessage().contains(QStringLiteral("changed since it was read")));
+    QCOMPARE(list.at(0), attempted.raw()); // nothing overwritten
+    QTest::mouseClick(editor->reloadButton(), Qt::LeftButton);
+    QTRY_COMPARE(editor->originalRaw(), attempted.raw());
+    editor->setEditedText(QStringLiteral("{\"topicName\":\"edited\"}"));
+    QTest::mouseClick(editor->saveButton(), Qt::LeftButton);
+    QTRY_VERIFY(!dlq()->editor());
+    QVERIFY(list.at(0).contains("\"original_payload\":{\"topicName\":\"edited\"}"));
+}
+
+void TestQueueView::searchCountsAndBulkDeletesMatching()
+{
+    dlq()->table()->setFocus();
+    QTest::keyClick(dlq()->table(), Qt::Key_F, Qt::ControlModifier);
+    QVERIFY(dlq()->searchBox()->hasFocus());
+    QTest::keyClicks(dlq()->searchBox(), QStringLiteral("Too Many Requests"));
+    QTest::keyClick(dlq()->searchBox(), Qt::Key_Return);
+    // Entries n % 7 == 3 carry the 429 error: 43 of 300.
+    QTRY_COMPARE(dlq()->matchCount(), 43);
+    QTRY_COMPARE(dlq()->model()->rowCount(), 43);
+    QTRY_VERIFY(dlq()->searchInfo()->text().startsWith(QStringLiteral("43 of 300 match")));
+    QCOMPARE(dlq()->deleteAllAction()->text(), QStringLiteral("Delete all 43 matching…"));
+    ui::Prompts::pushConfirmAnswer(true);
+    dlq()->deleteAllAction()->trigger();
+    QTRY_COMPARE(m_backend->items(QueueList::DeadLetters).size(), 257);
+    QVERIFY(
+        ui::Prompts::takeLog()
+            .join(QLatin1Char('\n'))
+            .contains(QStringLiteral(
+                "Delete all 43 entries in the dead letter queue matching \"Too Many Requests\"")));
+    QTRY_COMPARE(dlq()->model()->rowCount(), 0);
+    // Clearing the search shows the whole list again.
+    dlq()->searchBox()->clear();
+    QTRY_COMPARE(dlq()->model()->rowCount(), 257);
+}
+
+void TestQueueView::selectAllActsOnWholeList()
+{
+    select(dlq(), 0);
+    QTest::keyClick(dlq()->table(), Qt::Key_A, Qt::ControlModifier);
+    ui::Prompts::pushConfirmAnswer(true);
+    QTest::keyClick(dlq()->table(), Qt::Key_R);
+    QTRY_COMPARE(m_backend->retried.size(), 300);
+    QVERIFY(ui::Prompts::takeLog()
+                .join(QLatin1Char('\n'))
+                .contains(QStringLiteral("Retry all 300 entries in the dead letter queue now?")));
+}
+
+void TestQueueView::moveBackFromPermanentFailures()
+{
+    m_window->showPage(ui::MainWindow::Page::PermanentFailures);
+    QueueView *permanent = m_window->permanentView();
+    QVERIFY(permanent->moveAction()->isVisible());
+    QVERIFY(!dlq()->moveAction()->isVisible());
+    select(permanent, 3);
+    const QString id = permanent->model()->idAt(3);
+    QTest::keyClick(permanent->table(), Qt::Key_M);
+    QTRY_COMPARE(m_backend->items(QueueList::PermanentFailures).size(), 20);
+    QCOMPARE(m_backend->items(QueueList::DeadLetters).size(), 301);
+    const core::DeadLetterEntry moved
+        = core::DeadLetterEntry::parse(m_backend->items(QueueList::DeadLetters).at(0));
+    QCOMPARE(moved.id(), id);
+    QCOMPARE(moved.retryCount(), 0);
+    QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (301)"));
+    QTRY_COMPARE(m_window->sidebar()->item(2)->text(), QStringLiteral("Permanent failures (20)"));
+}
+
+void TestQueueView::exportAndImportJsonLines()
+{
+    const QString path = m_dir.filePath(QStringLiteral("three.jsonl"));
+    select(dlq(), 5);
+    dlq()->table()->selectionModel()->select(
+        QItemSelection(dlq()->model()->index(6, 0), dlq()->model()->index(7, 0)),
+        QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    ui::Prompts::pushFileAnswer(path);
+    dlq()->exportAction()->trigger();
+    QTRY_VERIFY(QFile::exists(path));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QCOMPARE(lines.at(0), m_backend->items(QueueList::DeadLetters).at(5));
+
+    m_window->showPage(ui::MainWindow::Page::PermanentFailures);
+    ui::Prompts::pushFileAnswer(path);
+    m_window->permanentView()->importAction()->trigger();
+    QTRY_COMPARE(m_backend->items(QueueList::PermanentFailures).size(), 24);
+    QTRY_COMPARE(m_window->permanentView()->model()->rowCount(), 24);
+}
+
+void TestQueueView::purgeStatesCount()
+{
+    ui::Prompts::pushConfirmAnswer(false);
+    dlq()->purgeAction()->trigger();
+    QTRY_VERIFY(ui::Prompts::lastText().contains(QStringLiteral("Delete all 300 entries")));
+    QTest::qWait(20);
+    QCOMPARE(m_backend->items(QueueList::DeadLetters).size(), 300);
+    ui::Prompts::pushConfirmAnswer(true);
+    dlq()->purgeAction()->trigger();
+    QTRY_COMPARE(m_backend->items(QueueList::DeadLetters).size(), 0);
+    QTRY_COMPARE(dlq()->model()->rowCount(), 0);
+}
+
+void TestQueueView::liveInsertKeepsSelection()
+{
+    QAbstractItemModelTester tester(dlq()->model(),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+    select(dlq(), 7);
+    const QString id = dlq()->model()->idAt(7);
+    const QByteArray payload = tests::sampleNotification();
+    m_backend->pushExternally(QueueList::DeadLetters,
+                              tests::QueueFill::entry(1000, payload, false));
+    m_backend->pushExternally(QueueList::DeadLetters,
+                              tests::QueueFill::entry(1001, payload, false));
+    QTRY_COMPARE(dlq()->model()->rowCount(), 302);
+    QTRY_COMPARE(dlq()->table()->currentIndex().row(), 9);
+    QCOMPARE(dlq()->model()->idAt(dlq()->table()->currentIndex().row()), id);
+    QCOMPARE(dlq()->table()->selectionModel()->selectedRows().size(), 1);
+    QCOMPARE(dlq()->table()->selectionModel()->selectedRows().constFirst().row(), 9);
+}
+
+void TestQueueView::bulkCanBeCancelled()
+{
+    auto &list = m_backend->items(QueueList::DeadLetters);
+    const QList<QByteArray> copy = list;
+    for (int i = 0; i < 20; ++i)
+        list.append(copy);
+    QCOMPARE(list.size(), 6300);
+    dlq()->listChanged();
+    QTRY_COMPARE(dlq()->model()->rowCount(), 6300);
+    ui::Prompts::pushConfirmAnswer(true);
+    dlq()->deleteAllAction()->trigger();
+    QProgressDialog *progress = nullptr;
+    QTRY_VERIFY((progress = dlq()->findChild<QProgressDialog *>()));
+    QTRY_VERIFY(progress->value() > 0);
+    // What the dialog's Cancel button (or Escape) emits.
+    Q_EMIT progress->canceled();
+    QTRY_VERIFY(!dlq()->findChild<QProgressDialog *>()
+                || !dlq()->findChild<QProgressDialog *>()->isVisible());
+    QTest::qWait(50);
+    const qsizetype left = list.size();
+    QVERIFY2(left > 0 && left < 6300, qPrintable(QString::number(left)));
+    QTRY_COMPARE(dlq()->model()->rowCount(), int(left));
+}
+
+QTEST_MAIN(TestQueueView)
+#include "tst_queueview.moc"

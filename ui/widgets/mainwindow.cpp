@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+#include "ui/widgets/mainwindow.h"
+
+#include "core/engine/engine.h"
+#include "core/queue/queuestore.h"
+#include "core/queue/queuewatcher.h"
+#include "core/settings/credentialstore.h"
+#include "core/settings/settings.h"
+#include "ui/dialogs/editentrydialog.h"
+#include "ui/dialogs/prompts.h"
+#include "ui/dialogs/settingsdialog.h"
+#include "ui/models/queuebackend.h"
+#include "ui/models/queuestorebackend.h"
+#include "ui/models/queuetablemodel.h"
+#include "ui/widgets/livedeliveriesview.h"
+#include "ui/widgets/queueview.h"
+#include "ui/widgets/windowmemory.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QLocale>
+#include <QMenuBar>
+#include <QProgressDialog>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+
+namespace redrive::ui {
+
+using core::RedisConnection;
+
+MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
+                       core::CredentialStore &credentials, QWidget *parent)
+    : QMainWindow(parent)
+    , m_engine(&engine)
+    , m_settings(settings)
+    , m_credentials(credentials)
+    , m_store(std::make_unique<core::QueueStore>(engine.redis(), engine.keys()))
+    , m_watcher(std::make_unique<core::QueueWatcher>(engine.redis(), engine.redisEndpoint(),
+                                                     engine.keys()))
+    , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
+    , m_sidebar(new QListWidget(this))
+    , m_pages(new QStackedWidget(this))
+    , m_liveView(nullptr)
+    , m_dlqView(nullptr)
+    , m_permanentView(nullptr)
+    , m_redisStatus(new QLabel(this))
+    , m_receiverStatus(new QLabel(this))
+{
+    Q_ASSERT(engine.redis()); // the engine is started before the window is made
+    auto backend = std::make_unique<QueueStoreBackend>(m_store.get());
+    QueueStoreBackend *storeBackend = backend.get();
+    m_backend = std::move(backend);
+    connect(m_watcher.get(), &core::QueueWatcher::changed, this,
+            [storeBackend](core::QueueStore::List list) {
+                storeBackend->notifyChanged(list == core::QueueStore::List::DeadLetter
+                                                ? QueueList::DeadLetters
+                                                : QueueList::PermanentFailures);
+            });
+    init();
+    connect(&engine, &core::Engine::redisStateChanged, this, &MainWindow::setRedisState);
+    connect(&engine, &core::Engine::problem, this,
+            [this](const QString &message) { statusBar()->showMessage(message); });
+    setRedisState(engine.redis()->state(),
+                  engine.redis()->isReady()
+                      ? tr("connected to %1").arg(engine.redisEndpoint().displayUrl())
+                      : engine.redis()->lastError());
+    m_watcher->start();
+}
+
+MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
+                       core::CredentialStore &credentials, QWidget *parent)
+    : QMainWindow(parent)
+    , m_settings(settings)
+    , m_credentials(credentials)
+    , m_backend(std::move(backend))
+    , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
+    , m_sidebar(new QListWidget(this))
+    , m_pages(new QStackedWidget(this))
+    , m_liveView(nullptr)
+    , m_dlqView(nullptr)
+    , m_permanentView(nullptr)
+    , m_redisStatus(new QLabel(this))
+    , m_receiverStatus(new QLabel(this))
+{
+    init();
+    setRedisState(RedisConnection::State::Ready, tr("connected"));
+}
+
+void MainWindow::init()
+{
+    setWindowTitle(tr("Redrive"));
+    m_liveView = new LiveDeliveriesView(m_pages);
+    m_dlqView = new QueueView(*m_backend, QueueList::DeadLetters, m_pages);
+    m_permanentView = new QueueView(*m_backend, QueueList::PermanentFailures, m_pages);
+    m_pages->addWidget(m_liveView);
+    m_pages->addWidget(m_dlqView);
+    m_pages->addWidget(m_permanentView);
+
+    QStyle *style = this->style();
+    m_sidebar->addItem(
+        new QListWidgetItem(style->standardIcon(QStyle::SP_MediaPlay), tr("Live deliveries")));
+    m_sidebar->addItem(new QListWidgetItem(style->standardIcon(QStyle::SP_MessageBoxWarning),
+                                           tr("Dead letter queue")));
+    m_sidebar->addItem(new QListWidgetItem(style->standardIcon(QStyle::SP_MessageBoxCritical),
+                                           tr("Permanent failures")));
+    m_sidebar->setIconSize(QSize(20, 20));
+    m_sidebar->setSpacing(2);
+    m_sidebar->setFrameShape(QFrame::NoFrame);
+    m_sidebar->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Wide enough for "Permanent failures (1,000,000)" beside its icon.
+    m_sidebar->setMinimumWidth(
+        m_sidebar->fontMetrics().horizontalAdvance(tr("Permanent failures (1,000,000)")) + 48);
+    m_sidebar->setMaximumWidth(320);
+    connect(m_sidebar, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+    splitter->addWidget(m_sidebar);
+    splitter->addWidget(m_pages);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({ m_sidebar->minimumWidth(), 1280 });
+    splitter->setCollapsible(1, false);
+    setCentralWidget(splitter);
+
+    connect(m_dlqView, &QueueView::totalChanged, this, [this](qint64 total) {
+        m_dlqTotal = total;
+        updateSidebarCounts();
+    });
+    connect(m_permanentView, &QueueView::totalChanged, this, [this](qint64 total) {
+        m_permanentTotal = total;
+        updateSidebarCounts();
+    });
+    for (QueueView *view : { m_dlqView, m_permanentView }) {
+        connect(view, &QueueView::message, this,
+                [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    }
+
+    statusBar()->addPermanentWidget(m_receiverStatus);
+    statusBar()->addPermanentWidget(m_redisStatus);
+    // Until the receiver reports where it is bound, show where it is configured to listen.
+    setReceiverUrl(m_settings.flag(core::SettingKey::ReceiverEnabled)
+                       ? QStringLiteral("http://%1%2")
+                             .arg(m_settings.string(core::SettingKey::ListenAddress),
+                                  m_settings.string(core::SettingKey::WebhookPath))
+                       : QString());
+
+    buildMenus();
+    updateSidebarCounts();
+    m_sidebar->setCurrentRow(int(Page::DeadLetters));
+    restoreWindowState();
+}
+
+MainWindow::~MainWindow()
+{
+    // The pages (children, deleted after the members) hold on to the backend: take them down
+    // first, while the store and watcher they use are still there.
+    if (m_watcher)
+        m_watcher->stop();
+    delete m_pages;
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
+    // The platform's Preferences key where it has one (macOS), and Ctrl+, everywhere.
+    settings->setShortcuts(
+        { QKeySequence(QKeySequence::Preferences), QKeySequence(Qt::CTRL | Qt::Key_Comma) });
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    const QStringList names { tr("&Live deliveries"), tr("&Dead letter queue"),
+                              tr("&Permanent failures") };
+    for (int i = 0; i < names.size(); ++i) {
+        QAction *action = view->addAction(names.at(i), this, [this, i]() { showPage(Page(i)); });
+        action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
+    }
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Redrive"), this, [this]() {
+        Prompts::inform(this, tr("About Redrive"),
+                        tr("Redrive %1\nCatches the Genesys Cloud webhook deliveries your systems "
+                           "could not process, retries them, and lets you triage them.")
+                            .arg(QStringLiteral(REDRIVE_VERSION)));
+    });
+}
+
+void MainWindow::showPage(Page page)
+{
+    m_sidebar->setCurrentRow(int(page));
+}
+
+MainWindow::Page MainWindow::currentPage() const
+{
+    return Page(m_pages->currentIndex());
+}
+
+void MainWindow::openSettings()
+{
+    auto *dialog = new SettingsDialog(m_settings, m_credentials, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::addDelivery(const core::DeliveryEvent &event)
+{
+    m_liveView->add(event);
+}
+
+void MainWindow::setReceiverUrl(const QString &url)
+{
+    m_receiverStatus->setText(url.isEmpty() ? tr("Receiver off") : tr("Receiver: %1").arg(url));
+    m_receiverStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+}
+
+void MainWindow::setRedisState(RedisConnection::State state, const QString &detail)
+{
+    QString dot;
+    QString text;
+    switch (state) {
+    case RedisConnection::State::Ready:
+        dot = QStringLiteral("#2e9d4f");
+        text = tr("Redis: %1").arg(detail);
+        break;
+    case RedisConnection::State::Connecting:
+        dot = QStringLiteral("#d38b0e");
+        text = tr("Redis: connecting…");
+        break;
+    case RedisConnection::State::Disconnected:
+        dot = QStringLiteral("#c0392b");
+        text = tr("Redis unavailable (retrying by itself): %1").arg(detail);
+        break;
+    }
+    m_redisStatus->setText(
+        QStringLiteral("<span style=\"color:%1\">●</span> %2").arg(dot, text.toHtmlEscaped()));
+    m_redisStatus->setToolTip(detail);
+    if (state == RedisConnection::State::Ready) {
+        // Back after an outage: what is shown may be stale.
+        m_dlqView->listChanged();
+        m_permanentView->listChanged();
+    }
+}
+
+void MainWindow::updateSidebarCounts()
+{
+    const QLocale locale;
+    auto label = [&locale](const QString &name, qint64 total) {
+        return total < 0 ? name : QStringLiteral("%1 (%2)").arg(name, locale.toString(total));
+    };
+    m_sidebar->item(int(Page::DeadLetters))->setText(label(tr("Dead letter queue"), m_dlqTotal));
+    m_sidebar->item(int(Page::PermanentFailures))
+        ->setText(label(tr("Permanent failures"), m_permanentTotal));
+}
+
+void MainWindow::restoreWindowState()
+{
+    const QByteArray geometry = m_memory->value(QStringLiteral("main/geometry"));
+    if (geometry.isEmpty() || !restoreGeometry(geometry))
+        resize(1200, 760);
+    restoreState(m_memory->value(QStringLiteral("main/state")));
+    if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
+        splitter->restoreState(m_memory->value(QStringLiteral("main/splitter")));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    m_memory->setValue(QStringLiteral("main/geometry"), saveGeometry());
+    m_memory->setValue(QStringLiteral("main/state"), saveState());
+    if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
+        m_memory->setValue(QStringLiteral("main/splitter"), splitter->saveState());
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace redrive::ui

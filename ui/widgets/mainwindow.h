@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/receiver/deliveryevent.h"
+#include "core/redis/redisconnection.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+
+namespace redrive::core {
+class CredentialStore;
+class Engine;
+class QueueStore;
+class QueueWatcher;
+class Settings;
+} // namespace redrive::core
+
+namespace redrive::ui {
+
+class LiveDeliveriesView;
+class QueueBackend;
+class QueueView;
+class WindowMemory;
+
+// The console: a sidebar with the live deliveries, the dead-letter queue and the permanent
+// failures (with their counts), each page with its own toolbar, and a status bar with the
+// Redis connection and the receiver's address.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    enum class Page { Live, DeadLetters, PermanentFailures };
+
+    // The application's window: the lists through a core::QueueStore on the engine's Redis
+    // connection, changes by anyone through a core::QueueWatcher, the engine's Redis state in
+    // the status bar. `engine` must be started and outlive the window.
+    MainWindow(core::Engine &engine, core::Settings &settings, core::CredentialStore &credentials,
+               QWidget *parent = nullptr);
+    // Any queue backend, without an engine (tests and tools); the Redis state shown is the
+    // one given to setRedisState().
+    MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
+               core::CredentialStore &credentials, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    void showPage(Page page);
+    Page currentPage() const;
+    QueueView *deadLetterView() const { return m_dlqView; }
+    QueueView *permanentView() const { return m_permanentView; }
+    LiveDeliveriesView *liveView() const { return m_liveView; }
+    QListWidget *sidebar() const { return m_sidebar; }
+    QLabel *redisStatus() const { return m_redisStatus; }
+    QLabel *receiverStatus() const { return m_receiverStatus; }
+    QueueBackend *backend() const { return m_backend.get(); }
+    void openSettings();
+
+public Q_SLOTS:
+    // One delivery the receiver handled (connect the receiver's delivery signal here).
+    void addDelivery(const redrive::core::DeliveryEvent &event);
+    // Where the receiver listens; empty when it is stopped.
+    void setReceiverUrl(const QString &url);
+    void setRedisState(redrive::core::RedisConnection::State state, const QString &detail);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildMenus();
+    void updateSidebarCounts();
+    void restoreWindowState();
+
+    void init();
+
+    core::Engine *m_engine = nullptr;
+    core::Settings &m_settings;
+    core::CredentialStore &m_credentials;
+    std::unique_ptr<core::QueueStore> m_store;
+    std::unique_ptr<core::QueueWatcher> m_watcher;
+    std::unique_ptr<QueueBackend> m_backend;
+    std::unique_ptr<WindowMemory> m_memory;
+    QListWidget *m_sidebar;
+    QStackedWidget *m_pages;
+    LiveDeliveriesView *m_liveView;
+    QueueView *m_dlqView;
+    QueueView *m_permanentView;
+    QLabel *m_redisStatus;
+    QLabel *m_receiverStatus;
+    qint64 m_dlqTotal = -1;
+    qint64 m_permanentTotal = -1;
+};
+
+} // namespace redrive::ui

@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: MIT
+#include "ui/widgets/queueview.h"
+
+#include "core/queue/deadletterentry.h"
+#include "ui/dialogs/editentrydialog.h"
+#include "ui/dialogs/prompts.h"
+#include "ui/models/queuetablemodel.h"
+#include "ui/widgets/entrydetailview.h"
+
+#include <QAction>
+#include <QFile>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMenu>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QStyle>
+#include <QTableView>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace redrive::ui {
+
+namespace {
+
+// Selections bigger than this are read row by row only when asked to; beyond it the user is
+// pointed to "all matching the filter", which runs server-side.
+constexpr int MaxSelectionRead = 20000;
+
+} // namespace
+
+QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
+    : QWidget(parent)
+    , m_backend(backend)
+    , m_list(list)
+    , m_model(new QueueTableModel(list == QueueList::DeadLetters, this))
+    , m_toolBar(new QToolBar(this))
+    , m_search(new QLineEdit(this))
+    , m_searchInfo(new QLabel(this))
+    , m_table(new QTableView(this))
+    , m_detail(new EntryDetailView(this))
+    , m_refreshTimer(new QTimer(this))
+{
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_table->setWordWrap(false);
+    m_table->setAlternatingRowColors(true);
+    m_table->setTextElideMode(Qt::ElideRight);
+    m_table->verticalHeader()->hide();
+    // Fixed row height: a million rows are laid out without asking any of them for a size.
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    QHeaderView *header = m_table->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setSectionResizeMode(QueueTableModel::Error, QHeaderView::Stretch);
+    header->setMinimumSectionSize(48);
+    m_table->setColumnWidth(QueueTableModel::Received, 118);
+    m_table->setColumnWidth(QueueTableModel::Topic, 235);
+    m_table->setColumnWidth(QueueTableModel::StatusCode, 56);
+    m_table->setColumnWidth(QueueTableModel::Attempts, 68);
+    if (list == QueueList::DeadLetters)
+        m_table->setColumnWidth(QueueTableModel::NextRetry, 100);
+
+    m_search->setPlaceholderText(
+        tr("Search the whole list (Ctrl+F): id, topic, error, payload text…"));
+    m_search->setClearButtonEnabled(true);
+    m_searchInfo->setMinimumWidth(160);
+
+    buildActions();
+
+    auto *searchRow = new QHBoxLayout;
+    searchRow->setContentsMargins(0, 0, 0, 0);
+    searchRow->addWidget(m_toolBar);
+    searchRow->addWidget(m_search, 1);
+    searchRow->addWidget(m_searchInfo);
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(m_table);
+    splitter->addWidget(m_detail);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    splitter->setCollapsible(0, false);
+    // The table gets the room its columns need first; the entry pane takes the rest.
+    splitter->setSizes({ 860, 380 });
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(searchRow);
+    layout->addWidget(splitter, 1);
+
+    // Changes arrive in bursts (a worker draining, a bulk action): re-read at most every
+    // 250 ms, well inside the one second users should wait to see a change.
+    m_refreshTimer->setSingleShot(true);
+    m_refreshTimer->setInterval(250);
+    connect(m_refreshTimer, &QTimer::timeout, this, [this]() {
+        if (m_query.isEmpty())
+            m_model->refresh();
+        else
+            search(m_query);
+        refreshTotal();
+    });
+
+    connect(m_search, &QLineEdit::returnPressed, this, [this]() { search(m_search->text()); });
+    connect(m_search, &QLineEdit::textChanged, this, [this](const QString &text) {
+        if (text.isEmpty() && !m_query.isEmpty())
+            search(QString());
+    });
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &QueueView::updateActions);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &QueueView::showCurrent);
+    connect(m_table->verticalScrollBar(), &QScrollBar::valueChanged, this,
+            &QueueView::updateVisibleRows);
+    // A resize or a new row count changes what is visible without scrolling.
+    connect(m_table->verticalScrollBar(), &QScrollBar::rangeChanged, this,
+            &QueueView::updateVisibleRows);
+    connect(m_table, &QTableView::doubleClicked, this, &QueueView::editCurrent);
+    connect(m_model, &QAbstractItemModel::dataChanged, this,
+            [this](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
+                const int current = m_table->currentIndex().row();
+                if (current >= topLeft.row() && current <= bottomRight.row())
+                    showCurrent();
+            });
+    connect(m_model, &QAbstractItemModel::layoutChanged, this, &QueueView::restoreSelection);
+    connect(m_model, &QueueTableModel::rowsShiftedDown, this, [this](int count) {
+        // LPUSH by anyone: at the top the new entries show; further down, what the user was
+        // reading stays where it was.
+        QScrollBar *bar = m_table->verticalScrollBar();
+        if (bar->value() > 0)
+            bar->setValue(bar->value() + count);
+    });
+    connect(m_model, &QueueTableModel::totalChanged, this, [this](qint64 total) {
+        if (m_query.isEmpty()) {
+            m_listTotal = total;
+            Q_EMIT totalChanged(total);
+        } else {
+            m_matchCount = total;
+        }
+        updateActions();
+    });
+    connect(m_model, &QueueTableModel::loadFailed, this, [this](const QString &error) {
+        Q_EMIT message(tr("Could not read %1: %2").arg(listName(), error));
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, &QueueView::updateActions);
+
+    connect(&m_backend, &QueueBackend::changed, this, [this](QueueList list) {
+        if (list == m_list)
+            listChanged();
+    });
+    m_model->setFetcher(fetcherFor(QString()));
+    updateActions();
+    m_detail->clear();
+}
+
+QueueView::~QueueView() = default;
+
+QString QueueView::listName() const
+{
+    return m_list == QueueList::DeadLetters ? tr("the dead letter queue")
+                                            : tr("the permanent failures");
+}
+
+QString QueueView::countText(qint64 n) const
+{
+    return tr("%n entries", nullptr, int(std::min<qint64>(n, INT_MAX)))
+        .replace(QString::number(n), QLocale().toString(n));
+}
+
+void QueueView::buildActions()
+{
+    QStyle *s = style();
+    auto make = [this](const QIcon &icon, const QString &text, const QKeySequence &key, auto slot) {
+        auto *action = new QAction(icon, text, this);
+        if (!key.isEmpty()) {
+            action->setShortcut(key);
+            // Each list page has its own R/E/Delete: only the visible one reacts.
+            action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        }
+        connect(action, &QAction::triggered, this, slot);
+        addAction(action);
+        return action;
+    };
+    m_retry = make(s->standardIcon(QStyle::SP_BrowserReload), tr("Retry now"),
+                   QKeySequence(Qt::Key_R), [this]() { onSelection(BulkOp::Retry); });
+    m_retry->setToolTip(tr("Send the selected entries to the downstream now (R)"));
+    m_edit = make(s->standardIcon(QStyle::SP_FileDialogContentsView), tr("Edit…"),
+                  QKeySequence(Qt::Key_E), [this]() { editCurrent(); });
+    m_edit->setToolTip(tr("Edit the payload of the current entry (E)"));
+    m_delete = make(s->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"),
+                    QKeySequence(QKeySequence::Delete), [this]() { onSelection(BulkOp::Delete); });
+    m_delete->setToolTip(tr("Delete the selected entries (Delete)"));
+    m_move = make(s->standardIcon(QStyle::SP_ArrowBack), tr("Move to DLQ"), QKeySequence(Qt::Key_M),
+                  [this]() { onSelection(BulkOp::Move); });
+    m_move->setToolTip(tr("Move the selected entries back to the dead letter queue with their "
+                          "attempt count reset (M)"));
+    m_export = make(s->standardIcon(QStyle::SP_DialogSaveButton), tr("Export selection…"),
+                    QKeySequence(), [this]() { onSelection(BulkOp::Export); });
+    m_retryAll = make(QIcon(), tr("Retry all matching…"), QKeySequence(),
+                      [this]() { onFilter(BulkOp::Retry); });
+    m_moveAll = make(QIcon(), tr("Move all matching to DLQ…"), QKeySequence(),
+                     [this]() { onFilter(BulkOp::Move); });
+    m_deleteAll = make(QIcon(), tr("Delete all matching…"), QKeySequence(),
+                       [this]() { onFilter(BulkOp::Delete); });
+    m_exportAll = make(QIcon(), tr("Export all matching…"), QKeySequence(),
+                       [this]() { onFilter(BulkOp::Export); });
+    m_import = make(s->standardIcon(QStyle::SP_DialogOpenButton), tr("Import…"), QKeySequence(),
+                    [this]() { importFile(); });
+    m_purge = make(s->standardIcon(QStyle::SP_DialogDiscardButton), tr("Purge…"), QKeySequence(),
+                   [this]() { purge(); });
+    m_purge->setToolTip(tr("Delete every entry of this list"));
+    m_find = make(QIcon(), tr("Find"), QKeySequence::Find, [this]() {
+        m_search->setFocus(Qt::ShortcutFocusReason);
+        m_search->selectAll();
+    });
+    m_refresh = make(QIcon(), tr("Reload"), QKeySequence::Refresh, [this]() {
+        m_model->reload();
+        refreshTotal();
+    });
+
+    m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_toolBar->setIconSize(QSize(16, 16));
+    m_toolBar->addAction(m_retry);
+    m_toolBar->addAction(m_edit);
+    if (m_list == QueueList::PermanentFailures)
+        m_toolBar->addAction(m_move);
+    m_toolBar->addAction(m_delete);
+    m_toolBar->addSeparator();
+    // Less frequent actions in one menu button: the search box keeps its room.
+    auto *more = new QMenu(tr("More"), this);
+    more->addAction(m_retryAll);
+    if (m_list == QueueList::PermanentFailures)
+        more->addAction(m_moveAll);
+    more->addAction(m_deleteAll);
+    more->addSeparator();
+    more->addAction(m_export);
+    more->addAction(m_exportAll);
+    more->addAction(m_import);
+    more->addSeparator();
+    more->addAction(m_purge);
+    QAction *moreAction
+        = m_toolBar->addAction(s->standardIcon(QStyle::SP_FileDialogDetailedView), tr("More"));
+    moreAction->setMenu(more);
+    if (auto *button = qobject_cast<QToolButton *>(m_toolBar->widgetForAction(moreAction)))
+        button->setPopupMode(QToolButton::InstantPopup);
+
+    // Context menu of the table: the selection's actions first, then the filter's.
+    QList<QAction *> context { m_retry, m_edit };
+    if (m_list == QueueList::PermanentFailures)
+        context << m_move;
+    context << m_delete << m_export;
+    m_table->addActions(context);
+    auto *separator = new QAction(this);
+    separator->setSeparator(true);
+    m_table->addAction(separator);
+    m_table->addAction(m_retryAll);
+    if (m_list == QueueList::PermanentFailures)
+        m_table->addAction(m_moveAll);
+    m_table->addAction(m_deleteAll);
+    m_table->addAction(m_exportAll);
+    if (m_list == QueueList::DeadLetters)
+        m_move->setVisible(false);
+}
+
+void QueueView::updateActions()
+{
+    const QList<int> rows = selectedRows();
+    qint64 n = 0;
+    for (const QItemSelectionRange &range : m_table->selectionModel()->selection())
+        n += range.height();
+    const bool one = n == 1 || (n == 0 && m_table->currentIndex().isValid());
+    bool retryable = n > 0;
+    if (one) {
+        const int row = n == 1 ? rows.constFirst() : m_table->currentIndex().row();
+        const QByteArray raw = m_model->rawAt(row);
+        retryable = !raw.isEmpty() && core::DeadLetterEntry::parse(raw).isRetryable();
+    }
+    const QString count = n > 1 ? QStringLiteral(" (%1)").arg(QLocale().toString(n)) : QString();
+    m_retry->setEnabled(n > 0 && retryable);
+    m_retry->setText(tr("Retry now") + count);
+    m_edit->setEnabled(one && retryable);
+    m_delete->setEnabled(n > 0);
+    m_delete->setText(tr("Delete…") + count);
+    m_move->setEnabled(n > 0 && retryable);
+    m_move->setText(tr("Move to DLQ") + count);
+    m_export->setEnabled(n > 0);
+
+    const qint64 matching = m_query.isEmpty() ? m_listTotal : m_matchCount;
+    const QString scope = m_query.isEmpty()
+        ? tr("all %1").arg(QLocale().toString(matching))
+        : tr("all %1 matching").arg(QLocale().toString(std::max<qint64>(0, matching)));
+    m_retryAll->setText(tr("Retry %1…").arg(scope));
+    m_moveAll->setText(tr("Move %1 to DLQ…").arg(scope));
+    m_deleteAll->setText(tr("Delete %1…").arg(scope));
+    m_exportAll->setText(tr("Export %1…").arg(scope));
+    for (QAction *a : { m_retryAll, m_moveAll, m_deleteAll, m_exportAll })
+        a->setEnabled(matching > 0);
+    m_purge->setEnabled(m_listTotal > 0);
+
+    if (m_query.isEmpty())
+        m_searchInfo->setText(
+            tr("%1 · %2 selected").arg(countText(m_listTotal)).arg(QLocale().toString(n)));
+    else if (m_matchCount < 0)
+        m_searchInfo->setText(tr("searching…"));
+    else
+        m_searchInfo->setText(
+            tr("%1 of %2 match · %3 selected")
+                .arg(QLocale().toString(m_matchCount), QLocale().toString(m_listTotal))
+                .arg(QLocale().toString(n)));
+}
+
+QList<int> QueueView::selectedRows() const
+{
+    QList<int> rows;
+    const QItemSelection selection = m_table->selectionModel()->selection();
+    // Capped: Ctrl+A over a million rows is one range, and this runs on every selection change.
+    for (const QItemSelectionRange &range : selection) {
+        for (int row = range.top(); row <= range.bottom() && rows.size() <= MaxSelectionRead; ++row)
+            rows.append(row);
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    return rows;
+}
+
+bool QueueView::allSelected() const
+{
+    const int total = m_model->rowCount();
+    if (total == 0)
+        return false;
+    qint64 selected = 0;
+    for (const QItemSelectionRange &range : m_table->selectionModel()->selection())
+        selected += range.height();
+    return selected >= total;
+}
+
+void QueueView::showCurrent()
+{
+    const QModelIndex current = m_table->currentIndex();
+    if (!current.isValid()) {
+        m_selectedId.clear();
+        m_detail->clear();
+        updateActions();
+        return;
+    }
+    if (!m_model->isRowLoaded(current.row())) {
+        m_detail->clear(tr("loading…"));
+        return;
+    }
+    m_selectedId = m_model->idAt(current.row());
+    m_detail->showEntry(m_model->rawAt(current.row()));
+    updateActions();
+}
+
+void QueueView::restoreSelection()
+{
+    // The model moves persistent indexes with their entries; when the current entry was not
+    // in the re-read window, find it again by id.
+    if (m_selectedId.isEmpty())
+        return;
+    const QModelIndex current = m_table->currentIndex();
+    if (current.isValid() && m_model->idAt(current.row()) == m_selectedId) {
+        m_detail->showEntry(m_model->rawAt(current.row()));
+        return;
+    }
+    const int row = m_model->rowOfId(m_selectedId);
+    if (row >= 0) {
+        m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0),
+                                                   QItemSelectionModel::ClearAndSelect
+                                                       | QItemSelectionModel::Rows);
+    }
+}
+
+void QueueView::updateVisibleRows()
+{
+    const int first = m_table->rowAt(0);
+    int last = m_table->rowAt(m_table->viewport()->height() - 1);
+    if (last < 0)
+        last = m_model->rowCount() - 1;
+    m_model->setVisibleRows(std::max(0, first), std::max(0, last));
+}
+
+void QueueView::listChanged()
+{
+    if (!m_refreshTimer->isActive())
+        m_refreshTimer->start();
+}
+
+void QueueView::onSelection(BulkOp op)
+{
+    if (op == BulkOp::Move && m_list != QueueList::PermanentFailures)
+        return;
+    if (allSelected() && m_model->rowCount() > 1) {
+        // Ctrl+A over a paged list: the whole list (or search), counted server-side.
+        onFilter(op);
+        return;
+    }
+    const QList<int> rows = selectedRows();
+    if (rows.isEmpty())
+        return;
+    if (rows.size() > MaxSelectionRead) {
+        Prompts::warn(
+            this, tr("Selection too large"),
+            tr("%1 rows are selected. For more than %2 entries, search for them and "
+               "use the \"all matching\" actions, which run inside Redis.")
+                .arg(QLocale().toString(rows.size()), QLocale().toString(MaxSelectionRead)));
+        return;
+    }
+    m_model->fetchRows(rows, this, [this, op](const QList<QByteArray> &raws, const QString &error) {
+        if (!error.isEmpty()) {
+            Prompts::warn(this, tr("Could not read the selection"), error);
+            return;
+        }
+        runOnEntries(op, raws);
+    });
+}
+
+void QueueView::runOnEntries(BulkOp op, const QList<QByteArray> &raws)
+{
+    const qint64 n = raws.size();
+    const QString what
+        = n == 1 ? tr("this entry") : tr("these %1 entries").arg(QLocale().toString(n));
+    switch (op) {
+    case BulkOp::Retry:
+        m_backend.apply(QueueBackend::BulkAction::Retry, m_list, raws, this,
+                        [this](const QueueResult &result) { report(tr("Retry"), result); });
+        return;
+    case BulkOp::Move:
+        m_backend.apply(QueueBackend::BulkAction::MoveToDlq, m_list, raws, this,
+                        [this](const QueueResult &result) { report(tr("Move to DLQ"), result); });
+        return;
+    case BulkOp::Export:
+        Prompts::saveFile(this, tr("Export %1").arg(what), QStringLiteral("redrive-export.jsonl"),
+                          tr("JSON Lines (*.jsonl);;All files (*)"), this,
+                          [this, raws](const QString &path) {
+                              if (!path.isEmpty())
+                                  exportTo(raws, path);
+                          });
+        return;
+    case BulkOp::Delete:
+        Prompts::confirm(this, tr("Delete entries"),
+                         tr("Delete %1 from %2? This cannot be undone; export them first if you "
+                            "may need them.")
+                             .arg(what, listName()),
+                         n == 1 ? tr("Delete") : tr("Delete %1").arg(QLocale().toString(n)), this,
+                         [this, raws](bool accepted) {
+                             if (accepted)
+                                 m_backend.apply(QueueBackend::BulkAction::Delete, m_list, raws,
+                                                 this, [this](const QueueResult &result) {
+                                                     report(tr("Delete"), result);
+                                                 });
+                         });
+        return;
+    }
+}
+
+void QueueView::onFilter(BulkOp op)
+{
+    if (op == BulkOp::Move && m_list != QueueList::PermanentFailures)
+        return;
+    // Count first, server-side and now: the question states the exact number it will act on.
+    m_backend.count(m_list, m_query, this, [this, op](qint64 count, const QString &error) {
+        if (!error.isEmpty()) {
+            Prompts::warn(this, tr("Could not count the entries"), error);
+            return;
+        }
+        if (count == 0) {
+            Prompts::inform(this, tr("Nothing to do"), tr("No entry matches."));
+            return;
+        }
+        const QString scope = m_query.isEmpty()
+            ? tr("all %1 in %2").arg(countText(count), listName())
+            : tr("all %1 in %2 matching \"%3\"").arg(countText(count), listName(), m_query);
+        const QString number = QLocale().toString(count);
+        switch (op) {
+        case BulkOp::Export:
+            Prompts::saveFile(this, tr("Export %1").arg(scope),
+                              QStringLiteral("redrive-export.jsonl"),
+                              tr("JSON Lines (*.jsonl);;All files (*)"), this,
+                              [this, count](const QString &path) {
+                                  if (!path.isEmpty())
+                                      runJob(m_backend.exportMatching(m_list, m_query, path, this),
+                                             tr("Exporting…"), count, tr("Exported"));
+                              });
+            return;
+        case BulkOp::Retry:
+            Prompts::confirm(this, tr("Retry entries"), tr("Retry %1 now?").arg(scope),
+                             tr("Retry %1").arg(number), this, [this, op, count](bool ok) {
+                                 if (ok)
+                                     runOnFilter(op, count);
+                             });
+            return;
+        case BulkOp::Move:
+            Prompts::confirm(
+                this, tr("Move entries"),
+                tr("Move %1 back to the dead letter queue, attempt counts reset?").arg(scope),
+                tr("Move %1").arg(number), this, [this, op, count](bool ok) {
+                    if (ok)
+                        runOnFilter(op, count);
+                });
+            return;
+        case BulkOp::Delete:
+            Prompts::confirm(this, tr("Delete entries"),
+                             tr("Delete %1? This cannot be undone.").arg(scope),
+                             tr("Delete %1").arg(number), this, [this, op, count](bool ok) {
+                                 if (ok)
+                                     runOnFilter(op, count);
+                             });
+            return;
+        }
+    });
+}
+
+void QueueView::startProgress(const QString &label, qint64 total)
+{
+    endProgress();
+    m_progress
+        = new QProgressDialog(label, tr("Cancel"), 0, int(std::min<qint64>(total, INT_MAX)), this);
+    m_progress->setWindowModality(Qt::WindowModal);
+    m_progress->setMinimumDuration(400); // quick actions finish before it would show
+    m_progress->setAutoClose(false);
+    m_progress->setAutoReset(false);
+    m_progress->setValue(0);
+}
+
+void QueueView::endProgress()
+{
+    if (m_progress) {
+        m_progress->reset();
+        m_progress->deleteLater();
+        m_progress.clear();
+    }
+}
+
+void QueueView::purge()
+{
+    m_backend.count(m_list, QString(), this, [this](qint64 count, const QString &error) {
+        if (!error.isEmpty()) {
+            Prompts::warn(this, tr("Could not count the entries"), error);
+            return;
+        }
+        Prompts::confirm(
+            this, tr("Purge"),
+            tr("Delete all %1 in %2? This cannot be undone.").arg(countText(count), listName()),
+            tr("Purge %1").arg(QLocale().toString(count)), this, [this](bool ok) {
+                if (ok)
+                    m_backend.purge(m_list, this, [this](const QueueResult &result) {
+                        report(tr("Purge"), result);
+                    });
+            });
+    });
+}
+
+void QueueView::importFile()
+{
+    Prompts::openFile(this, tr("Import entries into %1").arg(listName()),
+                      tr("JSON Lines (*.jsonl *.ndjson);;All files (*)"), this,
+                      [this](const QString &path) {
+                          if (!path.isEmpty())
+                              runJob(m_backend.importFile(m_list, path, this), tr("Importing…"), 0,
+                                     tr("Imported"));
+                      });
+}
+
+void QueueView::editCurrent()
+{
+    const QModelIndex current = m_table->currentIndex();
+    if (!current.isValid() || !m_model->isRowLoaded(current.row()))
+        return;
+    const QByteArray raw = m_model->rawAt(current.row());
+    if (!core::DeadLetterEntry::parse(raw).isRetryable()) {
+        Prompts::warn(this, tr("Cannot edit"),
+                      tr("This element is not a Redrive entry with a payload; it can only be "
+                         "exported or deleted."));
+        return;
+    }
+    if (m_editor) {
+        m_editor->raise();
+        return;
+    }
+    m_editor = new EditEntryDialog(raw, this);
+    m_editor->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_editor, &EditEntryDialog::saveRequested, this,
+            [this](const QByteArray &original, const QByteArray &payload) {
+                m_backend.edit(m_list, original, payload, this, [this](const QueueResult &result) {
+                    if (!m_editor)
+                        return;
+                    if (result.error.isEmpty()) {
+                        m_editor->saved();
+                        Q_EMIT message(tr("Payload saved."));
+                        listChanged();
+                    } else {
+                        m_editor->refused(result.error, result.changedMeanwhile);
+                    }
+                });
+            });
+    connect(m_editor, &EditEntryDialog::reloadRequested, this, &QueueView::reloadEditor);
+    m_editor->open();
+}
+
+void QueueView::exportTo(const QList<QByteArray> &raws, const QString &path)
+{
+    m_backend.exportEntries(m_list, raws, path, this,
+                            [this](const QueueResult &result) { report(tr("Export"), result); });
+}
+
+QueuePageFetcher QueueView::fetcherFor(const QString &query)
+{
+    QueueBackend *backend = &m_backend;
+    const QueueList list = m_list;
+    if (query.isEmpty()) {
+        return [backend, list](qint64 offset, int count, const QObject *context,
+                               std::function<void(const QueuePage &)> done) {
+            backend->page(list, offset, count, context, std::move(done));
+        };
+    }
+    return [backend, list, query](qint64 offset, int count, const QObject *context,
+                                  std::function<void(const QueuePage &)> done) {
+        backend->searchPage(list, query, offset, count, context, std::move(done));
+    };
+}
+
+void QueueView::search(const QString &query)
+{
+    const QString trimmed = query.trimmed();
+    if (trimmed != m_query) {
+        m_query = trimmed;
+        m_matchCount = -1;
+        m_selectedId.clear();
+        m_detail->clear();
+        m_model->setFetcher(fetcherFor(m_query));
+    } else {
+        m_model->refresh();
+    }
+    if (m_search->text().trimmed() != m_query)
+        m_search->setText(m_query);
+    updateActions();
+}
+
+void QueueView::refreshTotal()
+{
+    if (m_query.isEmpty())
+        return; // the model's own total is the list's length
+    m_backend.count(m_list, QString(), this, [this](qint64 count, const QString &error) {
+        if (!error.isEmpty())
+            return;
+        m_listTotal = count;
+        Q_EMIT totalChanged(count);
+        updateActions();
+    });
+}
+
+void QueueView::runOnFilter(BulkOp op, qint64 expected)
+{
+    QueueBackend::BulkAction action = QueueBackend::BulkAction::Retry;
+    QString label = tr("Retrying…");
+    QString done = tr("Retried");
+    if (op == BulkOp::Delete) {
+        action = QueueBackend::BulkAction::Delete;
+        label = tr("Deleting…");
+        done = tr("Deleted");
+    } else if (op == BulkOp::Move) {
+        action = QueueBackend::BulkAction::MoveToDlq;
+        label = tr("Moving to the dead letter queue…");
+        done = tr("Moved");
+    }
+    runJob(m_backend.applyToMatching(action, m_list, m_query, this), label, expected, done);
+}
+
+void QueueView::runJob(QueueJob *job, const QString &label, qint64 expected,
+                       const QString &doneText)
+{
+    startProgress(label, expected);
+    connect(m_progress, &QProgressDialog::canceled, job, &QueueJob::cancel);
+    connect(job, &QueueJob::progress, this, [this](qint64 done, qint64 total) {
+        if (!m_progress)
+            return;
+        if (total > 0 && m_progress->maximum() != total)
+            m_progress->setMaximum(int(std::min<qint64>(total, INT_MAX)));
+        m_progress->setValue(int(std::min<qint64>(done, INT_MAX)));
+    });
+    connect(job, &QueueJob::finished, this, [this, job, doneText](const QueueResult &result) {
+        endProgress();
+        job->deleteLater();
+        report(doneText, result);
+    });
+}
+
+void QueueView::report(const QString &what, const QueueResult &result)
+{
+    listChanged();
+    if (!result.error.isEmpty()) {
+        Prompts::warn(
+            this, tr("%1 failed").arg(what),
+            result.affected > 0
+                ? tr("%1 after %2: %3").arg(what, countText(result.affected), result.error)
+                : result.error);
+        return;
+    }
+    QString text = tr("%1: %2").arg(what, countText(result.affected));
+    if (result.skipped > 0)
+        text += tr(" (%1 skipped: no longer there or not retryable)")
+                    .arg(QLocale().toString(result.skipped));
+    if (result.cancelled)
+        text += tr(" — cancelled");
+    Q_EMIT message(text);
+}
+
+void QueueView::reloadEditor(const QString &id)
+{
+    m_backend.findById(m_list, id, this, [this](const QByteArray &raw, const QString &error) {
+        if (!m_editor)
+            return;
+        if (!error.isEmpty()) {
+            m_editor->refused(error, true);
+        } else if (raw.isEmpty()) {
+            m_editor->refused(tr("the entry is no longer in %1 (retried, moved or deleted "
+                                 "meanwhile)")
+                                  .arg(listName()),
+                              false);
+        } else {
+            m_editor->reloadFrom(raw);
+        }
+    });
+}
+
+} // namespace redrive::ui
