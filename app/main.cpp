@@ -4,7 +4,6 @@
 
 #include "core/engine/engine.h"
 #include "core/genesys/genesyscli.h"
-#include "core/receiver/webhookreceiver.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
@@ -231,11 +230,6 @@ int main(int argc, char **argv)
                 if (!gui)
                     return;
                 window = std::make_unique<redrive::ui::MainWindow>(engine, settings, credentials);
-                if (WebhookReceiver *receiver = engine.receiver()) {
-                    QObject::connect(receiver, &WebhookReceiver::deliveryHandled, window.get(),
-                                     &redrive::ui::MainWindow::addDelivery);
-                    window->setReceiverUrl(receiver->url().toString());
-                }
                 window->show();
                 return;
             }
