@@ -9,6 +9,7 @@
 
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
@@ -36,11 +37,19 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     }
     auto *box = new QGroupBox(tr("Receiver"), this);
     auto *form = new QFormLayout(box);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    // Buttons at their natural width, not stretched across the page.
+    auto buttonRow = [](QPushButton *button) {
+        auto *row = new QHBoxLayout;
+        row->addWidget(button);
+        row->addStretch(1);
+        return row;
+    };
     form->addRow(tr("Listening on:"), m_url);
-    form->addRow(QString(), m_startStop);
+    form->addRow(QString(), buttonRow(m_startStop));
     form->addRow(tr("This session:"), m_counters);
     form->addRow(tr("Public URL (ngrok):"), m_ngrok);
-    form->addRow(QString(), m_register);
+    form->addRow(QString(), buttonRow(m_register));
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(box);
@@ -62,11 +71,22 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
         Q_EMIT listeningChanged(url);
     });
 
-    const QString listen = settings.string(SettingKey::ListenAddress);
-    m_watcher = std::make_unique<core::NgrokWatcher>(
-        QUrl(settings.string(SettingKey::NgrokApiUrl)),
-        quint16(listen.section(QLatin1Char(':'), -1).toUInt()));
     m_ngrok->setText(tr("looking for the ngrok agent…"));
+    watchPort(
+        quint16(settings.string(SettingKey::ListenAddress).section(QLatin1Char(':'), -1).toUInt()));
+    setListeningUrl(QString());
+    updateCounters();
+}
+
+void ReceiverPanel::watchPort(quint16 port)
+{
+    // ngrok is matched on the port it forwards to: the bound one once the receiver listens
+    // (the setting may say 0, "any free port").
+    if (m_watcher && port == m_watchedPort)
+        return;
+    m_watchedPort = port;
+    m_watcher = std::make_unique<core::NgrokWatcher>(
+        QUrl(m_settings.string(SettingKey::NgrokApiUrl)), port);
     connect(m_watcher.get(), &core::NgrokWatcher::publicUrlChanged, this, [this](const QUrl &url) {
         if (!url.isEmpty())
             m_ngrok->setText(url.toString());
@@ -78,8 +98,6 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
             m_ngrok->setText(hint);
     });
     m_watcher->start();
-    setListeningUrl(QString());
-    updateCounters();
 }
 
 void ReceiverPanel::setReceiver(core::WebhookReceiver *receiver)
@@ -102,6 +120,9 @@ ReceiverPanel::~ReceiverPanel() = default;
 void ReceiverPanel::setListeningUrl(const QString &url)
 {
     m_url->setText(url.isEmpty() ? tr("not listening") : url);
+    const int port = QUrl(url).port();
+    if (port > 0)
+        watchPort(quint16(port));
     updateStartStop();
 }
 

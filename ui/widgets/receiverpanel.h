@@ -48,6 +48,7 @@ Q_SIGNALS:
 private:
     void updateCounters();
     void updateStartStop();
+    void watchPort(quint16 port);
 
     core::Settings &m_settings;
     core::CredentialStore &m_credentials;
@@ -58,6 +59,7 @@ private:
     QPushButton *m_register;
     QPushButton *m_startStop;
     core::WebhookReceiver *m_receiver = nullptr;
+    quint16 m_watchedPort = 0;
     qint64 m_counts[5] = {};
     qint64 m_total = 0;
     qint64 m_latencySum = 0;
