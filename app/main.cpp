@@ -4,12 +4,15 @@
 
 #include "core/engine/engine.h"
 #include "core/genesys/genesyscli.h"
+#include "core/receiver/webhookreceiver.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "ui/widgets/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QMessageBox>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -207,17 +210,30 @@ int main(int argc, char **argv)
 
     Engine engine(settings);
     quitOnSignals(app.get());
+    std::unique_ptr<redrive::ui::MainWindow> window;
     int exitCode = 0;
-    resolveSecrets(&credentials, &engine,
-                   [&engine, &exitCode, gui](const Engine::Secrets &secrets, const QString &fatal) {
-                       QString error = fatal;
-                       if (error.isEmpty() && engine.start(secrets, &error))
-                           return;
-                       printError(error);
-                       exitCode = 1;
-                       QCoreApplication::exit(1);
-                       Q_UNUSED(gui);
-                   });
+    resolveSecrets(
+        &credentials, &engine, [&](const Engine::Secrets &secrets, const QString &fatal) {
+            QString error = fatal;
+            if (error.isEmpty() && engine.start(secrets, &error)) {
+                if (!gui)
+                    return;
+                window = std::make_unique<redrive::ui::MainWindow>(engine, settings, credentials);
+                if (WebhookReceiver *receiver = engine.receiver()) {
+                    QObject::connect(receiver, &WebhookReceiver::deliveryHandled, window.get(),
+                                     &redrive::ui::MainWindow::addDelivery);
+                    window->setReceiverUrl(receiver->url().toString());
+                }
+                window->show();
+                return;
+            }
+            printError(error);
+            if (gui)
+                QMessageBox::critical(nullptr, QStringLiteral("Redrive cannot start"), error);
+            exitCode = 1;
+            QCoreApplication::exit(1);
+        });
     const int loopCode = app->exec();
+    window.reset(); // before the engine it shows
     return exitCode ? exitCode : loopCode;
 }

@@ -45,7 +45,7 @@ public:
         process.setProcessChannelMode(QProcess::MergedChannels);
         process.start(redrive::tests::redriveBinary(),
                       QStringList { QStringLiteral("--headless"), QStringLiteral("--listen"),
-                                    QStringLiteral("127.0.0.1:0") }
+                                    QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-worker") }
                           + extra);
     }
     ~Redrive()
