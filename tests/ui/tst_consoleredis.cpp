@@ -220,6 +220,9 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
     QVERIFY(m_engine->receiver());
     const QUrl url = m_engine->receiver()->url();
     QVERIFY(m_window->receiverStatus()->text().contains(url.toString()));
+    // What app/main.cpp may also do: a second connection must not double the rows.
+    connect(m_engine->receiver(), &core::WebhookReceiver::deliveryHandled, m_window.get(),
+            &ui::MainWindow::addDelivery);
     QNetworkAccessManager network;
     QNetworkRequest request(url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));

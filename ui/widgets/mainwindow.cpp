@@ -225,6 +225,13 @@ void MainWindow::openSettings()
 
 void MainWindow::addDelivery(const core::DeliveryEvent &event)
 {
+    // The Engine constructor connects the receiver itself; wiring code that also connects it
+    // would deliver each event twice in a row: the same object, once per connection.
+    if (&event == m_lastEvent && event.id == m_lastEventId && event.receivedAt == m_lastEventTime)
+        return;
+    m_lastEvent = &event;
+    m_lastEventId = event.id;
+    m_lastEventTime = event.receivedAt;
     m_liveView->add(event);
     m_receiverPanel->countDelivery(event);
 }

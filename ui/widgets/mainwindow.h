@@ -94,6 +94,9 @@ private:
     ReceiverPanel *m_receiverPanel = nullptr;
     QLabel *m_redisStatus;
     QLabel *m_receiverStatus;
+    const void *m_lastEvent = nullptr;
+    QString m_lastEventId;
+    QDateTime m_lastEventTime;
     qint64 m_dlqTotal = -1;
     qint64 m_permanentTotal = -1;
 };
