@@ -33,16 +33,16 @@ void onSignal(int)
     [[maybe_unused]] const ssize_t written = ::write(g_signalPipe[1], &byte, 1);
 }
 
-// SIGINT/SIGTERM end the event loop cleanly, so the engine stops and the embedded Redis with it.
-void quitOnSignals(QCoreApplication *app)
+// SIGINT/SIGTERM run `stop` from the event loop, so the engine can stop cleanly.
+void onSignals(QCoreApplication *app, std::function<void()> stop)
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0)
         return;
     auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, app);
-    QObject::connect(notifier, &QSocketNotifier::activated, app, [app] {
+    QObject::connect(notifier, &QSocketNotifier::activated, app, [stop = std::move(stop)] {
         char byte;
         [[maybe_unused]] const ssize_t r = ::read(g_signalPipe[0], &byte, 1);
-        app->quit();
+        stop();
     });
     struct sigaction action = {};
     action.sa_handler = onSignal;
@@ -209,7 +209,19 @@ int main(int argc, char **argv)
     }
 
     Engine engine(settings);
-    quitOnSignals(app.get());
+    // Stop taking deliveries, let the worker hand its in-flight entries back, then quit (the
+    // embedded Redis stops with the engine).
+    bool stopping = false;
+    const auto shutdownAndQuit = [&engine, &stopping] {
+        if (std::exchange(stopping, true))
+            return;
+        engine.shutdown([] { QCoreApplication::quit(); });
+    };
+    onSignals(app.get(), shutdownAndQuit);
+    if (gui) {
+        QGuiApplication::setQuitOnLastWindowClosed(false);
+        QObject::connect(qApp, &QGuiApplication::lastWindowClosed, &engine, shutdownAndQuit);
+    }
     std::unique_ptr<redrive::ui::MainWindow> window;
     int exitCode = 0;
     resolveSecrets(

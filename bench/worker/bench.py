@@ -136,13 +136,15 @@ def idle_cpu():
     time.sleep(3)
     ticks = os.sysconf("SC_CLK_TCK")
 
-    def cpu():
-        fields = open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1].split()
+    def cpu(pid):
+        fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])
 
-    before = cpu()
+    before, redis_before = cpu(proc.pid), cpu(redis_proc.pid)
     time.sleep(idle_seconds)
-    used = (cpu() - before) / ticks
+    used = (cpu(proc.pid) - before) / ticks
+    print("idle: redis-server used %.2f %% of one core meanwhile"
+          % ((cpu(redis_proc.pid) - redis_before) / ticks / idle_seconds * 100.0))
     proc.terminate()
     proc.wait()
     return used / idle_seconds * 100.0, r("LLEN", "genesys_webhook_dlq")
@@ -163,6 +165,8 @@ try:
     cpu, left = idle_cpu()
     print("idle: %.2f %% of one core over %d s with 10000 entries due in 1 h (%d still queued)"
           % (cpu, idle_seconds, left))
+    if not ours:
+        sys.exit(0)
     mo, mt = statistics.median(ours), statistics.median(theirs)
     print("median: redrive %.0f entries/s, tutorial loop %.0f entries/s, ratio %.1fx"
           % (mo, mt, mo / mt))

@@ -8,6 +8,7 @@
 #include "core/settings/settings.h"
 
 #include <QLoggingCategory>
+#include <QTimer>
 
 namespace redrive::core {
 
@@ -119,6 +120,34 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
             });
     m_redis->open();
     return true;
+}
+
+void Engine::shutdown(std::function<void()> done, int timeoutMs)
+{
+    if (m_receiver)
+        m_receiver->stop();
+    if (m_worker)
+        m_worker->stop();
+    if (!m_redis || !m_redis->isReady()) {
+        stop();
+        done();
+        return;
+    }
+    // Replies come in order: once this PING is answered, every command the receiver and the
+    // worker sent before it has been processed by Redis.
+    auto finished = std::make_shared<bool>(false);
+    auto finish = [this, finished, done] {
+        if (*finished)
+            return;
+        *finished = true;
+        stop();
+        done();
+    };
+    QTimer::singleShot(timeoutMs, this, finish);
+    m_redis->command({ QByteArrayLiteral("PING") }, this, [this, finish](const RedisReply &) {
+        // Leave the callback before the connection is destroyed.
+        QTimer::singleShot(0, this, finish);
+    });
 }
 
 void Engine::stop()

@@ -6,6 +6,7 @@
 
 #include <QObject>
 
+#include <functional>
 #include <memory>
 
 namespace redrive::core {
@@ -41,6 +42,10 @@ public:
     // answering yet is not a failure: the connection keeps trying and the receiver answers 503.
     bool start(const Secrets &secrets, QString *error);
     void stop();
+    // Stops taking deliveries and stops the worker, waits (without blocking) until Redis has
+    // processed everything sent so far — the worker's hand-back of in-flight entries included —
+    // or `timeoutMs` passed, then stops the rest and calls `done`.
+    void shutdown(std::function<void()> done, int timeoutMs = 3000);
     bool isRunning() const { return m_running; }
 
     Settings &settings() const { return m_settings; }

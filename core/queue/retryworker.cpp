@@ -35,8 +35,10 @@ constexpr int ClaimBatch = 256;
 // Looks at the DLQ from its old (right) end. An element whose backoff is not over is rotated
 // to the new end; a due one (or one never scheduled: written by another tool) moves to our
 // in-flight list in the same step, so it is never only in memory and never held by two workers.
-// Returns {claimed, complete, nextDue, now, checked, len}; `complete` = the whole list was seen,
-// which also makes schedule members that are due but no longer in the list provably stale.
+// Returns {claimed, complete, nextDue, now, checked, len, length after, head after} (the last two
+// are what watch() compares, so our own rotation is not mistaken for news); `complete` = the whole
+// list was seen, which also makes schedule members that are due but no longer in the list provably
+// stale.
 constexpr char ClaimScript[] = REDRIVE_LUA_NOW R"lua(
 local want = tonumber(ARGV[1])
 local len = redis.call('LLEN', KEYS[1])
@@ -63,7 +65,8 @@ if #out < want and checked >= len then
   complete = 1
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 end
-return {out, complete, nextDue, now, checked, len}
+return {out, complete, nextDue, now, checked, len, redis.call('LLEN', KEYS[1]),
+        redis.call('LINDEX', KEYS[1], 0) or ''}
 )lua";
 
 // KEYS: inflight, dlq, permanent, schedule. ARGV: mode, raw, replacement, delayMs, channel, event.
@@ -286,28 +289,42 @@ void RetryWorker::poll()
              m_claiming = false;
              if (!m_running)
                  return;
-             if (reply.isError() || reply.elements().size() != 6) {
+             if (reply.isError() || reply.elements().size() != 8) {
                  qCWarning(lcWorker).noquote() << "claim failed:" << reply.errorText();
                  m_wakeTimer.start(1000);
                  return;
              }
              const auto &e = reply.elements();
              const auto &claimedElements = e.at(0).elements();
+             m_watchSignature = QByteArray::number(e.at(6).toInteger()) + '\n' + e.at(7).bytes();
              for (const RedisReply &element : claimedElements)
                  attempt(element.bytes());
              const bool complete = e.at(1).toInteger() == 1;
-             const qint64 nextDue = e.at(2).toInteger();
+             qint64 nextDue = e.at(2).toInteger();
              const qint64 now = e.at(3).toInteger();
+             const qint64 checked = e.at(4).toInteger();
+             const qint64 length = e.at(5).toInteger();
              if (claimedElements.size() >= want) {
+                 m_passChecked = 0;
+                 m_passNextDue = -1;
                  if (m_pollAgain)
                      poll();
                  return; // more may be due: finishing attempts asks again
              }
              if (!complete) {
-                 // Only part of a long list was looked at: go on (outside this callback).
-                 m_wakeTimer.start(0);
-                 return;
+                 // One call looks at no more than ClaimBudget elements: a pass over a long list
+                 // takes several, and ends once the whole list has been looked at.
+                 m_passChecked += checked;
+                 if (nextDue >= 0 && (m_passNextDue < 0 || nextDue < m_passNextDue))
+                     m_passNextDue = nextDue;
+                 if (m_passChecked < length && checked > 0) {
+                     m_wakeTimer.start(0); // go on, outside this callback
+                     return;
+                 }
+                 nextDue = m_passNextDue;
              }
+             m_passChecked = 0;
+             m_passNextDue = -1;
              if (nextDue >= 0)
                  m_wakeTimer.start(int(qBound(qint64(0), nextDue - now, qint64(24 * 3600 * 1000))));
              if (m_pollAgain)

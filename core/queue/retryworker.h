@@ -105,6 +105,8 @@ private:
     QByteArray m_watchSignature;
     QList<QByteArray> m_doneBatch;
     int m_inFlight = 0;
+    qint64 m_passChecked = 0;
+    qint64 m_passNextDue = -1;
     bool m_running = false;
     bool m_claiming = false;
     bool m_pollAgain = false;

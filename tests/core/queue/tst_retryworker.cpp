@@ -265,6 +265,35 @@ private Q_SLOTS:
         QTRY_COMPARE(m_redis.llen(m_keys.dlq), 0);
     }
 
+    void longWaitingListCausesNoWork()
+    {
+        TestDownstream downstream;
+        QVERIFY(downstream.listen());
+        DownstreamClient client;
+        client.configure(QUrl(downstream.url()), 5000, {});
+        // More waiting entries than one claim call looks at.
+        m_redis.command({ "EVAL",
+                          "local t = redis.call('TIME') for i = 1, 2500 do local e = "
+                          "'{\"original_payload\":{\"n\":' .. i .. '},\"retry_count\":1}' "
+                          "redis.call('LPUSH', KEYS[1], e) redis.call('ZADD', KEYS[2], "
+                          "t[1]*1000 + 3600000, e) end",
+                          "2", m_keys.dlq, m_keys.key("schedule") });
+        auto worker = makeWorker(&client, {});
+        QSignalSpy idle(worker.get(), &RetryWorker::idle);
+        worker->start();
+        QVERIFY(idle.wait(10000));
+        m_redis.command({ "CONFIG", "RESETSTAT" });
+        // Asserting an absence needs a period; one second is five DLQ checks.
+        QTest::qWait(1000);
+        const QByteArray stats = m_redis.command({ "INFO", "commandstats" }).toByteArray();
+        QVERIFY2(!stats.contains("cmdstat_lmove"), stats.constData());
+        QCOMPARE(downstream.deliveryIds.size(), 0);
+        // A new entry from another tool is noticed and delivered; the waiting ones stay.
+        m_redis.lpush(m_keys.dlq, tutorialEntry(1));
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 1, 5000);
+        QTRY_COMPARE(m_redis.llen(m_keys.dlq), 2500);
+    }
+
     void sigkillMidAttemptLosesNothing()
     {
         TestDownstream downstream;
