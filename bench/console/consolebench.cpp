@@ -2,6 +2,7 @@
 // Console benchmark: opens a 1,000,000-entry dead-letter queue and times the first page painted,
 // records the peak RSS after scrolling through it, and times a server-side search over 100,000
 // entries. Medians of several runs. See docs/BENCHMARKS.md ("Console").
+#include "core/queue/queuestore.h"
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
@@ -78,26 +79,20 @@ private:
     ui::QueueTableModel *m_model;
 };
 
-// The page reads the console makes (LLEN + LRANGE), on the console's own connection.
-ui::QueuePageFetcher listFetcher(core::RedisConnection *redis, const QByteArray &key)
+// The page reads the console makes: core::QueueStore::page, as in the application.
+ui::QueuePageFetcher listFetcher(core::QueueStore *store)
 {
-    return [redis, key](qint64 offset, int count, const QObject *context,
-                        std::function<void(const ui::QueuePage &)> done) {
-        auto page = std::make_shared<ui::QueuePage>();
-        redis->command({ "LLEN", key }, context, [page](const core::RedisReply &reply) {
-            if (reply.isError())
-                page->error = reply.errorText();
-            page->total = reply.toInteger();
-        });
-        redis->command(
-            { "LRANGE", key, QByteArray::number(offset), QByteArray::number(offset + count - 1) },
-            context, [page, done](const core::RedisReply &reply) {
-                if (reply.isError() && page->error.isEmpty())
-                    page->error = reply.errorText();
-                for (const core::RedisReply &element : reply.elements())
-                    page->entries.append(element.bytes());
-                done(*page);
-            });
+    return [store](qint64 offset, int count, const QObject *context,
+                   std::function<void(const ui::QueuePage &)> done) {
+        store->page(core::QueueStore::List::DeadLetter, offset, count, context,
+                    [done](const core::PageResult &r) {
+                        ui::QueuePage page;
+                        page.error = r.error;
+                        page.total = r.total;
+                        for (const core::DeadLetterEntry &entry : r.entries)
+                            page.entries.append(entry.raw());
+                        done(page);
+                    });
     };
 }
 
@@ -135,6 +130,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    core::QueueStore store(&redis, core::QueueKeys());
     QList<double> firstPaint;
     for (int run = 0; run < runs; ++run) {
         QElapsedTimer timer;
@@ -145,7 +141,7 @@ int main(int argc, char **argv)
         view.verticalHeader()->hide();
         view.setModel(&model);
         PaintProbe probe(&view, &model);
-        model.setFetcher(listFetcher(&redis, "genesys_webhook_dlq"));
+        model.setFetcher(listFetcher(&store));
         view.resize(1000, 700);
         view.show();
         if (!waitFor([&probe]() { return probe.painted; })) {
@@ -179,5 +175,37 @@ int main(int argc, char **argv)
         out << ' ' << qRound(v);
     out << ")\n";
     out << "peak RSS of the console process: " << peakRssKb() / 1024 << " MB\n";
+    out.flush();
+    // -- search over 100,000 entries -----------------------------------------------------------
+    {
+        QString fillError;
+        if (!tests::QueueFill::fill(server, "genesys_webhook_permanent_failures", 100000,
+                                    tests::sampleNotification(), true, &fillError)) {
+            QTextStream(stderr) << "fill: " << fillError << '\n';
+            return 1;
+        }
+        for (const QString &needle :
+             { QStringLiteral("HTTP 422"), QStringLiteral("ACCT-0042-7781"),
+               QStringLiteral("no-such-text-anywhere") }) {
+            QList<double> times;
+            qint64 matches = -1;
+            for (int run = 0; run < 5; ++run) {
+                QElapsedTimer timer;
+                timer.start();
+                bool done = false;
+                store.search(core::QueueStore::List::PermanentFailures, needle, 100, &app,
+                             [&](const core::SearchResult &r) {
+                                 matches = r.matches;
+                                 done = true;
+                             });
+                if (!waitFor([&done]() { return done; }))
+                    return 1;
+                times.append(timer.nsecsElapsed() / 1e6);
+            }
+            out << "search \"" << needle << "\" over 100000 entries: " << matches
+                << " matches, median " << median(times) << " ms\n";
+        }
+    }
+
     return 0;
 }

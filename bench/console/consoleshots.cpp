@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Fills a private Redis with realistic entries, opens the console on it and saves screenshots
 // of the main views (docs/make-screenshots.sh runs it under xvfb-run).
+#include "core/engine/engine.h"
 #include "core/queue/deadletterentry.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
-#include "tests/ui/memoryqueuebackend.h"
 #include "tests/ui/queuefill.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/settingsdialog.h"
@@ -100,20 +100,39 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    tests::RedisServer redis;
+    if (!redis.start()) {
+        QTextStream(stderr) << "redis-server: " << redis.errorString() << '\n';
+        return 1;
+    }
+    QString error;
+    if (!tests::QueueFill::fill(redis, "genesys_webhook_dlq", 1284, payload, false, &error)
+        || !tests::QueueFill::fill(redis, "genesys_webhook_permanent_failures", 36, payload, true,
+                                   &error)) {
+        QTextStream(stderr) << "fill: " << error << '\n';
+        return 1;
+    }
+    // Something a misbehaving producer left behind: shown raw, never dropped.
+    redis.command({ "LINSERT", "genesys_webhook_permanent_failures", "BEFORE",
+                    redis.lrange("genesys_webhook_permanent_failures", 3, 3).constFirst(),
+                    "ERROR: downstream said <html>502 Bad Gateway</html>" });
+
     QTemporaryDir dir;
     core::Settings settings(dir.filePath(QStringLiteral("redrive.ini")));
+    settings.setValue(core::SettingKey::RedisUrl, redis.url());
+    settings.setValue(core::SettingKey::ListenAddress, QStringLiteral("127.0.0.1:0"));
+    // No worker: the screenshots show the lists as filled, not drained.
+    settings.setValue(core::SettingKey::WorkerEnabled, false);
     core::MemoryCredentialStore credentials;
-    auto backend = std::make_unique<tests::MemoryQueueBackend>();
-    for (int i = 0; i < 1284; ++i)
-        backend->items(ui::QueueList::DeadLetters)
-            .append(tests::QueueFill::entry(i, payload, false));
-    for (int i = 0; i < 37; ++i)
-        backend->items(ui::QueueList::PermanentFailures)
-            .append(tests::QueueFill::entry(i, payload, true));
-    backend->items(ui::QueueList::PermanentFailures)
-        .insert(3, QByteArrayLiteral("ERROR: downstream said <html>502 Bad Gateway</html>"));
+    credentials.set(core::SecretKind::GenesysClientSecret, QStringLiteral("not-shown"));
+    core::Engine engine(settings);
+    if (!engine.start({}, &error)) {
+        QTextStream(stderr) << "engine: " << error << '\n';
+        return 1;
+    }
+    waitFor([&engine]() { return engine.redis()->isReady(); });
 
-    ui::MainWindow window(std::move(backend), settings, credentials);
+    ui::MainWindow window(engine, settings, credentials);
     window.resize(1280, 800);
     window.show();
     for (int i = 0; i < 60; ++i)
@@ -157,6 +176,9 @@ int main(int argc, char **argv)
     if (auto *tabs = editor.findChild<QTabWidget *>())
         tabs->setCurrentIndex(1);
     ok &= save(&editor, outDir + QStringLiteral("/console-edit.png"));
+
+    window.showPage(ui::MainWindow::Page::Receiver);
+    ok &= save(&window, outDir + QStringLiteral("/console-receiver.png"));
 
     ui::SettingsDialog settingsDialog(settings, credentials, &window);
     settingsDialog.show();

@@ -4,6 +4,7 @@
 // action on a search stating its exact count.
 #include "core/engine/engine.h"
 #include "core/queue/deadletterentry.h"
+#include "core/receiver/webhookreceiver.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
 #include "tests/support/redisserver.h"
@@ -11,15 +12,20 @@
 #include "tests/ui/queuefill.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/prompts.h"
+#include "ui/models/livedeliverymodel.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/entrydetailview.h"
+#include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
 #include "ui/widgets/queueview.h"
+#include "ui/widgets/receiverpanel.h"
 
 #include <QAbstractItemModelTester>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QTableView>
@@ -48,6 +54,7 @@ private Q_SLOTS:
     void editConflictIsRefusedThenReloaded();
     void bulkOnSearchStatesExactCount();
     void redisOutageIsShownAndRecovers();
+    void receiverDeliveriesShowLive();
 
 private:
     void openWindow();
@@ -203,6 +210,38 @@ void TestConsoleRedis::redisOutageIsShownAndRecovers()
                              15000);
     m_redis.lpush(Dlq, tests::QueueFill::entry(1, tests::sampleNotification(), false));
     QTRY_COMPARE_WITH_TIMEOUT(dlq()->model()->rowCount(), 1, 5000);
+}
+
+void TestConsoleRedis::receiverDeliveriesShowLive()
+{
+    QVERIFY(m_settings->setValue(SettingKey::ReceiverEnabled, true));
+    QVERIFY(m_settings->setValue(SettingKey::ListenAddress, QStringLiteral("127.0.0.1:0")));
+    openWindow();
+    QVERIFY(m_engine->receiver());
+    const QUrl url = m_engine->receiver()->url();
+    QVERIFY(m_window->receiverStatus()->text().contains(url.toString()));
+    // What app/main.cpp may also do: a second connection must not double the rows.
+    connect(m_engine->receiver(), &core::WebhookReceiver::deliveryHandled, m_window.get(),
+            &ui::MainWindow::addDelivery);
+    QNetworkAccessManager network;
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    std::unique_ptr<QNetworkReply> reply(network.post(request, tests::sampleNotification()));
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    ui::LiveDeliveriesView *live = m_window->liveView();
+    QTRY_COMPARE(live->model()->rowCount(), 1);
+    QCOMPARE(live->model()->index(0, ui::LiveDeliveryModel::Topic).data(Qt::ToolTipRole).toString(),
+             QStringLiteral("v2.detail.events.conversation.7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d."
+                            "customer.start"));
+    QVERIFY(m_window->receiverPanel()->countersLabel()->text().startsWith(
+        QStringLiteral("1 requests")));
+    // Stop and start from the receiver page.
+    QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
+    QVERIFY(!m_engine->receiver()->isListening());
+    QVERIFY(m_window->receiverStatus()->text().contains(QStringLiteral("Receiver off")));
+    QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
+    QVERIFY(m_engine->receiver()->isListening());
 }
 
 QTEST_MAIN(TestConsoleRedis)

@@ -4,6 +4,7 @@
 #include "core/engine/engine.h"
 #include "core/queue/queuestore.h"
 #include "core/queue/queuewatcher.h"
+#include "core/receiver/webhookreceiver.h"
 #include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
 #include "ui/dialogs/editentrydialog.h"
@@ -14,6 +15,7 @@
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/queueview.h"
+#include "ui/widgets/receiverpanel.h"
 #include "ui/widgets/windowmemory.h"
 
 #include <QApplication>
@@ -70,6 +72,13 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
                       ? tr("connected to %1").arg(engine.redisEndpoint().displayUrl())
                       : engine.redis()->lastError());
     m_watcher->start();
+    if (core::WebhookReceiver *receiver = engine.receiver()) {
+        connect(receiver, &core::WebhookReceiver::deliveryHandled, this, &MainWindow::addDelivery);
+        m_receiverPanel->setReceiver(receiver);
+        setReceiverUrl(receiver->isListening() ? receiver->url().toString() : QString());
+    } else {
+        setReceiverUrl(QString());
+    }
 }
 
 MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
@@ -100,6 +109,9 @@ void MainWindow::init()
     m_pages->addWidget(m_liveView);
     m_pages->addWidget(m_dlqView);
     m_pages->addWidget(m_permanentView);
+    m_receiverPanel = new ReceiverPanel(m_settings, m_credentials, m_pages);
+    m_pages->addWidget(m_receiverPanel);
+    connect(m_receiverPanel, &ReceiverPanel::listeningChanged, this, &MainWindow::setReceiverUrl);
 
     QStyle *style = this->style();
     m_sidebar->addItem(
@@ -108,6 +120,8 @@ void MainWindow::init()
                                            tr("Dead letter queue")));
     m_sidebar->addItem(new QListWidgetItem(style->standardIcon(QStyle::SP_MessageBoxCritical),
                                            tr("Permanent failures")));
+    m_sidebar->addItem(
+        new QListWidgetItem(style->standardIcon(QStyle::SP_DriveNetIcon), tr("Receiver")));
     m_sidebar->setIconSize(QSize(20, 20));
     m_sidebar->setSpacing(2);
     m_sidebar->setFrameShape(QFrame::NoFrame);
@@ -177,7 +191,7 @@ void MainWindow::buildMenus()
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     const QStringList names { tr("&Live deliveries"), tr("&Dead letter queue"),
-                              tr("&Permanent failures") };
+                              tr("&Permanent failures"), tr("&Receiver") };
     for (int i = 0; i < names.size(); ++i) {
         QAction *action = view->addAction(names.at(i), this, [this, i]() { showPage(Page(i)); });
         action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
@@ -211,12 +225,21 @@ void MainWindow::openSettings()
 
 void MainWindow::addDelivery(const core::DeliveryEvent &event)
 {
+    // The Engine constructor connects the receiver itself; wiring code that also connects it
+    // would deliver each event twice in a row: the same object, once per connection.
+    if (&event == m_lastEvent && event.id == m_lastEventId && event.receivedAt == m_lastEventTime)
+        return;
+    m_lastEvent = &event;
+    m_lastEventId = event.id;
+    m_lastEventTime = event.receivedAt;
     m_liveView->add(event);
+    m_receiverPanel->countDelivery(event);
 }
 
 void MainWindow::setReceiverUrl(const QString &url)
 {
     m_receiverStatus->setText(url.isEmpty() ? tr("Receiver off") : tr("Receiver: %1").arg(url));
+    m_receiverPanel->setListeningUrl(url);
     m_receiverStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
 }
 

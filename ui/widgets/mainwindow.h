@@ -25,6 +25,7 @@ namespace redrive::ui {
 class LiveDeliveriesView;
 class QueueBackend;
 class QueueView;
+class ReceiverPanel;
 class WindowMemory;
 
 // The console: a sidebar with the live deliveries, the dead-letter queue and the permanent
@@ -36,7 +37,7 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    enum class Page { Live, DeadLetters, PermanentFailures };
+    enum class Page { Live, DeadLetters, PermanentFailures, Receiver };
 
     // The application's window: the lists through a core::QueueStore on the engine's Redis
     // connection, changes by anyone through a core::QueueWatcher, the engine's Redis state in
@@ -54,6 +55,7 @@ public:
     QueueView *deadLetterView() const { return m_dlqView; }
     QueueView *permanentView() const { return m_permanentView; }
     LiveDeliveriesView *liveView() const { return m_liveView; }
+    ReceiverPanel *receiverPanel() const { return m_receiverPanel; }
     QListWidget *sidebar() const { return m_sidebar; }
     QLabel *redisStatus() const { return m_redisStatus; }
     QLabel *receiverStatus() const { return m_receiverStatus; }
@@ -89,8 +91,12 @@ private:
     LiveDeliveriesView *m_liveView;
     QueueView *m_dlqView;
     QueueView *m_permanentView;
+    ReceiverPanel *m_receiverPanel = nullptr;
     QLabel *m_redisStatus;
     QLabel *m_receiverStatus;
+    const void *m_lastEvent = nullptr;
+    QString m_lastEventId;
+    QDateTime m_lastEventTime;
     qint64 m_dlqTotal = -1;
     qint64 m_permanentTotal = -1;
 };

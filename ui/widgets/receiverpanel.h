@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/receiver/deliveryevent.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QLabel;
+class QPushButton;
+
+namespace redrive::core {
+class CredentialStore;
+class NgrokWatcher;
+class Settings;
+class WebhookReceiver;
+} // namespace redrive::core
+
+namespace redrive::ui {
+
+// The receiver at a glance: where it listens, what it has handled this session, the public URL
+// ngrok forwards to it (followed while Redrive runs), and the way to register that URL with
+// Genesys Cloud.
+class ReceiverPanel final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ReceiverPanel)
+
+public:
+    ReceiverPanel(core::Settings &settings, core::CredentialStore &credentials,
+                  QWidget *parent = nullptr);
+    ~ReceiverPanel() override;
+
+    // The receiver to start and stop (null: it is turned off in this process).
+    void setReceiver(core::WebhookReceiver *receiver);
+    void setListeningUrl(const QString &url);
+    QPushButton *startStopButton() const { return m_startStop; }
+    void countDelivery(const core::DeliveryEvent &event);
+    QLabel *ngrokLabel() const { return m_ngrok; }
+    QLabel *countersLabel() const { return m_counters; }
+    QPushButton *registerButton() const { return m_register; }
+    void openRegisterDialog();
+
+Q_SIGNALS:
+    void listeningChanged(const QString &url);
+
+private:
+    void updateCounters();
+    void updateStartStop();
+    void watchPort(quint16 port);
+
+    core::Settings &m_settings;
+    core::CredentialStore &m_credentials;
+    std::unique_ptr<core::NgrokWatcher> m_watcher;
+    QLabel *m_url;
+    QLabel *m_counters;
+    QLabel *m_ngrok;
+    QPushButton *m_register;
+    QPushButton *m_startStop;
+    core::WebhookReceiver *m_receiver = nullptr;
+    quint16 m_watchedPort = 0;
+    qint64 m_counts[5] = {};
+    qint64 m_total = 0;
+    qint64 m_latencySum = 0;
+};
+
+} // namespace redrive::ui
