@@ -106,6 +106,22 @@ bool isJsonContentType(const QByteArray &value, QString *problem)
     return true;
 }
 
+// The value of header `name` (any case); several are joined with ", " as QHttpServerRequest does.
+QByteArray headerValue(const HeaderList &headers, QByteArrayView name)
+{
+    QByteArray value;
+    bool found = false;
+    for (const auto &[key, text] : headers) {
+        if (key.size() != name.size() || qstrnicmp(key.constData(), name.data(), key.size()) != 0)
+            continue;
+        if (found)
+            value += ", ";
+        value += text;
+        found = true;
+    }
+    return value;
+}
+
 QByteArray statusBody(const char *status, const QString &id)
 {
     QByteArray body = "{\"status\":\"";
@@ -403,8 +419,11 @@ void WebhookReceiver::onRefused(ReceiverConnection *connection, int status, cons
 void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
                                      ReceiverConnection *connection, const QElapsedTimer &clock)
 {
+    // One copy of the headers, searched here: QHttpServerRequest::value() builds a lowercased
+    // copy of the name and of the value on every call.
+    HeaderList headers = request.headers();
     if (!m_secretDigest.isEmpty()) {
-        const QByteArray provided = request.value(m_config.secretHeader);
+        const QByteArray provided = headerValue(headers, m_config.secretHeader);
         if (provided.isEmpty() || !checkSecret(provided)) {
             reject(request, connection, clock, 401,
                    provided.isEmpty() ? "missing_secret" : "wrong_secret",
@@ -419,7 +438,7 @@ void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
         }
     }
     QString problem;
-    if (!isJsonContentType(request.value("content-type"), &problem)) {
+    if (!isJsonContentType(headerValue(headers, "content-type"), &problem)) {
         reject(request, connection, clock, 415, "unsupported_media_type", problem);
         return;
     }
@@ -436,7 +455,7 @@ void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
     delivery->body = body;
     delivery->compact = check.compact;
     delivery->topic = check.topic;
-    delivery->headers = request.headers();
+    delivery->headers = std::move(headers);
     delivery->remoteAddress = request.remoteAddress();
     delivery->receivedAtMs = QDateTime::currentMSecsSinceEpoch();
     delivery->clock = clock;

@@ -324,9 +324,10 @@ void TestRequestFramer::upgradeOffersPassThrough()
 {
     // An Upgrade offer (curl --http2 on http://) is served as plain HTTP/1.1.
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-                             "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
-                             "Content-Length: 2\r\n\r\n{}"),
+    QCOMPARE(feedAll(framer,
+                     "POST / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                     "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+                     "Content-Length: 2\r\n\r\n{}"),
              OneMessage);
 }
 

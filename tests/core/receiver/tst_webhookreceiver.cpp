@@ -934,12 +934,13 @@ void TestWebhookReceiver::upgradeRequests()
                                           m_sample));
     QCOMPARE(h2c.status, 200);
     // A WebSocket handshake gets an answer (none is served here), and the receiver goes on.
-    const Response websocket = raw(requestBytes("GET", "/webhook/genesys",
-                                                { { "Connection", "Upgrade" },
-                                                  { "Upgrade", "websocket" },
-                                                  { "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==" },
-                                                  { "Sec-WebSocket-Version", "13" } },
-                                                {}));
+    const Response websocket
+        = raw(requestBytes("GET", "/webhook/genesys",
+                           { { "Connection", "Upgrade" },
+                             { "Upgrade", "websocket" },
+                             { "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==" },
+                             { "Sec-WebSocket-Version", "13" } },
+                           {}));
     QCOMPARE(websocket.status, 405);
     QCOMPARE(post().status, 200);
 }
@@ -991,14 +992,23 @@ void TestWebhookReceiver::sharedSecret()
         return;
     }
     // Stored, and the secret is not.
-    const QByteArray raw = m_server.lrange(Dlq).value(0);
-    QVERIFY(!raw.contains("s3cret"));
-    QCOMPARE(DeadLetterEntry::parse(raw)
+    const QByteArray stored = m_server.lrange(Dlq).value(0);
+    QVERIFY(!stored.contains("s3cret"));
+    QCOMPARE(DeadLetterEntry::parse(stored)
                  .object()
                  .value(QStringLiteral("headers"))
                  .toObject()
                  .value(QStringLiteral("x-redrive-secret")),
              QJsonValue(QStringLiteral("[redacted]")));
+
+    // Sent twice, even right: ambiguous, refused.
+    QCOMPARE(raw(requestBytes("POST", "/webhook/genesys",
+                              { { "Content-Type", "application/json" },
+                                { "X-Redrive-Secret", "s3cret" },
+                                { "X-Redrive-Secret", "s3cret" } },
+                              m_sample))
+                 .status,
+             401);
 
     // Off again: no check.
     m_receiver->setSharedSecret({});
