@@ -112,6 +112,23 @@ QByteArray ReceiverConnection::buildResponse(int status, const QByteArray &body,
     return out;
 }
 
+bool ReceiverConnection::takeRequest()
+{
+    if (!m_outstanding || m_handedOver)
+        return false;
+    m_handedOver = true;
+    return true;
+}
+
+void ReceiverConnection::refuseOutOfStep()
+{
+    stopParsing();
+    m_outstanding = false;
+    refuse(400, "bad_framing",
+           QStringLiteral("the request could not be read reliably; send it again on a new "
+                          "connection"));
+}
+
 bool ReceiverConnection::respond(int status, const QByteArray &body, const Headers &headers)
 {
     if (!m_outstanding)
@@ -202,6 +219,7 @@ bool ReceiverConnection::frame(const char *data, qsizetype size, bool *completed
         case RequestFramer::Event::MessageComplete:
             *completedHere = true;
             m_outstanding = true;
+            m_handedOver = false;
             m_head = m_framer.head();
             break;
         case RequestFramer::Event::Error:

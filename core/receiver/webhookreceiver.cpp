@@ -26,6 +26,8 @@ namespace {
 const QString ReceiverSource = QStringLiteral("receiver");
 const QString HealthPath = QStringLiteral("/healthz");
 const QString MetricsPath = QStringLiteral("/metrics");
+// A request QHttpServer has not taken this long after it was complete is answered anyway.
+constexpr qint64 HandoverTimeoutMs = 2000;
 // Rejected requests show this much of their body in the live view.
 constexpr qsizetype RejectedPayloadPreview = 4096;
 
@@ -310,6 +312,13 @@ QByteArray WebhookReceiver::metricsText() const
 void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
                                     ReceiverConnection *connection)
 {
+    if (!connection->takeRequest()) {
+        qCWarning(lcReceiver,
+                  "QHttpServer read a request this connection did not see whole; "
+                  "ending the connection");
+        connection->refuseOutOfStep();
+        return;
+    }
     QElapsedTimer clock;
     clock.start();
     const QString path = request.url().path();
@@ -666,10 +675,19 @@ void WebhookReceiver::housekeeping()
         const QList<ReceiverConnection *> connections
             = m_tcp->findChildren<ReceiverConnection *>(Qt::FindDirectChildrenOnly);
         for (ReceiverConnection *connection : connections) {
-            if (connection->state() == QAbstractSocket::ConnectedState
-                && !connection->hasOutstandingRequest()
-                && connection->idleMs() >= m_config.idleTimeoutMs)
+            if (connection->state() != QAbstractSocket::ConnectedState)
+                continue;
+            if (connection->isAwaitingHandover() && connection->idleMs() >= HandoverTimeoutMs) {
+                // Complete here, never handed over by QHttpServer: never expected, but an
+                // answer is owed either way.
+                qCWarning(lcReceiver,
+                          "QHttpServer did not take a complete request; "
+                          "ending the connection");
+                connection->refuseOutOfStep();
+            } else if (!connection->hasOutstandingRequest()
+                       && connection->idleMs() >= m_config.idleTimeoutMs) {
                 connection->closeIdle();
+            }
         }
     }
     m_metrics.setInFlight(m_inFlight);

@@ -704,6 +704,14 @@ void TestWebhookReceiver::badRequests_data()
     QTest::newRow("malformed header")
         << QByteArray("POST /webhook/genesys HTTP/1.1\r\nBad header\r\n\r\n") << 400
         << QByteArray("bad_header") << QByteArray();
+    QTest::newRow("Content-Length twice")
+        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
+        << 400 << QByteArray("bad_content_length") << QByteArray();
+    QTest::newRow("chunked with a trailer")
+        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n")
+        << 400 << QByteArray("bad_chunk") << QByteArray();
     QTest::newRow("two lengths") << QByteArray(
         "POST /webhook/genesys HTTP/1.1\r\nContent-Length: 2\r\n"
         "Transfer-Encoding: chunked\r\n\r\n")
