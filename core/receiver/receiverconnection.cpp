@@ -241,9 +241,11 @@ void ReceiverConnection::stopParsing()
 void ReceiverConnection::refuse(int status, const QByteArray &code, const QString &message)
 {
     const RequestFramer::Head head = m_framer.head();
-    write(buildResponse(status, errorBody(code, message), {}, true, false, head.method == "HEAD"));
-    flush();
-    m_draining = true;
+    if (state() == QAbstractSocket::ConnectedState) {
+        write(buildResponse(status, errorBody(code, message), {}, true, false,
+                            head.method == "HEAD"));
+        flush();
+    }
     startDraining();
     Q_EMIT refused(status, code, message, head.method, head.target);
 }
@@ -252,16 +254,17 @@ void ReceiverConnection::startDraining()
 {
     m_draining = true;
     discardInput();
-    if (m_outstanding)
-        return; // the outstanding answer goes out first; respond() comes back here
-    if (bytesToWrite() == 0) {
-        ::shutdown(int(socketDescriptor()), SHUT_WR);
-    } else {
-        connect(this, &QIODevice::bytesWritten, this, [this] {
-            if (bytesToWrite() == 0 && state() == QAbstractSocket::ConnectedState)
-                ::shutdown(int(socketDescriptor()), SHUT_WR);
-        });
-    }
+    if (m_outstanding || m_drainArmed)
+        return; // the outstanding answer goes out first: respond() comes back here
+    m_drainArmed = true;
+    const auto halfClose = [this] {
+        if (bytesToWrite() == 0 && state() == QAbstractSocket::ConnectedState)
+            ::shutdown(int(socketDescriptor()), SHUT_WR);
+    };
+    if (bytesToWrite() == 0)
+        halfClose();
+    else
+        connect(this, &QIODevice::bytesWritten, this, halfClose);
     QTimer::singleShot(DrainTimeoutMs, this, [this] { abort(); });
 }
 

@@ -79,6 +79,7 @@ private:
     bool m_handedOver = false;
     bool m_closeAfterResponse = false;
     bool m_draining = false;
+    bool m_drainArmed = false;
     qint64 m_drained = 0;
 };
 
