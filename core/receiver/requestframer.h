@@ -33,7 +33,7 @@ public:
         qint64 contentLength = 0; // of a non-chunked body
     };
 
-    static constexpr qsizetype DefaultMaxHeadBytes = 64 * 1024;
+    static constexpr qsizetype DefaultMaxHeadBytes = qsizetype(64) * 1024;
     static constexpr int MaxHeaderFields = 100;
 
     explicit RequestFramer(qint64 maxBodyBytes, qsizetype maxHeadBytes = DefaultMaxHeadBytes);

@@ -320,9 +320,9 @@ void TestPayloadValidator::entryOfDeepestPayloadStillParses()
 
 void TestPayloadValidator::hugeInputsDoNotCrash()
 {
-    const QByteArray longString = "{\"a\":\"" + QByteArray(8 * 1024 * 1024, 'x') + "\"}";
+    const QByteArray longString = "{\"a\":\"" + QByteArray(qsizetype(8) * 1024 * 1024, 'x') + "\"}";
     QVERIFY(PayloadValidator::check(longString).ok);
-    const QByteArray longNumber = "{\"a\":" + QByteArray(1024 * 1024, '1') + "}";
+    const QByteArray longNumber = "{\"a\":" + QByteArray(qsizetype(1024) * 1024, '1') + "}";
     QCOMPARE(PayloadValidator::check(longNumber).code, QByteArray("number_out_of_range"));
     const QByteArray manyKeys = [] {
         QByteArray text = "{";

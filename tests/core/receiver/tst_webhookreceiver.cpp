@@ -780,7 +780,7 @@ void TestWebhookReceiver::oversizedBodyRefusedBeforeItIsSent()
                 .toString()
                 .contains(QLatin1String("1048576")));
     // Sending the body anyway does no harm; the connection ends.
-    client.send(QByteArray(256 * 1024, 'x'));
+    client.send(QByteArray(qsizetype(256) * 1024, 'x'));
     QVERIFY(client.waitForClose());
 
     // Exactly at the limit is fine (a JSON object padded with whitespace).
@@ -802,7 +802,7 @@ void TestWebhookReceiver::oversizedBodyRefusedBeforeItIsSent()
 void TestWebhookReceiver::oversizedUploadStillGetsItsAnswer()
 {
     startReceiver();
-    const Response response = post(QByteArray(3 * 1024 * 1024, ' '));
+    const Response response = post(QByteArray(qsizetype(3) * 1024 * 1024, ' '));
     QCOMPARE(response.status, 413);
     QCOMPARE(response.json.value(QStringLiteral("error")).toString(),
              QStringLiteral("payload_too_large"));
@@ -1262,7 +1262,7 @@ void TestWebhookReceiver::concurrentDeliveries()
         const QJsonObject json = QJsonDocument::fromJson(message.at(1).toByteArray()).object();
         const QJsonArray list = json.value(QStringLiteral("ids")).toArray();
         QCOMPARE(json.value(QStringLiteral("count")).toInt(), list.size());
-        for (const QJsonValue &id : list)
+        for (const auto &id : list)
             announcedIds.insert(id.toString());
     }
     QCOMPARE(announcedIds.size(), deferred);
