@@ -78,8 +78,7 @@ void finishAt(QByteArray *out, const char *end)
     out->resize(end - out->constData());
 }
 
-template<qsizetype N>
-char *writeLiteral(char *p, const char (&text)[N])
+template<qsizetype N> char *writeLiteral(char *p, const char (&text)[N])
 {
     std::memcpy(p, text, N - 1);
     return p + N - 1;
@@ -295,7 +294,7 @@ QByteArray EntryWriter::write(const Fields &fields)
         QByteArrayView name; // ASCII, any case; or lowercased UTF-8 (in `converted`)
         QByteArrayView value;
         QByteArray converted; // storage for what does not come as it is stored
-        QByteArray repaired;  // the value as QString::fromUtf8() reads it, when not UTF-8
+        QByteArray repaired; // the value as QString::fromUtf8() reads it, when not UTF-8
         bool ascii = true;
     };
     const auto compare = [](const Header &a, const Header &b) {
@@ -335,10 +334,10 @@ QByteArray EntryWriter::write(const Fields &fields)
     const QByteArray payload = fields.payloadCompact ? fields.payload : minify(fields.payload);
     // Everything goes into one buffer sized for the worst case of every escape, then cut back.
     QByteArray out;
-    char *p = makeRoom(&out,
-                       payload.size() + 500 + headerBytes
-                           + 6 * (2 * fields.errorMessage.size() + fields.id.size()
-                                  + fields.source.size()));
+    char *p = makeRoom(
+        &out,
+        payload.size() + 500 + headerBytes
+            + 6 * (2 * fields.errorMessage.size() + fields.id.size() + fields.source.size()));
     p = writeLiteral(p, "{\"original_payload\":");
     p = writeBytes(p, payload);
     p = writeLiteral(p, ",\"attempts\":[{\"at\":");

@@ -10,6 +10,10 @@
 #include <cstring>
 #include <system_error>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace redrive::core {
 
 namespace {
@@ -18,45 +22,54 @@ namespace {
 constexpr const char *TopicKeys[] = { "topicName", "topic", "event", "eventType", "type" };
 constexpr int NoTopic = int(std::size(TopicKeys));
 
-// Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
-// overlong forms, no surrogates, nothing above U+10FFFF). Only used to say where it went wrong.
+// Length of the well-formed UTF-8 sequence of two to four bytes at `p` (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), 0 when there is none.
+int utf8SequenceLength(const unsigned char *p, qsizetype available)
+{
+    const unsigned char c = p[0];
+    int length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+        length = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        length = 3;
+        if (c == 0xe0)
+            low = 0xa0;
+        else if (c == 0xed)
+            high = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        length = 4;
+        if (c == 0xf0)
+            low = 0x90;
+        else if (c == 0xf4)
+            high = 0x8f;
+    } else {
+        return 0;
+    }
+    if (available < length || p[1] < low || p[1] > high)
+        return 0;
+    for (int k = 2; k < length; ++k) {
+        if (p[k] < 0x80 || p[k] > 0xbf)
+            return 0;
+    }
+    return length;
+}
+
+// Offset of the first byte that is not part of a well-formed UTF-8 sequence.
 qsizetype firstInvalidUtf8(QByteArrayView text)
 {
     const auto *data = reinterpret_cast<const unsigned char *>(text.data());
     const qsizetype size = text.size();
     qsizetype i = 0;
     while (i < size) {
-        const unsigned char c = data[i];
-        int length = 0;
-        unsigned char low = 0x80;
-        unsigned char high = 0xbf;
-        if (c < 0x80) {
+        if (data[i] < 0x80) {
             ++i;
             continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            length = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            length = 3;
-            if (c == 0xe0)
-                low = 0xa0;
-            else if (c == 0xed)
-                high = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            length = 4;
-            if (c == 0xf0)
-                low = 0x90;
-            else if (c == 0xf4)
-                high = 0x8f;
-        } else {
-            return i;
         }
-        if (i + length > size)
+        const int length = utf8SequenceLength(data + i, size - i);
+        if (length == 0)
             return i;
-        for (int k = 1; k < length; ++k) {
-            const unsigned char next = data[i + k];
-            if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xbf))
-                return i;
-        }
         i += length;
     }
     return size;
@@ -86,7 +99,8 @@ private:
     }
     char peek() const { return m_data[m_pos]; }
     void skipSpaceSlow();
-    bool string(qsizetype *contentStart, bool *hasEscapes);
+    // Inlined into run(): called for every key and string value, most of them short.
+    Q_ALWAYS_INLINE bool string(qsizetype *contentStart, bool *hasEscapes);
     bool number();
     bool literal(const char *word, qsizetype length);
     bool fail(const char *code, const QString &detail);
@@ -130,7 +144,8 @@ QString Scanner::describeHere() const
     return QStringLiteral("unexpected byte 0x%1").arg(c, 2, 16, QLatin1Char('0'));
 }
 
-// The bytes of `word` that are '"', '\\' or a control character (where a string scan stops), as
+// The bytes of `word` that are '"', '\\', a control character or not ASCII (where a string scan
+// stops: the last ones to check their UTF-8), as
 // a mask with the high bit of each such byte set: eight bytes at a time instead of one (the
 // "has zero byte" bit trick). Bits above the lowest match may be false alarms, never below it.
 quint64 stringSpecialMask(quint64 word)
@@ -140,32 +155,50 @@ quint64 stringSpecialMask(quint64 word)
     const quint64 quote = word ^ (Ones * '"');
     const quint64 backslash = word ^ (Ones * '\\');
     return (((quote - Ones) & ~quote) | ((backslash - Ones) & ~backslash)
-            | ((word - Ones * 0x20) & ~word))
+            | ((word - Ones * 0x20) & ~word) | word)
         & Highs;
 }
 
 bool isStringSpecial(unsigned char c)
 {
-    return c == '"' || c == '\\' || c < 0x20;
+    return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
 }
 
-// Index of the first '"', '\\' or control character at or after `pos`, or `size`.
+// Index of the first '"', '\\', control character or non-ASCII byte at or after `pos`, or
+// `size`.
 qsizetype findStringSpecial(const char *data, qsizetype pos, qsizetype size)
 {
-    static_assert(std::endian::native == std::endian::little, "the word scan reads little-endian");
-    while (pos + 8 <= size) {
-        quint64 word;
-        std::memcpy(&word, data + pos, sizeof word);
-        if (const quint64 mask = stringSpecialMask(word))
-            return pos + std::countr_zero(mask) / 8;
-        pos += 8;
+#if defined(__SSE2__)
+    // Sixteen bytes at a time: every x86-64 CPU has SSE2.
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i lastControl = _mm_set1_epi8(0x1f);
+    while (pos + 16 <= size) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(data + pos));
+        const __m128i special = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+            _mm_cmpeq_epi8(_mm_min_epu8(bytes, lastControl), bytes)); // bytes <= 0x1f
+        // movemask takes each byte's top bit: non-ASCII bytes are in it as they are.
+        if (const int mask = _mm_movemask_epi8(_mm_or_si128(special, bytes)))
+            return pos + std::countr_zero(unsigned(mask));
+        pos += 16;
+    }
+#endif
+    if constexpr (std::endian::native == std::endian::little) {
+        while (pos + 8 <= size) {
+            quint64 word;
+            std::memcpy(&word, data + pos, sizeof word);
+            if (const quint64 mask = stringSpecialMask(word))
+                return pos + std::countr_zero(mask) / 8;
+            pos += 8;
+        }
     }
     while (pos < size && !isStringSpecial(static_cast<unsigned char>(data[pos])))
         ++pos;
     return pos;
 }
 
-bool Scanner::string(qsizetype *contentStart, bool *hasEscapes)
+Q_ALWAYS_INLINE bool Scanner::string(qsizetype *contentStart, bool *hasEscapes)
 {
     // At the opening quote. Works on locals: the loop stays in registers.
     const char *data = m_data;
@@ -181,6 +214,17 @@ bool Scanner::string(qsizetype *contentStart, bool *hasEscapes)
         if (c == '"') {
             m_pos = pos + 1;
             return true;
+        }
+        if (c >= 0x80) {
+            const int length = utf8SequenceLength(
+                reinterpret_cast<const unsigned char *>(data) + pos, size - pos);
+            if (length == 0) {
+                m_pos = pos;
+                return fail("invalid_utf8",
+                            QStringLiteral("the body is not valid UTF-8 (at byte %1)").arg(pos));
+            }
+            pos += length;
+            continue;
         }
         if (c < 0x20) {
             m_pos = pos;
@@ -440,16 +484,18 @@ PayloadValidator::Result Scanner::run()
 
 PayloadValidator::Result PayloadValidator::check(QByteArrayView body, int maxDepth)
 {
-    if (!body.isValidUtf8()) {
-        Result result;
+    // UTF-8 is checked along the way, in strings (anything else non-ASCII is not JSON anyway).
+    Result result = Scanner(body, maxDepth).run();
+    if (result.ok || result.code == "invalid_utf8")
+        return result;
+    // Refused for another reason: a body that is not UTF-8 at all is told so first.
+    if (const qsizetype bad = firstInvalidUtf8(body); bad < body.size()) {
         result.code = "invalid_utf8";
-        result.offset = firstInvalidUtf8(body);
-        result.message
-            = QStringLiteral("the body is not valid UTF-8 (at byte %1)").arg(result.offset);
+        result.offset = bad;
+        result.message = QStringLiteral("the body is not valid UTF-8 (at byte %1)").arg(bad);
         return result;
     }
-    Result result = Scanner(body, maxDepth).run();
-    if (!result.ok && result.code == "malformed_json")
+    if (result.code == "malformed_json")
         result.message = QStringLiteral("malformed JSON at byte %1: %2")
                              .arg(result.offset)
                              .arg(result.message);

@@ -18,7 +18,7 @@ struct ReceiverConfig
     QHostAddress address = QHostAddress::LocalHost;
     quint16 port = 5000; // 0: any free port (WebhookReceiver::port() tells which)
     QString path = QStringLiteral("/webhook/genesys");
-    qint64 maxBodyBytes = 1024 * 1024;
+    qint64 maxBodyBytes = qint64(1024) * 1024;
     QByteArray secretHeader = "X-Redrive-Secret";
     int maxJsonDepth = PayloadValidator::DefaultMaxDepth;
     int retryAfterSeconds = 5; // in 503 answers

@@ -112,6 +112,23 @@ QByteArray ReceiverConnection::buildResponse(int status, const QByteArray &body,
     return out;
 }
 
+bool ReceiverConnection::takeRequest()
+{
+    if (!m_outstanding || m_handedOver)
+        return false;
+    m_handedOver = true;
+    return true;
+}
+
+void ReceiverConnection::refuseOutOfStep()
+{
+    stopParsing();
+    m_outstanding = false;
+    refuse(400, "bad_framing",
+           QStringLiteral("the request could not be read reliably; send it again on a new "
+                          "connection"));
+}
+
 bool ReceiverConnection::respond(int status, const QByteArray &body, const Headers &headers)
 {
     if (!m_outstanding)
@@ -202,6 +219,7 @@ bool ReceiverConnection::frame(const char *data, qsizetype size, bool *completed
         case RequestFramer::Event::MessageComplete:
             *completedHere = true;
             m_outstanding = true;
+            m_handedOver = false;
             m_head = m_framer.head();
             break;
         case RequestFramer::Event::Error:
@@ -223,9 +241,11 @@ void ReceiverConnection::stopParsing()
 void ReceiverConnection::refuse(int status, const QByteArray &code, const QString &message)
 {
     const RequestFramer::Head head = m_framer.head();
-    write(buildResponse(status, errorBody(code, message), {}, true, false, head.method == "HEAD"));
-    flush();
-    m_draining = true;
+    if (state() == QAbstractSocket::ConnectedState) {
+        write(buildResponse(status, errorBody(code, message), {}, true, false,
+                            head.method == "HEAD"));
+        flush();
+    }
     startDraining();
     Q_EMIT refused(status, code, message, head.method, head.target);
 }
@@ -234,16 +254,17 @@ void ReceiverConnection::startDraining()
 {
     m_draining = true;
     discardInput();
-    if (m_outstanding)
-        return; // the outstanding answer goes out first; respond() comes back here
-    if (bytesToWrite() == 0) {
-        ::shutdown(int(socketDescriptor()), SHUT_WR);
-    } else {
-        connect(this, &QIODevice::bytesWritten, this, [this] {
-            if (bytesToWrite() == 0 && state() == QAbstractSocket::ConnectedState)
-                ::shutdown(int(socketDescriptor()), SHUT_WR);
-        });
-    }
+    if (m_outstanding || m_drainArmed)
+        return; // the outstanding answer goes out first: respond() comes back here
+    m_drainArmed = true;
+    const auto halfClose = [this] {
+        if (bytesToWrite() == 0 && state() == QAbstractSocket::ConnectedState)
+            ::shutdown(int(socketDescriptor()), SHUT_WR);
+    };
+    if (bytesToWrite() == 0)
+        halfClose();
+    else
+        connect(this, &QIODevice::bytesWritten, this, halfClose);
     QTimer::singleShot(DrainTimeoutMs, this, [this] { abort(); });
 }
 

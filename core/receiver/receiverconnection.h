@@ -34,6 +34,14 @@ public:
     // The head of the request QHttpServer is handing over (valid while one is outstanding).
     const RequestFramer::Head &head() const { return m_head; }
     bool hasOutstandingRequest() const { return m_outstanding; }
+    // Called when QHttpServer hands a request over: false when this connection saw no complete
+    // request for it (the two parsers disagree about the framing; then answer with
+    // refuseOutOfStep()). Never expected: a safety net, as is isAwaitingHandover().
+    bool takeRequest();
+    // A complete request QHttpServer has not handed over.
+    bool isAwaitingHandover() const { return m_outstanding && !m_handedOver; }
+    // 400 bad_framing and the connection ends: the request cannot be read reliably.
+    void refuseOutOfStep();
     // Sends the one answer to the outstanding request. Returns false when the client is gone.
     bool respond(int status, const QByteArray &body, const Headers &headers = {});
     // Milliseconds since the last byte arrived or an answer was sent.
@@ -68,8 +76,10 @@ private:
     RequestFramer::Head m_head;
     QElapsedTimer m_lastActivity;
     bool m_outstanding = false;
+    bool m_handedOver = false;
     bool m_closeAfterResponse = false;
     bool m_draining = false;
+    bool m_drainArmed = false;
     qint64 m_drained = 0;
 };
 

@@ -33,7 +33,8 @@ public:
         qint64 contentLength = 0; // of a non-chunked body
     };
 
-    static constexpr qsizetype DefaultMaxHeadBytes = 64 * 1024;
+    static constexpr qsizetype DefaultMaxHeadBytes = qsizetype(64) * 1024;
+    static constexpr int MaxHeaderFields = 100;
 
     explicit RequestFramer(qint64 maxBodyBytes, qsizetype maxHeadBytes = DefaultMaxHeadBytes);
 
@@ -86,10 +87,12 @@ private:
     State m_state = State::Start;
     Head m_head;
     QByteArray m_line;
+    bool m_lineHadCr = false; // the last complete line ended with CRLF
     qsizetype m_headBytes = 0;
     qint64 m_remaining = 0; // body or chunk bytes still to come
     qint64 m_bodyBytes = 0; // chunked: decoded body bytes so far
     int m_contentLengthCount = 0;
+    int m_headerFields = 0;
     bool m_sawTransferEncoding = false;
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;

@@ -26,6 +26,8 @@ namespace {
 const QString ReceiverSource = QStringLiteral("receiver");
 const QString HealthPath = QStringLiteral("/healthz");
 const QString MetricsPath = QStringLiteral("/metrics");
+// A request QHttpServer has not taken this long after it was complete is answered anyway.
+constexpr qint64 HandoverTimeoutMs = 2000;
 // Rejected requests show this much of their body in the live view.
 constexpr qsizetype RejectedPayloadPreview = 4096;
 
@@ -104,6 +106,22 @@ bool isJsonContentType(const QByteArray &value, QString *problem)
         }
     }
     return true;
+}
+
+// The value of header `name` (any case); several are joined with ", " as QHttpServerRequest does.
+QByteArray headerValue(const HeaderList &headers, QByteArrayView name)
+{
+    QByteArray value;
+    bool found = false;
+    for (const auto &[key, text] : headers) {
+        if (key.size() != name.size() || qstrnicmp(key.constData(), name.data(), key.size()) != 0)
+            continue;
+        if (found)
+            value += ", ";
+        value += text;
+        found = true;
+    }
+    return value;
 }
 
 QByteArray statusBody(const char *status, const QString &id)
@@ -294,6 +312,13 @@ QByteArray WebhookReceiver::metricsText() const
 void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
                                     ReceiverConnection *connection)
 {
+    if (!connection->takeRequest()) {
+        qCWarning(lcReceiver,
+                  "QHttpServer read a request this connection did not see whole; "
+                  "ending the connection");
+        connection->refuseOutOfStep();
+        return;
+    }
     QElapsedTimer clock;
     clock.start();
     const QString path = request.url().path();
@@ -403,8 +428,11 @@ void WebhookReceiver::onRefused(ReceiverConnection *connection, int status, cons
 void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
                                      ReceiverConnection *connection, const QElapsedTimer &clock)
 {
+    // One copy of the headers, searched here: QHttpServerRequest::value() builds a lowercased
+    // copy of the name and of the value on every call.
+    HeaderList headers = request.headers();
     if (!m_secretDigest.isEmpty()) {
-        const QByteArray provided = request.value(m_config.secretHeader);
+        const QByteArray provided = headerValue(headers, m_config.secretHeader);
         if (provided.isEmpty() || !checkSecret(provided)) {
             reject(request, connection, clock, 401,
                    provided.isEmpty() ? "missing_secret" : "wrong_secret",
@@ -419,7 +447,7 @@ void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
         }
     }
     QString problem;
-    if (!isJsonContentType(request.value("content-type"), &problem)) {
+    if (!isJsonContentType(headerValue(headers, "content-type"), &problem)) {
         reject(request, connection, clock, 415, "unsupported_media_type", problem);
         return;
     }
@@ -436,7 +464,7 @@ void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
     delivery->body = body;
     delivery->compact = check.compact;
     delivery->topic = check.topic;
-    delivery->headers = request.headers();
+    delivery->headers = std::move(headers);
     delivery->remoteAddress = request.remoteAddress();
     delivery->receivedAtMs = QDateTime::currentMSecsSinceEpoch();
     delivery->clock = clock;
@@ -647,10 +675,19 @@ void WebhookReceiver::housekeeping()
         const QList<ReceiverConnection *> connections
             = m_tcp->findChildren<ReceiverConnection *>(Qt::FindDirectChildrenOnly);
         for (ReceiverConnection *connection : connections) {
-            if (connection->state() == QAbstractSocket::ConnectedState
-                && !connection->hasOutstandingRequest()
-                && connection->idleMs() >= m_config.idleTimeoutMs)
+            if (connection->state() != QAbstractSocket::ConnectedState)
+                continue;
+            if (connection->isAwaitingHandover() && connection->idleMs() >= HandoverTimeoutMs) {
+                // Complete here, never handed over by QHttpServer: never expected, but an
+                // answer is owed either way.
+                qCWarning(lcReceiver,
+                          "QHttpServer did not take a complete request; "
+                          "ending the connection");
+                connection->refuseOutOfStep();
+            } else if (!connection->hasOutstandingRequest()
+                       && connection->idleMs() >= m_config.idleTimeoutMs) {
                 connection->closeIdle();
+            }
         }
     }
     m_metrics.setInFlight(m_inFlight);

@@ -39,22 +39,24 @@ int main(int argc, char **argv)
                  [&redis](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
                      auto held = std::make_shared<QHttpServerResponder>(std::move(responder));
                      QPointer<QTcpSocket> socket = held->socket();
-                     redis.command({ QByteArrayLiteral("LPUSH"),
-                                     QByteArrayLiteral("genesys_webhook_dlq"), request.body() },
-                                   &redis, [held, socket](const RedisReply &reply) {
-                                       if (!socket)
-                                           return;
-                                       held->write(QByteArrayLiteral("{\"status\":\"deferred_to_dlq\"}"),
-                                                   QByteArrayLiteral("application/json"),
-                                                   reply.isError()
-                                                       ? QHttpServerResponder::StatusCode::ServiceUnavailable
-                                                       : QHttpServerResponder::StatusCode::Ok);
-                                   });
+                     redis.command(
+                         { QByteArrayLiteral("LPUSH"), QByteArrayLiteral("genesys_webhook_dlq"),
+                           request.body() },
+                         &redis, [held, socket](const RedisReply &reply) {
+                             if (!socket)
+                                 return;
+                             held->write(QByteArrayLiteral("{\"status\":\"deferred_to_dlq\"}"),
+                                         QByteArrayLiteral("application/json"),
+                                         reply.isError()
+                                             ? QHttpServerResponder::StatusCode::ServiceUnavailable
+                                             : QHttpServerResponder::StatusCode::Ok);
+                         });
                  });
     server.route(QStringLiteral("/healthz"), [] { return QStringLiteral("ok"); });
     const QString listen = option(QStringLiteral("--listen"));
-    const quint16 port = server.listen(QHostAddress::LocalHost,
-                                       quint16(listen.mid(listen.lastIndexOf(QLatin1Char(':')) + 1).toUInt()));
+    const quint16 port
+        = server.listen(QHostAddress::LocalHost,
+                        quint16(listen.mid(listen.lastIndexOf(QLatin1Char(':')) + 1).toUInt()));
     if (port == 0)
         return 1;
     std::fprintf(stderr, "receiving deliveries at http://127.0.0.1:%u/webhook/genesys\n", port);

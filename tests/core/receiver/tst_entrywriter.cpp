@@ -190,7 +190,7 @@ void TestEntryWriter::stringEscaping()
     // What QJsonDocument writes for the same string, inside an entry of create().
     const DeadLetterEntry created
         = DeadLetterEntry::create("{}", text, 1, {}, QString(), QStringLiteral("x"));
-    const QByteArray raw = created.raw();
+    const QByteArray &raw = created.raw();
     const qsizetype start = raw.indexOf("\"error_message\":") + 16;
     const qsizetype end = raw.indexOf(",\"headers\":");
     QByteArray mine;

@@ -47,6 +47,7 @@ private Q_SLOTS:
     void topic();
     void numberRangeAsQt_data();
     void numberRangeAsQt();
+    void utf8AsQt();
     void neverLooserThanQt_data();
     void neverLooserThanQt();
     void entryOfDeepestPayloadStillParses();
@@ -216,6 +217,51 @@ void TestPayloadValidator::numberRangeAsQt()
         QCOMPARE(result.code, QByteArray("number_out_of_range"));
 }
 
+// UTF-8 is checked while scanning strings: it must agree with Qt on every short sequence.
+void TestPayloadValidator::utf8AsQt()
+{
+    const auto bytes = [](std::initializer_list<int> values) {
+        QByteArray text;
+        for (const int value : values)
+            text.append(char(value));
+        return text;
+    };
+    QList<QByteArray> sequences;
+    for (int a = 0x80; a < 0x100; ++a) {
+        for (int b = 0; b < 0x100; ++b) {
+            sequences.append(bytes({ a, b }));
+            if (a >= 0xe0) {
+                for (int c : { 0x00, 0x41, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xff }) {
+                    sequences.append(bytes({ a, b, c }));
+                    if (a >= 0xf0)
+                        for (int d : { 0x41, 0x80, 0xbf, 0xc0 })
+                            sequences.append(bytes({ a, b, c, d }));
+                }
+            }
+        }
+    }
+    int valid = 0;
+    for (const QByteArray &sequence : std::as_const(sequences)) {
+        for (const QByteArray &body : { "{\"a\":\"" + sequence + "\"}",
+                                        "{\"a\":\"x" + sequence + "0123456789abcdefghij\"}" }) {
+            const bool qt = QByteArrayView(body).isValidUtf8() && qtAcceptsObject(body);
+            const PayloadValidator::Result result = PayloadValidator::check(body);
+            if (result.ok != qt)
+                QFAIL(qPrintable(QStringLiteral("%1: ours %2, Qt %3")
+                                     .arg(QString::fromLatin1(body.toHex(' ')))
+                                     .arg(result.ok)
+                                     .arg(qt)));
+            if (!result.ok && !QByteArrayView(body).isValidUtf8())
+                QCOMPARE(result.code, QByteArray("invalid_utf8"));
+            valid += result.ok;
+        }
+    }
+    QVERIFY(valid > 1000);
+    // Outside strings nothing but ASCII is JSON; invalid UTF-8 there is still named as such.
+    QCOMPARE(PayloadValidator::check("{\"a\":1\xff}").code, QByteArray("invalid_utf8"));
+    QCOMPARE(PayloadValidator::check("{\"a\":1\xc3\xa9}").code, QByteArray("malformed_json"));
+}
+
 void TestPayloadValidator::neverLooserThanQt_data()
 {
     QTest::addColumn<quint32>("seed");
@@ -274,9 +320,9 @@ void TestPayloadValidator::entryOfDeepestPayloadStillParses()
 
 void TestPayloadValidator::hugeInputsDoNotCrash()
 {
-    const QByteArray longString = "{\"a\":\"" + QByteArray(8 * 1024 * 1024, 'x') + "\"}";
+    const QByteArray longString = "{\"a\":\"" + QByteArray(qsizetype(8) * 1024 * 1024, 'x') + "\"}";
     QVERIFY(PayloadValidator::check(longString).ok);
-    const QByteArray longNumber = "{\"a\":" + QByteArray(1024 * 1024, '1') + "}";
+    const QByteArray longNumber = "{\"a\":" + QByteArray(qsizetype(1024) * 1024, '1') + "}";
     QCOMPARE(PayloadValidator::check(longNumber).code, QByteArray("number_out_of_range"));
     const QByteArray manyKeys = [] {
         QByteArray text = "{";

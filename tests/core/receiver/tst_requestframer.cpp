@@ -64,6 +64,7 @@ private Q_SLOTS:
     void unknownExpectation();
     void upgradeOffersPassThrough();
     void headersTooLarge();
+    void tooManyHeaderFields();
     void badRequestLines_data();
     void badRequestLines();
     void badHeaders_data();
@@ -193,9 +194,10 @@ void TestRequestFramer::contentLengthForms_data()
     QTest::addColumn<int>("status"); // 0: accepted
     QTest::newRow("plain") << QByteArray("Content-Length: 2\r\n") << 0;
     QTest::newRow("spaces") << QByteArray("Content-Length:   2  \r\n") << 0;
-    QTest::newRow("same list") << QByteArray("Content-Length: 2, 2\r\n") << 0;
-    QTest::newRow("same twice") << QByteArray("Content-Length: 2\r\ncontent-length: 2\r\n") << 0;
-    QTest::newRow("different list") << QByteArray("Content-Length: 2, 3\r\n") << 400;
+    QTest::newRow("leading zeros") << QByteArray("Content-Length: 002\r\n") << 0;
+    // RFC 9110 tolerates repeats of one value; QHttpServer 6.4 does not read lists: refused.
+    QTest::newRow("same list") << QByteArray("Content-Length: 2, 2\r\n") << 400;
+    QTest::newRow("same twice") << QByteArray("Content-Length: 2\r\ncontent-length: 2\r\n") << 400;
     QTest::newRow("different twice")
         << QByteArray("Content-Length: 2\r\nContent-Length: 3\r\n") << 400;
     QTest::newRow("negative") << QByteArray("Content-Length: -2\r\n") << 400;
@@ -225,13 +227,12 @@ void TestRequestFramer::chunked_data()
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<int>("slice");
     const QByteArray simple = "2\r\n{}\r\n0\r\n\r\n";
-    const QByteArray fancy
-        = "4;name=value\r\n{\"a\"\r\nA\r\n:12345678}\r\n0\r\nX-Trailer: t\r\n\r\n";
+    const QByteArray fancy = "4;name=value\r\n{\"a\"\r\nA\r\n:12345678}\r\n0;last\r\n\r\n";
     for (int slice : { 1, 3, 1000 }) {
         QTest::addRow("simple/%d", slice) << simple << slice;
-        QTest::addRow("extensions and trailers/%d", slice) << fancy << slice;
+        QTest::addRow("extensions/%d", slice) << fancy << slice;
     }
-    QTest::newRow("uppercase hex, bare LF") << QByteArray("A\n0123456789\n0\n\n") << 1000;
+    QTest::newRow("uppercase hex") << QByteArray("A\r\n0123456789\r\n0\r\n\r\n") << 1000;
 }
 
 void TestRequestFramer::chunked()
@@ -270,7 +271,11 @@ void TestRequestFramer::chunkedMalformed_data()
     QTest::newRow("not hex") << QByteArray("zz\r\n");
     QTest::newRow("junk after size") << QByteArray("2 x\r\n{}\r\n");
     QTest::newRow("data longer than size") << QByteArray("2\r\n{}x\r\n0\r\n\r\n");
-    QTest::newRow("bad trailer") << QByteArray("0\r\nnot a header\r\n\r\n");
+    QTest::newRow("trailer field (QHttpServer 6.4 cannot)")
+        << QByteArray("0\r\nX-Trailer: t\r\n\r\n");
+    QTest::newRow("bare LF after size") << QByteArray("2\n{}\r\n0\r\n\r\n");
+    QTest::newRow("bare LF after data") << QByteArray("2\r\n{}\n0\r\n\r\n");
+    QTest::newRow("bare LF at the end") << QByteArray("2\r\n{}\r\n0\r\n\n");
 }
 
 void TestRequestFramer::chunkedMalformed()
@@ -324,9 +329,10 @@ void TestRequestFramer::upgradeOffersPassThrough()
 {
     // An Upgrade offer (curl --http2 on http://) is served as plain HTTP/1.1.
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-                             "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
-                             "Content-Length: 2\r\n\r\n{}"),
+    QCOMPARE(feedAll(framer,
+                     "POST / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                     "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+                     "Content-Length: 2\r\n\r\n{}"),
              OneMessage);
 }
 
@@ -343,6 +349,18 @@ void TestRequestFramer::headersTooLarge()
     RequestFramer oneLongLine(1024, 200);
     QCOMPARE(feedAll(oneLongLine, "GET /" + QByteArray(300, 'a')), QList<Event> { Event::Error });
     QCOMPARE(oneLongLine.errorStatus(), 431);
+}
+
+void TestRequestFramer::tooManyHeaderFields()
+{
+    QByteArray head = "GET / HTTP/1.1\r\n";
+    for (int i = 0; i < RequestFramer::MaxHeaderFields; ++i)
+        head += "X-" + QByteArray::number(i) + ": v\r\n";
+    RequestFramer hundred(1024);
+    QCOMPARE(feedAll(hundred, head + "\r\n"), OneMessage);
+    RequestFramer more(1024);
+    QCOMPARE(feedAll(more, head + "X-One-Too-Many: v\r\n\r\n"), QList<Event> { Event::Error });
+    QCOMPARE(more.errorStatus(), 431);
 }
 
 void TestRequestFramer::badRequestLines_data()

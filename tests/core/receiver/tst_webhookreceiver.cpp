@@ -704,6 +704,14 @@ void TestWebhookReceiver::badRequests_data()
     QTest::newRow("malformed header")
         << QByteArray("POST /webhook/genesys HTTP/1.1\r\nBad header\r\n\r\n") << 400
         << QByteArray("bad_header") << QByteArray();
+    QTest::newRow("Content-Length twice")
+        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
+        << 400 << QByteArray("bad_content_length") << QByteArray();
+    QTest::newRow("chunked with a trailer")
+        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n")
+        << 400 << QByteArray("bad_chunk") << QByteArray();
     QTest::newRow("two lengths") << QByteArray(
         "POST /webhook/genesys HTTP/1.1\r\nContent-Length: 2\r\n"
         "Transfer-Encoding: chunked\r\n\r\n")
@@ -772,7 +780,7 @@ void TestWebhookReceiver::oversizedBodyRefusedBeforeItIsSent()
                 .toString()
                 .contains(QLatin1String("1048576")));
     // Sending the body anyway does no harm; the connection ends.
-    client.send(QByteArray(256 * 1024, 'x'));
+    client.send(QByteArray(qsizetype(256) * 1024, 'x'));
     QVERIFY(client.waitForClose());
 
     // Exactly at the limit is fine (a JSON object padded with whitespace).
@@ -794,7 +802,7 @@ void TestWebhookReceiver::oversizedBodyRefusedBeforeItIsSent()
 void TestWebhookReceiver::oversizedUploadStillGetsItsAnswer()
 {
     startReceiver();
-    const Response response = post(QByteArray(3 * 1024 * 1024, ' '));
+    const Response response = post(QByteArray(qsizetype(3) * 1024 * 1024, ' '));
     QCOMPARE(response.status, 413);
     QCOMPARE(response.json.value(QStringLiteral("error")).toString(),
              QStringLiteral("payload_too_large"));
@@ -934,12 +942,13 @@ void TestWebhookReceiver::upgradeRequests()
                                           m_sample));
     QCOMPARE(h2c.status, 200);
     // A WebSocket handshake gets an answer (none is served here), and the receiver goes on.
-    const Response websocket = raw(requestBytes("GET", "/webhook/genesys",
-                                                { { "Connection", "Upgrade" },
-                                                  { "Upgrade", "websocket" },
-                                                  { "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==" },
-                                                  { "Sec-WebSocket-Version", "13" } },
-                                                {}));
+    const Response websocket
+        = raw(requestBytes("GET", "/webhook/genesys",
+                           { { "Connection", "Upgrade" },
+                             { "Upgrade", "websocket" },
+                             { "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==" },
+                             { "Sec-WebSocket-Version", "13" } },
+                           {}));
     QCOMPARE(websocket.status, 405);
     QCOMPARE(post().status, 200);
 }
@@ -991,14 +1000,23 @@ void TestWebhookReceiver::sharedSecret()
         return;
     }
     // Stored, and the secret is not.
-    const QByteArray raw = m_server.lrange(Dlq).value(0);
-    QVERIFY(!raw.contains("s3cret"));
-    QCOMPARE(DeadLetterEntry::parse(raw)
+    const QByteArray stored = m_server.lrange(Dlq).value(0);
+    QVERIFY(!stored.contains("s3cret"));
+    QCOMPARE(DeadLetterEntry::parse(stored)
                  .object()
                  .value(QStringLiteral("headers"))
                  .toObject()
                  .value(QStringLiteral("x-redrive-secret")),
              QJsonValue(QStringLiteral("[redacted]")));
+
+    // Sent twice, even right: ambiguous, refused.
+    QCOMPARE(raw(requestBytes("POST", "/webhook/genesys",
+                              { { "Content-Type", "application/json" },
+                                { "X-Redrive-Secret", "s3cret" },
+                                { "X-Redrive-Secret", "s3cret" } },
+                              m_sample))
+                 .status,
+             401);
 
     // Off again: no check.
     m_receiver->setSharedSecret({});
@@ -1244,7 +1262,7 @@ void TestWebhookReceiver::concurrentDeliveries()
         const QJsonObject json = QJsonDocument::fromJson(message.at(1).toByteArray()).object();
         const QJsonArray list = json.value(QStringLiteral("ids")).toArray();
         QCOMPARE(json.value(QStringLiteral("count")).toInt(), list.size());
-        for (const QJsonValue &id : list)
+        for (const auto &id : list)
             announcedIds.insert(id.toString());
     }
     QCOMPARE(announcedIds.size(), deferred);
