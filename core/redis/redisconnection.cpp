@@ -13,7 +13,23 @@ namespace redrive::core {
 
 namespace {
 constexpr int ConnectTimeoutMs = 5000;
+
+// Binary-safe: every argument goes with its length.
+int sendArgv(redisAsyncContext *context, redisCallbackFn *callback, void *privdata,
+             const QList<QByteArray> &args)
+{
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    argv.reserve(size_t(args.size()));
+    lengths.reserve(size_t(args.size()));
+    for (const QByteArray &arg : args) {
+        argv.push_back(arg.constData());
+        lengths.push_back(size_t(arg.size()));
+    }
+    return redisAsyncCommandArgv(context, callback, privdata, int(argv.size()), argv.data(),
+                                 lengths.data());
 }
+} // namespace
 
 struct RedisConnection::PendingCall
 {
@@ -167,16 +183,8 @@ void RedisConnection::connectNow()
         m_nextDelayMs = m_minDelayMs;
         m_lastError.clear();
         if (!m_channels.isEmpty()) {
-            QList<QByteArray> args { QByteArrayLiteral("SUBSCRIBE") };
-            args.append(m_channels);
-            std::vector<const char *> argv;
-            std::vector<size_t> lengths;
-            for (const QByteArray &arg : args) {
-                argv.push_back(arg.constData());
-                lengths.push_back(size_t(arg.size()));
-            }
-            redisAsyncCommandArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
-                                  int(argv.size()), argv.data(), lengths.data());
+            sendArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
+                     QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + m_channels);
         }
         setState(State::Ready);
         Q_EMIT ready();
@@ -199,17 +207,7 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
         return;
     }
     auto *call = new PendingCall { this, context, context != nullptr, std::move(callback) };
-    std::vector<const char *> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(size_t(args.size()));
-    lengths.reserve(size_t(args.size()));
-    for (const QByteArray &arg : args) {
-        argv.push_back(arg.constData());
-        lengths.push_back(size_t(arg.size()));
-    }
-    if (redisAsyncCommandArgv(m_context, &RedisConnection::onReply, call, int(argv.size()),
-                              argv.data(), lengths.data())
-        != REDIS_OK) {
+    if (sendArgv(m_context, &RedisConnection::onReply, call, args) != REDIS_OK) {
         const QString reason = QStringLiteral("Redis connection is closing");
         const QObject *target = context ? context : this;
         QMetaObject::invokeMethod(
@@ -234,16 +232,8 @@ void RedisConnection::subscribe(const QList<QByteArray> &channels)
             m_channels.append(channel);
     }
     if (m_state == State::Ready && m_context) {
-        QList<QByteArray> args { QByteArrayLiteral("SUBSCRIBE") };
-        args.append(channels);
-        std::vector<const char *> argv;
-        std::vector<size_t> lengths;
-        for (const QByteArray &arg : args) {
-            argv.push_back(arg.constData());
-            lengths.push_back(size_t(arg.size()));
-        }
-        redisAsyncCommandArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
-                              int(argv.size()), argv.data(), lengths.data());
+        sendArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
+                 QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + channels);
     }
 }
 

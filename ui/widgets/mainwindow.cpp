@@ -251,6 +251,7 @@ void MainWindow::setRedisState(RedisConnection::State state, const QString &deta
     case RedisConnection::State::Ready:
         dot = QStringLiteral("#2e9d4f");
         text = tr("Redis: %1").arg(detail);
+        statusBar()->clearMessage(); // a read that failed while Redis was away is stale now
         break;
     case RedisConnection::State::Connecting:
         dot = QStringLiteral("#d38b0e");
