@@ -49,6 +49,8 @@ public:
     bool isReceivingRequest() const { return !m_framer.isBetweenMessages(); }
     // Ends an idle connection; a request in progress gets 408 first.
     void closeIdle();
+    // The answer to the outstanding request is the last one: "Connection: close", then closed.
+    void closeAfterAnswer() { m_closeAfterResponse = true; }
 
     static QByteArray reasonPhrase(int status);
     // {"error":"<code>","message":"<message>"}: the body of every error answer.

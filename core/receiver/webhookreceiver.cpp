@@ -190,7 +190,7 @@ WebhookReceiver::WebhookReceiver(RedisConnection *redis, DownstreamClient *downs
 
 WebhookReceiver::~WebhookReceiver()
 {
-    stop();
+    finishStop(false);
 }
 
 void WebhookReceiver::setRedisConnection(RedisConnection *redis)
@@ -224,6 +224,8 @@ bool WebhookReceiver::checkSecret(const QByteArray &provided) const
 
 bool WebhookReceiver::start(QString *error)
 {
+    if (m_stopping)
+        finishStop(); // started again before the last answers: those are cut off
     if (m_http)
         return true;
     auto http = std::make_unique<ReceiverHttpServer>(
@@ -258,12 +260,31 @@ bool WebhookReceiver::start(QString *error)
 
 void WebhookReceiver::stop()
 {
+    if (!m_http || m_stopping)
+        return;
+    m_stopping = true;
+    m_tcp->close(); // no new connections
+    // Connections without a request in progress go now, the others after their answer.
+    const QList<ReceiverConnection *> connections
+        = m_tcp->findChildren<ReceiverConnection *>(Qt::FindDirectChildrenOnly);
+    for (ReceiverConnection *connection : connections) {
+        if (connection->hasOutstandingRequest())
+            connection->closeAfterAnswer();
+        else
+            connection->abort(); // QHttpServer deletes it (later: this may run in its signal)
+    }
+    if (m_inFlight == 0)
+        finishStop();
+}
+
+void WebhookReceiver::finishStop(bool notify)
+{
     if (!m_http)
         return;
     m_housekeeping.stop();
-    m_tcp->close();
     m_tcp = nullptr;
-    // The server goes with every connection. From inside an event loop stop() may be running in
+    m_stopping = false;
+    // The server goes with every connection. From inside an event loop this may be running in
     // one of the server's own signals (a slot on deliveryHandled): delete it once control is
     // back in the loop. Outside of one (shutdown after exec()), nothing of it is on the stack.
     QAbstractHttpServer *http = m_http.release();
@@ -271,11 +292,13 @@ void WebhookReceiver::stop()
         http->deleteLater();
     else
         delete http;
+    if (notify)
+        Q_EMIT stopped();
 }
 
 bool WebhookReceiver::isListening() const
 {
-    return m_tcp && m_tcp->isListening();
+    return m_tcp && m_tcp->isListening() && !m_stopping;
 }
 
 quint16 WebhookReceiver::port() const
@@ -317,6 +340,18 @@ void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
                   "QHttpServer read a request this connection did not see whole; "
                   "ending the connection");
         connection->refuseOutOfStep();
+        return;
+    }
+    if (m_stopping) {
+        // Read before stop() and handed over after it: not taken any more.
+        connection->closeAfterAnswer();
+        connection->respond(
+            503,
+            ReceiverConnection::errorBody(
+                "shutting_down", QStringLiteral("the receiver is stopping; send it again later")),
+            { { QByteArrayLiteral("Retry-After"),
+                QByteArray::number(m_config.retryAfterSeconds) } });
+        m_metrics.recordResponse(503);
         return;
     }
     QElapsedTimer clock;
@@ -625,6 +660,14 @@ void WebhookReceiver::answer(const DeliveryPtr &delivery, int status, const QByt
     delivery->answered = true;
     --m_inFlight;
     const bool sent = delivery->connection && delivery->connection->respond(status, body, headers);
+    if (m_stopping && m_inFlight == 0)
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (m_stopping && m_inFlight == 0)
+                    finishStop();
+            },
+            Qt::QueuedConnection);
     if (!sent)
         m_metrics.recordClientGone();
     m_metrics.recordResponse(status);

@@ -54,9 +54,12 @@ public:
 
     // Starts listening. False with `error` set (fit for a user) when the address is unusable.
     bool start(QString *error = nullptr);
-    // Stops listening and drops every connection; deliveries in progress still finish their
-    // Redis write but can no longer be answered.
+    // Stops taking connections and requests at once. Deliveries in progress still get their
+    // answer (then their connection closes); the rest of the server goes when the last one is
+    // answered, or when this object is destroyed (then they are cut off unanswered: the sender
+    // sends them again). isStopped() tells when nothing is left.
     void stop();
+    bool isStopped() const { return !m_http; }
     bool isListening() const;
     // The port actually bound (useful with port 0), 0 when not listening.
     quint16 port() const;
@@ -74,6 +77,8 @@ Q_SIGNALS:
     // One per handled request (every request but /healthz and /metrics), once it is answered.
     void deliveryHandled(const redrive::core::DeliveryEvent &event);
     void queueLengthsChanged(qint64 dlq, qint64 permanent);
+    // After stop(), once the last delivery in progress was answered.
+    void stopped();
 
 private:
     struct Delivery;
@@ -99,6 +104,7 @@ private:
     void publishAnnouncements();
     void emitEvent(DeliveryEvent &&event);
     void housekeeping();
+    void finishStop(bool notify = true);
     void refreshQueueLengths();
     bool checkSecret(const QByteArray &provided) const;
 
@@ -125,6 +131,7 @@ private:
     QStringList m_announceDlq;
     QStringList m_announcePermanent;
     bool m_announceScheduled = false;
+    bool m_stopping = false;
     bool m_redisFailing = false;
     quint64 m_failuresSinceOk = 0;
 };

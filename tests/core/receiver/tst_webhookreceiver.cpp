@@ -187,6 +187,7 @@ private Q_SLOTS:
     void slowRedisWriteAnswers503();
     void clientGoneBeforeTheAnswer();
     void idleAndStalledConnectionsClosed();
+    void stopAnswersWhatIsInProgress();
     void healthz();
     void metrics();
     void oneEventPerRequest();
@@ -1125,6 +1126,48 @@ void TestWebhookReceiver::idleAndStalledConnectionsClosed()
     QVERIFY(stalled.waitForResponses(1, 5000));
     QCOMPARE(stalled.responses().first().status, 408);
     QVERIFY(stalled.waitForClose(8000));
+}
+
+// stop(): no new connections or requests; a delivery in progress still gets its answer (the
+// engine's shutdown waits for Redis to confirm what was sent before it closes the connection).
+void TestWebhookReceiver::stopAnswersWhatIsInProgress()
+{
+    configureDownstream({}, 400, QStringLiteral("timeout"));
+    startReceiver();
+    const quint16 port = m_receiver->port();
+    QSignalSpy stopped(m_receiver.get(), &WebhookReceiver::stopped);
+
+    RawClient busy(port);
+    QVERIFY(busy.waitConnected());
+    RawClient idle(port);
+    QVERIFY(idle.waitConnected());
+    busy.send(requestBytes("POST", "/webhook/genesys", { { "Content-Type", "application/json" } },
+                           m_sample));
+    QTest::qWait(100); // in the downstream's (simulated) timeout now
+    m_receiver->stop();
+    QVERIFY(!m_receiver->isListening());
+    QVERIFY(!m_receiver->isStopped());
+    QCOMPARE(m_receiver->port(), quint16(0));
+
+    QVERIFY(idle.waitForClose()); // nothing in progress there: closed at once
+    QTcpSocket late;
+    late.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_VERIFY_WITH_TIMEOUT(late.state() == QAbstractSocket::UnconnectedState, WaitMs);
+
+    QVERIFY(busy.waitForResponses(1));
+    QCOMPARE(busy.responses().first().status, 200);
+    QCOMPARE(busy.responses().first().json.value(QStringLiteral("status")).toString(),
+             QStringLiteral("deferred_to_dlq"));
+    QCOMPARE(busy.responses().first().header("connection"), QByteArray("close"));
+    QVERIFY(busy.waitForClose());
+    QTRY_COMPARE_WITH_TIMEOUT(stopped.size(), 1, WaitMs);
+    QVERIFY(m_receiver->isStopped());
+    QCOMPARE(m_server.llen(Dlq), 1);
+
+    // And it starts again.
+    QString error;
+    QVERIFY2(m_receiver->start(&error), qPrintable(error));
+    QCOMPARE(post().status, 200);
 }
 
 void TestWebhookReceiver::healthz()
