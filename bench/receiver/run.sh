@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Receiver benchmark. Starts a private redis-server and `redrive --headless --simulate-failure
-# always` (every delivery goes to the dead-letter list), drives it with wrk (2 threads, 32
+# Receiver benchmark. Starts a private redis-server and `redrive --headless --no-worker
+# --simulate-failure always` (every delivery goes to the dead-letter list, and no retry worker
+# takes entries off it meanwhile), drives it with wrk (2 threads, 32
 # connections) POSTing tests/data/genesys-notification.json, checks that the list holds at least
 # as many entries as there were 2xx answers (no acknowledged loss), and in the same run measures
 # `redis-benchmark -t lpush -d 1500 -c 32` against the same redis-server as the ceiling.
@@ -88,7 +89,7 @@ while [ "$run" -lt "$runs" ]; do
     redis_alive || { echo "redis-server $redis_pid is gone (killed from outside?): restarting" >&2; start_redis; }
     rcli flushall >/dev/null
     REDRIVE_NO_KEYCHAIN=1 XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
-        "$binary" --headless --simulate-failure always \
+        "$binary" --headless --no-worker --simulate-failure always \
         --redis "redis://127.0.0.1:$redis_port/0" --listen 127.0.0.1:0 2>"$work/redrive.log" &
     redrive_pid=$!
     url=""
