@@ -159,12 +159,15 @@ private Q_SLOTS:
         m_redis.lpush(m_keys.dlq, tutorialEntry(7));
         RetryWorker::Config config;
         config.maxAttempts = 3;
-        config.backoff = { 1000, 4000, BackoffPolicy::Jitter::Equal };
+        config.backoff = { 2000, 8000, BackoffPolicy::Jitter::Equal };
         auto worker = makeWorker(&client, config);
         worker->start();
         // After the first failure the entry waits in the DLQ with its schedule, readable by the
         // tutorial (retry_count, original_payload) and not attempted again before it is due.
+        // The counter moves when the outcome is decided; the entry is back in the DLQ once Redis
+        // has run the write, so wait for that too (the first retry is at least 1000 ms away).
         QTRY_COMPARE_WITH_TIMEOUT(worker->stats().rescheduled, 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(inflightTotal(), 0, 10000);
         QCOMPARE(downstream.deliveryIds.size(), 1);
         const QList<QByteArray> waiting = m_redis.lrange(m_keys.dlq);
         QCOMPARE(waiting.size(), 1);
@@ -179,9 +182,9 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 20000);
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
         QCOMPARE(downstream.deliveryIds.size(), 3);
-        // Never before the backoff: equal jitter waits at least half the ceiling (1000, 2000 ms).
-        QVERIFY(downstream.arrivals.at(1) - downstream.arrivals.at(0) >= 500);
-        QVERIFY(downstream.arrivals.at(2) - downstream.arrivals.at(1) >= 1000);
+        // Never before the backoff: equal jitter waits at least half the ceiling (2000, 4000 ms).
+        QVERIFY(downstream.arrivals.at(1) - downstream.arrivals.at(0) >= 1000);
+        QVERIFY(downstream.arrivals.at(2) - downstream.arrivals.at(1) >= 2000);
         // One stable id for every attempt, even for a tutorial entry without one.
         QCOMPARE(
             QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),
