@@ -255,85 +255,83 @@ QJsonObject GenesysRegistrar::triggerBody(const GenesysRegistrationRequest &requ
 void GenesysRegistrar::fetchPages(const QString &path, const QUrlQuery &query,
                                   EntitiesCallback callback)
 {
-    struct State
-    {
-        QJsonArray all;
-        int page = 1;
-        std::function<void()> next;
+    // Numbered pages: pageNumber=1.. until pageCount.
+    auto pageQuery = [query](int page) {
+        QUrlQuery numbered = query;
+        numbered.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
+        numbered.addQueryItem(QStringLiteral("pageNumber"), QString::number(page));
+        return numbered;
     };
-    // The stored lambda holds the state weakly and each request in flight strongly: no cycle.
-    auto state = std::make_shared<State>();
-    std::weak_ptr<State> weak = state;
-    state->next = [this, path, query, weak, callback] {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        QUrlQuery pageQuery = query;
-        pageQuery.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
-        pageQuery.addQueryItem(QStringLiteral("pageNumber"), QString::number(state->page));
-        m_client->get(path, pageQuery, this, [state, callback](const GenesysResponse &response) {
-            if (!response.ok()) {
-                callback({}, response.error);
-                return;
-            }
-            const QJsonObject page = response.object();
-            const QJsonArray entities = page.value(QLatin1String("entities")).toArray();
-            for (const QJsonValue &entity : entities)
-                state->all.append(entity);
-            const int pageCount = page.value(QLatin1String("pageCount")).toInt();
-            if (!entities.isEmpty() && state->page < pageCount && state->page < kMaxPages) {
-                ++state->page;
-                state->next();
-                return;
-            }
-            callback(state->all, GenesysError());
-        });
-    };
-    state->next();
+    fetchAll(
+        path, pageQuery(1),
+        [path, pageQuery](const QJsonObject &page, int fetched) -> std::optional<PageRequest> {
+            if (fetched >= page.value(QLatin1String("pageCount")).toInt())
+                return std::nullopt;
+            return PageRequest { path, pageQuery(fetched + 1) };
+        },
+        std::move(callback));
 }
 
 void GenesysRegistrar::fetchCursor(const QString &path, const QUrlQuery &query,
                                    EntitiesCallback callback)
 {
-    struct State
-    {
-        QJsonArray all;
-        int pages = 0;
-        std::function<void(const QString &, const QUrlQuery &)> next;
-    };
-    auto state = std::make_shared<State>();
-    std::weak_ptr<State> weak = state;
-    state->next = [this, weak, callback](const QString &pagePath, const QUrlQuery &pageQuery) {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        m_client->get(
-            pagePath, pageQuery, this, [state, callback](const GenesysResponse &response) {
-                if (!response.ok()) {
-                    callback({}, response.error);
-                    return;
-                }
-                const QJsonObject page = response.object();
-                const QJsonArray entities = page.value(QLatin1String("entities")).toArray();
-                for (const QJsonValue &entity : entities)
-                    state->all.append(entity);
-                QString nextUri = page.value(QLatin1String("nextUri")).toString();
-                // nextUri may be absolute; keep only path and query.
-                if (nextUri.startsWith(QLatin1String("http"))) {
-                    const QUrl url(nextUri);
-                    nextUri = url.path() + QLatin1Char('?') + url.query(QUrl::FullyEncoded);
-                }
-                if (!nextUri.isEmpty() && !entities.isEmpty() && ++state->pages < kMaxPages) {
-                    state->next(nextUri, QUrlQuery());
-                    return;
-                }
-                callback(state->all, GenesysError());
-            });
-    };
+    // Cursor pages: follow nextUri (which may be absolute: keep only path and query).
     QUrlQuery first = query;
     if (!first.hasQueryItem(QStringLiteral("pageSize")))
         first.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
-    state->next(path, first);
+    fetchAll(
+        path, first,
+        [](const QJsonObject &page, int) -> std::optional<PageRequest> {
+            QString nextUri = page.value(QLatin1String("nextUri")).toString();
+            if (nextUri.isEmpty())
+                return std::nullopt;
+            if (nextUri.startsWith(QLatin1String("http"))) {
+                const QUrl url(nextUri);
+                nextUri = url.path() + QLatin1Char('?') + url.query(QUrl::FullyEncoded);
+            }
+            return PageRequest { nextUri, QUrlQuery() };
+        },
+        std::move(callback));
+}
+
+void GenesysRegistrar::fetchAll(const QString &path, const QUrlQuery &query, NextPage nextPage,
+                                EntitiesCallback callback)
+{
+    struct State
+    {
+        QJsonArray all;
+        int fetched = 0;
+        std::function<void(const PageRequest &)> next;
+    };
+    // The stored lambda holds the state weakly and each request in flight strongly: no cycle.
+    auto state = std::make_shared<State>();
+    std::weak_ptr<State> weak = state;
+    state->next = [this, weak, nextPage, callback](const PageRequest &request) {
+        const std::shared_ptr<State> state = weak.lock();
+        if (!state)
+            return;
+        m_client->get(request.path, request.query, this,
+                      [state, nextPage, callback](const GenesysResponse &response) {
+                          if (!response.ok()) {
+                              callback({}, response.error);
+                              return;
+                          }
+                          const QJsonObject page = response.object();
+                          const QJsonArray entities
+                              = page.value(QLatin1String("entities")).toArray();
+                          for (const QJsonValue &entity : entities)
+                              state->all.append(entity);
+                          ++state->fetched;
+                          if (!entities.isEmpty() && state->fetched < kMaxPages) {
+                              if (const auto following = nextPage(page, state->fetched)) {
+                                  state->next(*following);
+                                  return;
+                              }
+                          }
+                          callback(state->all, GenesysError());
+                      });
+    };
+    state->next(PageRequest { path, query });
 }
 
 // --- listings -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace redrive::core {
 
@@ -123,6 +124,15 @@ private:
 
     void fetchPages(const QString &path, const QUrlQuery &query, EntitiesCallback callback);
     void fetchCursor(const QString &path, const QUrlQuery &query, EntitiesCallback callback);
+    struct PageRequest
+    {
+        QString path;
+        QUrlQuery query;
+    };
+    // Given a page and how many have been fetched, the request for the next one, if any.
+    using NextPage = std::function<std::optional<PageRequest>(const QJsonObject &, int)>;
+    void fetchAll(const QString &path, const QUrlQuery &query, NextPage nextPage,
+                  EntitiesCallback callback);
 
     void stepFindIntegration(const std::shared_ptr<RegisterRun> &run);
     void stepCreateIntegration(const std::shared_ptr<RegisterRun> &run);

@@ -285,18 +285,7 @@ void QueueStore::retryNow(List list, const DeadLetterEntry &entry, const QObject
         moveToDlq(entry, context, std::move(callback));
         return;
     }
-    runBulk(list, BulkAction::RetryNow, { entry.raw() }, context,
-            [callback = std::move(callback)](const BulkResult &bulk) {
-                OperationResult result;
-                result.code = bulk.code;
-                result.error = bulk.error;
-                if (result.ok() && bulk.done == 0) {
-                    result.code = QueueError::ChangedMeanwhile;
-                    result.error = ChangedText;
-                }
-                callback(result);
-            },
-            {});
+    runSingle(list, BulkAction::RetryNow, entry, context, std::move(callback));
 }
 
 void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArray &newPayload,
@@ -312,9 +301,7 @@ void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArr
                   .arg(parseError.errorString())
                   .arg(parseError.offset)
             : QStringLiteral("The payload must be a JSON object.");
-        QMetaObject::invokeMethod(
-            this, [callback = std::move(callback), result] { callback(result); },
-            Qt::QueuedConnection);
+        answerLater(std::move(callback), result);
         return;
     }
     if (!original.isJsonObject()) {
@@ -322,9 +309,7 @@ void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArr
         result.code = QueueError::InvalidInput;
         result.error = QStringLiteral("This element is not a JSON entry; it can only be deleted "
                                       "or exported.");
-        QMetaObject::invokeMethod(
-            this, [callback = std::move(callback), result] { callback(result); },
-            Qt::QueuedConnection);
+        answerLater(std::move(callback), result);
         return;
     }
     const QByteArray replacement = original.withPayload(newPayload).raw();
@@ -347,24 +332,19 @@ void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArr
 void QueueStore::moveToDlq(const DeadLetterEntry &entry, const QObject *context,
                            OperationCallback callback)
 {
-    runBulk(List::PermanentFailures, BulkAction::MoveToDlq, { entry.raw() }, context,
-            [callback = std::move(callback)](const BulkResult &bulk) {
-                OperationResult result;
-                result.code = bulk.code;
-                result.error = bulk.error;
-                if (result.ok() && bulk.done == 0) {
-                    result.code = QueueError::ChangedMeanwhile;
-                    result.error = ChangedText;
-                }
-                callback(result);
-            },
-            {});
+    runSingle(List::PermanentFailures, BulkAction::MoveToDlq, entry, context, std::move(callback));
 }
 
 void QueueStore::remove(List list, const DeadLetterEntry &entry, const QObject *context,
                         OperationCallback callback)
 {
-    runBulk(list, BulkAction::Remove, { entry.raw() }, context,
+    runSingle(list, BulkAction::Remove, entry, context, std::move(callback));
+}
+
+void QueueStore::runSingle(List list, BulkAction action, const DeadLetterEntry &entry,
+                           const QObject *context, OperationCallback callback)
+{
+    runBulk(list, action, { entry.raw() }, context,
             [callback = std::move(callback)](const BulkResult &bulk) {
                 OperationResult result;
                 result.code = bulk.code;
@@ -605,9 +585,7 @@ void QueueStore::exportJsonLines(List list, const QString &filter,
             }
             ++result.done;
         }
-        QMetaObject::invokeMethod(
-            this, [callback = std::move(callback), result] { callback(result); },
-            Qt::QueuedConnection);
+        answerLater(std::move(callback), result);
         return;
     }
     auto job = std::make_shared<ScanJob>();

@@ -156,6 +156,17 @@ private:
                     std::function<void(const class RedisReply &)> callback);
     void runBulk(List list, BulkAction action, QList<QByteArray> raws, const QObject *context,
                  BulkCallback callback, Progress progress);
+    // One entry through the bulk path: "changed meanwhile" when it was no longer there.
+    void runSingle(List list, BulkAction action, const DeadLetterEntry &entry,
+                   const QObject *context, OperationCallback callback);
+    // Answers on the next turn of the event loop, as every other outcome does.
+    template<typename Callback, typename Result>
+    void answerLater(Callback callback, const Result &result)
+    {
+        QMetaObject::invokeMethod(
+            this, [callback = std::move(callback), result] { callback(result); },
+            Qt::QueuedConnection);
+    }
     void bulkStep(std::shared_ptr<BulkJob> job);
     void runMatching(List list, BulkAction action, const QString &filter, const QObject *context,
                      BulkCallback callback, Progress progress);

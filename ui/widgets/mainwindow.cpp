@@ -45,13 +45,6 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
     , m_watcher(std::make_unique<core::QueueWatcher>(engine.redis(), engine.redisEndpoint(),
                                                      engine.keys()))
     , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
-    , m_sidebar(new QListWidget(this))
-    , m_pages(new QStackedWidget(this))
-    , m_liveView(nullptr)
-    , m_dlqView(nullptr)
-    , m_permanentView(nullptr)
-    , m_redisStatus(new QLabel(this))
-    , m_receiverStatus(new QLabel(this))
 {
     Q_ASSERT(engine.redis()); // the engine is started before the window is made
     auto backend = std::make_unique<QueueStoreBackend>(m_store.get());
@@ -88,13 +81,6 @@ MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &se
     , m_credentials(credentials)
     , m_backend(std::move(backend))
     , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
-    , m_sidebar(new QListWidget(this))
-    , m_pages(new QStackedWidget(this))
-    , m_liveView(nullptr)
-    , m_dlqView(nullptr)
-    , m_permanentView(nullptr)
-    , m_redisStatus(new QLabel(this))
-    , m_receiverStatus(new QLabel(this))
 {
     init();
     setRedisState(RedisConnection::State::Ready, tr("connected"));

@@ -4,13 +4,12 @@
 #include "core/receiver/deliveryevent.h"
 #include "core/redis/redisconnection.h"
 
+#include <QLabel>
+#include <QListWidget>
 #include <QMainWindow>
+#include <QStackedWidget>
 
 #include <memory>
-
-class QLabel;
-class QListWidget;
-class QStackedWidget;
 
 namespace redrive::core {
 class CredentialStore;
@@ -86,14 +85,14 @@ private:
     std::unique_ptr<core::QueueWatcher> m_watcher;
     std::unique_ptr<QueueBackend> m_backend;
     std::unique_ptr<WindowMemory> m_memory;
-    QListWidget *m_sidebar;
-    QStackedWidget *m_pages;
-    LiveDeliveriesView *m_liveView;
-    QueueView *m_dlqView;
-    QueueView *m_permanentView;
+    QListWidget *m_sidebar = new QListWidget(this);
+    QStackedWidget *m_pages = new QStackedWidget(this);
+    LiveDeliveriesView *m_liveView = nullptr;
+    QueueView *m_dlqView = nullptr;
+    QueueView *m_permanentView = nullptr;
     ReceiverPanel *m_receiverPanel = nullptr;
-    QLabel *m_redisStatus;
-    QLabel *m_receiverStatus;
+    QLabel *m_redisStatus = new QLabel(this);
+    QLabel *m_receiverStatus = new QLabel(this);
     const void *m_lastEvent = nullptr;
     QString m_lastEventId;
     QDateTime m_lastEventTime;

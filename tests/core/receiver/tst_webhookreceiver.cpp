@@ -205,6 +205,8 @@ private:
                     headers);
     }
     Response raw(const QByteArray &bytes);
+    // A second connection subscribed to the queue-events channel, or null when it could not be.
+    std::unique_ptr<RedisConnection> subscribeToEvents();
 
     RedisServer m_server;
     QByteArray m_sample;
@@ -286,6 +288,20 @@ Response TestWebhookReceiver::send(const QByteArray &method, const QString &path
         response.headers.insert(name.toLower(), value);
     delete reply;
     return response;
+}
+
+std::unique_ptr<RedisConnection> TestWebhookReceiver::subscribeToEvents()
+{
+    RedisEndpoint endpoint;
+    QString error;
+    if (!RedisEndpoint::parse(m_server.url(), &endpoint, &error))
+        return nullptr;
+    auto subscriber = std::make_unique<RedisConnection>(endpoint, QStringLiteral("tst-subscriber"));
+    subscriber->subscribe({ QueueKeys().channel() });
+    subscriber->open();
+    if (!QTest::qWaitFor([&] { return subscriber->isReady(); }, WaitMs))
+        return nullptr;
+    return subscriber;
 }
 
 Response TestWebhookReceiver::raw(const QByteArray &bytes)
@@ -374,14 +390,9 @@ void TestWebhookReceiver::deferredEntryFieldByField()
     configureDownstream({}, 1000, QStringLiteral("always"));
     startReceiver();
 
-    RedisEndpoint endpoint;
-    QString error;
-    QVERIFY(RedisEndpoint::parse(m_server.url(), &endpoint, &error));
-    RedisConnection subscriber(endpoint, QStringLiteral("tst-subscriber"));
-    QSignalSpy published(&subscriber, &RedisConnection::messageReceived);
-    subscriber.subscribe({ QueueKeys().channel() });
-    subscriber.open();
-    QTRY_VERIFY_WITH_TIMEOUT(subscriber.isReady(), WaitMs);
+    const std::unique_ptr<RedisConnection> subscriber = subscribeToEvents();
+    QVERIFY(subscriber);
+    QSignalSpy published(subscriber.get(), &RedisConnection::messageReceived);
     QTest::qWait(100); // SUBSCRIBE goes out right after the connection is ready
 
     const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
@@ -1253,14 +1264,9 @@ void TestWebhookReceiver::concurrentDeliveries()
 {
     configureDownstream({}, 1000, QStringLiteral("50%"));
     startReceiver();
-    RedisEndpoint endpoint;
-    QString error;
-    QVERIFY(RedisEndpoint::parse(m_server.url(), &endpoint, &error));
-    RedisConnection subscriber(endpoint, QStringLiteral("tst-subscriber"));
-    QSignalSpy published(&subscriber, &RedisConnection::messageReceived);
-    subscriber.subscribe({ QueueKeys().channel() });
-    subscriber.open();
-    QTRY_VERIFY_WITH_TIMEOUT(subscriber.isReady(), WaitMs);
+    const std::unique_ptr<RedisConnection> subscriber = subscribeToEvents();
+    QVERIFY(subscriber);
+    QSignalSpy published(subscriber.get(), &RedisConnection::messageReceived);
     QTest::qWait(100);
     const QUrl url = m_receiver->url();
     QList<QNetworkReply *> replies;
