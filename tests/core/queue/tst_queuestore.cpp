@@ -108,6 +108,34 @@ private Q_SLOTS:
         QCOMPARE(result.entries.size(), 3);
     }
 
+    void searchOverMixedSizes()
+    {
+        // Chunks are sized from the bytes seen so far: a run of small entries, then large ones,
+        // then small again must still be scanned once each, in order.
+        m_redis.command({ "EVAL",
+                          "local big = string.rep('x', 200000) "
+                          "for i = 1, 3000 do "
+                          "  local filler = '' "
+                          "  if i > 1000 and i <= 1100 then filler = big end "
+                          "  redis.call('RPUSH', KEYS[1], '{\"original_payload\":{\"n\":' .. i "
+                          "    .. ',\"f\":\"' .. filler .. '\"},\"retry_count\":0}') "
+                          "end",
+                          "1", m_keys.dlq });
+        QCOMPARE(m_redis.llen(m_keys.dlq), 3000);
+        auto result = run<SearchResult>([&](auto cb) {
+            m_store->search(QueueStore::List::DeadLetter, QStringLiteral("\"n\":105"), 100, this,
+                            cb);
+        });
+        QCOMPARE(result.code, QueueError::None);
+        QCOMPARE(result.scanned, 3000);
+        QCOMPARE(result.matches, 11); // 105 and 1050..1059
+        QCOMPARE(
+            result.indexes,
+            (QList<qint64> { 104, 1049, 1050, 1051, 1052, 1053, 1054, 1055, 1056, 1057, 1058 }));
+        QCOMPARE(result.entries.at(1).payload(),
+                 "{\"n\":1050,\"f\":\"" + QByteArray(200000, 'x') + "\"}");
+    }
+
     void editRefusedWhenChanged()
     {
         const QByteArray raw = entryText(1);
