@@ -13,6 +13,7 @@ import time
 redrive, sink_binary, notification_path = sys.argv[1], sys.argv[2], sys.argv[3]
 entries = int(os.environ.get("BENCH_ENTRIES", "100000"))
 tutorial_entries = int(os.environ.get("BENCH_TUTORIAL_ENTRIES", "20000"))
+stack_entries = int(os.environ.get("BENCH_STACK_ENTRIES", "5000"))
 runs = int(os.environ.get("BENCH_RUNS", "3"))
 concurrency = os.environ.get("BENCH_CONCURRENCY", "64")
 idle_seconds = int(os.environ.get("BENCH_IDLE_SECONDS", "30"))
@@ -130,6 +131,22 @@ def tutorial_drain(n):
     return float(out.stdout.strip())
 
 
+def tutorial_stack_drain(n):
+    """The same loop with redis-py and requests, as the tutorial writes it; None when the
+    modules are missing (Debian: python3-redis python3-requests)."""
+    try:
+        import redis  # noqa: F401
+        import requests  # noqa: F401
+    except ImportError:
+        return None
+    fill(n)
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__),
+                                                        "tutorial_stack_loop.py"),
+                          str(redis_port), str(sink_port), str(n)],
+                         check=True, capture_output=True, text=True)
+    return float(out.stdout.strip())
+
+
 def idle_cpu():
     fill(10000, future=True)
     proc = start_redrive()
@@ -151,7 +168,7 @@ def idle_cpu():
 
 
 try:
-    ours, theirs = [], []
+    ours, theirs, stack = [], [], []
     for i in range(runs):
         t = redrive_drain(entries)
         ours.append(entries / t)
@@ -161,6 +178,14 @@ try:
         theirs.append(tutorial_entries / t)
         print("tutorial run %d: %d entries in %.2f s = %.0f entries/s" % (
             i + 1, tutorial_entries, t, tutorial_entries / t))
+        t = tutorial_stack_drain(stack_entries)
+        if t is None:
+            print("tutorial with redis-py + requests: skipped (python3-redis, python3-requests "
+                  "not installed)")
+        else:
+            stack.append(stack_entries / t)
+            print("tutorial with redis-py + requests run %d: %d entries in %.2f s = %.0f "
+                  "entries/s" % (i + 1, stack_entries, t, stack_entries / t))
         sys.stdout.flush()
     cpu, left = idle_cpu()
     print("idle: %.2f %% of one core over %d s with 10000 entries due in 1 h (%d still queued)"
@@ -170,6 +195,10 @@ try:
     mo, mt = statistics.median(ours), statistics.median(theirs)
     print("median: redrive %.0f entries/s, tutorial loop %.0f entries/s, ratio %.1fx"
           % (mo, mt, mo / mt))
+    if stack:
+        ms = statistics.median(stack)
+        print("median: tutorial with redis-py + requests %.0f entries/s, ratio %.1fx"
+              % (ms, mo / ms))
 finally:
     sink.terminate()
     redis_proc.terminate()

@@ -17,4 +17,7 @@ if [ ! -x "$sink" ] || [ "$here/sink.cpp" -nt "$sink" ]; then
     # shellcheck disable=SC2046
     c++ -O2 -std=c++20 -fPIC -o "$sink" "$here/sink.cpp" $(pkg-config --cflags --libs Qt6Network)
 fi
-exec python3 "$here/bench.py" "$build/app/redrive" "$sink" "$root/tests/data/genesys-notification.json"
+# Debian's interpreter: it sees python3-redis and python3-requests (install-deps.sh).
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+exec "$python" "$here/bench.py" "$build/app/redrive" "$sink" "$root/tests/data/genesys-notification.json"

@@ -170,6 +170,12 @@ RetryWorker::RetryWorker(RedisConnection *commands, const RedisEndpoint &endpoin
                 if (!message.contains("\"source\":\"worker\""))
                     poll();
             });
+    // Whatever was published before the subscription took (at start, or while reconnecting)
+    // reached nobody: look once more.
+    connect(m_subscriber.get(), &RedisConnection::subscribed, this, [this] {
+        if (m_running)
+            poll();
+    });
 }
 
 RetryWorker::~RetryWorker()

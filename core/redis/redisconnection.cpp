@@ -261,6 +261,10 @@ void RedisConnection::onSubscriptionMessage(redisAsyncContext *context, void *re
     if (!self || self->m_destroying || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
         return;
     const QByteArray kind(r->element[0]->str, qsizetype(r->element[0]->len));
+    if (kind == "subscribe") {
+        Q_EMIT self->subscribed(QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)));
+        return;
+    }
     if (kind != "message")
         return;
     Q_EMIT self->messageReceived(QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)),

@@ -57,6 +57,9 @@ Q_SIGNALS:
     void disconnected(const QString &reason);
     void stateChanged(redrive::core::RedisConnection::State state);
     void messageReceived(const QByteArray &channel, const QByteArray &message);
+    // Redis confirmed a SUBSCRIBE (also after each reconnect): from now on nothing published
+    // on `channel` is missed, so whoever relies on messages can look at the state once more.
+    void subscribed(const QByteArray &channel);
 
 private:
     struct PendingCall;

@@ -260,7 +260,12 @@ private Q_SLOTS:
         QueueWatcher watcher(m_connection.get(), endpoint, m_keys, 100);
         QSignalSpy changed(&watcher, &QueueWatcher::changed);
         watcher.start();
-        QTest::qWait(300); // baseline taken, subscription in place
+        // Subscribed: its baseline (one round trip on a connection already open) is taken too.
+        QTRY_COMPARE_WITH_TIMEOUT(m_redis.command({ "PUBSUB", "NUMSUB", m_keys.channel() })
+                                      .toList()
+                                      .value(1)
+                                      .toLongLong(),
+                                  1, 10000);
         changed.clear();
         // A write by another tool that announces nothing (redis-cli LPUSH).
         m_redis.lpush(m_keys.permanent, "from redis-cli");

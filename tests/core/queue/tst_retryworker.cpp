@@ -60,11 +60,25 @@ private:
         return total;
     }
 
+    // How many connections listen on the queue-events channel.
+    qlonglong subscribers()
+    {
+        return m_redis.command({ "PUBSUB", "NUMSUB", m_keys.channel() })
+            .toList()
+            .value(1)
+            .toLongLong();
+    }
+
     std::unique_ptr<QProcess> startHeadless(const QString &downstream,
                                             const QStringList &extra = {})
     {
         auto process = std::make_unique<QProcess>();
         process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        // Secrets from the keychain are not part of this test (and another test may hold a Redis
+        // password there meanwhile).
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
+        process->setProcessEnvironment(environment);
         process->start(redrive::tests::redriveBinary(),
                        QStringList { QStringLiteral("--headless"), QStringLiteral("--worker-only"),
                                      QStringLiteral("--redis"), m_redis.url(),
@@ -258,6 +272,8 @@ private Q_SLOTS:
         QVERIFY(idle.wait(5000));
         QCOMPARE(downstream.deliveryIds.size(), 0);
         QCOMPARE(m_redis.llen(m_keys.dlq), 1);
+        // The worker listens on its own connection; publish only once it is subscribed.
+        QTRY_COMPARE_WITH_TIMEOUT(subscribers(), 1, 10000);
         QueueStore store(m_connection.get(), m_keys);
         std::optional<OperationResult> result;
         store.retryNow(QueueStore::List::DeadLetter, DeadLetterEntry::parse(raw), this,

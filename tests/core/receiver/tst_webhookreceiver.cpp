@@ -31,6 +31,9 @@ using redrive::tests::RedisServer;
 namespace {
 
 constexpr int WaitMs = 15000;
+// A downstream that takes this long to (simulated) time out: long enough that a test can act
+// while a delivery is in progress, however slow the machine.
+constexpr int SlowDownstreamMs = 2000;
 const QByteArray Dlq = "genesys_webhook_dlq";
 const QByteArray Permanent = "genesys_webhook_permanent_failures";
 const QString Simulated = QStringLiteral("Simulated Database Connection Timeout");
@@ -205,6 +208,16 @@ private:
                     headers);
     }
     Response raw(const QByteArray &bytes);
+    // Deliveries received and not answered yet, as /metrics reports them.
+    int inFlight() const
+    {
+        const QByteArray text = m_receiver->metricsText();
+        const QByteArray name = "\nredrive_receiver_in_flight ";
+        const qsizetype at = text.indexOf(name);
+        return at < 0
+            ? -1
+            : text.mid(at + name.size(), text.indexOf('\n', at + 1) - at - name.size()).toInt();
+    }
     // A second connection subscribed to the queue-events channel, or null when it could not be.
     std::unique_ptr<RedisConnection> subscribeToEvents();
 
@@ -297,9 +310,10 @@ std::unique_ptr<RedisConnection> TestWebhookReceiver::subscribeToEvents()
     if (!RedisEndpoint::parse(m_server.url(), &endpoint, &error))
         return nullptr;
     auto subscriber = std::make_unique<RedisConnection>(endpoint, QStringLiteral("tst-subscriber"));
+    QSignalSpy subscribed(subscriber.get(), &RedisConnection::subscribed);
     subscriber->subscribe({ QueueKeys().channel() });
     subscriber->open();
-    if (!QTest::qWaitFor([&] { return subscriber->isReady(); }, WaitMs))
+    if (!QTest::qWaitFor([&] { return !subscribed.isEmpty(); }, WaitMs))
         return nullptr;
     return subscriber;
 }
@@ -393,7 +407,6 @@ void TestWebhookReceiver::deferredEntryFieldByField()
     const std::unique_ptr<RedisConnection> subscriber = subscribeToEvents();
     QVERIFY(subscriber);
     QSignalSpy published(subscriber.get(), &RedisConnection::messageReceived);
-    QTest::qWait(100); // SUBSCRIBE goes out right after the connection is ready
 
     const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
     const Response response = post({},
@@ -912,7 +925,7 @@ void TestWebhookReceiver::keepAliveAndHttp10()
 
 void TestWebhookReceiver::pipelinedRequestsRefused()
 {
-    configureDownstream({}, 300, QStringLiteral("timeout"));
+    configureDownstream({}, SlowDownstreamMs, QStringLiteral("timeout"));
     startReceiver();
 
     // Two requests in one packet: neither reaches QHttpServer 6.4, which would lose one.
@@ -932,7 +945,7 @@ void TestWebhookReceiver::pipelinedRequestsRefused()
     RawClient overlapping(m_receiver->port());
     QVERIFY(overlapping.waitConnected());
     overlapping.send(one);
-    QTest::qWait(50);
+    QTRY_VERIFY_WITH_TIMEOUT(inFlight() == 1, WaitMs);
     overlapping.send(one);
     QVERIFY(overlapping.waitForResponses(1));
     QVERIFY(overlapping.waitForClose());
@@ -1088,16 +1101,18 @@ void TestWebhookReceiver::slowRedisWriteAnswers503()
     ReceiverConfig config = testConfig();
     config.redisTimeoutMs = 300;
     startReceiver(config);
-    QCOMPARE(m_server.command({ "CLIENT", "PAUSE", "2500", "WRITE" }).toByteArray(),
+    // Paused far longer than the receiver may wait, however slow the machine; resumed below.
+    QCOMPARE(m_server.command({ "CLIENT", "PAUSE", "30000", "WRITE" }).toByteArray(),
              QByteArray("OK"));
     QElapsedTimer clock;
     clock.start();
     const Response response = post();
     QCOMPARE(response.status, 503);
-    QVERIFY(clock.elapsed() < 2500); // answered before Redis came back
+    QVERIFY(clock.elapsed() < 30000); // answered before Redis came back
     QVERIFY(response.json.value(QStringLiteral("message"))
                 .toString()
                 .contains(QLatin1String("300 ms")));
+    QCOMPARE(m_server.command({ "CLIENT", "UNPAUSE" }).toByteArray(), QByteArray("OK"));
     // The write may still land afterwards: then the sender may deliver twice (never zero times).
     QTRY_COMPARE_WITH_TIMEOUT(m_server.llen(Dlq), 1, WaitMs);
     QCOMPARE(m_receiver->counters().unavailable, 1u);
@@ -1105,14 +1120,14 @@ void TestWebhookReceiver::slowRedisWriteAnswers503()
 
 void TestWebhookReceiver::clientGoneBeforeTheAnswer()
 {
-    configureDownstream({}, 300, QStringLiteral("timeout"));
+    configureDownstream({}, SlowDownstreamMs, QStringLiteral("timeout"));
     startReceiver();
     {
         RawClient client(m_receiver->port());
         QVERIFY(client.waitConnected());
         client.send(requestBytes("POST", "/webhook/genesys",
                                  { { "Content-Type", "application/json" } }, m_sample));
-        QTest::qWait(50);
+        QTRY_VERIFY_WITH_TIMEOUT(inFlight() == 1, WaitMs);
         client.socket.abort();
     }
     // The delivery still finishes: stored (the sender saw no 2xx and may send it again).
@@ -1143,7 +1158,7 @@ void TestWebhookReceiver::idleAndStalledConnectionsClosed()
 // engine's shutdown waits for Redis to confirm what was sent before it closes the connection).
 void TestWebhookReceiver::stopAnswersWhatIsInProgress()
 {
-    configureDownstream({}, 400, QStringLiteral("timeout"));
+    configureDownstream({}, SlowDownstreamMs, QStringLiteral("timeout"));
     startReceiver();
     const quint16 port = m_receiver->port();
     QSignalSpy stopped(m_receiver.get(), &WebhookReceiver::stopped);
@@ -1154,7 +1169,7 @@ void TestWebhookReceiver::stopAnswersWhatIsInProgress()
     QVERIFY(idle.waitConnected());
     busy.send(requestBytes("POST", "/webhook/genesys", { { "Content-Type", "application/json" } },
                            m_sample));
-    QTest::qWait(100); // in the downstream's (simulated) timeout now
+    QTRY_VERIFY_WITH_TIMEOUT(inFlight() == 1, WaitMs); // in the downstream's (simulated) timeout
     m_receiver->stop();
     QVERIFY(!m_receiver->isListening());
     QVERIFY(!m_receiver->isStopped());
@@ -1267,7 +1282,6 @@ void TestWebhookReceiver::concurrentDeliveries()
     const std::unique_ptr<RedisConnection> subscriber = subscribeToEvents();
     QVERIFY(subscriber);
     QSignalSpy published(subscriber.get(), &RedisConnection::messageReceived);
-    QTest::qWait(100);
     const QUrl url = m_receiver->url();
     QList<QNetworkReply *> replies;
     for (int i = 0; i < 200; ++i) {

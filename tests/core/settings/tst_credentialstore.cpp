@@ -8,6 +8,7 @@
 
 #include <QDirIterator>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -166,6 +167,11 @@ private Q_SLOTS:
                  QString());
         QCOMPARE(writeNow(keychain, SecretKind::SharedSecret, QString::fromLatin1(sharedSecret)),
                  QString());
+        // Gone again whatever happens below: the keyring outlives this test.
+        const auto forget = qScopeGuard([&keychain] {
+            removeNow(keychain, SecretKind::RedisPassword);
+            removeNow(keychain, SecretKind::SharedSecret);
+        });
 
         QTemporaryDir scratch;
         QProcess process;
@@ -196,8 +202,6 @@ private Q_SLOTS:
             QVERIFY2(filesContaining(scratch.path(), secret).isEmpty(),
                      qPrintable(filesContaining(scratch.path(), secret).join(QLatin1Char(' '))));
         }
-        removeNow(keychain, SecretKind::RedisPassword);
-        removeNow(keychain, SecretKind::SharedSecret);
     }
 };
 
