@@ -108,6 +108,7 @@ void TestQueueView::opensOnTheDeadLetterQueue()
     QCOMPARE(dlq()->model()->rowCount(), 300);
     QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (300)"));
     QTRY_COMPARE(m_window->sidebar()->item(2)->text(), QStringLiteral("Permanent failures (21)"));
+    QVERIFY(!dlq()->emptyHint()->isVisible());
     select(dlq(), 4);
     QVERIFY(dlq()->detail()->summaryText().contains(QStringLiteral("presence")));
     QVERIFY(dlq()->detail()->payloadText().contains(QStringLiteral("\"eventBody\": {")));
@@ -219,9 +220,14 @@ void TestQueueView::searchCountsAndBulkDeletesMatching()
             .contains(QStringLiteral(
                 "Delete all 43 entries in the dead letter queue matching \"Too Many Requests\"")));
     QTRY_COMPARE(dlq()->model()->rowCount(), 0);
+    // The empty table says why it is empty.
+    QTRY_VERIFY(dlq()->emptyHint()->isVisible());
+    QCOMPARE(dlq()->emptyHint()->text(),
+             QStringLiteral("No entry in this list contains “Too Many Requests”."));
     // Clearing the search shows the whole list again.
     dlq()->searchBox()->clear();
     QTRY_COMPARE(dlq()->model()->rowCount(), 257);
+    QTRY_VERIFY(!dlq()->emptyHint()->isVisible());
 }
 
 void TestQueueView::selectAllActsOnWholeList()
@@ -289,6 +295,9 @@ void TestQueueView::purgeStatesCount()
     dlq()->purgeAction()->trigger();
     QTRY_COMPARE(m_backend->items(QueueList::DeadLetters).size(), 0);
     QTRY_COMPARE(dlq()->model()->rowCount(), 0);
+    QTRY_VERIFY(dlq()->emptyHint()->isVisible());
+    QVERIFY(
+        dlq()->emptyHint()->text().startsWith(QStringLiteral("The dead letter queue is empty.")));
 }
 
 void TestQueueView::liveInsertKeepsSelection()

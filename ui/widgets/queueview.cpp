@@ -45,10 +45,21 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     , m_search(new QLineEdit(this))
     , m_searchInfo(new QLabel(this))
     , m_table(new QTableView(this))
+    , m_emptyHint(new QLabel(m_table->viewport()))
     , m_detail(new EntryDetailView(this))
     , m_refreshTimer(new QTimer(this))
 {
     m_table->setModel(m_model);
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setTextFormat(Qt::PlainText);
+    m_emptyHint->setAttribute(Qt::WA_TransparentForMouseEvents);
+    m_emptyHint->setForegroundRole(QPalette::PlaceholderText);
+    m_emptyHint->setContentsMargins(24, 24, 24, 24);
+    m_emptyHint->setMinimumWidth(360);
+    m_emptyHint->hide();
+    auto *hintLayout = new QVBoxLayout(m_table->viewport());
+    hintLayout->addWidget(m_emptyHint, 0, Qt::AlignCenter);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
@@ -304,6 +315,21 @@ void QueueView::updateActions()
     for (QAction *a : { m_retryAll, m_moveAll, m_deleteAll, m_exportAll })
         a->setEnabled(matching > 0);
     m_purge->setEnabled(m_listTotal > 0);
+
+    if (!m_query.isEmpty() && m_matchCount == 0) {
+        m_emptyHint->setText(tr("No entry in this list contains “%1”.").arg(m_query));
+        m_emptyHint->show();
+    } else if (m_query.isEmpty() && m_listTotal == 0) {
+        m_emptyHint->setText(
+            m_list == QueueList::DeadLetters
+                ? tr("The dead letter queue is empty.\n\nDeliveries the downstream could not "
+                     "take wait here for their next retry.")
+                : tr("No permanent failures.\n\nEntries that used up their attempts, that the "
+                     "downstream refused, or that cannot be read are kept here."));
+        m_emptyHint->show();
+    } else {
+        m_emptyHint->hide();
+    }
 
     if (m_query.isEmpty())
         m_searchInfo->setText(

@@ -43,6 +43,8 @@ public:
     EntryDetailView *detail() const { return m_detail; }
     QLineEdit *searchBox() const { return m_search; }
     QLabel *searchInfo() const { return m_searchInfo; }
+    // Shown over the empty table: what this list is for, or that a search found nothing.
+    QLabel *emptyHint() const { return m_emptyHint; }
     QToolBar *toolBar() const { return m_toolBar; }
     // The editor while one is open (tests drive it).
     EditEntryDialog *editor() const { return m_editor; }
@@ -108,6 +110,7 @@ private:
     QLineEdit *m_search;
     QLabel *m_searchInfo;
     QTableView *m_table;
+    QLabel *m_emptyHint;
     EntryDetailView *m_detail;
     QTimer *m_refreshTimer;
     QPointer<EditEntryDialog> m_editor;
