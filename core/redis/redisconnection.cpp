@@ -53,13 +53,46 @@ RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &c
         if (m_state != State::Connecting || !m_context)
             return;
         // hiredis has no connect timeout of its own: give up on this attempt and start over.
-        redisAsyncContext *context = m_context;
-        m_context = nullptr;
-        m_lastError
-            = QStringLiteral("timed out connecting to Redis at %1").arg(m_endpoint.displayUrl());
-        redisAsyncFree(context);
-        handleLost(m_lastError);
+        abandon(QStringLiteral("timed out connecting to Redis at %1").arg(m_endpoint.displayUrl()));
     });
+    m_clock.start();
+    setReplyTimeout(m_replyTimeoutMs);
+    connect(&m_stallTimer, &QTimer::timeout, this, &RedisConnection::checkStalled);
+}
+
+void RedisConnection::setReplyTimeout(int milliseconds)
+{
+    m_replyTimeoutMs = qMax(0, milliseconds);
+    m_stallTimer.setInterval(qBound(20, m_replyTimeoutMs / 4, 1000));
+    if (m_replyTimeoutMs == 0)
+        m_stallTimer.stop();
+}
+
+void RedisConnection::checkStalled()
+{
+    if (m_sentAt.empty() || !m_context) {
+        m_stallTimer.stop();
+        return;
+    }
+    const qint64 waited = m_clock.elapsed() - m_sentAt.front();
+    if (m_replyTimeoutMs > 0 && waited > m_replyTimeoutMs) {
+        abandon(QStringLiteral("Redis at %1 did not answer for %2 ms: reconnecting")
+                    .arg(m_endpoint.displayUrl())
+                    .arg(waited));
+    }
+}
+
+void RedisConnection::abandon(const QString &reason)
+{
+    redisAsyncContext *context = m_context;
+    m_context = nullptr;
+    m_lastError = reason;
+    m_abandonReason = reason; // what the pending callbacks are told
+    if (context)
+        redisAsyncFree(context); // runs every pending callback with an error reply
+    m_abandonReason.clear();
+    m_sentAt.clear();
+    handleLost(reason);
 }
 
 RedisConnection::~RedisConnection()
@@ -218,6 +251,9 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
         return;
     }
     ++m_pending;
+    m_sentAt.push_back(m_clock.elapsed());
+    if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
+        m_stallTimer.start();
 }
 
 void RedisConnection::sendInternal(const QList<QByteArray> &args, Callback callback)
@@ -243,10 +279,14 @@ void RedisConnection::onReply(redisAsyncContext *context, void *reply, void *pri
     if (!call)
         return;
     --call->owner->m_pending;
+    if (!call->owner->m_sentAt.empty())
+        call->owner->m_sentAt.pop_front();
     if (call->hasContext && !call->context)
         return; // whoever asked is gone
     RedisReply copy = RedisReply::fromHiredis(static_cast<redisReply *>(reply));
-    if (!reply && context && context->errstr && context->err)
+    if (!reply && !call->owner->m_abandonReason.isEmpty())
+        copy = RedisReply::error(call->owner->m_abandonReason);
+    else if (!reply && context && context->errstr && context->err)
         copy = RedisReply::error(QStringLiteral("connection to Redis lost: %1")
                                      .arg(QString::fromLocal8Bit(context->errstr)));
     if (call->owner->m_destroying && call->context == call->owner)

@@ -4,10 +4,12 @@
 #include "core/redis/redisendpoint.h"
 #include "core/redis/redisreply.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
 
+#include <deque>
 #include <functional>
 
 struct redisAsyncContext;
@@ -42,6 +44,11 @@ public:
     const RedisEndpoint &endpoint() const { return m_endpoint; }
     qsizetype pendingCount() const { return m_pending; }
     void setReconnectDelays(int minimumMs, int maximumMs);
+    // How long the oldest command sent may wait for its answer before the connection counts as
+    // dead (a Redis that stopped answering, a network gone without a reset): every command in
+    // flight then fails with an error and the connection starts over. 0: wait for ever.
+    void setReplyTimeout(int milliseconds);
+    int replyTimeout() const { return m_replyTimeoutMs; }
 
     // Sends one command. `callback` runs exactly once, on this object's thread and never from
     // inside this call, unless `context` is destroyed first. While the connection is down it
@@ -76,6 +83,9 @@ private:
     void connectNow();
     void sendInternal(const QList<QByteArray> &args, Callback callback);
     void handleLost(const QString &reason);
+    // Drops the hiredis context (its pending callbacks get an error) and starts over.
+    void abandon(const QString &reason);
+    void checkStalled();
     void setState(State state);
     void scheduleReconnect();
     void dropNotifiers();
@@ -87,6 +97,11 @@ private:
     QSocketNotifier *m_writeNotifier = nullptr;
     QTimer m_reconnectTimer;
     QTimer m_connectTimeout;
+    QTimer m_stallTimer;
+    QElapsedTimer m_clock;
+    std::deque<qint64> m_sentAt; // when each command in flight was sent, oldest first
+    int m_replyTimeoutMs = 15000;
+    QString m_abandonReason;
     State m_state = State::Disconnected;
     QString m_lastError;
     QList<QByteArray> m_channels;

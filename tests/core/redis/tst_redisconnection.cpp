@@ -108,6 +108,45 @@ private Q_SLOTS:
         QVERIFY(reply.isError());
     }
 
+    void aServerThatStopsAnsweringIsLeftAndRejoined()
+    {
+        RedisServer server;
+        QVERIFY(server.start());
+        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        connection.setReconnectDelays(20, 200);
+        connection.setReplyTimeout(500);
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        QSignalSpy lost(&connection, &RedisConnection::disconnected);
+        connection.open();
+        QVERIFY(ready.wait(5000));
+        // Writes wait, reads (PING, the login) pass: the server is up but never answers the LPUSH.
+        QCOMPARE(server.command({ "CLIENT", "PAUSE", "60000", "WRITE" }).toByteArray(),
+                 QByteArray("OK"));
+        const RedisReply stalled = run(connection, { "LPUSH", "k", "v" });
+        QVERIFY(stalled.isError());
+        QVERIFY2(stalled.errorText().contains(QLatin1String("did not answer")),
+                 qPrintable(stalled.errorText()));
+        QCOMPARE(lost.size(), 1);
+        QVERIFY2(lost.first().first().toString().contains(QLatin1String("did not answer")),
+                 qPrintable(lost.first().first().toString()));
+        // It starts over by itself and works as soon as the server answers again.
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
+        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(server.command({ "CLIENT", "UNPAUSE" }).toByteArray(), QByteArray("OK"));
+        QCOMPARE(run(connection, { "LPUSH", "k", "w" }).isError(), false);
+        // A slow answer within the limit is not a stall.
+        connection.setReplyTimeout(5000);
+        QCOMPARE(run(connection,
+                     { "EVAL",
+                       "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+                       "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s "
+                       "> 800000 return 1",
+                       "0" })
+                     .toInteger(),
+                 1);
+        QCOMPARE(lost.size(), 1);
+    }
+
     void callbackSkippedWhenContextIsGone()
     {
         RedisServer server;
