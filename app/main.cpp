@@ -89,21 +89,22 @@ void resolveSecrets(CredentialStore *store, QObject *context,
         for (const QString &note : std::as_const(state->notes))
             qInfo().noquote() << note;
     };
-    const auto handle
-        = [state, finishOne](SecretKind kind, const SecretResult &result, auto assign) {
-              if (result.ok) {
-                  assign(result.value);
-              } else if (result.error.contains(QLatin1String("did not answer"))) {
-                  state->fatal = QStringLiteral("%1: %2 Set %3 to run without the keychain.")
-                                     .arg(CredentialStore::displayName(kind), result.error,
-                                          CredentialStore::environmentVariable(kind));
-              } else {
-                  const QString note = QStringLiteral("keychain not used: ") + result.error;
-                  if (!state->notes.contains(note))
-                      state->notes.append(note);
-              }
-              finishOne();
-          };
+    const auto handle = [state, finishOne](SecretKind kind, const SecretResult &result,
+                                           auto assign) {
+        if (result.ok) {
+            assign(result.value);
+        } else if (result.error.contains(QLatin1String("did not answer"))) {
+            state->fatal = QStringLiteral("%1: %2 Set %3, or REDRIVE_NO_KEYCHAIN=1 to run without "
+                                          "the keychain.")
+                               .arg(CredentialStore::displayName(kind), result.error,
+                                    CredentialStore::environmentVariable(kind));
+        } else {
+            const QString note = QStringLiteral("keychain not used: ") + result.error;
+            if (!state->notes.contains(note))
+                state->notes.append(note);
+        }
+        finishOne();
+    };
     store->read(SecretKind::RedisPassword, context, [state, handle](const SecretResult &r) {
         handle(SecretKind::RedisPassword, r,
                [state](const QString &v) { state->secrets.redisPassword = v; });

@@ -6,11 +6,16 @@
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
 
+#include <QDBusConnection>
+#include <QDBusMessage>
+#include <QDBusVirtualObject>
 #include <QDirIterator>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <atomic>
 
 using namespace redrive::core;
 
@@ -59,6 +64,19 @@ QStringList filesContaining(const QString &dir, const QByteArray &needle)
     }
     return hits;
 }
+
+// A Secret Service that takes every call and never answers: a locked or stuck keyring.
+class SilentSecretService final : public QDBusVirtualObject
+{
+public:
+    QString introspect(const QString &) const override { return {}; }
+    bool handleMessage(const QDBusMessage &, const QDBusConnection &) override
+    {
+        calls.fetch_add(1);
+        return true; // taken, and no reply ever
+    }
+    std::atomic<int> calls { 0 };
+};
 
 } // namespace
 
@@ -150,6 +168,81 @@ private Q_SLOTS:
         QVERIFY(out.contains(QLatin1String("gnome-keyring")));
         QVERIFY(!out.contains(QLatin1String("env-only-secret")));
         QVERIFY(filesContaining(home.path(), "env-only-secret").isEmpty());
+    }
+
+    // Headless start with a keychain that never answers: a clear error within the timeout (going
+    // on without a shared secret the user stored would accept deliveries meant to be refused),
+    // never a hang; REDRIVE_NO_KEYCHAIN=1 then runs without it.
+    void aKeychainThatNeverAnswersStopsHeadlessStartClearly()
+    {
+        // A bus of our own, where the silent service owns the Secret Service's name.
+        QProcess bus;
+        bus.start(QStringLiteral("dbus-daemon"),
+                  { QStringLiteral("--session"), QStringLiteral("--nofork"),
+                    QStringLiteral("--print-address=1") });
+        QVERIFY2(bus.waitForStarted(), "dbus-daemon is missing (bash packaging/install-deps.sh)");
+        const auto stopBus = qScopeGuard([&bus] {
+            bus.kill();
+            bus.waitForFinished();
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(bus.canReadLine(), 10000);
+        const QString address = QString::fromUtf8(bus.readLine().trimmed());
+        QVERIFY(!address.isEmpty());
+        SilentSecretService service;
+        {
+            QDBusConnection connection
+                = QDBusConnection::connectToBus(address, QStringLiteral("silent-secrets"));
+            QVERIFY(connection.isConnected());
+            QVERIFY(connection.registerService(QStringLiteral("org.freedesktop.secrets")));
+            QVERIFY(connection.registerVirtualObject(QStringLiteral("/"), &service,
+                                                     QDBusConnection::SubPath));
+        }
+        const auto disconnect = qScopeGuard(
+            [] { QDBusConnection::disconnectFromBus(QStringLiteral("silent-secrets")); });
+
+        redrive::tests::RedisServer redis;
+        QVERIFY2(redis.start(), qPrintable(redis.errorString()));
+        QTemporaryDir scratch;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), address);
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), scratch.filePath(QStringLiteral("config")));
+        env.insert(QStringLiteral("XDG_DATA_HOME"), scratch.filePath(QStringLiteral("data")));
+        env.insert(QStringLiteral("REDIS_URL"), redis.url());
+        for (const char *name : { "DISPLAY", "REDRIVE_NO_KEYCHAIN", "REDRIVE_SHARED_SECRET",
+                                  "REDRIVE_REDIS_PASSWORD" })
+            env.remove(QString::fromLatin1(name));
+        QProcess process;
+        process.setProcessEnvironment(env);
+        process.setProcessChannelMode(QProcess::MergedChannels);
+        const QStringList args { QStringLiteral("--headless"), QStringLiteral("--listen"),
+                                 QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-worker") };
+        process.start(redrive::tests::redriveBinary(), args);
+        QVERIFY(process.waitForStarted());
+        // An upper bound for "it ends by itself", far above the 5 s keychain timeout.
+        QTRY_VERIFY_WITH_TIMEOUT(process.state() == QProcess::NotRunning, 60000);
+        const QByteArray log = process.readAll();
+        qInfo().noquote() << "what the user sees:" << log.trimmed();
+        QVERIFY2(service.calls.load() > 0, log.constData()); // the keychain really asked it
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(process.exitCode() != 0, log.constData());
+        QVERIFY2(log.contains("did not answer"), log.constData());
+        QVERIFY2(log.contains("REDRIVE_NO_KEYCHAIN=1 to run without the keychain"),
+                 log.constData());
+        QVERIFY2(!log.contains("receiving deliveries at"), log.constData());
+
+        // The way out the message names.
+        env.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
+        QProcess without;
+        without.setProcessEnvironment(env);
+        without.setProcessChannelMode(QProcess::MergedChannels);
+        without.start(redrive::tests::redriveBinary(), args);
+        QVERIFY(without.waitForStarted());
+        QByteArray started;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (started += without.readAll(), started.contains("receiving deliveries at")), 30000);
+        without.terminate();
+        QVERIFY(without.waitForFinished(15000));
+        QCOMPARE(without.exitCode(), 0);
     }
 
     void secretsNeverLeak()
