@@ -122,13 +122,17 @@ def redrive_drain(n):
     return elapsed
 
 
-def tutorial_drain(n):
+def run_loop(script, n):
+    """Fills the DLQ with n entries and returns the seconds `script` took to drain them."""
     fill(n)
-    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__),
-                                                        "tutorial_loop.py"),
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), script),
                           str(redis_port), str(sink_port), str(n)],
                          check=True, capture_output=True, text=True)
     return float(out.stdout.strip())
+
+
+def tutorial_drain(n):
+    return run_loop("tutorial_loop.py", n)
 
 
 def tutorial_stack_drain(n):
@@ -139,12 +143,7 @@ def tutorial_stack_drain(n):
         import requests  # noqa: F401
     except ImportError:
         return None
-    fill(n)
-    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__),
-                                                        "tutorial_stack_loop.py"),
-                          str(redis_port), str(sink_port), str(n)],
-                         check=True, capture_output=True, text=True)
-    return float(out.stdout.strip())
+    return run_loop("tutorial_stack_loop.py", n)
 
 
 def idle_cpu():

@@ -3,7 +3,7 @@
 # Retry-worker benchmark: drain 100,000 due DLQ entries into a local downstream that answers
 # 200 at once, against a loop shaped like the tutorial's process_dlq, then idle CPU with 10,000
 # entries scheduled an hour ahead. Usage: bench/worker/run.sh [build-dir]  (default build/release)
-# Knobs: BENCH_ENTRIES, BENCH_TUTORIAL_ENTRIES, BENCH_RUNS, BENCH_CONCURRENCY, BENCH_IDLE_SECONDS.
+# Knobs: BENCH_ENTRIES, BENCH_TUTORIAL_ENTRIES, BENCH_STACK_ENTRIES, BENCH_RUNS, BENCH_CONCURRENCY, BENCH_IDLE_SECONDS.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
