@@ -62,6 +62,17 @@ bool wantsGui(int argc, char **argv)
     return !(argc > 1 && QByteArray(argv[1]) == "genesys");
 }
 
+// Whether a window can be opened: a display server, or a Qt platform chosen explicitly
+// (QT_QPA_PLATFORM=offscreen, vnc, ...).
+bool hasDisplay()
+{
+    for (const char *name : { "DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM" }) {
+        if (!qEnvironmentVariableIsEmpty(name))
+            return true;
+    }
+    return false;
+}
+
 void printError(const QString &text)
 {
     std::fprintf(stderr, "redrive: %s\n", qPrintable(text));
@@ -120,6 +131,14 @@ void resolveSecrets(CredentialStore *store, QObject *context,
 int main(int argc, char **argv)
 {
     const bool gui = wantsGui(argc, argv);
+    if (gui && !hasDisplay()) {
+        // QApplication would abort with a message about the "xcb" plugin.
+        printError(QStringLiteral(
+            "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set). On a "
+            "server, run `redrive --headless` for the receiver and the retry worker without a "
+            "window; `redrive --help` lists the options."));
+        return 2;
+    }
     std::unique_ptr<QCoreApplication> app = gui ? std::make_unique<QApplication>(argc, argv)
                                                 : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("Redrive"));

@@ -36,6 +36,22 @@ bool Engine::start(const Secrets &secrets, QString *error)
     m_keys = QueueKeys::fromSettings(m_settings);
     if (!configureDownstream(error))
         return false;
+    // Without a downstream every attempt "succeeds" (the receiver's rule: nothing to forward to),
+    // so a retry worker would empty the DLQ. It runs only where retries can go somewhere.
+    const bool retriesHaveATarget = !m_downstream->url().isEmpty()
+        || m_downstream->simulation().mode != FailureSimulation::Mode::Never;
+    m_workerOffReason.clear();
+    if (m_settings.flag(SettingKey::WorkerEnabled) && !retriesHaveATarget) {
+        if (!m_settings.flag(SettingKey::ReceiverEnabled)) {
+            *error = QStringLiteral("--worker-only needs a downstream to retry to: set "
+                                    "--downstream URL (REDRIVE_DOWNSTREAM)");
+            return false;
+        }
+        m_workerOffReason = QStringLiteral("no downstream is set (--downstream URL): retries are "
+                                           "off and entries stay in the dead letter queue");
+    } else if (!m_settings.flag(SettingKey::WorkerEnabled)) {
+        m_workerOffReason = QStringLiteral("the retry worker is turned off (--no-worker)");
+    }
     // -- receiver: bind before anything logs, so the first line says where it listens ------------
     if (m_settings.flag(SettingKey::ReceiverEnabled)) {
         m_receiver = std::make_unique<WebhookReceiver>(nullptr, m_downstream.get(), m_keys);
@@ -53,7 +69,9 @@ bool Engine::start(const Secrets &secrets, QString *error)
     if (m_receiver)
         m_receiver->setRedisConnection(m_redis.get());
     // -- retry worker ----------------------------------------------------------------------------
-    if (m_settings.flag(SettingKey::WorkerEnabled)) {
+    if (!m_workerOffReason.isEmpty() && m_settings.flag(SettingKey::WorkerEnabled)) {
+        qCWarning(lcEngine).noquote() << "retry worker not started:" << m_workerOffReason;
+    } else if (m_settings.flag(SettingKey::WorkerEnabled)) {
         RetryWorker::Config config;
         config.maxAttempts = m_settings.integer(SettingKey::MaxAttempts);
         config.backoff.baseMs = m_settings.integer(SettingKey::BackoffBaseMs);

@@ -54,8 +54,10 @@ public:
     const RedisEndpoint &redisEndpoint() const { return m_endpoint; }
     RedisConnection *redis() const { return m_redis.get(); }
     DownstreamClient *downstream() const { return m_downstream.get(); }
-    // Null with --no-worker.
+    // Null with --no-worker, and when there is no downstream to retry to (workerOffReason()).
     RetryWorker *worker() const { return m_worker.get(); }
+    // Why the retry worker is not running ("" when it is, or before start()).
+    QString workerOffReason() const { return m_workerOffReason; }
     // Null when the receiver is turned off (--worker-only).
     WebhookReceiver *receiver() const { return m_receiver.get(); }
     bool usesEmbeddedRedis() const { return m_embedded != nullptr; }
@@ -79,6 +81,7 @@ private:
     // -- receiver (issue: receiver) ------------------------------------------------------------
     std::unique_ptr<WebhookReceiver> m_receiver;
     // -- retry worker (issue: worker) ----------------------------------------------------------
+    QString m_workerOffReason;
     std::unique_ptr<RetryWorker> m_worker;
     bool m_running = false;
 };

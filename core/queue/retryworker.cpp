@@ -25,6 +25,8 @@ namespace {
 // when many entries wait for their backoff.
 constexpr int ClaimBudget = 1000;
 constexpr int ClaimBatch = 256;
+// How long the first look at the list waits for the subscription before going ahead without it.
+constexpr int SubscribeGraceMs = 2000;
 
 // Server time in ms: every worker and the console share Redis' clock, not their own.
 #define REDRIVE_LUA_NOW                                                                            \
@@ -170,11 +172,14 @@ RetryWorker::RetryWorker(RedisConnection *commands, const RedisEndpoint &endpoin
                 if (!message.contains("\"source\":\"worker\""))
                     poll();
             });
-    // Whatever was published before the subscription took (at start, or while reconnecting)
-    // reached nobody: look once more.
+    // The first look waits for the subscription: from then on no "something is due" message
+    // is missed, so one pass over the list is enough. After a reconnect, whatever was published
+    // meanwhile reached nobody: look once more.
     connect(m_subscriber.get(), &RedisConnection::subscribed, this, [this] {
-        if (m_running)
-            poll();
+        if (!m_running)
+            return;
+        m_listening = true;
+        poll();
     });
 }
 
@@ -203,7 +208,15 @@ void RetryWorker::start()
     m_heartbeatTimer.start();
     m_watchTimer.start();
     heartbeat();
-    poll();
+    // Should the subscription not come (pub/sub refused by an ACL, say), work without it.
+    QTimer::singleShot(SubscribeGraceMs, this, [this] {
+        if (!m_running || m_listening)
+            return;
+        qCWarning(lcWorker).noquote() << "no subscription to" << QString::fromUtf8(m_keys.channel())
+                                      << "yet: working without live notifications until it comes";
+        m_listening = true;
+        poll();
+    });
 }
 
 void RetryWorker::stop()
@@ -211,6 +224,7 @@ void RetryWorker::stop()
     if (!m_running)
         return;
     m_running = false;
+    m_listening = false;
     m_wakeTimer.stop();
     m_heartbeatTimer.stop();
     m_watchTimer.stop();
@@ -277,7 +291,7 @@ void RetryWorker::watch()
 
 void RetryWorker::poll()
 {
-    if (!m_running)
+    if (!m_running || !m_listening)
         return;
     if (m_claiming) {
         m_pollAgain = true;

@@ -107,6 +107,7 @@ private:
     int m_inFlight = 0;
     qint64 m_passChecked = 0;
     qint64 m_passNextDue = -1;
+    bool m_listening = false; // subscribed (or given up waiting): polling may start
     bool m_running = false;
     bool m_claiming = false;
     bool m_pollAgain = false;

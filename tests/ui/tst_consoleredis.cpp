@@ -55,6 +55,7 @@ private Q_SLOTS:
     void bulkOnSearchStatesExactCount();
     void redisOutageIsShownAndRecovers();
     void receiverDeliveriesShowLive();
+    void retriesOffWithoutADownstream();
 
 private:
     void openWindow();
@@ -242,6 +243,25 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
     QVERIFY(m_window->receiverStatus()->text().contains(QStringLiteral("Receiver off")));
     QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
     QVERIFY(m_engine->receiver()->isListening());
+}
+
+// Opening the console on a shared Redis without a downstream must not empty its DLQ: with
+// nowhere to send them, retries are off and the status bar says why.
+void TestConsoleRedis::retriesOffWithoutADownstream()
+{
+    for (int i = 0; i < 3; ++i)
+        m_redis.lpush(Dlq, tests::QueueFill::entry(i, tests::sampleNotification(), false));
+    QVERIFY(m_settings->setValue(SettingKey::ReceiverEnabled, true));
+    QVERIFY(m_settings->setValue(SettingKey::ListenAddress, QStringLiteral("127.0.0.1:0")));
+    QVERIFY(m_settings->setValue(SettingKey::WorkerEnabled, true));
+    openWindow();
+    QVERIFY(!m_engine->worker());
+    QCOMPARE(m_window->retriesStatus()->text(), QStringLiteral("Retries off"));
+    QVERIFY(m_window->retriesStatus()->isVisible());
+    QVERIFY(m_window->retriesStatus()->toolTip().contains(QStringLiteral("no downstream")));
+    QTRY_COMPARE(dlq()->model()->rowCount(), 3);
+    QTest::qWait(1500); // a worker would have emptied the list by now
+    QCOMPARE(m_redis.llen(Dlq), 3);
 }
 
 QTEST_MAIN(TestConsoleRedis)

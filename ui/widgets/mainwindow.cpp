@@ -65,6 +65,19 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
                       ? tr("connected to %1").arg(engine.redisEndpoint().displayUrl())
                       : engine.redis()->lastError());
     m_watcher->start();
+    if (engine.worker()) {
+        m_retriesStatus->setText(tr("Retries on"));
+        m_retriesStatus->setToolTip(
+            tr("The retry worker sends due entries to %1")
+                .arg(engine.settings().string(core::SettingKey::DownstreamUrl).isEmpty()
+                         ? tr("the simulated downstream")
+                         : engine.settings().string(core::SettingKey::DownstreamUrl)));
+    } else {
+        m_retriesStatus->setText(tr("Retries off"));
+        m_retriesStatus->setToolTip(engine.workerOffReason());
+        statusBar()->showMessage(tr("Retries are off: %1").arg(engine.workerOffReason()));
+    }
+    m_retriesStatus->show();
     if (core::WebhookReceiver *receiver = engine.receiver()) {
         connect(receiver, &core::WebhookReceiver::deliveryHandled, this, &MainWindow::addDelivery);
         m_receiverPanel->setReceiver(receiver);
@@ -141,7 +154,9 @@ void MainWindow::init()
     }
 
     statusBar()->addPermanentWidget(m_receiverStatus);
+    statusBar()->addPermanentWidget(m_retriesStatus);
     statusBar()->addPermanentWidget(m_redisStatus);
+    m_retriesStatus->hide(); // shown by the engine's window, which knows whether retries run
     // Until the receiver reports where it is bound, show where it is configured to listen.
     setReceiverUrl(m_settings.flag(core::SettingKey::ReceiverEnabled)
                        ? QStringLiteral("http://%1%2")

@@ -58,6 +58,7 @@ public:
     QListWidget *sidebar() const { return m_sidebar; }
     QLabel *redisStatus() const { return m_redisStatus; }
     QLabel *receiverStatus() const { return m_receiverStatus; }
+    QLabel *retriesStatus() const { return m_retriesStatus; }
     QueueBackend *backend() const { return m_backend.get(); }
     void openSettings();
 
@@ -93,6 +94,7 @@ private:
     ReceiverPanel *m_receiverPanel = nullptr;
     QLabel *m_redisStatus = new QLabel(this);
     QLabel *m_receiverStatus = new QLabel(this);
+    QLabel *m_retriesStatus = new QLabel(this);
     const void *m_lastEvent = nullptr;
     QString m_lastEventId;
     QDateTime m_lastEventTime;

@@ -253,6 +253,44 @@ private Q_SLOTS:
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
     }
 
+    // Without a downstream every attempt would count as delivered and empty the DLQ: the worker
+    // does not start, and --worker-only says what is missing.
+    void noDownstreamNoRetries()
+    {
+        for (int i = 0; i < 3; ++i)
+            m_redis.lpush(m_keys.dlq, tutorialEntry(i));
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
+        environment.remove(QStringLiteral("REDRIVE_DOWNSTREAM"));
+
+        QProcess workerOnly;
+        workerOnly.setProcessEnvironment(environment);
+        workerOnly.setProcessChannelMode(QProcess::MergedChannels);
+        workerOnly.start(redrive::tests::redriveBinary(),
+                         { QStringLiteral("--headless"), QStringLiteral("--worker-only"),
+                           QStringLiteral("--redis"), m_redis.url() });
+        QVERIFY(workerOnly.waitForFinished(30000));
+        const QByteArray refusal = workerOnly.readAll();
+        QVERIFY2(workerOnly.exitCode() != 0, refusal.constData());
+        QVERIFY2(refusal.contains("--worker-only needs a downstream"), refusal.constData());
+
+        QProcess both;
+        both.setProcessEnvironment(environment);
+        both.setProcessChannelMode(QProcess::MergedChannels);
+        both.start(redrive::tests::redriveBinary(),
+                   { QStringLiteral("--headless"), QStringLiteral("--listen"),
+                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--redis"), m_redis.url() });
+        QByteArray log;
+        QTRY_VERIFY_WITH_TIMEOUT((log += both.readAll(), log.contains("retry worker not started")),
+                                 30000);
+        QVERIFY2(log.contains("no downstream is set"), log.constData());
+        QTest::qWait(1500); // a worker would have emptied the list by now
+        QCOMPARE(m_redis.llen(m_keys.dlq), 3);
+        both.terminate();
+        QVERIFY(both.waitForFinished(15000));
+        QCOMPARE(both.exitCode(), 0);
+    }
+
     void consoleRetryNowWakesTheWorker()
     {
         TestDownstream downstream;

@@ -33,6 +33,7 @@ private Q_SLOTS:
     void firstLineIsTheUrlAndDeliveriesLand();
     void sharedSecretFromTheEnvironment();
     void portTakenIsAClearError();
+    void withoutADisplayItSaysHeadless();
 
 private:
     // Starts redrive --headless with `args`; returns the URL from its first stderr line.
@@ -166,6 +167,27 @@ void TestReceiverHeadless::portTakenIsAClearError()
     QVERIFY2(errors.contains(
                  QStringLiteral("cannot listen on 127.0.0.1 port %1").arg(taken.serverPort())),
              qPrintable(errors));
+}
+
+// A server user's first try: `redrive` with no display gets a way forward, not Qt's abort.
+void TestReceiverHeadless::withoutADisplayItSaysHeadless()
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    for (const char *name : { "DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM" })
+        environment.remove(QString::fromLatin1(name));
+    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.path());
+    for (const QStringList &args : { QStringList {}, QStringList { QStringLiteral("--bogus") } }) {
+        QProcess redrive;
+        redrive.setProcessEnvironment(environment);
+        redrive.setProcessChannelMode(QProcess::MergedChannels);
+        redrive.start(redrive::tests::redriveBinary(), args);
+        QVERIFY(redrive.waitForFinished(WaitMs));
+        const QByteArray output = redrive.readAll();
+        QCOMPARE(redrive.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(redrive.exitCode(), 2);
+        QVERIFY2(output.contains("no display") && output.contains("redrive --headless"),
+                 output.constData());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestReceiverHeadless)
