@@ -298,6 +298,12 @@ DeadLetterEntry DeadLetterEntry::withFailedAttempt(const Attempt &attempt,
                                                    : QJsonValue(QJsonValue::Null) } };
     if (!hasOwnId())
         fields.insert(QStringLiteral("id"), id()); // keep the id the console has been showing
+    // A tutorial entry's `timestamp` is when it first failed, and is about to become the time of
+    // this attempt: keep the first as `received_at`, which the console shows.
+    if (!m_object.contains(QStringLiteral("received_at"))) {
+        if (const QDateTime first = receivedAt(); first.isValid())
+            fields.insert(QStringLiteral("received_at"), formatTimestamp(first));
+    }
     return withFields(fields);
 }
 

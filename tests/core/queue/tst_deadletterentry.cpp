@@ -119,6 +119,13 @@ private Q_SLOTS:
         QCOMPARE(next.nextAttemptAt().toMSecsSinceEpoch() / 1000,
                  now.addSecs(4).toMSecsSinceEpoch() / 1000);
         QCOMPARE(next.id(), entry.id()); // the id shown for a tutorial entry does not change
+        // The tutorial's timestamp (first failure) now tells the time of this attempt; when the
+        // delivery came in is kept as received_at, through every later attempt.
+        QCOMPARE(next.timestamp().toMSecsSinceEpoch() / 1000, now.toMSecsSinceEpoch() / 1000);
+        QCOMPARE(next.receivedAt(), entry.timestamp());
+        const DeadLetterEntry third = next.withFailedAttempt(
+            { now.addSecs(5), 503, QStringLiteral("downstream answered 503"), 3 }, now.addSecs(9));
+        QCOMPARE(third.receivedAt(), entry.timestamp());
 
         const DeadLetterEntry reset = next.resetForRetry();
         QCOMPARE(reset.retryCount(), 0);
