@@ -247,6 +247,9 @@ int main(int argc, char **argv)
         &credentials, &engine, [&](const Engine::Secrets &secrets, const QString &fatal) {
             QString error = fatal;
             if (error.isEmpty() && engine.start(secrets, &error)) {
+                // After the first line (where the receiver listens): what the file got wrong.
+                for (const QString &problem : settings.fileProblems())
+                    qWarning().noquote() << problem;
                 if (!gui)
                     return;
                 window = std::make_unique<redrive::ui::MainWindow>(engine, settings, credentials);

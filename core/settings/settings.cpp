@@ -423,7 +423,34 @@ SettingSource Settings::source(SettingKey key) const
 {
     if (const auto it = m_overrideSources.constFind(key); it != m_overrideSources.cend())
         return *it;
-    return m_file->contains(spec(key).fileKey) ? SettingSource::SavedFile : SettingSource::Default;
+    return m_file->contains(spec(key).fileKey) && fileProblem(key).isEmpty()
+        ? SettingSource::SavedFile
+        : SettingSource::Default;
+}
+
+QString Settings::fileProblem(SettingKey key) const
+{
+    const SettingSpec &s = spec(key);
+    if (!m_file->contains(s.fileKey))
+        return {};
+    QVariant value;
+    QString error;
+    if (convert(s, m_file->value(s.fileKey).toString(), &value, &error))
+        return {};
+    return QStringLiteral("%1: %2 = \"%3\" is not valid (%4); using the default, %5")
+        .arg(m_file->fileName(), s.fileKey, m_file->value(s.fileKey).toString(), error,
+             s.defaultValue.toString().isEmpty() ? QStringLiteral("empty")
+                                                 : s.defaultValue.toString());
+}
+
+QStringList Settings::fileProblems() const
+{
+    QStringList problems;
+    for (const SettingSpec &s : specs()) {
+        if (const QString problem = fileProblem(s.key); !problem.isEmpty())
+            problems.append(problem);
+    }
+    return problems;
 }
 
 QString Settings::sourceName(SettingSource source)
@@ -472,8 +499,12 @@ QString Settings::describe() const
 {
     QString text;
     for (const SettingSpec &s : specs()) {
-        text += QStringLiteral("%1 = %2  (%3)\n")
-                    .arg(s.fileKey, value(s.key).toString(), sourceName(source(s.key)));
+        const SettingSource from = source(s.key);
+        const QString origin = from == SettingSource::Default && !fileProblem(s.key).isEmpty()
+            ? QStringLiteral("default: the settings file's value \"%1\" is not valid")
+                  .arg(m_file->value(s.fileKey).toString())
+            : sourceName(from);
+        text += QStringLiteral("%1 = %2  (%3)\n").arg(s.fileKey, value(s.key).toString(), origin);
     }
     return text;
 }

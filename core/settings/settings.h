@@ -84,6 +84,10 @@ public:
 
     QVariant value(SettingKey key) const;
     SettingSource source(SettingKey key) const;
+    // A value in the settings file that cannot be used (a hand edit gone wrong): what is wrong
+    // and what is used instead; "" when it is fine or absent. Such values never stop Redrive.
+    QString fileProblem(SettingKey key) const;
+    QStringList fileProblems() const;
     static QString sourceName(SettingSource source);
     // Saves `value` to the settings file. Returns false with `error` set when invalid. When an
     // environment variable or flag overrides the key, the saved value takes effect next start.

@@ -138,10 +138,25 @@ private Q_SLOTS:
         const QString path = file("garbage.ini");
         QFile f(path);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("[worker]\nmax_attempts=lots\n");
+        f.write(
+            "[worker]\nmax_attempts=lots\nconcurrency=8\n[receiver]\nlisten=127.0.0.1:notaport\n");
         f.close();
         Settings settings(path);
         QCOMPARE(settings.integer(SettingKey::MaxAttempts), 3);
+        QCOMPARE(settings.string(SettingKey::ListenAddress), QStringLiteral("127.0.0.1:5000"));
+        // ... and says so, instead of calling the default a value from the file.
+        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::Default);
+        QCOMPARE(settings.source(SettingKey::Concurrency), SettingSource::SavedFile);
+        QVERIFY(settings.fileProblem(SettingKey::Concurrency).isEmpty());
+        const QStringList problems = settings.fileProblems();
+        QCOMPARE(problems.size(), 2);
+        QVERIFY2(
+            problems.join(QLatin1Char('\n')).contains(QStringLiteral("max_attempts = \"lots\"")),
+            qPrintable(problems.join(QLatin1Char('\n'))));
+        QVERIFY(problems.join(QLatin1Char('\n')).contains(QStringLiteral("using the default, 3")));
+        QVERIFY(settings.describe().contains(
+            QStringLiteral("worker/max_attempts = 3  (default: the settings file's value \"lots\" "
+                           "is not valid)")));
     }
 
     void everyFlagHasAnEnvironmentTwin()
