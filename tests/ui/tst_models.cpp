@@ -163,6 +163,8 @@ void TestModels::nonJsonRows()
     QTRY_VERIFY(model.hasLoaded());
     QCOMPARE(model.index(0, QueueTableModel::Topic).data().toString(),
              QStringLiteral("(not JSON)"));
+    QCOMPARE(model.index(2, QueueTableModel::Topic).data().toString(),
+             QStringLiteral("(no topic)"));
     QVERIFY(model.index(0, QueueTableModel::Error)
                 .data()
                 .toString()

@@ -436,7 +436,9 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
                 ? row->receivedAt.toLocalTime().toString(QStringLiteral("MMM d HH:mm:ss"))
                 : QString();
         case Topic:
-            return row->isJson ? topicformat::compact(row->topic) : tr("(not JSON)");
+            if (!row->isJson)
+                return tr("(not JSON)");
+            return row->topic.isEmpty() ? tr("(no topic)") : topicformat::compact(row->topic);
         case Error:
             return row->error;
         case StatusCode:

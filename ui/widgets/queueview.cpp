@@ -20,6 +20,7 @@
 #include <QScrollBar>
 #include <QSplitter>
 #include <QStyle>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
@@ -33,6 +34,20 @@ namespace {
 // Selections bigger than this are read row by row only when asked to; beyond it the user is
 // pointed to "all matching the filter", which runs server-side.
 constexpr int MaxSelectionRead = 20000;
+
+// Elides in the middle whatever the view's own mode is.
+class MiddleElideDelegate final : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        option->textElideMode = Qt::ElideMiddle;
+    }
+};
 
 } // namespace
 
@@ -50,6 +65,9 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     , m_refreshTimer(new QTimer(this))
 {
     m_table->setModel(m_model);
+    // Topics differ at their end (v2.detail.events.conversation.{id}.customer.start / ...end):
+    // keep both ends in sight.
+    m_table->setItemDelegateForColumn(QueueTableModel::Topic, new MiddleElideDelegate(m_table));
     m_emptyHint->setAlignment(Qt::AlignCenter);
     m_emptyHint->setWordWrap(true);
     m_emptyHint->setTextFormat(Qt::PlainText);
