@@ -33,8 +33,10 @@ QString EmbeddedRedis::defaultDataDirectory()
         + QStringLiteral("/Redrive/redis");
 }
 
-bool EmbeddedRedis::start(QString *error)
+bool EmbeddedRedis::claim(QString *error)
 {
+    if (m_lock)
+        return true;
     if (!QDir().mkpath(m_dataDirectory)) {
         *error = QStringLiteral("cannot create the embedded Redis folder %1").arg(m_dataDirectory);
         return false;
@@ -47,14 +49,22 @@ bool EmbeddedRedis::start(QString *error)
         QString host, app;
         m_lock->getLockInfo(&pid, &host, &app);
         const QString socket = m_dataDirectory + QStringLiteral("/redis.sock");
-        *error = QStringLiteral("another Redrive (pid %1) already runs the embedded Redis in %2. "
-                                "Share it with --redis unix://%3, or give this one its own "
-                                "--data-dir.")
+        *error = QStringLiteral("Another Redrive (pid %1) is already running the embedded Redis "
+                                "in %2. Close it first, or let this one use the same Redis: "
+                                "--redis unix://%3 (the Redis URL setting); or give this one its "
+                                "own --data-dir.")
                      .arg(pid)
                      .arg(m_dataDirectory, socket);
         m_lock.reset();
         return false;
     }
+    return true;
+}
+
+bool EmbeddedRedis::start(QString *error)
+{
+    if (!claim(error))
+        return false;
 
     QStringList args { QStringLiteral("--dir"),
                        m_dataDirectory,

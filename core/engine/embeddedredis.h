@@ -26,6 +26,9 @@ public:
 
     // Starts redis-server (not waiting for it to answer: the connection retries until it does).
     // False with a message fit for a user when it cannot start.
+    // Takes the data folder (its lock file) without starting anything: false, with a message,
+    // when another Redrive holds it. start() claims it too if this was not called.
+    bool claim(QString *error);
     bool start(QString *error);
     void stop();
     bool isRunning() const;

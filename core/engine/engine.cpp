@@ -52,6 +52,17 @@ bool Engine::start(const Secrets &secrets, QString *error)
     } else if (!m_settings.flag(SettingKey::WorkerEnabled)) {
         m_workerOffReason = QStringLiteral("the retry worker is turned off (--no-worker)");
     }
+    // The embedded Redis' folder first: if another Redrive holds it, say so before announcing a
+    // receiver that would stop again at once.
+    if (m_settings.string(SettingKey::RedisUrl).isEmpty()) {
+        m_embedded
+            = std::make_unique<EmbeddedRedis>(m_settings.string(SettingKey::RedisServerBinary),
+                                              m_settings.string(SettingKey::DataDirectory));
+        if (!m_embedded->claim(error)) {
+            m_embedded.reset();
+            return false;
+        }
+    }
     // -- receiver: bind before anything logs, so the first line says where it listens ------------
     if (m_settings.flag(SettingKey::ReceiverEnabled)) {
         m_receiver = std::make_unique<WebhookReceiver>(nullptr, m_downstream.get(), m_keys);
@@ -103,9 +114,11 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
 {
     const QString url = m_settings.string(SettingKey::RedisUrl);
     if (url.isEmpty()) {
-        m_embedded
-            = std::make_unique<EmbeddedRedis>(m_settings.string(SettingKey::RedisServerBinary),
-                                              m_settings.string(SettingKey::DataDirectory));
+        if (!m_embedded) {
+            m_embedded
+                = std::make_unique<EmbeddedRedis>(m_settings.string(SettingKey::RedisServerBinary),
+                                                  m_settings.string(SettingKey::DataDirectory));
+        }
         if (!m_embedded->start(error)) {
             m_embedded.reset();
             return false;
