@@ -387,14 +387,18 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
         const qint64 delay = m_config.backoff.delayMs(failures, QRandomGenerator::global());
         const DeadLetterEntry next = entry.withFailedAttempt(attempt, attempt.at.addMSecs(delay));
         ++m_stats.rescheduled;
-        qCDebug(lcWorker).noquote() << "attempt" << failures << "of" << entry.id()
-                                    << "failed:" << result.error << "- next in" << delay << "ms";
+        qCDebug(lcWorker).noquote()
+            << "retry" << failures << "of" << entry.id() << "failed:" << result.error << "- next in"
+            << (delay < 10000 ? QStringLiteral("%1 ms").arg(delay)
+                              : QStringLiteral("%1 s").arg(delay / 1000));
         finish(raw, "retry", next.raw(), delay);
         return;
     }
     ++m_stats.failedPermanently;
+    // Counted as --max-attempts counts: the worker's retries (the first delivery, which put the
+    // entry in the DLQ, is one more record in its attempt history).
     qCInfo(lcWorker).noquote() << "permanent failure of" << entry.id() << "after" << failures
-                               << "attempts:" << result.error;
+                               << (failures == 1 ? "retry:" : "retries:") << result.error;
     finish(raw, "permanent", entry.withFailedAttempt(attempt, QDateTime()).raw(), 0);
 }
 

@@ -182,7 +182,10 @@ QList<SettingSpec> buildSpecs()
           range(1, 1000) },
         { SettingKey::BackoffBaseMs, QStringLiteral("worker/backoff_base_ms"),
           QStringLiteral("backoff-base"), env({ "REDRIVE_BACKOFF_BASE" }), T::Int, 1000,
-          QStringLiteral("MS"), QStringLiteral("First retry delay; doubles with each attempt."),
+          QStringLiteral("MS"),
+          QStringLiteral("Ceiling of the delay after the first failed retry (half to all of it, "
+                         "at random); doubles after each one. An entry new to the DLQ is retried "
+                         "at once."),
           range(1, 86400000) },
         { SettingKey::BackoffMaxMs, QStringLiteral("worker/backoff_max_ms"),
           QStringLiteral("backoff-max"), env({ "REDRIVE_BACKOFF_MAX" }), T::Int, 300000,
