@@ -204,11 +204,16 @@ void TestConsoleRedis::redisOutageIsShownAndRecovers()
 {
     openWindow();
     QTRY_VERIFY(m_window->redisStatus()->text().contains(QStringLiteral("connected")));
+    QVERIFY(!dlq()->staleBanner()->isVisible());
     m_redis.stop();
     QTRY_VERIFY(m_window->redisStatus()->text().contains(QStringLiteral("unavailable")));
+    // The rows stay, marked as what was last read.
+    QVERIFY(dlq()->staleBanner()->isVisible());
+    QVERIFY(dlq()->staleBanner()->text().contains(QStringLiteral("as last read")));
     QVERIFY(m_redis.start());
     QTRY_VERIFY_WITH_TIMEOUT(m_window->redisStatus()->text().contains(QStringLiteral("connected")),
                              15000);
+    QVERIFY(!dlq()->staleBanner()->isVisible());
     m_redis.lpush(Dlq, tests::QueueFill::entry(1, tests::sampleNotification(), false));
     QTRY_COMPARE_WITH_TIMEOUT(dlq()->model()->rowCount(), 1, 5000);
 }

@@ -266,6 +266,12 @@ void MainWindow::setRedisState(RedisConnection::State state, const QString &deta
     m_redisStatus->setText(
         QStringLiteral("<span style=\"color:%1\">●</span> %2").arg(dot, text.toHtmlEscaped()));
     m_redisStatus->setToolTip(detail);
+    // Connecting at start is not an outage; losing a connection that worked is, until it is back.
+    if (state == RedisConnection::State::Ready)
+        m_redisWasReady = true;
+    const bool away = m_redisWasReady && state != RedisConnection::State::Ready;
+    for (QueueView *view : { m_dlqView, m_permanentView })
+        view->setStale(away, detail);
     if (state == RedisConnection::State::Ready) {
         // Back after an outage: what is shown may be stale.
         m_dlqView->listChanged();

@@ -99,6 +99,7 @@ private:
     QString m_lastEventId;
     QDateTime m_lastEventTime;
     qint64 m_dlqTotal = -1;
+    bool m_redisWasReady = false;
     qint64 m_permanentTotal = -1;
 };
 

@@ -61,6 +61,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     , m_searchInfo(new QLabel(this))
     , m_table(new QTableView(this))
     , m_emptyHint(new QLabel(m_table->viewport()))
+    , m_staleBanner(new QLabel(this))
     , m_detail(new EntryDetailView(this))
     , m_refreshTimer(new QTimer(this))
 {
@@ -124,6 +125,14 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(searchRow);
+    m_staleBanner->setWordWrap(true);
+    m_staleBanner->setTextFormat(Qt::PlainText);
+    m_staleBanner->setContentsMargins(8, 4, 8, 4);
+    m_staleBanner->setAutoFillBackground(true);
+    m_staleBanner->setBackgroundRole(QPalette::ToolTipBase);
+    m_staleBanner->setForegroundRole(QPalette::ToolTipText);
+    m_staleBanner->hide();
+    layout->addWidget(m_staleBanner);
     layout->addWidget(splitter, 1);
 
     // Changes arrive in bursts (a worker draining, a bulk action): re-read at most every
@@ -359,6 +368,15 @@ void QueueView::updateActions()
             tr("%1 of %2 match · %3 selected")
                 .arg(QLocale().toString(m_matchCount), QLocale().toString(m_listTotal))
                 .arg(QLocale().toString(n)));
+}
+
+void QueueView::setStale(bool stale, const QString &reason)
+{
+    m_staleBanner->setText(
+        tr("Redis is unavailable%1: these rows are as last read, and actions fail until it is "
+           "back (Redrive reconnects by itself).")
+            .arg(reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason)));
+    m_staleBanner->setVisible(stale);
 }
 
 QList<int> QueueView::selectedRows() const

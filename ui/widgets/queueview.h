@@ -45,6 +45,9 @@ public:
     QLabel *searchInfo() const { return m_searchInfo; }
     // Shown over the empty table: what this list is for, or that a search found nothing.
     QLabel *emptyHint() const { return m_emptyHint; }
+    // While Redis is away: a bar above the table says that the rows are as last read.
+    void setStale(bool stale, const QString &reason = {});
+    QLabel *staleBanner() const { return m_staleBanner; }
     QToolBar *toolBar() const { return m_toolBar; }
     // The editor while one is open (tests drive it).
     EditEntryDialog *editor() const { return m_editor; }
@@ -111,6 +114,7 @@ private:
     QLabel *m_searchInfo;
     QTableView *m_table;
     QLabel *m_emptyHint;
+    QLabel *m_staleBanner;
     EntryDetailView *m_detail;
     QTimer *m_refreshTimer;
     QPointer<EditEntryDialog> m_editor;
