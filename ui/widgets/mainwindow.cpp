@@ -75,7 +75,9 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
     } else {
         m_retriesStatus->setText(tr("Retries off"));
         m_retriesStatus->setToolTip(engine.workerOffReason());
-        statusBar()->showMessage(tr("Retries are off: %1").arg(engine.workerOffReason()));
+        // Turned off on purpose (--no-worker) needs no word; off for want of a downstream does.
+        if (engine.settings().flag(core::SettingKey::WorkerEnabled))
+            statusBar()->showMessage(tr("Retries are off: %1").arg(engine.workerOffReason()));
     }
     m_retriesStatus->show();
     if (core::WebhookReceiver *receiver = engine.receiver()) {

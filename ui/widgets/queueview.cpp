@@ -94,7 +94,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     header->setSectionResizeMode(QueueTableModel::Error, QHeaderView::Stretch);
     header->setMinimumSectionSize(48);
     m_table->setColumnWidth(QueueTableModel::Received, 118);
-    m_table->setColumnWidth(QueueTableModel::Topic, 235);
+    m_table->setColumnWidth(QueueTableModel::Topic, 205);
     m_table->setColumnWidth(QueueTableModel::StatusCode, 56);
     m_table->setColumnWidth(QueueTableModel::Attempts, 68);
     if (list == QueueList::DeadLetters)
