@@ -48,7 +48,10 @@ void TestEntryWidgets::detailShowsEverything()
         { QDateTime::currentDateTimeUtc(), 502, QStringLiteral("bad gateway"), 250 },
         QDateTime::currentDateTimeUtc().addSecs(60));
     ui::EntryDetailView view;
+    auto *tabs = view.findChild<QTabWidget *>();
+    QVERIFY(tabs->isHidden()); // nothing selected: no empty tabs
     view.showEntry(entry.raw());
+    QVERIFY(!tabs->isHidden());
     QVERIFY(view.summaryText().contains(QStringLiteral("customer.start")));
     QVERIFY(view.summaryText().contains(QStringLiteral("bad gateway")));
     QVERIFY(view.payloadText().startsWith(QStringLiteral("{\n  \"topicName\": ")));
@@ -64,6 +67,8 @@ void TestEntryWidgets::detailShowsEverything()
     }
     QCOMPARE(headerRows, 2);
     QCOMPARE(attemptRows, 2);
+    view.clear();
+    QVERIFY(tabs->isHidden());
 }
 
 void TestEntryWidgets::detailShowsRawForGarbage()

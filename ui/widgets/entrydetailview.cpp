@@ -63,6 +63,7 @@ EntryDetailView::EntryDetailView(QWidget *parent)
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_summary->setTextFormat(Qt::RichText);
     m_summary->setContentsMargins(4, 4, 4, 4);
+    m_summary->setAlignment(Qt::AlignLeft | Qt::AlignTop); // alone when nothing is selected
     m_raw->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     m_tabs->addTab(m_payload, tr("Payload"));
     m_tabs->addTab(m_headers, tr("Headers"));
@@ -86,11 +87,13 @@ void EntryDetailView::clear(const QString &message)
     m_raw->clear();
     m_headers->setRowCount(0);
     m_attempts->setRowCount(0);
+    m_tabs->hide(); // no empty tabs under "select an entry"
 }
 
 void EntryDetailView::showEntry(const QByteArray &raw)
 {
     const core::DeadLetterEntry entry = core::DeadLetterEntry::parse(raw);
+    m_tabs->show();
     m_tabs->setTabVisible(m_tabs->indexOf(m_headers), true);
     m_tabs->setTabVisible(m_tabs->indexOf(m_attempts), true);
     m_raw->setPlainText(entry.isJsonObject() ? jsonformat::indent(raw) : QString::fromUtf8(raw));
@@ -163,6 +166,7 @@ void EntryDetailView::showEntry(const QByteArray &raw)
 void EntryDetailView::showPayload(const QString &title, const QByteArray &payload)
 {
     m_summary->setText(title.toHtmlEscaped());
+    m_tabs->show();
     m_payload->setPlainText(jsonformat::indent(payload));
     m_payloadHighlighter->setDocument(m_payload->document());
     m_raw->setPlainText(QString::fromUtf8(payload));
