@@ -125,7 +125,7 @@ QList<SettingSpec> buildSpecs()
         { SettingKey::DownstreamUrl, QStringLiteral("downstream/url"), QStringLiteral("downstream"),
           env({ "REDRIVE_DOWNSTREAM" }), T::QString, QString(), QStringLiteral("URL"),
           QStringLiteral("Downstream system each delivery is POSTed to. Empty: deliveries are "
-                         "accepted and shown."),
+                         "accepted and shown, and the retry worker does not run."),
           [](const QVariant &v) { return validateHttpUrl(v, true); } },
         { SettingKey::DownstreamTimeoutMs, QStringLiteral("downstream/timeout_ms"),
           QStringLiteral("downstream-timeout"), env({ "REDRIVE_DOWNSTREAM_TIMEOUT" }), T::Int,
