@@ -114,11 +114,7 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
 {
     const QString url = m_settings.string(SettingKey::RedisUrl);
     if (url.isEmpty()) {
-        if (!m_embedded) {
-            m_embedded
-                = std::make_unique<EmbeddedRedis>(m_settings.string(SettingKey::RedisServerBinary),
-                                                  m_settings.string(SettingKey::DataDirectory));
-        }
+        Q_ASSERT(m_embedded); // claimed by start()
         if (!m_embedded->start(error)) {
             m_embedded.reset();
             return false;
