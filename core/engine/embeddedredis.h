@@ -24,11 +24,11 @@ public:
     EmbeddedRedis(const QString &program, const QString &dataDirectory, QObject *parent = nullptr);
     ~EmbeddedRedis() override;
 
-    // Starts redis-server (not waiting for it to answer: the connection retries until it does).
-    // False with a message fit for a user when it cannot start.
     // Takes the data folder (its lock file) without starting anything: false, with a message,
     // when another Redrive holds it. start() claims it too if this was not called.
     bool claim(QString *error);
+    // Starts redis-server (not waiting for it to answer: the connection retries until it does).
+    // False with a message fit for a user when it cannot start.
     bool start(QString *error);
     void stop();
     bool isRunning() const;

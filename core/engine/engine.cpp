@@ -40,8 +40,9 @@ bool Engine::start(const Secrets &secrets, QString *error)
     // so a retry worker would empty the DLQ. It runs only where retries can go somewhere.
     const bool retriesHaveATarget = !m_downstream->url().isEmpty()
         || m_downstream->simulation().mode != FailureSimulation::Mode::Never;
+    const bool workerWanted = m_settings.flag(SettingKey::WorkerEnabled);
     m_workerOffReason.clear();
-    if (m_settings.flag(SettingKey::WorkerEnabled) && !retriesHaveATarget) {
+    if (workerWanted && !retriesHaveATarget) {
         if (!m_settings.flag(SettingKey::ReceiverEnabled)) {
             *error = QStringLiteral("--worker-only needs a downstream to retry to: set "
                                     "--downstream URL (REDRIVE_DOWNSTREAM)");
@@ -49,7 +50,7 @@ bool Engine::start(const Secrets &secrets, QString *error)
         }
         m_workerOffReason = QStringLiteral("no downstream is set (--downstream URL): retries are "
                                            "off and entries stay in the dead letter queue");
-    } else if (!m_settings.flag(SettingKey::WorkerEnabled)) {
+    } else if (!workerWanted) {
         m_workerOffReason = QStringLiteral("the retry worker is turned off (--no-worker)");
     }
     // The embedded Redis' folder first: if another Redrive holds it, say so before announcing a
@@ -80,9 +81,9 @@ bool Engine::start(const Secrets &secrets, QString *error)
     if (m_receiver)
         m_receiver->setRedisConnection(m_redis.get());
     // -- retry worker ----------------------------------------------------------------------------
-    if (!m_workerOffReason.isEmpty() && m_settings.flag(SettingKey::WorkerEnabled)) {
+    if (workerWanted && !retriesHaveATarget) {
         qCWarning(lcEngine).noquote() << "retry worker not started:" << m_workerOffReason;
-    } else if (m_settings.flag(SettingKey::WorkerEnabled)) {
+    } else if (workerWanted) {
         RetryWorker::Config config;
         config.maxAttempts = m_settings.integer(SettingKey::MaxAttempts);
         config.backoff.baseMs = m_settings.integer(SettingKey::BackoffBaseMs);

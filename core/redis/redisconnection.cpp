@@ -91,7 +91,6 @@ void RedisConnection::abandon(const QString &reason)
     if (context)
         redisAsyncFree(context); // runs every pending callback with an error reply
     m_abandonReason.clear();
-    m_sentAt.clear();
     handleLost(reason);
 }
 
@@ -250,7 +249,6 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
         delete call;
         return;
     }
-    ++m_pending;
     m_sentAt.push_back(m_clock.elapsed());
     if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
         m_stallTimer.start();
@@ -278,7 +276,6 @@ void RedisConnection::onReply(redisAsyncContext *context, void *reply, void *pri
     std::unique_ptr<PendingCall> call(static_cast<PendingCall *>(privdata));
     if (!call)
         return;
-    --call->owner->m_pending;
     if (!call->owner->m_sentAt.empty())
         call->owner->m_sentAt.pop_front();
     if (call->hasContext && !call->context)

@@ -42,7 +42,7 @@ public:
     bool isReady() const { return m_state == State::Ready; }
     QString lastError() const { return m_lastError; }
     const RedisEndpoint &endpoint() const { return m_endpoint; }
-    qsizetype pendingCount() const { return m_pending; }
+    qsizetype pendingCount() const { return qsizetype(m_sentAt.size()); }
     void setReconnectDelays(int minimumMs, int maximumMs);
     // How long the oldest command sent may wait for its answer before the connection counts as
     // dead (a Redis that stopped answering, a network gone without a reset): every command in
@@ -105,7 +105,6 @@ private:
     State m_state = State::Disconnected;
     QString m_lastError;
     QList<QByteArray> m_channels;
-    qsizetype m_pending = 0;
     int m_minDelayMs = 100;
     int m_maxDelayMs = 5000;
     int m_nextDelayMs = 100;

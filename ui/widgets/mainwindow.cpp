@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/mainwindow.h"
 
+#include "core/delivery/downstreamclient.h"
 #include "core/engine/engine.h"
 #include "core/queue/queuestore.h"
 #include "core/queue/queuewatcher.h"
@@ -67,11 +68,10 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
     m_watcher->start();
     if (engine.worker()) {
         m_retriesStatus->setText(tr("Retries on"));
-        m_retriesStatus->setToolTip(
-            tr("The retry worker sends due entries to %1")
-                .arg(engine.settings().string(core::SettingKey::DownstreamUrl).isEmpty()
-                         ? tr("the simulated downstream")
-                         : engine.settings().string(core::SettingKey::DownstreamUrl)));
+        m_retriesStatus->setToolTip(tr("The retry worker sends due entries to %1")
+                                        .arg(engine.downstream()->url().isEmpty()
+                                                 ? tr("the simulated downstream")
+                                                 : engine.downstream()->url().toString()));
     } else {
         m_retriesStatus->setText(tr("Retries off"));
         m_retriesStatus->setToolTip(engine.workerOffReason());
