@@ -7,6 +7,7 @@
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "ui/widgets/iconprovider.h"
 #include "ui/widgets/mainwindow.h"
 
 #include <QApplication>
@@ -144,6 +145,11 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("Redrive"));
     QCoreApplication::setOrganizationName(QStringLiteral("Redrive"));
     QCoreApplication::setApplicationVersion(QStringLiteral(REDRIVE_VERSION));
+    if (gui) {
+        // Ties the windows to the installed desktop file (task bar icon and name on Wayland).
+        QGuiApplication::setDesktopFileName(redrive::ui::IconProvider::applicationId());
+        QApplication::setWindowIcon(redrive::ui::IconProvider::applicationIcon());
+    }
     qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
                                       "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
                                       "%{message}"));

@@ -8,12 +8,13 @@
 #include "core/receiver/webhookreceiver.h"
 #include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
+#include "ui/dialogs/aboutdialog.h"
 #include "ui/dialogs/editentrydialog.h"
-#include "ui/dialogs/prompts.h"
 #include "ui/dialogs/settingsdialog.h"
 #include "ui/models/queuebackend.h"
 #include "ui/models/queuestorebackend.h"
 #include "ui/models/queuetablemodel.h"
+#include "ui/widgets/iconprovider.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/queueview.h"
 #include "ui/widgets/receiverpanel.h"
@@ -30,7 +31,6 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
-#include <QStyle>
 
 namespace redrive::ui {
 
@@ -114,15 +114,16 @@ void MainWindow::init()
     m_pages->addWidget(m_receiverPanel);
     connect(m_receiverPanel, &ReceiverPanel::listeningChanged, this, &MainWindow::setReceiverUrl);
 
-    QStyle *style = this->style();
-    m_sidebar->addItem(
-        new QListWidgetItem(style->standardIcon(QStyle::SP_MediaPlay), tr("Live deliveries")));
-    m_sidebar->addItem(new QListWidgetItem(style->standardIcon(QStyle::SP_MessageBoxWarning),
+    using Icon = IconProvider::Icon;
+    const QPalette palette = this->palette();
+    m_sidebar->addItem(new QListWidgetItem(IconProvider::icon(Icon::LiveDeliveries, palette),
+                                           tr("Live deliveries")));
+    m_sidebar->addItem(new QListWidgetItem(IconProvider::icon(Icon::DeadLetters, palette),
                                            tr("Dead letter queue")));
-    m_sidebar->addItem(new QListWidgetItem(style->standardIcon(QStyle::SP_MessageBoxCritical),
+    m_sidebar->addItem(new QListWidgetItem(IconProvider::icon(Icon::PermanentFailures, palette),
                                            tr("Permanent failures")));
     m_sidebar->addItem(
-        new QListWidgetItem(style->standardIcon(QStyle::SP_DriveNetIcon), tr("Receiver")));
+        new QListWidgetItem(IconProvider::icon(Icon::Receiver, palette), tr("Receiver")));
     m_sidebar->setIconSize(QSize(20, 20));
     m_sidebar->setSpacing(2);
     m_sidebar->setFrameShape(QFrame::NoFrame);
@@ -202,10 +203,9 @@ void MainWindow::buildMenus()
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Redrive"), this, [this]() {
-        Prompts::inform(this, tr("About Redrive"),
-                        tr("Redrive %1\nCatches the Genesys Cloud webhook deliveries your systems "
-                           "could not process, retries them, and lets you triage them.")
-                            .arg(QStringLiteral(REDRIVE_VERSION)));
+        auto *about = new AboutDialog(m_engine ? m_engine->redis() : nullptr, this);
+        about->setAttribute(Qt::WA_DeleteOnClose);
+        about->open();
     });
 }
 

@@ -6,6 +6,7 @@
 #include "ui/dialogs/prompts.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/entrydetailview.h"
+#include "ui/widgets/iconprovider.h"
 
 #include <QAction>
 #include <QFile>
@@ -19,7 +20,6 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSplitter>
-#include <QStyle>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTimer>
@@ -215,7 +215,9 @@ QString QueueView::countText(qint64 n) const
 
 void QueueView::buildActions()
 {
-    QStyle *s = style();
+    using Icon = IconProvider::Icon;
+    const QPalette palette = this->palette();
+    const auto icon = [&palette](Icon which) { return IconProvider::icon(which, palette); };
     auto make = [this](const QIcon &icon, const QString &text, const QKeySequence &key, auto slot) {
         auto *action = new QAction(icon, text, this);
         if (!key.isEmpty()) {
@@ -227,21 +229,21 @@ void QueueView::buildActions()
         addAction(action);
         return action;
     };
-    m_retry = make(s->standardIcon(QStyle::SP_BrowserReload), tr("Retry now"),
-                   QKeySequence(Qt::Key_R), [this]() { onSelection(BulkOp::Retry); });
+    m_retry = make(icon(Icon::Retry), tr("Retry now"), QKeySequence(Qt::Key_R),
+                   [this]() { onSelection(BulkOp::Retry); });
     m_retry->setToolTip(tr("Send the selected entries to the downstream now (R)"));
-    m_edit = make(s->standardIcon(QStyle::SP_FileDialogContentsView), tr("Edit…"),
-                  QKeySequence(Qt::Key_E), [this]() { editCurrent(); });
+    m_edit
+        = make(icon(Icon::Edit), tr("Edit…"), QKeySequence(Qt::Key_E), [this]() { editCurrent(); });
     m_edit->setToolTip(tr("Edit the payload of the current entry (E)"));
-    m_delete = make(s->standardIcon(QStyle::SP_TrashIcon), tr("Delete…"),
-                    QKeySequence(QKeySequence::Delete), [this]() { onSelection(BulkOp::Delete); });
+    m_delete = make(icon(Icon::Delete), tr("Delete…"), QKeySequence(QKeySequence::Delete),
+                    [this]() { onSelection(BulkOp::Delete); });
     m_delete->setToolTip(tr("Delete the selected entries (Delete)"));
-    m_move = make(s->standardIcon(QStyle::SP_ArrowBack), tr("Move to DLQ"), QKeySequence(Qt::Key_M),
+    m_move = make(icon(Icon::MoveBack), tr("Move to DLQ"), QKeySequence(Qt::Key_M),
                   [this]() { onSelection(BulkOp::Move); });
     m_move->setToolTip(tr("Move the selected entries back to the dead letter queue with their "
                           "attempt count reset (M)"));
-    m_export = make(s->standardIcon(QStyle::SP_DialogSaveButton), tr("Export selection…"),
-                    QKeySequence(), [this]() { onSelection(BulkOp::Export); });
+    m_export = make(icon(Icon::Export), tr("Export selection…"), QKeySequence(),
+                    [this]() { onSelection(BulkOp::Export); });
     m_retryAll = make(QIcon(), tr("Retry all matching…"), QKeySequence(),
                       [this]() { onFilter(BulkOp::Retry); });
     m_moveAll = make(QIcon(), tr("Move all matching to DLQ…"), QKeySequence(),
@@ -250,10 +252,8 @@ void QueueView::buildActions()
                        [this]() { onFilter(BulkOp::Delete); });
     m_exportAll = make(QIcon(), tr("Export all matching…"), QKeySequence(),
                        [this]() { onFilter(BulkOp::Export); });
-    m_import = make(s->standardIcon(QStyle::SP_DialogOpenButton), tr("Import…"), QKeySequence(),
-                    [this]() { importFile(); });
-    m_purge = make(s->standardIcon(QStyle::SP_DialogDiscardButton), tr("Purge…"), QKeySequence(),
-                   [this]() { purge(); });
+    m_import = make(icon(Icon::Import), tr("Import…"), QKeySequence(), [this]() { importFile(); });
+    m_purge = make(icon(Icon::Purge), tr("Purge…"), QKeySequence(), [this]() { purge(); });
     m_purge->setToolTip(tr("Delete every entry of this list"));
     m_find = make(QIcon(), tr("Find"), QKeySequence::Find, [this]() {
         m_search->setFocus(Qt::ShortcutFocusReason);
@@ -284,8 +284,7 @@ void QueueView::buildActions()
     more->addAction(m_import);
     more->addSeparator();
     more->addAction(m_purge);
-    QAction *moreAction
-        = m_toolBar->addAction(s->standardIcon(QStyle::SP_FileDialogDetailedView), tr("More"));
+    QAction *moreAction = m_toolBar->addAction(icon(Icon::More), tr("More"));
     moreAction->setMenu(more);
     if (auto *button = qobject_cast<QToolButton *>(m_toolBar->widgetForAction(moreAction)))
         button->setPopupMode(QToolButton::InstantPopup);
