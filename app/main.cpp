@@ -4,6 +4,7 @@
 
 #include "core/engine/engine.h"
 #include "core/genesys/genesyscli.h"
+#include "core/receiver/descriptorlimit.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
@@ -131,6 +132,9 @@ void resolveSecrets(CredentialStore *store, QObject *context,
 
 int main(int argc, char **argv)
 {
+    // Before anything opens a descriptor, and inherited by the embedded Redis: each receiver
+    // connection is one, and the usual soft limit (1024) is far below the hard one.
+    redrive::core::DescriptorLimit::raiseToHardLimit();
     const bool gui = wantsGui(argc, argv);
     if (gui && !hasDisplay()) {
         // QApplication would abort with a message about the "xcb" plugin.

@@ -24,6 +24,18 @@ bool DownstreamClient::isForwardedHeader(const QByteArray &name)
         || lower == "user-agent";
 }
 
+HeaderList DownstreamClient::forwardedHeaders(const HeaderList &headers) const
+{
+    HeaderList forwarded;
+    for (const auto &header : headers) {
+        const auto &[name, value] = header;
+        if (isForwardedHeader(name) && name.compare(m_secretHeader, Qt::CaseInsensitive) != 0
+            && value != DeadLetterEntry::RedactedValue)
+            forwarded.append(header);
+    }
+    return forwarded;
+}
+
 bool FailureSimulation::parse(const QString &text, FailureSimulation *out)
 {
     static const QRegularExpression percent(QStringLiteral("^(\\d{1,3})%$"));
@@ -117,8 +129,8 @@ void DownstreamClient::deliver(const QByteArray &payload, const QString &deliver
 
     QNetworkRequest request(m_url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    for (const auto &[name, value] : headers) {
-        if (isForwardedHeader(name) && name.toLower() != "content-type")
+    for (const auto &[name, value] : forwardedHeaders(headers)) {
+        if (name.compare("content-type", Qt::CaseInsensitive) != 0)
             request.setRawHeader(name, value);
     }
     request.setRawHeader(DeliveryIdHeader, deliveryId.toUtf8());

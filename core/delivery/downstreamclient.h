@@ -56,7 +56,12 @@ public:
     // No URL and no simulation: every delivery counts as delivered at once.
     bool isPassThrough() const;
 
-    // `headers` are forwarded as well (only safe ones: content type, Genesys' own headers).
+    // The header deliveries carry the shared secret in (ReceiverConfig::secretHeader): never
+    // forwarded, whatever its name, even one of Genesys' own that would be otherwise.
+    void setSecretHeader(const QByteArray &name) { m_secretHeader = name; }
+    QByteArray secretHeader() const { return m_secretHeader; }
+
+    // forwardedHeaders(`headers`) go along (content type, Genesys' own headers).
     // `callback` runs once, later, unless `context` is destroyed first.
     void deliver(const QByteArray &payload, const QString &deliveryId, const HeaderList &headers,
                  const QObject *context, Callback callback);
@@ -64,6 +69,9 @@ public:
     static DownstreamResult::Outcome classifyStatus(int statusCode);
     // Delivery headers passed on downstream (besides the content type and the delivery id).
     static bool isForwardedHeader(const QByteArray &name);
+    // The part of `headers` that goes downstream: forwarded names only, never the secret
+    // header, never a value an earlier version stored redacted (the placeholder is no value).
+    HeaderList forwardedHeaders(const HeaderList &headers) const;
 
 private:
     void finishLater(const QObject *context, Callback callback, DownstreamResult result,
@@ -73,6 +81,7 @@ private:
     QUrl m_url;
     int m_timeoutMs = 10000;
     FailureSimulation m_simulation;
+    QByteArray m_secretHeader;
 };
 
 } // namespace redrive::core

@@ -108,6 +108,7 @@ bool Engine::configureDownstream(QString *error)
     m_downstream = std::make_unique<DownstreamClient>();
     m_downstream->configure(QUrl(m_settings.string(SettingKey::DownstreamUrl)),
                             m_settings.integer(SettingKey::DownstreamTimeoutMs), simulation);
+    m_downstream->setSecretHeader(m_settings.string(SettingKey::SecretHeader).toLatin1());
     return true;
 }
 

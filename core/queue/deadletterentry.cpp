@@ -356,9 +356,11 @@ HeaderList DeadLetterEntry::redactHeaders(const HeaderList &headers, const QByte
     HeaderList result;
     for (const auto &[name, value] : headers) {
         const QByteArray lower = name.toLower();
-        const bool secret = lower == secretHeader.toLower() || lower == "authorization"
-            || lower == "cookie" || lower == "proxy-authorization" || lower == "x-api-key";
-        result.append({ name, secret ? QByteArrayLiteral("[redacted]") : value });
+        if (lower == secretHeader.toLower())
+            continue; // not even its presence: an entry edited and retried must not carry it
+        const bool secret = lower == "authorization" || lower == "cookie"
+            || lower == "proxy-authorization" || lower == "x-api-key";
+        result.append({ name, secret ? RedactedValue.toByteArray() : value });
     }
     return result;
 }

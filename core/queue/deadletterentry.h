@@ -74,7 +74,10 @@ public:
 
     static QString formatTimestamp(const QDateTime &time);
     static QDateTime parseTimestamp(const QString &text);
-    // Headers worth keeping for a delivery, with secrets replaced by "[redacted]".
+    // What is stored instead of a credential's value (Authorization, Cookie, ...).
+    static constexpr QByteArrayView RedactedValue = "[redacted]";
+    // Headers worth keeping for a delivery: the shared secret's header (`secretHeader`) is
+    // dropped, whatever its name; other credentials' values are replaced by RedactedValue.
     static HeaderList redactHeaders(const HeaderList &headers, const QByteArray &secretHeader);
 
 private:

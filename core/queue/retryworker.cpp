@@ -366,10 +366,12 @@ void RetryWorker::attempt(const QByteArray &raw)
         return;
     }
     auto onResult = [this, raw](const DownstreamResult &result) { onDownstream(raw, result); };
+    // Filtered here for both clients: the keep-alive one does not know the secret header.
+    const HeaderList headers = m_downstream->forwardedHeaders(entry.headers());
     if (m_fastClient)
-        m_fastClient->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
+        m_fastClient->deliver(entry.payload(), entry.id(), headers, this, onResult);
     else
-        m_downstream->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
+        m_downstream->deliver(entry.payload(), entry.id(), headers, this, onResult);
 }
 
 void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &result)

@@ -41,6 +41,8 @@ ReceiverConfig ReceiverConfig::fromSettings(const Settings &settings)
     config.path = settings.string(SettingKey::WebhookPath);
     config.maxBodyBytes = settings.integer64(SettingKey::MaxBodyBytes);
     config.secretHeader = settings.string(SettingKey::SecretHeader).toLatin1();
+    config.maxConnections = settings.integer(SettingKey::MaxConnections);
+    config.headerTimeoutMs = settings.integer(SettingKey::HeaderTimeout) * 1000;
     return config;
 }
 

@@ -24,12 +24,18 @@ struct ReceiverConfig
     int retryAfterSeconds = 5; // in 503 answers
     int redisTimeoutMs = 5000; // a write Redis has not confirmed by then is answered 503
     int idleTimeoutMs = 60000; // idle keep-alive connections and stalled requests end
+    // A connection whose request head is not complete this long after it was accepted (or,
+    // for a later request, after its first byte) is closed: 408 if some of it came.
+    int headerTimeoutMs = 10000;
+    // Connections open at once; beyond it a new one is answered 503 and closed.
+    // 0: DescriptorLimit::defaultMaxConnections().
+    int maxConnections = 0;
     int housekeepingMs = 1000; // queue lengths refresh, timeouts
 
     // Parses "HOST:PORT" (an IP address, [IPv6] or localhost). False with `error` set otherwise.
     static bool parseListen(const QString &text, QHostAddress *address, quint16 *port,
                             QString *error);
-    // Listen address, path, body limit and secret header from the settings.
+    // Listen address, path, body limit, secret header and connection limits from the settings.
     static ReceiverConfig fromSettings(const Settings &settings);
 };
 

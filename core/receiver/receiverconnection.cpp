@@ -34,6 +34,7 @@ ReceiverConnection::ReceiverConnection(QObject *httpServer, qint64 maxBodyBytes,
     , m_framer(maxBodyBytes)
 {
     m_lastActivity.start();
+    m_headClock.start();
     // Connected before QHttpServer connects its own slot, so this one runs first on every read.
     connect(this, &QTcpSocket::readyRead, this, &ReceiverConnection::onReadyRead);
 }
@@ -189,6 +190,10 @@ bool ReceiverConnection::frame(const char *data, qsizetype size, bool *completed
         const bool wasBetween = m_framer.isBetweenMessages();
         RequestFramer::Event event = RequestFramer::Event::NeedMore;
         pos += m_framer.feed(data + pos, size - pos, &event);
+        if (wasBetween && !m_framer.isBetweenMessages() && !m_awaitingHead) {
+            m_awaitingHead = true; // a later request: its head is due from its first byte
+            m_headClock.restart();
+        }
         if (wasBetween && !m_framer.isBetweenMessages() && (m_outstanding || *completedHere)) {
             // The next request arrived before this one was answered (HTTP pipelining).
             // QHttpServer 6.4 would answer them as they complete, not in order: answer what is
@@ -210,6 +215,7 @@ bool ReceiverConnection::frame(const char *data, qsizetype size, bool *completed
         case RequestFramer::Event::NeedMore:
             return true;
         case RequestFramer::Event::HeadComplete:
+            m_awaitingHead = false;
             if (m_framer.head().expectContinue
                 && (m_framer.head().chunked || m_framer.head().contentLength > 0)) {
                 write("HTTP/1.1 100 Continue\r\n\r\n");
@@ -279,6 +285,21 @@ void ReceiverConnection::discardInput()
         abort();
 }
 
+void ReceiverConnection::closeSlowHead(int timeoutMs)
+{
+    if (!isAwaitingHead())
+        return;
+    m_awaitingHead = false;
+    if (m_framer.isBetweenMessages()) {
+        abort(); // connected and silent: there is no request to answer
+        return;
+    }
+    stopParsing();
+    refuse(408, "request_timeout",
+           QStringLiteral("the request headers did not arrive within %1 s")
+               .arg(double(timeoutMs) / 1000.0));
+}
+
 void ReceiverConnection::closeIdle()
 {
     if (m_outstanding)
@@ -290,24 +311,6 @@ void ReceiverConnection::closeIdle()
         return;
     }
     abort();
-}
-
-ReceiverTcpServer::ReceiverTcpServer(QObject *httpServer, qint64 maxBodyBytes, QObject *parent)
-    : QTcpServer(parent)
-    , m_httpServer(httpServer)
-    , m_maxBody(maxBodyBytes)
-{ }
-
-void ReceiverTcpServer::incomingConnection(qintptr socketDescriptor)
-{
-    auto connection = std::make_unique<ReceiverConnection>(m_httpServer, m_maxBody, this);
-    if (!connection->setSocketDescriptor(socketDescriptor))
-        return;
-    // Answers are written in one piece: no reason to let Nagle hold them back.
-    connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    ReceiverConnection *raw = connection.release(); // owned by this server (its parent)
-    addPendingConnection(raw);
-    Q_EMIT connectionCreated(raw);
 }
 
 } // namespace redrive::core

@@ -7,7 +7,6 @@
 #include <QList>
 #include <QPair>
 #include <QPointer>
-#include <QTcpServer>
 #include <QTcpSocket>
 
 namespace redrive::core {
@@ -49,6 +48,13 @@ public:
     bool isReceivingRequest() const { return !m_framer.isBetweenMessages(); }
     // Ends an idle connection; a request in progress gets 408 first.
     void closeIdle();
+    // The head of a request is due: from the accept for the first request, from its first
+    // byte for a later one, until the head is complete. headWaitMs() tells for how long.
+    bool isAwaitingHead() const { return m_awaitingHead && !m_outstanding && !m_draining; }
+    qint64 headWaitMs() const { return m_headClock.elapsed(); }
+    // Ends a connection whose head did not arrive in time: 408 when some of it came,
+    // closed without a word when nothing did.
+    void closeSlowHead(int timeoutMs);
     // The answer to the outstanding request is the last one: "Connection: close", then closed.
     void closeAfterAnswer() { m_closeAfterResponse = true; }
 
@@ -77,32 +83,14 @@ private:
     RequestFramer m_framer;
     RequestFramer::Head m_head;
     QElapsedTimer m_lastActivity;
+    QElapsedTimer m_headClock;
+    bool m_awaitingHead = true;
     bool m_outstanding = false;
     bool m_handedOver = false;
     bool m_closeAfterResponse = false;
     bool m_draining = false;
     bool m_drainArmed = false;
     qint64 m_drained = 0;
-};
-
-// The listening socket: hands out ReceiverConnections (with TCP_NODELAY) instead of plain sockets.
-class ReceiverTcpServer final : public QTcpServer
-{
-    Q_OBJECT
-    Q_DISABLE_COPY_MOVE(ReceiverTcpServer)
-
-public:
-    ReceiverTcpServer(QObject *httpServer, qint64 maxBodyBytes, QObject *parent = nullptr);
-
-Q_SIGNALS:
-    void connectionCreated(redrive::core::ReceiverConnection *connection);
-
-protected:
-    void incomingConnection(qintptr socketDescriptor) override;
-
-private:
-    QPointer<QObject> m_httpServer;
-    qint64 m_maxBody;
 };
 
 } // namespace redrive::core

@@ -104,6 +104,7 @@ void RequestFramer::startMessage()
     m_remaining = 0;
     m_bodyBytes = 0;
     m_contentLengthCount = 0;
+    m_hostCount = 0;
     m_headerFields = 0;
     m_sawTransferEncoding = false;
     m_connectionClose = false;
@@ -409,6 +410,10 @@ bool RequestFramer::headerField(QByteArrayView line)
         m_head.contentLength = length;
         return true;
     }
+    if (equalsIgnoringCase(name, "host")) {
+        ++m_hostCount;
+        return true;
+    }
     if (equalsIgnoringCase(name, "transfer-encoding")) {
         m_sawTransferEncoding = true;
         const qsizetype comma = value.lastIndexOf(',');
@@ -437,6 +442,13 @@ bool RequestFramer::headerField(QByteArrayView line)
 
 bool RequestFramer::finishHead(Event *event)
 {
+    // RFC 9112 section 3.2: an HTTP/1.1 request without exactly one Host field is answered 400.
+    // Such a request comes from no real client (Genesys, curl and browsers always send Host);
+    // refusing it keeps what is stored to requests that are what they claim to be.
+    if (m_hostCount > 1 || (m_hostCount == 0 && !m_head.http10))
+        return fail(400, "bad_host",
+                    m_hostCount == 0 ? QStringLiteral("an HTTP/1.1 request must have a Host header")
+                                     : QStringLiteral("a request must have only one Host header"));
     if (m_sawTransferEncoding && m_contentLengthCount > 0)
         return fail(400, "bad_framing",
                     QStringLiteral("a request must not have both Content-Length and "

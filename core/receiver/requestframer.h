@@ -92,6 +92,7 @@ private:
     qint64 m_remaining = 0; // body or chunk bytes still to come
     qint64 m_bodyBytes = 0; // chunked: decoded body bytes so far
     int m_contentLengthCount = 0;
+    int m_hostCount = 0;
     int m_headerFields = 0;
     bool m_sawTransferEncoding = false;
     bool m_connectionClose = false;

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "core/receiver/webhookreceiver.h"
 
+#include "core/receiver/descriptorlimit.h"
 #include "core/receiver/entrywriter.h"
 #include "core/receiver/payloadvalidator.h"
 #include "core/receiver/receiverconnection.h"
+#include "core/receiver/receivertcpserver.h"
 #include "core/redis/redisconnection.h"
 
 #include <QAbstractHttpServer>
@@ -17,7 +19,7 @@
 
 #include <functional>
 
-Q_LOGGING_CATEGORY(lcReceiver, "redrive.receiver")
+Q_LOGGING_CATEGORY(lcReceiver, "redrive.receiver") // declared in receivertcpserver.h
 
 namespace redrive::core {
 
@@ -232,8 +234,12 @@ bool WebhookReceiver::start(QString *error)
         [this](const QHttpServerRequest &request, ReceiverConnection *connection) {
             handleRequest(request, connection);
         });
-    auto *tcp = new ReceiverTcpServer(http.get(), m_config.maxBodyBytes, http.get());
-    if (!tcp->listen(m_config.address, m_config.port)) {
+    const int maxConnections = m_config.maxConnections > 0
+        ? m_config.maxConnections
+        : DescriptorLimit::defaultMaxConnections();
+    auto *tcp = new ReceiverTcpServer(http.get(), m_config.maxBodyBytes, maxConnections,
+                                      m_config.retryAfterSeconds, http.get());
+    if (!tcp->start(m_config.address, m_config.port)) {
         if (error)
             *error = QStringLiteral("cannot listen on %1 port %2: %3")
                          .arg(m_config.address.toString())
@@ -255,6 +261,10 @@ bool WebhookReceiver::start(QString *error)
     m_housekeeping.start(m_config.housekeepingMs);
     refreshQueueLengths();
     qCInfo(lcReceiver, "receiving deliveries at %s", qPrintable(url().toString()));
+    qCInfo(lcReceiver,
+           "up to %d connections at once (file descriptor limit %llu); request headers due "
+           "within %d ms",
+           maxConnections, qulonglong(DescriptorLimit::soft()), m_config.headerTimeoutMs);
     return true;
 }
 
@@ -263,7 +273,7 @@ void WebhookReceiver::stop()
     if (!m_http || m_stopping)
         return;
     m_stopping = true;
-    m_tcp->close(); // no new connections
+    m_tcp->stop(); // no new connections
     // Connections without a request in progress go now, the others after their answer.
     const QList<ReceiverConnection *> connections
         = m_tcp->findChildren<ReceiverConnection *>(Qt::FindDirectChildrenOnly);
@@ -299,6 +309,16 @@ void WebhookReceiver::finishStop(bool notify)
 bool WebhookReceiver::isListening() const
 {
     return m_tcp && m_tcp->isListening() && !m_stopping;
+}
+
+int WebhookReceiver::openConnections() const
+{
+    return m_tcp ? m_tcp->openConnections() : 0;
+}
+
+int WebhookReceiver::maxConnections() const
+{
+    return m_tcp ? m_tcp->maxConnections() : 0;
 }
 
 quint16 WebhookReceiver::port() const
@@ -481,6 +501,12 @@ void WebhookReceiver::handleDelivery(const QHttpServerRequest &request,
             return;
         }
     }
+    // Checked, so gone: the secret goes neither downstream nor into the entry, whatever the
+    // header is called (X-Genesys-Token and ININ-* are otherwise forwarded), and whether or not
+    // a secret is set.
+    headers.removeIf([this](const QPair<QByteArray, QByteArray> &header) {
+        return header.first.compare(m_config.secretHeader, Qt::CaseInsensitive) == 0;
+    });
     QString problem;
     if (!isJsonContentType(headerValue(headers, "content-type"), &problem)) {
         reject(request, connection, clock, 415, "unsupported_media_type", problem);
@@ -720,7 +746,13 @@ void WebhookReceiver::housekeeping()
         for (ReceiverConnection *connection : connections) {
             if (connection->state() != QAbstractSocket::ConnectedState)
                 continue;
-            if (connection->isAwaitingHandover() && connection->idleMs() >= HandoverTimeoutMs) {
+            if (connection->isAwaitingHead()
+                && connection->headWaitMs() >= m_config.headerTimeoutMs) {
+                // Slow senders (slowloris) each hold a descriptor: a deadline for the whole
+                // head, however steadily its bytes trickle in.
+                connection->closeSlowHead(m_config.headerTimeoutMs);
+            } else if (connection->isAwaitingHandover()
+                       && connection->idleMs() >= HandoverTimeoutMs) {
                 // Complete here, never handed over by QHttpServer: never expected, but an
                 // answer is owed either way.
                 qCWarning(lcReceiver,

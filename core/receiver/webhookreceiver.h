@@ -61,6 +61,10 @@ public:
     void stop();
     bool isStopped() const { return !m_http; }
     bool isListening() const;
+    // Client connections open now, and how many may be at once (config().maxConnections, or
+    // what the descriptor limit allows when that is 0); 0 when not listening.
+    int openConnections() const;
+    int maxConnections() const;
     // The port actually bound (useful with port 0), 0 when not listening.
     quint16 port() const;
     // Where deliveries go, e.g. http://127.0.0.1:5000/webhook/genesys (a wildcard address is

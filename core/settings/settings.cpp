@@ -163,6 +163,19 @@ QList<SettingSpec> buildSpecs()
                   return QStringLiteral("\"%1\" is not a valid HTTP header name").arg(v.toString());
               return {};
           } },
+        { SettingKey::MaxConnections, QStringLiteral("receiver/max_connections"),
+          QStringLiteral("max-connections"), env({ "REDRIVE_MAX_CONNECTIONS" }), T::Int, 0,
+          QStringLiteral("N"),
+          QStringLiteral("Client connections the receiver holds at once; beyond it a new one is "
+                         "answered 503 and closed. 0: the file descriptor limit less 64, at "
+                         "most 1024."),
+          range(0, 1000000) },
+        { SettingKey::HeaderTimeout, QStringLiteral("receiver/header_timeout"),
+          QStringLiteral("header-timeout"), env({ "REDRIVE_HEADER_TIMEOUT" }), T::Int, 10,
+          QStringLiteral("SECONDS"),
+          QStringLiteral("A client that has not sent a request's complete headers this long "
+                         "after connecting (or after the request's first byte) is closed."),
+          range(1, 3600) },
         { SettingKey::DlqKey, QStringLiteral("redis/dlq_key"), QStringLiteral("dlq-key"),
           env({ "REDRIVE_DLQ_KEY" }), T::QString, QStringLiteral("genesys_webhook_dlq"),
           QStringLiteral("KEY"), QStringLiteral("Redis list holding deliveries awaiting retry."),

@@ -25,6 +25,8 @@ enum class SettingKey {
     SimulateFailure,
     MaxBodyBytes,
     SecretHeader,
+    MaxConnections,
+    HeaderTimeout,
     DlqKey,
     PermanentKey,
     KeyPrefix,

@@ -24,6 +24,7 @@ public:
     bool hold = false;
     QList<QByteArray> deliveryIds;
     QList<QByteArray> bodies;
+    QList<QByteArray> heads; // request line and header fields, as received
     QList<qint64> arrivals; // ms since the epoch
     QSet<QByteArray> inFlight;
     int overlaps = 0;
@@ -72,6 +73,7 @@ private:
             if (buffer.size() < end + 4 + length)
                 return;
             bodies.append(buffer.mid(end + 4, length));
+            heads.append(head);
             buffer.remove(0, end + 4 + length);
             deliveryIds.append(id);
             arrivals.append(QDateTime::currentMSecsSinceEpoch());

@@ -70,6 +70,8 @@ private Q_SLOTS:
     void badHeaders_data();
     void badHeaders();
     void skipBodyCountsWithoutBytes();
+    void hostRequiredInHttp11_data();
+    void hostRequiredInHttp11();
 };
 
 void TestRequestFramer::getWithoutBody()
@@ -124,7 +126,7 @@ void TestRequestFramer::keepAlive()
     QFETCH(QByteArray, connection);
     QFETCH(bool, keepAlive);
     RequestFramer framer(1024);
-    QByteArray request = "GET / " + version + "\r\n";
+    QByteArray request = "GET / " + version + "\r\nHost: x\r\n";
     if (!connection.isEmpty())
         request += "Connection: " + connection + "\r\n";
     request += "\r\n";
@@ -136,7 +138,7 @@ void TestRequestFramer::keepAlive()
 void TestRequestFramer::blankLinesBetweenRequests()
 {
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "\r\n\r\nGET / HTTP/1.1\r\n\r\n"), OneMessage);
+    QCOMPARE(feedAll(framer, "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), OneMessage);
     Event event = Event::NeedMore;
     QCOMPARE(framer.feed("\r\n", 2, &event), 2);
     QCOMPARE(event, Event::NeedMore);
@@ -146,8 +148,8 @@ void TestRequestFramer::blankLinesBetweenRequests()
 void TestRequestFramer::twoRequestsInOneBuffer()
 {
     RequestFramer framer(1024);
-    const QByteArray one = "POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}";
-    const QByteArray two = "GET /b HTTP/1.1\r\n\r\n";
+    const QByteArray one = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+    const QByteArray two = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n";
     const QByteArray both = one + two;
     Event event = Event::NeedMore;
     qsizetype pos = framer.feed(both.constData(), both.size(), &event);
@@ -163,7 +165,7 @@ void TestRequestFramer::twoRequestsInOneBuffer()
 void TestRequestFramer::bareLineFeeds()
 {
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\nContent-Length: 3\n\nabc"), OneMessage);
+    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\nHost: x\nContent-Length: 3\n\nabc"), OneMessage);
     QCOMPARE(framer.head().contentLength, 3);
 }
 
@@ -172,7 +174,8 @@ void TestRequestFramer::bodyOverLimitRefusedFromHeaders()
     RequestFramer framer(1000);
     // Only the head: the refusal must not wait for (or need) the body.
     const QList<Event> events = feedAll(
-        framer, "POST / HTTP/1.1\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n");
+        framer,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n");
     QCOMPARE(events, QList<Event> { Event::Error });
     QCOMPARE(framer.errorStatus(), 413);
     QCOMPARE(framer.errorCode(), QByteArray("payload_too_large"));
@@ -183,9 +186,10 @@ void TestRequestFramer::bodyOverLimitRefusedFromHeaders()
     QCOMPARE(event, Event::Error);
 
     RequestFramer exact(1000);
-    QCOMPARE(
-        feedAll(exact, "POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + QByteArray(1000, 'x')),
-        OneMessage);
+    QCOMPARE(feedAll(exact,
+                     "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+                         + QByteArray(1000, 'x')),
+             OneMessage);
 }
 
 void TestRequestFramer::contentLengthForms_data()
@@ -212,7 +216,8 @@ void TestRequestFramer::contentLengthForms()
     QFETCH(QByteArray, headers);
     QFETCH(int, status);
     RequestFramer framer(1024);
-    const QList<Event> events = feedAll(framer, "POST / HTTP/1.1\r\n" + headers + "\r\n{}");
+    const QList<Event> events
+        = feedAll(framer, "POST / HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n{}");
     if (status == 0) {
         QCOMPARE(events, OneMessage);
         QCOMPARE(framer.head().contentLength, 2);
@@ -240,8 +245,9 @@ void TestRequestFramer::chunked()
     QFETCH(QByteArray, body);
     QFETCH(int, slice);
     RequestFramer framer(1024);
-    const QByteArray request = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n" + body
-        + "GET / HTTP/1.1\r\n\r\n";
+    const QByteArray request
+        = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n" + body
+        + "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     const QList<Event> events = feedAll(framer, request, slice);
     QCOMPARE(events, OneMessage + OneMessage);
 }
@@ -249,8 +255,8 @@ void TestRequestFramer::chunked()
 void TestRequestFramer::chunkedOverLimit()
 {
     RequestFramer framer(10);
-    QByteArray request
-        = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n5\r\n12345\r\n";
+    QByteArray request = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                         "chunked\r\n\r\n5\r\n12345\r\n5\r\n12345\r\n";
     QCOMPARE(feedAll(framer, request), QList<Event> { Event::HeadComplete });
     // The chunk that would go over is refused from its size line, before its data.
     QCOMPARE(feedAll(framer, "1\r\n"), QList<Event> { Event::Error });
@@ -258,7 +264,7 @@ void TestRequestFramer::chunkedOverLimit()
 
     RequestFramer huge(1024);
     QCOMPARE(feedAll(huge,
-                     "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "ffffffffffffffffffffffff\r\n"),
              (QList<Event> { Event::HeadComplete, Event::Error }));
     QCOMPARE(huge.errorStatus(), 413);
@@ -282,8 +288,8 @@ void TestRequestFramer::chunkedMalformed()
 {
     QFETCH(QByteArray, body);
     RequestFramer framer(1024);
-    const QList<Event> events
-        = feedAll(framer, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+    const QList<Event> events = feedAll(
+        framer, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
     QCOMPARE(events.last(), Event::Error);
     QCOMPARE(framer.errorStatus(), 400);
 }
@@ -301,7 +307,7 @@ void TestRequestFramer::framingConflicts()
 {
     QFETCH(QByteArray, headers);
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\n" + headers + "\r\n"),
+    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n"),
              QList<Event> { Event::Error });
     QCOMPARE(framer.errorStatus(), 400);
     QCOMPARE(framer.errorCode(), QByteArray("bad_framing"));
@@ -311,7 +317,8 @@ void TestRequestFramer::expectContinue()
 {
     RequestFramer framer(1024);
     QCOMPARE(
-        feedAll(framer, "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n"),
+        feedAll(framer,
+                "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n"),
         QList<Event> { Event::HeadComplete });
     QVERIFY(framer.head().expectContinue);
     QCOMPARE(feedAll(framer, "{}"), QList<Event> { Event::MessageComplete });
@@ -320,7 +327,7 @@ void TestRequestFramer::expectContinue()
 void TestRequestFramer::unknownExpectation()
 {
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nExpect: something\r\n\r\n"),
+    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nHost: x\r\nExpect: something\r\n\r\n"),
              QList<Event> { Event::Error });
     QCOMPARE(framer.errorStatus(), 417);
 }
@@ -330,7 +337,7 @@ void TestRequestFramer::upgradeOffersPassThrough()
     // An Upgrade offer (curl --http2 on http://) is served as plain HTTP/1.1.
     RequestFramer framer(1024);
     QCOMPARE(feedAll(framer,
-                     "POST / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                     "POST / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
                      "Content-Length: 2\r\n\r\n{}"),
              OneMessage);
@@ -339,7 +346,7 @@ void TestRequestFramer::upgradeOffersPassThrough()
 void TestRequestFramer::headersTooLarge()
 {
     RequestFramer framer(1024, 200);
-    QByteArray request = "GET / HTTP/1.1\r\n";
+    QByteArray request = "GET / HTTP/1.1\r\nHost: x\r\n";
     for (int i = 0; i < 20; ++i)
         request += "X-Filler: 0123456789\r\n";
     const QList<Event> events = feedAll(framer, request, 7);
@@ -353,8 +360,8 @@ void TestRequestFramer::headersTooLarge()
 
 void TestRequestFramer::tooManyHeaderFields()
 {
-    QByteArray head = "GET / HTTP/1.1\r\n";
-    for (int i = 0; i < RequestFramer::MaxHeaderFields; ++i)
+    QByteArray head = "GET / HTTP/1.1\r\nHost: x\r\n"; // Host counts as a field too
+    for (int i = 1; i < RequestFramer::MaxHeaderFields; ++i)
         head += "X-" + QByteArray::number(i) + ": v\r\n";
     RequestFramer hundred(1024);
     QCOMPARE(feedAll(hundred, head + "\r\n"), OneMessage);
@@ -405,7 +412,7 @@ void TestRequestFramer::badHeaders()
 {
     QFETCH(QByteArray, header);
     RequestFramer framer(1024);
-    QCOMPARE(feedAll(framer, "GET / HTTP/1.1\r\n" + header + "\r\n\r\n"),
+    QCOMPARE(feedAll(framer, "GET / HTTP/1.1\r\nHost: x\r\n" + header + "\r\n\r\n"),
              QList<Event> { Event::Error });
     QCOMPARE(framer.errorStatus(), 400);
 }
@@ -413,7 +420,7 @@ void TestRequestFramer::badHeaders()
 void TestRequestFramer::skipBodyCountsWithoutBytes()
 {
     RequestFramer framer(1 << 20);
-    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"),
+    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"),
              QList<Event> { Event::HeadComplete });
     QCOMPARE(framer.bodyBytesPending(), 100000);
     framer.skipBody(60000);
@@ -424,12 +431,46 @@ void TestRequestFramer::skipBodyCountsWithoutBytes()
     QCOMPARE(event, Event::MessageComplete);
 
     RequestFramer chunked(1 << 20);
-    QCOMPARE(feedAll(chunked, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"),
-             QList<Event> { Event::HeadComplete });
+    QCOMPARE(
+        feedAll(chunked, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"),
+        QList<Event> { Event::HeadComplete });
     QCOMPARE(chunked.bodyBytesPending(), 1024);
     chunked.skipBody(1024);
     QCOMPARE(chunked.bodyBytesPending(), 0);
     QCOMPARE(feedAll(chunked, "\r\n0\r\n\r\n"), QList<Event> { Event::MessageComplete });
+}
+
+void TestRequestFramer::hostRequiredInHttp11_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("1.1 with Host") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n\r\n") << true;
+    QTest::newRow("1.1 with an empty Host")
+        << QByteArray("GET / HTTP/1.1\r\nHost:\r\n\r\n") << true; // RFC 9112 section 3.2 allows it
+    QTest::newRow("1.1 with host in lower case")
+        << QByteArray("GET / HTTP/1.1\r\nhOST: a\r\n\r\n") << true;
+    QTest::newRow("1.1 without Host") << QByteArray("GET / HTTP/1.1\r\n\r\n") << false;
+    QTest::newRow("1.1 POST without Host")
+        << QByteArray("POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}") << false;
+    QTest::newRow("1.1 with two Host fields")
+        << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") << false;
+    QTest::newRow("1.0 without Host") << QByteArray("GET / HTTP/1.0\r\n\r\n") << true;
+}
+
+void TestRequestFramer::hostRequiredInHttp11()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(bool, accepted);
+    RequestFramer framer(1024);
+    const QList<Event> events = feedAll(framer, request);
+    if (accepted) {
+        QCOMPARE(events, OneMessage);
+        return;
+    }
+    QCOMPARE(events, QList<Event> { Event::Error });
+    QCOMPARE(framer.errorStatus(), 400);
+    QCOMPARE(framer.errorCode(), QByteArray("bad_host"));
+    QVERIFY(framer.errorMessage().contains(QLatin1String("Host")));
 }
 
 QTEST_GUILESS_MAIN(TestRequestFramer)

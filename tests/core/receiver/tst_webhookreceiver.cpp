@@ -22,7 +22,11 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
+#include <QTimer>
 #include <QUuid>
+
+#include <memory>
+#include <vector>
 
 using namespace redrive::core;
 using redrive::tests::FakeDownstream;
@@ -186,10 +190,14 @@ private Q_SLOTS:
     void upgradeRequests();
     void sharedSecret_data();
     void sharedSecret();
+    void secretHeaderNeverForwardedNorStored_data();
+    void secretHeaderNeverForwardedNorStored();
     void redisOutageAnswers503ThenRecovers();
     void slowRedisWriteAnswers503();
     void clientGoneBeforeTheAnswer();
     void idleAndStalledConnectionsClosed();
+    void slowHeadersClosed();
+    void maxConnections();
     void stopAnswersWhatIsInProgress();
     void healthz();
     void metrics();
@@ -727,20 +735,25 @@ void TestWebhookReceiver::badRequests_data()
     QTest::newRow("unknown method") << requestBytes("BREW", path, {}, {}) << 501
                                     << QByteArray("method_not_implemented") << QByteArray();
     QTest::newRow("malformed header")
-        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nBad header\r\n\r\n") << 400
+        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nBad header\r\n\r\n") << 400
         << QByteArray("bad_header") << QByteArray();
     QTest::newRow("Content-Length twice")
-        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
-                      "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
+        << QByteArray(
+               "POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
         << 400 << QByteArray("bad_content_length") << QByteArray();
-    QTest::newRow("chunked with a trailer")
-        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n")
-        << 400 << QByteArray("bad_chunk") << QByteArray();
+    QTest::newRow("chunked with a trailer") << QByteArray(
+        "POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n")
+                                            << 400 << QByteArray("bad_chunk") << QByteArray();
     QTest::newRow("two lengths") << QByteArray(
-        "POST /webhook/genesys HTTP/1.1\r\nContent-Length: 2\r\n"
+        "POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
         "Transfer-Encoding: chunked\r\n\r\n")
                                  << 400 << QByteArray("bad_framing") << QByteArray();
+    QTest::newRow("HTTP/1.1 without Host")
+        << QByteArray("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 2\r\n\r\n{}")
+        << 400 << QByteArray("bad_host") << QByteArray();
 }
 
 void TestWebhookReceiver::badRequests()
@@ -815,7 +828,7 @@ void TestWebhookReceiver::oversizedBodyRefusedBeforeItIsSent()
     // A chunked body is cut off at the chunk that goes over.
     RawClient chunked(m_receiver->port());
     QVERIFY(chunked.waitConnected());
-    chunked.send("POST /webhook/genesys HTTP/1.1\r\nContent-Type: application/json\r\n"
+    chunked.send("POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n80000\r\n"
                  + QByteArray(0x80000, ' ') + "\r\n80001\r\n");
     QVERIFY(chunked.waitForResponses(1));
@@ -888,7 +901,7 @@ void TestWebhookReceiver::keepAliveAndHttp10()
     }
     QCOMPARE(client.socket.state(), QAbstractSocket::ConnectedState);
 
-    client.send("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+    client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     QVERIFY(client.waitForResponses(4));
     QCOMPARE(client.responses().at(3).header("connection"), QByteArray("close"));
     QVERIFY(client.waitForClose());
@@ -911,12 +924,12 @@ void TestWebhookReceiver::keepAliveAndHttp10()
 
     RawClient head(m_receiver->port());
     QVERIFY(head.waitConnected());
-    head.send("HEAD /healthz HTTP/1.1\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n");
+    head.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     // Two requests at once is pipelining: refused, see below. One HEAD at a time:
     QVERIFY(head.waitForClose());
     RawClient head2(m_receiver->port());
     QVERIFY(head2.waitConnected());
-    head2.send("HEAD /healthz HTTP/1.1\r\n\r\n");
+    head2.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     QVERIFY(QTest::qWaitFor([&] { return head2.received.contains("\r\n\r\n"); }, WaitMs));
     QVERIFY(head2.received.startsWith("HTTP/1.1 200 OK\r\n"));
     QVERIFY(head2.received.endsWith("\r\n\r\n")); // headers only
@@ -1027,12 +1040,11 @@ void TestWebhookReceiver::sharedSecret()
     // Stored, and the secret is not.
     const QByteArray stored = m_server.lrange(Dlq).value(0);
     QVERIFY(!stored.contains("s3cret"));
-    QCOMPARE(DeadLetterEntry::parse(stored)
+    QVERIFY(!DeadLetterEntry::parse(stored)
                  .object()
                  .value(QStringLiteral("headers"))
                  .toObject()
-                 .value(QStringLiteral("x-redrive-secret")),
-             QJsonValue(QStringLiteral("[redacted]")));
+                 .contains(QStringLiteral("x-redrive-secret")));
 
     // Sent twice, even right: ambiguous, refused.
     QCOMPARE(raw(requestBytes("POST", "/webhook/genesys",
@@ -1046,6 +1058,54 @@ void TestWebhookReceiver::sharedSecret()
     // Off again: no check.
     m_receiver->setSharedSecret({});
     QCOMPARE(post().status, 200);
+}
+
+void TestWebhookReceiver::secretHeaderNeverForwardedNorStored_data()
+{
+    QTest::addColumn<QByteArray>("secretHeader");
+    QTest::addColumn<bool>("secretSet"); // the header is dropped even when no secret is set
+    QTest::newRow("X-Genesys-Token") << QByteArray("X-Genesys-Token") << true;
+    QTest::newRow("ININ-Secret") << QByteArray("ININ-Secret") << true;
+    QTest::newRow("X-Redrive-Secret") << QByteArray("X-Redrive-Secret") << true;
+    QTest::newRow("X-Genesys-Token, no secret set") << QByteArray("X-Genesys-Token") << false;
+}
+
+// The shared secret reaches neither the downstream (first attempt) nor the stored entry, even
+// when its header has a name that is otherwise forwarded and stored.
+void TestWebhookReceiver::secretHeaderNeverForwardedNorStored()
+{
+    QFETCH(QByteArray, secretHeader);
+    QFETCH(bool, secretSet);
+    FakeDownstream downstream;
+    QVERIFY(downstream.listen());
+    downstream.setStatus(503); // the delivery is stored as well
+    configureDownstream(downstream.url(), 5000, QStringLiteral("never"));
+    ReceiverConfig config = testConfig();
+    config.secretHeader = secretHeader;
+    startReceiver(config);
+    if (secretSet)
+        m_receiver->setSharedSecret("s3cret");
+
+    const Response response = post({},
+                                   { { "Content-Type", "application/json" },
+                                     { secretHeader.toLower(), "s3cret" },
+                                     { "ININ-Correlation-Id", "abc" } });
+    QCOMPARE(response.status, 200);
+    QCOMPARE(downstream.requests().size(), 1);
+    const FakeDownstream::Request &forwarded = downstream.requests().first();
+    QCOMPARE(forwarded.header("inin-correlation-id"), QByteArray("abc"));
+    for (const auto &[name, value] : forwarded.headers) {
+        QVERIFY2(name.compare(secretHeader, Qt::CaseInsensitive) != 0, name.constData());
+        QVERIFY2(!value.contains("s3cret"), name.constData());
+    }
+
+    const QByteArray stored = m_server.lrange(Dlq).value(0);
+    QVERIFY(!stored.isEmpty());
+    QVERIFY2(!stored.contains("s3cret"), stored.constData());
+    const DeadLetterEntry entry = DeadLetterEntry::parse(stored);
+    for (const auto &[name, value] : entry.headers())
+        QVERIFY2(name.compare(secretHeader, Qt::CaseInsensitive) != 0, name.constData());
+    QVERIFY(entry.headers().contains({ "inin-correlation-id", "abc" }));
 }
 
 // A 2xx never stands for a lost delivery: without Redis, a delivery that needs storing gets 503.
@@ -1146,12 +1206,91 @@ void TestWebhookReceiver::idleAndStalledConnectionsClosed()
     QVERIFY(idle.waitConnected());
     RawClient stalled(m_receiver->port());
     QVERIFY(stalled.waitConnected());
-    stalled.send("POST /webhook/genesys HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"a\":");
+    stalled.send("POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":");
     QVERIFY(idle.waitForClose(5000));
     QVERIFY(idle.received.isEmpty());
     QVERIFY(stalled.waitForResponses(1, 5000));
     QCOMPARE(stalled.responses().first().status, 408);
     QVERIFY(stalled.waitForClose(8000));
+}
+
+// Slowloris: a head that trickles in, a byte at a time and never idle, is closed at the header
+// deadline with 408; a connection that sends nothing at all is closed without a word.
+void TestWebhookReceiver::slowHeadersClosed()
+{
+    ReceiverConfig config = testConfig();
+    config.headerTimeoutMs = 1000;
+    startReceiver(config);
+    RawClient silent(m_receiver->port());
+    QVERIFY(silent.waitConnected());
+    RawClient slow(m_receiver->port());
+    QVERIFY(slow.waitConnected());
+    // 400 s worth at the pace below: it never completes while the test runs.
+    const QByteArray head
+        = "POST /webhook/genesys HTTP/1.1\r\nHost: x\r\nX-Slow: " + QByteArray(4000, 'a');
+    qsizetype sent = 0;
+    QTimer drip;
+    drip.setInterval(100); // far below the idle timeout: the connection is never idle
+    connect(&drip, &QTimer::timeout, this, [&] {
+        if (sent < head.size() && slow.socket.state() == QAbstractSocket::ConnectedState)
+            slow.send(head.mid(sent++, 1));
+    });
+    drip.start();
+    QVERIFY(slow.waitForClose(WaitMs));
+    drip.stop();
+    QVERIFY(sent < head.size());
+    QCOMPARE(slow.responses().value(0).status, 408);
+    QCOMPARE(slow.responses().value(0).json.value(QStringLiteral("error")).toString(),
+             QStringLiteral("request_timeout"));
+    QVERIFY(silent.waitForClose(WaitMs));
+    QVERIFY(silent.received.isEmpty());
+    QCOMPARE(m_server.llen(Dlq), 0);
+    // A client that sends its request in time is served as before.
+    QCOMPARE(post().status, 200);
+}
+
+// Beyond the connection limit a new connection is answered 503 with Retry-After and closed at
+// once; the connections open are served as usual, and a freed slot is taken again.
+void TestWebhookReceiver::maxConnections()
+{
+    ReceiverConfig config = testConfig();
+    config.maxConnections = 3;
+    config.retryAfterSeconds = 9;
+    startReceiver(config);
+    QCOMPARE(m_receiver->maxConnections(), 3);
+    std::vector<std::unique_ptr<RawClient>> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(std::make_unique<RawClient>(m_receiver->port()));
+        QVERIFY(held.back()->waitConnected());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(m_receiver->openConnections(), 3, WaitMs);
+
+    RawClient refused(m_receiver->port());
+    QVERIFY(refused.waitForResponses(1));
+    const Response busy = refused.responses().first();
+    QCOMPARE(busy.status, 503);
+    QCOMPARE(busy.header("retry-after"), QByteArray("9"));
+    QCOMPARE(busy.header("connection"), QByteArray("close"));
+    QCOMPARE(busy.json.value(QStringLiteral("error")).toString(),
+             QStringLiteral("too_many_connections"));
+    QVERIFY(refused.waitForClose());
+    QCOMPARE(m_receiver->openConnections(), 3);
+
+    // The connections open are served.
+    held.front()->send(requestBytes("POST", "/webhook/genesys",
+                                    { { "Content-Type", "application/json" } }, m_sample));
+    QVERIFY(held.front()->waitForResponses(1));
+    QCOMPARE(held.front()->responses().first().status, 200);
+
+    // One goes: the next connection is taken.
+    held.pop_back();
+    QTRY_COMPARE_WITH_TIMEOUT(m_receiver->openConnections(), 2, WaitMs);
+    RawClient next(m_receiver->port());
+    QVERIFY(next.waitConnected());
+    next.send(requestBytes("POST", "/webhook/genesys", { { "Content-Type", "application/json" } },
+                           m_sample));
+    QVERIFY(next.waitForResponses(1));
+    QCOMPARE(next.responses().first().status, 200);
 }
 
 // stop(): no new connections or requests; a delivery in progress still gets its answer (the
@@ -1265,7 +1404,7 @@ void TestWebhookReceiver::oneEventPerRequest()
     send("GET", QStringLiteral("/elsewhere"), {}, {});
     send("GET", QStringLiteral("/healthz"), {}, {});
     send("GET", QStringLiteral("/metrics"), {}, {});
-    raw("BREW /pot HTTP/1.1\r\n\r\n");
+    raw("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n");
     QTRY_COMPARE_WITH_TIMEOUT(m_events.size(), 5, WaitMs);
     QTest::qWait(100);
     QCOMPARE(m_events.size(), 5);
