@@ -152,9 +152,10 @@ private Q_SLOTS:
                                                { "Authorization", "Bearer t" },
                                                { "Accept", "*/*" } },
                                              "x-redrive-secret");
-        QCOMPARE(redacted.at(0).second, QByteArray("[redacted]"));
-        QCOMPARE(redacted.at(1).second, QByteArray("[redacted]"));
-        QCOMPARE(redacted.at(2).second, QByteArray("*/*"));
+        // The shared secret's header goes entirely; other credentials keep their name.
+        QCOMPARE(redacted.size(), 2);
+        QCOMPARE(redacted.at(0), (QPair<QByteArray, QByteArray>("Authorization", "[redacted]")));
+        QCOMPARE(redacted.at(1), (QPair<QByteArray, QByteArray>("Accept", "*/*")));
     }
 };
 
