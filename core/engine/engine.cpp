@@ -2,7 +2,9 @@
 #include "core/engine/engine.h"
 
 #include "core/delivery/downstreamclient.h"
+#include "core/engine/adminserver.h"
 #include "core/engine/embeddedredis.h"
+#include "core/engine/enginemetrics.h"
 #include "core/queue/retryworker.h"
 #include "core/receiver/webhookreceiver.h"
 #include "core/settings/settings.h"
@@ -74,10 +76,35 @@ bool Engine::start(const Secrets &secrets, QString *error)
             return false;
         }
     }
+    // -- without the receiver, /healthz and /metrics get their own port (bound as early) -------
+    if (!m_receiver) {
+        m_admin = std::make_unique<AdminServer>(
+            [this](int *status) {
+                if (m_metrics)
+                    return m_metrics->health(status);
+                *status = 503;
+                return QByteArray("{\"status\":\"starting\"}");
+            },
+            [this] { return m_metrics ? m_metrics->render() : QByteArray(); });
+        QHostAddress address;
+        quint16 port = 0;
+        if (!ReceiverConfig::parseListen(m_settings.string(SettingKey::AdminListenAddress),
+                                         &address, &port, error)
+            || !m_admin->listen(address, port, error)) {
+            stop();
+            return false;
+        }
+        qCInfo(lcEngine).noquote()
+            << "serving /healthz and /metrics at" << m_admin->url().toString();
+    }
     if (!startRedis(secrets, error)) {
         stop();
         return false;
     }
+    m_metrics = std::make_unique<EngineMetrics>(m_redis.get(), m_keys);
+    m_metrics->setReceiverRendersQueues(m_receiver != nullptr);
+    if (m_receiver)
+        m_receiver->setExtraMetrics([this] { return m_metrics->render(); });
     if (m_receiver)
         m_receiver->setRedisConnection(m_redis.get());
     // -- retry worker ----------------------------------------------------------------------------
@@ -92,7 +119,9 @@ bool Engine::start(const Secrets &secrets, QString *error)
         m_worker = std::make_unique<RetryWorker>(m_redis.get(), m_endpoint, m_downstream.get(),
                                                  m_keys, config);
         m_worker->start();
+        m_metrics->setWorker(m_worker.get());
     }
+    m_metrics->start();
     m_running = true;
     return true;
 }
@@ -183,6 +212,8 @@ void Engine::stop()
 {
     // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
     m_receiver.reset();
+    m_admin.reset();
+    m_metrics.reset();
     m_worker.reset(); // hands its in-flight entries back before the connection goes
     m_redis.reset();
     m_embedded.reset();

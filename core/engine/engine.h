@@ -11,8 +11,10 @@
 
 namespace redrive::core {
 
+class AdminServer;
 class DownstreamClient;
 class EmbeddedRedis;
+class EngineMetrics;
 class RetryWorker;
 class Settings;
 class WebhookReceiver;
@@ -60,6 +62,10 @@ public:
     QString workerOffReason() const { return m_workerOffReason; }
     // Null when the receiver is turned off (--worker-only).
     WebhookReceiver *receiver() const { return m_receiver.get(); }
+    // The worker's and the queues' metrics (in /metrics on the receiver's or the admin port).
+    EngineMetrics *metrics() const { return m_metrics.get(); }
+    // Null when the receiver runs (it serves /healthz and /metrics itself).
+    AdminServer *adminServer() const { return m_admin.get(); }
     bool usesEmbeddedRedis() const { return m_embedded != nullptr; }
     QString embeddedRedisDirectory() const;
 
@@ -83,6 +89,9 @@ private:
     // -- retry worker (issue: worker) ----------------------------------------------------------
     QString m_workerOffReason;
     std::unique_ptr<RetryWorker> m_worker;
+    // -- observability: /healthz and /metrics in every mode -------------------------------------
+    std::unique_ptr<EngineMetrics> m_metrics;
+    std::unique_ptr<AdminServer> m_admin;
     bool m_running = false;
 };
 

@@ -9,6 +9,7 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QHostInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -97,7 +98,9 @@ return #ARGV
 // Renews our lease and registers us (in that order, in one step: a worker is never listed
 // without a lease), then hands the in-flight entries of workers whose lease expired back to
 // the DLQ's old end, where they are claimed first. Returns the number recovered.
+// Returns {entries recovered, 1 if our own lease was still there}.
 constexpr char HeartbeatScript[] = R"lua(
+local held = redis.call('EXISTS', KEYS[3])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
 redis.call('SADD', KEYS[1], ARGV[2])
 local moved = 0
@@ -108,7 +111,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     redis.call('SREM', KEYS[1], id)
   end
 end
-return moved
+return {moved, held}
 )lua";
 
 // KEYS: workers set, dlq, own lease, own inflight. ARGV: own id. A clean stop.
@@ -233,6 +236,7 @@ void RetryWorker::stop()
     // Attempts still running are abandoned: their entries go back to the DLQ now, and a late
     // outcome finds nothing to act on. If this command never reaches Redis, the lease expires
     // and the next worker recovers them.
+    m_leaseHeld = false;
     eval(ReleaseScript, { m_keys.key("workers"), m_keys.dlq, m_leaseKey, m_inflightKey }, { m_id },
          [](const RedisReply &) {});
     qCInfo(lcWorker).noquote() << "retry worker" << QString::fromUtf8(m_id) << "stopped";
@@ -256,15 +260,24 @@ void RetryWorker::heartbeat()
     eval(HeartbeatScript, { m_keys.key("workers"), m_keys.dlq, m_leaseKey },
          { m_keys.prefix, m_id, QByteArray::number(m_config.leaseMs) },
          [this](const RedisReply &reply) {
-             if (reply.isError()) {
+             if (reply.isError() || reply.elements().size() != 2) {
                  qCWarning(lcWorker).noquote() << "heartbeat failed:" << reply.errorText();
                  return;
              }
-             if (reply.toInteger() > 0) {
+             ++m_stats.leaseRenewals;
+             const bool held = reply.elements().at(1).toInteger() == 1;
+             if (m_leaseHeld && !held) {
+                 ++m_stats.leaseLosses;
                  qCWarning(lcWorker).noquote()
-                     << reply.toInteger()
-                     << "entries recovered from a worker that stopped mid-attempt";
-                 m_stats.recovered += reply.toInteger();
+                     << "lease of" << QString::fromUtf8(m_id)
+                     << "had expired: another worker may have taken its in-flight entries back";
+             }
+             m_leaseHeld = m_running;
+             const qint64 recovered = reply.elements().at(0).toInteger();
+             if (recovered > 0) {
+                 qCWarning(lcWorker).noquote()
+                     << recovered << "entries recovered from a worker that stopped mid-attempt";
+                 m_stats.recovered += recovered;
                  Q_EMIT statsChanged();
                  poll();
              }
@@ -317,6 +330,7 @@ void RetryWorker::poll()
              const auto &e = reply.elements();
              const auto &claimedElements = e.at(0).elements();
              m_watchSignature = QByteArray::number(e.at(6).toInteger()) + '\n' + e.at(7).bytes();
+             m_stats.claimed += claimedElements.size();
              for (const RedisReply &element : claimedElements)
                  attempt(element.bytes());
              const bool complete = e.at(1).toInteger() == 1;
@@ -365,7 +379,12 @@ void RetryWorker::attempt(const QByteArray &raw)
         finish(raw, "permanent", raw, 0);
         return;
     }
-    auto onResult = [this, raw](const DownstreamResult &result) { onDownstream(raw, result); };
+    QElapsedTimer clock;
+    clock.start();
+    auto onResult = [this, raw, clock](const DownstreamResult &result) {
+        m_attemptLatency.record(clock.nsecsElapsed());
+        onDownstream(raw, result);
+    };
     // Filtered here for both clients: the keep-alive one does not know the secret header.
     const HeaderList headers = m_downstream->forwardedHeaders(entry.headers());
     if (m_fastClient)

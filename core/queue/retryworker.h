@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/metrics/latencyhistogram.h"
 #include "core/queue/backoffpolicy.h"
 #include "core/queue/queuekeys.h"
 #include "core/redis/redisendpoint.h"
@@ -53,6 +54,11 @@ public:
         qint64 failedPermanently = 0;
         qint64 setAside = 0; // not retryable at all (not JSON, no original_payload)
         qint64 recovered = 0; // taken back from workers that died mid-attempt
+        qint64 claimed = 0; // moved from the DLQ into this worker's in-flight list
+        qint64 leaseRenewals = 0;
+        // Renewals that found the lease already expired: another worker may have handed this
+        // worker's in-flight entries back meanwhile (Redis or this process stalled).
+        qint64 leaseLosses = 0;
     };
 
     // `commands` and `downstream` must outlive the worker and live on its thread; a second
@@ -68,6 +74,8 @@ public:
     bool isRunning() const { return m_running; }
     QString workerId() const { return QString::fromUtf8(m_id); }
     const Stats &stats() const { return m_stats; }
+    // Duration of each downstream attempt (not of entries set aside without one).
+    const LatencyHistogram &attemptLatency() const { return m_attemptLatency; }
     int inFlight() const { return m_inFlight; }
 
 Q_SIGNALS:
@@ -102,6 +110,8 @@ private:
     QTimer m_heartbeatTimer;
     QTimer m_watchTimer;
     Stats m_stats;
+    LatencyHistogram m_attemptLatency;
+    bool m_leaseHeld = false; // a renewal found our lease: the next one expects it
     QByteArray m_watchSignature;
     QList<QByteArray> m_doneBatch;
     int m_inFlight = 0;

@@ -1,23 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "core/receiver/receivermetrics.h"
 
+#include "core/metrics/prometheustext.h"
+
 namespace redrive::core {
-
-namespace {
-
-QByteArray seconds(qint64 microseconds)
-{
-    return QByteArray::number(double(microseconds) / 1e6, 'g', 10);
-}
-
-QByteArray labelValue(const QByteArray &value)
-{
-    QByteArray escaped = value;
-    escaped.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
-    return escaped;
-}
-
-} // namespace
 
 void ReceiverMetrics::recordDelivery(DeliveryEvent::Outcome outcome, qint64 latencyNs)
 {
@@ -39,13 +25,7 @@ void ReceiverMetrics::recordDelivery(DeliveryEvent::Outcome outcome, qint64 late
         ++m_counters.unavailable;
         break;
     }
-    const qint64 us = latencyNs / 1000;
-    size_t bucket = 0;
-    while (bucket < BucketBoundsUs.size() && us > BucketBoundsUs[bucket])
-        ++bucket;
-    ++m_buckets[bucket];
-    ++m_latencyCount;
-    m_latencySumNs += latencyNs;
+    m_latency.record(latencyNs);
 }
 
 void ReceiverMetrics::recordResponse(int httpStatus)
@@ -60,22 +40,10 @@ QByteArray ReceiverMetrics::render(const QByteArray &dlqKey, const QByteArray &p
     QByteArray out;
     out.reserve(4096);
     const auto counter = [&out](const char *name, const char *help) {
-        out += "# HELP ";
-        out += name;
-        out += ' ';
-        out += help;
-        out += "\n# TYPE ";
-        out += name;
-        out += " counter\n";
+        writeMetricFamily(&out, name, "counter", help);
     };
     const auto gauge = [&out](const char *name, const char *help) {
-        out += "# HELP ";
-        out += name;
-        out += ' ';
-        out += help;
-        out += "\n# TYPE ";
-        out += name;
-        out += " gauge\n";
+        writeMetricFamily(&out, name, "gauge", help);
     };
 
     counter("redrive_receiver_deliveries_total",
@@ -91,8 +59,15 @@ QByteArray ReceiverMetrics::render(const QByteArray &dlqKey, const QByteArray &p
             + QByteArray::number(value) + '\n';
 
     counter("redrive_receiver_received_total",
-            "Requests to the webhook path, including refused ones.");
+            "Requests to the webhook path (deliveries), answered or refused; the sum of "
+            "redrive_receiver_deliveries_total. Requests to other paths are not counted.");
     out += "redrive_receiver_received_total " + QByteArray::number(m_counters.received) + '\n';
+
+    counter("redrive_receiver_other_requests_total",
+            "Refused requests that were not deliveries: another path (404), a wrong method on "
+            "/healthz or /metrics (405), or a request refused before its path was read.");
+    out += "redrive_receiver_other_requests_total " + QByteArray::number(m_counters.otherRequests)
+        + '\n';
 
     counter("redrive_receiver_responses_total", "HTTP answers sent by the receiver, by status.");
     for (size_t code = 0; code < m_responses.size(); ++code) {
@@ -110,21 +85,8 @@ QByteArray ReceiverMetrics::render(const QByteArray &dlqKey, const QByteArray &p
             "Answers not sent because the client had already disconnected.");
     out += "redrive_receiver_client_gone_total " + QByteArray::number(m_counters.clientGone) + '\n';
 
-    out += "# HELP redrive_receiver_request_duration_seconds Time from a complete webhook request "
-           "to its answer.\n# TYPE redrive_receiver_request_duration_seconds histogram\n";
-    quint64 cumulative = 0;
-    for (size_t i = 0; i < BucketBoundsUs.size(); ++i) {
-        cumulative += m_buckets[i];
-        out += "redrive_receiver_request_duration_seconds_bucket{le=\"" + seconds(BucketBoundsUs[i])
-            + "\"} " + QByteArray::number(cumulative) + '\n';
-    }
-    cumulative += m_buckets.back();
-    out += "redrive_receiver_request_duration_seconds_bucket{le=\"+Inf\"} "
-        + QByteArray::number(cumulative) + '\n';
-    out += "redrive_receiver_request_duration_seconds_sum "
-        + QByteArray::number(double(m_latencySumNs) / 1e9, 'g', 12) + '\n';
-    out += "redrive_receiver_request_duration_seconds_count " + QByteArray::number(m_latencyCount)
-        + '\n';
+    m_latency.render(&out, "redrive_receiver_request_duration_seconds",
+                     "Time from a complete webhook request to its answer.");
 
     gauge("redrive_receiver_in_flight", "Deliveries received and not answered yet.");
     out += "redrive_receiver_in_flight " + QByteArray::number(m_inFlight) + '\n';
@@ -135,10 +97,10 @@ QByteArray ReceiverMetrics::render(const QByteArray &dlqKey, const QByteArray &p
     if (m_queues.known) {
         gauge("redrive_queue_length",
               "Entries in the dead-letter and permanent-failure lists (refreshed every second).");
-        out += "redrive_queue_length{queue=\"dlq\",key=\"" + labelValue(dlqKey) + "\"} "
+        out += "redrive_queue_length{queue=\"dlq\",key=\"" + escapeMetricLabel(dlqKey) + "\"} "
             + QByteArray::number(m_queues.dlq) + '\n';
-        out += "redrive_queue_length{queue=\"permanent\",key=\"" + labelValue(permanentKey) + "\"} "
-            + QByteArray::number(m_queues.permanent) + '\n';
+        out += "redrive_queue_length{queue=\"permanent\",key=\"" + escapeMetricLabel(permanentKey)
+            + "\"} " + QByteArray::number(m_queues.permanent) + '\n';
     }
     return out;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/metrics/latencyhistogram.h"
 #include "core/receiver/deliveryevent.h"
 
 #include <QByteArray>
@@ -12,7 +13,8 @@ namespace redrive::core {
 // What the receiver has done since it started, for the console's counters.
 struct ReceiverCounters
 {
-    quint64 received = 0; // requests to the webhook path (and refused ones)
+    quint64 received = 0; // requests to the webhook path, answered or refused
+    quint64 otherRequests = 0; // refused requests to another path (404, 405): not deliveries
     quint64 processed = 0; // handed to the downstream (or no downstream configured)
     quint64 deferred = 0; // stored in the dead-letter queue
     quint64 failedPermanently = 0; // stored in the permanent-failure list
@@ -35,6 +37,9 @@ public:
 
     // One handled delivery (or refused request) and how long it took to answer.
     void recordDelivery(DeliveryEvent::Outcome outcome, qint64 latencyNs);
+    // A refused request to a path that is neither the webhook path nor /healthz or /metrics
+    // (or one of those with the wrong method): answered, but not a delivery.
+    void recordOtherRequest() { ++m_counters.otherRequests; }
     // Every answer the receiver sent or tried to send, by HTTP status.
     void recordResponse(int httpStatus);
     void recordRedisError() { ++m_counters.redisErrors; }
@@ -48,17 +53,10 @@ public:
     // Prometheus text format 0.0.4.
     QByteArray render(const QByteArray &dlqKey, const QByteArray &permanentKey, bool redisUp) const;
 
-    // Upper bounds of the latency buckets, in microseconds.
-    static constexpr std::array<qint64, 14> BucketBoundsUs
-        = { 250,   500,    1000,   2500,   5000,    10000,   25000,
-            50000, 100000, 250000, 500000, 1000000, 2500000, 10000000 };
-
 private:
     ReceiverCounters m_counters;
     std::array<quint64, 600> m_responses {}; // by status code 0..599
-    std::array<quint64, BucketBoundsUs.size() + 1> m_buckets {};
-    quint64 m_latencyCount = 0;
-    qint64 m_latencySumNs = 0;
+    LatencyHistogram m_latency;
     qint64 m_inFlight = 0;
     QueueLengths m_queues;
 };

@@ -349,7 +349,10 @@ QUrl WebhookReceiver::url() const
 
 QByteArray WebhookReceiver::metricsText() const
 {
-    return m_metrics.render(m_keys.dlq, m_keys.permanent, m_redis && m_redis->isReady());
+    QByteArray text = m_metrics.render(m_keys.dlq, m_keys.permanent, m_redis && m_redis->isReady());
+    if (m_extraMetrics)
+        text += m_extraMetrics();
+    return text;
 }
 
 void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
@@ -444,7 +447,10 @@ void WebhookReceiver::reject(const QHttpServerRequest &request, ReceiverConnecti
         m_metrics.recordClientGone();
     m_metrics.recordResponse(status);
     const qint64 latencyNs = clock.nsecsElapsed();
-    m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, latencyNs);
+    if (request.url().path() == m_config.path)
+        m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, latencyNs);
+    else
+        m_metrics.recordOtherRequest(); // a 404 or a monitoring 405 is not a delivery
     if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
         return;
     DeliveryEvent event;
@@ -466,7 +472,14 @@ void WebhookReceiver::onRefused(ReceiverConnection *connection, int status, cons
 {
     Q_UNUSED(code);
     m_metrics.recordResponse(status);
-    m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, 0);
+    // Only a request to the webhook path is a refused delivery; one refused before its target
+    // was read (unknown method, HTTP/2, garbage) cannot be told apart from a scan.
+    const qsizetype query = target.indexOf('?');
+    if (!target.isEmpty()
+        && target.left(query < 0 ? target.size() : query) == m_config.path.toUtf8())
+        m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, 0);
+    else
+        m_metrics.recordOtherRequest();
     if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
         return;
     DeliveryEvent event;

@@ -14,6 +14,7 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <functional>
 #include <memory>
 
 class QAbstractHttpServer;
@@ -74,8 +75,10 @@ public:
 
     const ReceiverCounters &counters() const { return m_metrics.counters(); }
     ReceiverMetrics::QueueLengths queueLengths() const { return m_metrics.queueLengths(); }
-    // What GET /metrics answers.
+    // What GET /metrics answers: the receiver's metrics, then `extra`'s text (the engine adds
+    // the worker's and the queues' there, so one scrape of this port sees the whole process).
     QByteArray metricsText() const;
+    void setExtraMetrics(std::function<QByteArray()> extra) { m_extraMetrics = std::move(extra); }
 
 Q_SIGNALS:
     // One per handled request (every request but /healthz and /metrics), once it is answered.
@@ -120,6 +123,7 @@ private:
     std::unique_ptr<QAbstractHttpServer> m_http;
     ReceiverTcpServer *m_tcp = nullptr; // owned by m_http
     ReceiverMetrics m_metrics;
+    std::function<QByteArray()> m_extraMetrics;
     QTimer m_housekeeping;
     // Deliveries whose Redis write is not confirmed yet, for the write timeout.
     QHash<quint64, DeliveryPtr> m_awaitingRedis;

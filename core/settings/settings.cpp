@@ -61,6 +61,25 @@ const QStringList &regionNames()
     return names;
 }
 
+QString validateListen(const QVariant &v)
+{
+
+    const QString text = v.toString();
+    const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return QStringLiteral("\"%1\" is not HOST:PORT").arg(text);
+    QString host = text.left(colon);
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        host = host.mid(1, host.size() - 2);
+    bool ok = false;
+    const int port = text.mid(colon + 1).toInt(&ok);
+    if (!ok || port < 0 || port > 65535)
+        return QStringLiteral("\"%1\": the port must be 0-65535").arg(text);
+    if (QHostAddress(host).isNull() && host != QLatin1String("localhost"))
+        return QStringLiteral("\"%1\": the host must be an IP address or localhost").arg(text);
+    return {};
+}
+
 QList<SettingSpec> buildSpecs()
 {
     using T = QMetaType::Type;
@@ -94,23 +113,14 @@ QList<SettingSpec> buildSpecs()
           env({ "REDRIVE_LISTEN" }), T::QString, QStringLiteral("127.0.0.1:5000"),
           QStringLiteral("HOST:PORT"),
           QStringLiteral("Address the webhook receiver listens on (port 0: pick a free one)."),
-          [](const QVariant &v) -> QString {
-              const QString text = v.toString();
-              const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
-              if (colon <= 0)
-                  return QStringLiteral("\"%1\" is not HOST:PORT").arg(text);
-              QString host = text.left(colon);
-              if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-                  host = host.mid(1, host.size() - 2);
-              bool ok = false;
-              const int port = text.mid(colon + 1).toInt(&ok);
-              if (!ok || port < 0 || port > 65535)
-                  return QStringLiteral("\"%1\": the port must be 0-65535").arg(text);
-              if (QHostAddress(host).isNull() && host != QLatin1String("localhost"))
-                  return QStringLiteral("\"%1\": the host must be an IP address or localhost")
-                      .arg(text);
-              return {};
-          } },
+          validateListen },
+        { SettingKey::AdminListenAddress, QStringLiteral("admin/listen"),
+          QStringLiteral("admin-listen"), env({ "REDRIVE_ADMIN_LISTEN" }), T::QString,
+          QStringLiteral("127.0.0.1:5001"), QStringLiteral("HOST:PORT"),
+          QStringLiteral("Where a process without the receiver (--worker-only) serves /healthz and "
+                         "/metrics (port 0: pick a free one). With the receiver they are on its "
+                         "address."),
+          validateListen },
         { SettingKey::WebhookPath, QStringLiteral("receiver/path"), QStringLiteral("path"),
           env({ "REDRIVE_PATH" }), T::QString, QStringLiteral("/webhook/genesys"),
           QStringLiteral("PATH"), QStringLiteral("URL path that accepts deliveries."),

@@ -19,6 +19,7 @@ namespace redrive::core {
 enum class SettingKey {
     RedisUrl,
     ListenAddress,
+    AdminListenAddress,
     WebhookPath,
     DownstreamUrl,
     DownstreamTimeoutMs,

@@ -82,7 +82,10 @@ private:
         process->start(redrive::tests::redriveBinary(),
                        QStringList { QStringLiteral("--headless"), QStringLiteral("--worker-only"),
                                      QStringLiteral("--redis"), m_redis.url(),
-                                     QStringLiteral("--downstream"), downstream }
+                                     QStringLiteral("--downstream"), downstream,
+                                     // several workers at once: not all on the default port
+                                     QStringLiteral("--admin-listen"),
+                                     QStringLiteral("127.0.0.1:0") }
                            + extra);
         return process;
     }
