@@ -159,23 +159,50 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
     } else if (!RedisEndpoint::parse(url, &m_endpoint, error)) {
         return false;
     }
-    if (!secrets.redisPassword.isEmpty())
-        m_endpoint.password = secrets.redisPassword;
+    if (!secrets.redisPassword.isEmpty()) {
+        // The embedded Redis listens on a private socket (folder mode 700) and has no password:
+        // sending it one would only make it refuse the login.
+        if (m_embedded)
+            qCInfo(lcEngine).noquote()
+                << "the Redis password (keychain or REDRIVE_REDIS_PASSWORD) is not used: the "
+                   "embedded Redis takes none, it is reachable only through its private socket";
+        else
+            m_endpoint.password = secrets.redisPassword;
+    }
 
     m_redis = std::make_unique<RedisConnection>(m_endpoint, QStringLiteral("redrive"));
     if (m_embedded)
-        m_redis->setReconnectDelays(20, 2000); // the server is starting right now
+        m_redis->setReconnectDelays(20, 1000); // the server is starting right now
+    m_reportedRedisProblem.clear();
+    // Logged and shown once per change: going up, going down, or a new reason while down (the
+    // retries of an outage are not news).
+    const auto reportProblem = [this](const QString &reason) {
+        if (reason == m_reportedRedisProblem)
+            return;
+        m_reportedRedisProblem = reason;
+        qCWarning(lcEngine).noquote() << "Redis unavailable:" << reason;
+        Q_EMIT redisStateChanged(RedisConnection::State::Disconnected, reason);
+    };
     connect(m_redis.get(), &RedisConnection::stateChanged, this,
-            [this](RedisConnection::State state) {
-                const QString detail = state == RedisConnection::State::Ready
-                    ? QStringLiteral("connected to %1").arg(m_endpoint.displayUrl())
-                    : m_redis->lastError();
-                if (state == RedisConnection::State::Ready)
+            [this, reportProblem](RedisConnection::State state) {
+                switch (state) {
+                case RedisConnection::State::Ready: {
+                    m_reportedRedisProblem.clear();
+                    const QString detail
+                        = QStringLiteral("connected to %1").arg(m_endpoint.displayUrl());
                     qCInfo(lcEngine).noquote() << detail;
-                else if (state == RedisConnection::State::Disconnected)
-                    qCWarning(lcEngine).noquote() << "Redis unavailable:" << detail;
-                Q_EMIT redisStateChanged(state, detail);
+                    Q_EMIT redisStateChanged(state, detail);
+                    break;
+                }
+                case RedisConnection::State::Connecting:
+                    Q_EMIT redisStateChanged(state, QString());
+                    break;
+                case RedisConnection::State::Disconnected:
+                    reportProblem(m_redis->lastError());
+                    break;
+                }
             });
+    connect(m_redis.get(), &RedisConnection::attemptFailed, this, reportProblem);
     m_redis->open();
     return true;
 }

@@ -83,6 +83,7 @@ private:
     RedisEndpoint m_endpoint;
     std::unique_ptr<EmbeddedRedis> m_embedded;
     std::unique_ptr<RedisConnection> m_redis;
+    QString m_reportedRedisProblem; // last Redis failure logged ("" while connected)
     std::unique_ptr<DownstreamClient> m_downstream;
     // -- receiver (issue: receiver) ------------------------------------------------------------
     std::unique_ptr<WebhookReceiver> m_receiver;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redisconnection.h"
 
+#include <QRandomGenerator>
 #include <QSocketNotifier>
 #include <QThread>
 
@@ -13,6 +14,10 @@ namespace redrive::core {
 
 namespace {
 constexpr int ConnectTimeoutMs = 5000;
+// At most one early attempt per this many ms when commands arrive while down.
+constexpr int NudgeIntervalMs = 250;
+// A login Redis refused is a configuration problem: retried, but no faster than this.
+constexpr int RefusedLoginMaxDelayMs = 5000;
 
 // Binary-safe: every argument goes with its length.
 int sendArgv(redisAsyncContext *context, redisCallbackFn *callback, void *privdata,
@@ -30,6 +35,12 @@ int sendArgv(redisAsyncContext *context, redisCallbackFn *callback, void *privda
                                  lengths.data());
 }
 } // namespace
+
+struct RedisConnection::LoginCall
+{
+    RedisConnection *owner;
+    LoginStep step;
+};
 
 struct RedisConnection::PendingCall
 {
@@ -50,7 +61,7 @@ RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &c
     m_connectTimeout.setSingleShot(true);
     m_connectTimeout.setInterval(ConnectTimeoutMs);
     connect(&m_connectTimeout, &QTimer::timeout, this, [this] {
-        if (m_state != State::Connecting || !m_context)
+        if (m_state == State::Ready || !m_context)
             return;
         // hiredis has no connect timeout of its own: give up on this attempt and start over.
         abandon(QStringLiteral("timed out connecting to Redis at %1").arg(m_endpoint.displayUrl()));
@@ -138,6 +149,8 @@ void RedisConnection::connectNow()
 {
     if (!m_wanted || m_context)
         return;
+    ++m_connectAttempts;
+    m_lastAttemptAt = m_clock.elapsed();
     redisAsyncContext *context = m_endpoint.isUnix()
         ? redisAsyncConnectUnix(m_endpoint.unixSocket.toLocal8Bit().constData())
         : redisAsyncConnect(m_endpoint.host.toLatin1().constData(), m_endpoint.port);
@@ -176,8 +189,12 @@ void RedisConnection::connectNow()
     });
     redisAsyncSetConnectCallback(context, &RedisConnection::onConnect);
     redisAsyncSetDisconnectCallback(context, &RedisConnection::onDisconnect);
-    setState(State::Connecting);
+    // The first attempt shows as Connecting; the retries of an outage stay Disconnected, with
+    // the reason in lastError(), so that a state change means a change for the user.
+    if (m_lastError.isEmpty())
+        setState(State::Connecting);
     m_connectTimeout.start();
+    m_loginError.clear();
 
     // Pipelined behind the connect: log in, pick the database, name ourselves, then PING to
     // learn that all of it went through. Commands sent meanwhile queue up behind these.
@@ -186,41 +203,94 @@ void RedisConnection::connectNow()
         if (!m_endpoint.user.isEmpty())
             auth.append(m_endpoint.user.toUtf8());
         auth.append(m_endpoint.password.toUtf8());
-        sendInternal(auth, [this](const RedisReply &reply) {
-            if (reply.isError() && m_context) {
-                // The reason goes to the user; the password itself never does.
-                m_lastError = QStringLiteral("Redis refused the login: %1").arg(reply.errorText());
-                redisAsyncDisconnect(m_context);
-            }
-        });
+        sendLogin(LoginStep::Auth, auth);
     }
-    if (m_endpoint.database != 0) {
-        sendInternal({ QByteArrayLiteral("SELECT"), QByteArray::number(m_endpoint.database) },
-                     [this](const RedisReply &reply) {
-                         if (reply.isError() && m_context) {
-                             m_lastError = QStringLiteral("Redis refused database %1: %2")
-                                               .arg(m_endpoint.database)
-                                               .arg(reply.errorText());
-                             redisAsyncDisconnect(m_context);
-                         }
-                     });
-    }
+    if (m_endpoint.database != 0)
+        sendLogin(LoginStep::Select,
+                  { QByteArrayLiteral("SELECT"), QByteArray::number(m_endpoint.database) });
     if (!m_clientName.isEmpty())
-        sendInternal({ QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName },
-                     [](const RedisReply &) {});
-    sendInternal({ QByteArrayLiteral("PING") }, [this](const RedisReply &reply) {
-        if (reply.isError() || !m_context)
-            return;
-        m_connectTimeout.stop();
-        m_nextDelayMs = m_minDelayMs;
-        m_lastError.clear();
-        if (!m_channels.isEmpty()) {
-            sendArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
-                     QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + m_channels);
-        }
-        setState(State::Ready);
-        Q_EMIT ready();
-    });
+        sendLogin(LoginStep::SetName,
+                  { QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName });
+    sendLogin(LoginStep::Ping, { QByteArrayLiteral("PING") });
+}
+
+void RedisConnection::sendLogin(LoginStep step, const QList<QByteArray> &args)
+{
+    auto *call = new LoginCall { this, step };
+    if (sendArgv(m_context, &RedisConnection::onLoginReply, call, args) != REDIS_OK) {
+        delete call;
+        return;
+    }
+    m_sentAt.push_back(m_clock.elapsed());
+    if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
+        m_stallTimer.start();
+}
+
+void RedisConnection::onLoginReply(redisAsyncContext *, void *reply, void *privdata)
+{
+    std::unique_ptr<LoginCall> call(static_cast<LoginCall *>(privdata));
+    RedisConnection *self = call->owner;
+    if (!self->m_sentAt.empty())
+        self->m_sentAt.pop_front();
+    // No reply: the connection went away, and the disconnect callback reports why.
+    if (self->m_destroying || !reply || !self->m_context)
+        return;
+    const auto *r = static_cast<const redisReply *>(reply);
+    const bool isError = r->type == REDIS_REPLY_ERROR;
+    self->loginReplied(call->step, isError,
+                       isError ? QString::fromUtf8(r->str, qsizetype(r->len)) : QString());
+}
+
+void RedisConnection::loginReplied(LoginStep step, bool isError, const QString &text)
+{
+    if (!m_loginError.isEmpty())
+        return; // the first refusal is the reason; what follows it is its consequence
+    const QString where = m_endpoint.displayUrl();
+    switch (step) {
+    case LoginStep::Auth:
+        // Redis' reason goes to the user; the password itself never does.
+        if (isError)
+            refuseLogin(QStringLiteral("Redis at %1 refused the login: %2").arg(where, text));
+        return;
+    case LoginStep::Select:
+        if (isError)
+            refuseLogin(QStringLiteral("Redis at %1 refused database %2: %3")
+                            .arg(where)
+                            .arg(m_endpoint.database)
+                            .arg(text));
+        return;
+    case LoginStep::SetName:
+        return; // a name is a courtesy: a Redis that refuses it is still usable
+    case LoginStep::Ping:
+        if (isError)
+            refuseLogin(QStringLiteral("Redis at %1 refused the connection: %2").arg(where, text));
+        else
+            becomeReady();
+        return;
+    }
+}
+
+void RedisConnection::refuseLogin(const QString &reason)
+{
+    m_loginError = reason;
+    m_lastError = reason;
+    // Graceful: hiredis answers what is pending (with errors), then onDisconnect starts over
+    // under the backoff. Never Ready in between, so the backoff is not reset.
+    redisAsyncDisconnect(m_context);
+}
+
+void RedisConnection::becomeReady()
+{
+    m_connectTimeout.stop();
+    m_nextDelayMs = m_minDelayMs;
+    m_loginRefused = false;
+    m_lastError.clear();
+    if (!m_channels.isEmpty()) {
+        sendArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
+                 QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + m_channels);
+    }
+    setState(State::Ready);
+    Q_EMIT ready();
 }
 
 void RedisConnection::command(const QList<QByteArray> &args, const QObject *context,
@@ -228,6 +298,7 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
 {
     Q_ASSERT(QThread::currentThread() == thread());
     if (!m_context) {
+        nudge();
         const QString reason = m_lastError.isEmpty()
             ? QStringLiteral("not connected to Redis at %1").arg(m_endpoint.displayUrl())
             : m_lastError;
@@ -252,11 +323,6 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
     m_sentAt.push_back(m_clock.elapsed());
     if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
         m_stallTimer.start();
-}
-
-void RedisConnection::sendInternal(const QList<QByteArray> &args, Callback callback)
-{
-    command(args, this, std::move(callback));
 }
 
 void RedisConnection::subscribe(const QList<QByteArray> &channels)
@@ -311,7 +377,8 @@ void RedisConnection::onSubscriptionMessage(redisAsyncContext *context, void *re
 void RedisConnection::onConnect(const redisAsyncContext *context, int status)
 {
     auto *self = static_cast<RedisConnection *>(context->data);
-    if (!self || status == REDIS_OK)
+    // A context we let go of already (abandon(), close()) has nothing more to report.
+    if (!self || status == REDIS_OK || self->m_context != context)
         return;
     // hiredis frees the context right after this callback returns.
     self->m_lastError
@@ -324,17 +391,21 @@ void RedisConnection::onConnect(const redisAsyncContext *context, int status)
 void RedisConnection::onDisconnect(const redisAsyncContext *context, int status)
 {
     auto *self = static_cast<RedisConnection *>(context->data);
-    if (!self)
+    // A context we let go of already (abandon(), close()) reported its end there.
+    if (!self || self->m_context != context)
         return;
     // hiredis frees the context right after this callback returns.
     self->m_context = nullptr;
     if (self->m_destroying)
         return;
-    if (status != REDIS_OK && self->m_lastError.isEmpty())
+    // This attempt's own reason: a refused login, else what the transport says.
+    if (!self->m_loginError.isEmpty())
+        self->m_lastError = self->m_loginError;
+    else if (status != REDIS_OK)
         self->m_lastError
             = QStringLiteral("connection to Redis at %1 lost: %2")
                   .arg(self->m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
-    else if (self->m_lastError.isEmpty())
+    else
         self->m_lastError
             = QStringLiteral("disconnected from Redis at %1").arg(self->m_endpoint.displayUrl());
     self->handleLost(self->m_lastError);
@@ -344,10 +415,15 @@ void RedisConnection::handleLost(const QString &reason)
 {
     m_connectTimeout.stop();
     dropNotifiers();
+    m_loginRefused = !m_loginError.isEmpty();
+    m_loginError.clear();
     const bool wasUp = m_state != State::Disconnected;
     setState(State::Disconnected);
-    if (wasUp && !m_destroying)
-        Q_EMIT disconnected(reason);
+    if (!m_destroying) {
+        if (wasUp)
+            Q_EMIT disconnected(reason);
+        Q_EMIT attemptFailed(reason);
+    }
     scheduleReconnect();
 }
 
@@ -355,8 +431,24 @@ void RedisConnection::scheduleReconnect()
 {
     if (!m_wanted || m_destroying)
         return;
-    m_reconnectTimer.start(m_nextDelayMs);
-    m_nextDelayMs = qMin(m_maxDelayMs, m_nextDelayMs * 2);
+    const int nominal = m_nextDelayMs;
+    // Half to all of the nominal delay: clients of one Redis spread their attempts.
+    m_reconnectTimer.start(nominal / 2 + int(QRandomGenerator::global()->bounded(nominal / 2 + 1)));
+    const int cap = m_loginRefused ? qMax(m_maxDelayMs, RefusedLoginMaxDelayMs) : m_maxDelayMs;
+    m_nextDelayMs = qMin(cap, m_nextDelayMs * 2);
+}
+
+void RedisConnection::nudge()
+{
+    // Only while an attempt is merely scheduled: not while one runs, not after close(), and not
+    // when Redis refused the login (a delivery does not change its configuration).
+    if (!m_wanted || m_destroying || m_context || m_loginRefused || !m_reconnectTimer.isActive())
+        return;
+    const qint64 sinceLast
+        = m_lastAttemptAt < 0 ? NudgeIntervalMs : m_clock.elapsed() - m_lastAttemptAt;
+    const int wait = int(qMax<qint64>(0, NudgeIntervalMs - sinceLast));
+    if (wait < m_reconnectTimer.remainingTime())
+        m_reconnectTimer.start(wait); // from the event loop, never inside command()
 }
 
 void RedisConnection::setState(State state)

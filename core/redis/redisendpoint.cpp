@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redisendpoint.h"
 
+#include "core/settings/redactedurl.h"
+
 #include <QUrl>
 #include <QUrlQuery>
 
@@ -14,13 +16,13 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
         *error
             = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db "
                              "or unix:///path/to/redis.sock")
-                  .arg(text);
+                  .arg(redactedUrl(text));
         return false;
     }
     const QString scheme = url.scheme().toLower();
     if (scheme == QLatin1String("unix")) {
         if (url.path().isEmpty()) {
-            *error = QStringLiteral("Redis URL \"%1\" names no socket path").arg(text);
+            *error = QStringLiteral("Redis URL \"%1\" names no socket path").arg(redactedUrl(text));
             return false;
         }
         result.unixSocket = url.path();
@@ -29,19 +31,21 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
             bool ok = false;
             result.database = db.toInt(&ok);
             if (!ok || result.database < 0) {
-                *error = QStringLiteral("Redis URL \"%1\": db must be a number >= 0").arg(text);
+                *error = QStringLiteral("Redis URL \"%1\": db must be a number >= 0")
+                             .arg(redactedUrl(text));
                 return false;
             }
         }
     } else if (scheme == QLatin1String("redis")) {
         if (url.host().isEmpty()) {
-            *error = QStringLiteral("Redis URL \"%1\" names no host").arg(text);
+            *error = QStringLiteral("Redis URL \"%1\" names no host").arg(redactedUrl(text));
             return false;
         }
         result.host = url.host();
         const int port = url.port(6379);
         if (port < 1 || port > 65535) {
-            *error = QStringLiteral("Redis URL \"%1\": port must be 1-65535").arg(text);
+            *error
+                = QStringLiteral("Redis URL \"%1\": port must be 1-65535").arg(redactedUrl(text));
             return false;
         }
         result.port = quint16(port);
@@ -54,17 +58,18 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
             if (!ok || result.database < 0) {
                 *error = QStringLiteral("Redis URL \"%1\": the database after the last / must be "
                                         "a number >= 0")
-                             .arg(text);
+                             .arg(redactedUrl(text));
                 return false;
             }
         }
     } else if (scheme == QLatin1String("rediss")) {
         *error = QStringLiteral("Redis URL \"%1\": TLS (rediss://) is not supported by this build; "
                                 "use a TLS tunnel such as stunnel and point redis:// at it")
-                     .arg(text);
+                     .arg(redactedUrl(text));
         return false;
     } else {
-        *error = QStringLiteral("Redis URL \"%1\": scheme must be redis:// or unix://").arg(text);
+        *error = QStringLiteral("Redis URL \"%1\": scheme must be redis:// or unix://")
+                     .arg(redactedUrl(text));
         return false;
     }
     result.user = url.userName();
@@ -78,10 +83,12 @@ QString RedisEndpoint::displayUrl() const
     if (isUnix())
         return QStringLiteral("unix://%1%2")
             .arg(unixSocket, database ? QStringLiteral("?db=%1").arg(database) : QString());
+    // The user goes through the one redaction like every URL shown; the password is never put in.
     const QString userPart = user.isEmpty() ? QString() : user + QLatin1Char('@');
     const QString hostPart
         = host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(host) : host;
-    return QStringLiteral("redis://%1%2:%3/%4").arg(userPart, hostPart).arg(port).arg(database);
+    return redactedUrl(
+        QStringLiteral("redis://%1%2:%3/%4").arg(userPart, hostPart).arg(port).arg(database));
 }
 
 } // namespace redrive::core

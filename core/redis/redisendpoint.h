@@ -22,7 +22,7 @@ struct RedisEndpoint
     // A password embedded in the URL is accepted (tools print such URLs) but moved to `password`.
     static bool parse(const QString &url, RedisEndpoint *endpoint, QString *error);
 
-    // The URL without any password, for logs and the UI.
+    // The URL for logs and the UI: without the password, the user shown as "***" (redactedUrl).
     QString displayUrl() const;
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/settings/settings.h"
 
+#include "core/settings/redactedurl.h"
+
 #include <QCommandLineParser>
 #include <QDir>
 #include <QHostAddress>
@@ -21,7 +23,7 @@ QString validateHttpUrl(const QVariant &value, bool allowEmpty)
     const QUrl url(text, QUrl::StrictMode);
     if (!url.isValid() || url.host().isEmpty()
         || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
-        return QStringLiteral("\"%1\" is not an http:// or https:// URL").arg(text);
+        return QStringLiteral("\"%1\" is not an http:// or https:// URL").arg(redactedUrl(text));
     return {};
 }
 
@@ -33,6 +35,12 @@ std::function<QString(const QVariant &)> range(qint64 minimum, qint64 maximum)
             return QStringLiteral("%1 is out of range (%2 to %3)").arg(v).arg(minimum).arg(maximum);
         return {};
     };
+}
+
+// How a setting's value is shown (--print-config, warnings): URLs without their user-info.
+QString shownValue(const SettingSpec &spec, const QString &value)
+{
+    return spec.valueName == QLatin1String("URL") ? redactedUrl(value) : value;
 }
 
 QString validateRedisKey(const QVariant &value)
@@ -103,7 +111,8 @@ QList<SettingSpec> buildSpecs()
               const QString scheme = url.scheme();
               if (!url.isValid()
                   || (scheme != QLatin1String("redis") && scheme != QLatin1String("unix")))
-                  return QStringLiteral("\"%1\" is not a redis:// or unix:// URL").arg(text);
+                  return QStringLiteral("\"%1\" is not a redis:// or unix:// URL")
+                      .arg(redactedUrl(text));
               if (!url.password().isEmpty())
                   return QStringLiteral("put the Redis password in the keychain or "
                                         "REDRIVE_REDIS_PASSWORD, not in the URL");
@@ -464,7 +473,8 @@ QString Settings::fileProblem(SettingKey key) const
     if (convert(s, m_file->value(s.fileKey).toString(), &value, &error))
         return {};
     return QStringLiteral("%1: %2 = \"%3\" is not valid (%4); using the default, %5")
-        .arg(m_file->fileName(), s.fileKey, m_file->value(s.fileKey).toString(), error,
+        .arg(m_file->fileName(), s.fileKey, shownValue(s, m_file->value(s.fileKey).toString()),
+             error,
              s.defaultValue.toString().isEmpty() ? QStringLiteral("empty")
                                                  : s.defaultValue.toString());
 }
@@ -528,9 +538,10 @@ QString Settings::describe() const
         const SettingSource from = source(s.key);
         const QString origin = from == SettingSource::Default && !fileProblem(s.key).isEmpty()
             ? QStringLiteral("default: the settings file's value \"%1\" is not valid")
-                  .arg(m_file->value(s.fileKey).toString())
+                  .arg(shownValue(s, m_file->value(s.fileKey).toString()))
             : sourceName(from);
-        text += QStringLiteral("%1 = %2  (%3)\n").arg(s.fileKey, value(s.key).toString(), origin);
+        text += QStringLiteral("%1 = %2  (%3)\n")
+                    .arg(s.fileKey, shownValue(s, value(s.key).toString()), origin);
     }
     return text;
 }

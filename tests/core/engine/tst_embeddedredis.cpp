@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The embedded Redis as a user meets it: `redrive --headless` with no Redis URL.
+// The embedded Redis as a user meets it: `redrive --headless` with no Redis URL; and how the
+// engine reports a Redis that refuses the login.
 #include "core/redis/redisconnection.h"
-#include "tests/support/testenv.h"
+#include "tests/core/engine/redriveprocess.h"
+#include "tests/support/redisserver.h"
 
 #include <QDir>
 #include <QProcess>
@@ -31,46 +33,7 @@ bool processAlive(qint64 pid)
     return !stat.readAll().contains(") Z "); // a zombie is as good as gone
 }
 
-class Redrive
-{
-public:
-    explicit Redrive(const QString &dataHome, const QStringList &extra = {})
-    {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_DATA_HOME"), dataHome);
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dataHome + QStringLiteral("/config"));
-        env.remove(QStringLiteral("REDIS_URL"));
-        env.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
-        process.setProcessEnvironment(env);
-        process.setProcessChannelMode(QProcess::MergedChannels);
-        process.start(redrive::tests::redriveBinary(),
-                      QStringList { QStringLiteral("--headless"), QStringLiteral("--listen"),
-                                    QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-worker") }
-                          + extra);
-    }
-    ~Redrive()
-    {
-        if (process.state() != QProcess::NotRunning) {
-            process.kill();
-            process.waitForFinished();
-        }
-    }
-    bool waitFor(const QByteArray &text)
-    {
-        QDeadlineTimer deadline(20000);
-        while (!deadline.hasExpired()) {
-            log += process.readAll();
-            if (log.contains(text))
-                return true;
-            if (process.state() == QProcess::NotRunning)
-                return false;
-            process.waitForReadyRead(100);
-        }
-        return false;
-    }
-    QProcess process;
-    QByteArray log;
-};
+using Redrive = redrive::tests::RedriveProcess;
 
 RedisReply run(RedisConnection &connection, const QList<QByteArray> &args)
 {
@@ -138,6 +101,58 @@ private Q_SLOTS:
             QCOMPARE(run(connection, { "LINDEX", "genesys_webhook_dlq", "0" }).bytes(),
                      QByteArray("kept"));
         }
+    }
+
+    // Issue 10, defect 3: the embedded Redis takes no password, so the engine sends it none
+    // (it used to, and the refused login made a reconnect storm), and says so once.
+    void embeddedRedisIsSentNoPassword()
+    {
+        QTemporaryDir home;
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("REDRIVE_REDIS_PASSWORD"), QStringLiteral("unwanted-pw-31337"));
+        Redrive redrive(home.path(), {}, env);
+        QVERIFY2(redrive.waitFor("connected to unix://"), redrive.log.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(redrive.get("/healthz").contains("\"redis\":\"up\""), 20000);
+        redrive.collect(3000); // a storm would show by now
+        QVERIFY2(redrive.get("/healthz").contains("\"redis\":\"up\""), redrive.log.constData());
+        QCOMPARE(redrive.log.count("embedded Redis takes none"), 1);
+        QCOMPARE(redrive.log.count("connected to unix://"), 1);
+        QVERIFY2(!redrive.log.contains("refused"), redrive.log.constData());
+        QVERIFY(!redrive.log.contains("unwanted-pw-31337"));
+    }
+
+    // Issue 10, defect 3: a Redis that refuses the login is a failure with its reason in
+    // /healthz, logged once, retried under the backoff.
+    void refusedLoginIsReportedOnceWithItsReason()
+    {
+        redrive::tests::RedisServer server;
+        QVERIFY2(server.start(), qPrintable(server.errorString())); // no password
+        QTemporaryDir home;
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("REDRIVE_REDIS_PASSWORD"), QStringLiteral("unwanted-pw-4242"));
+        Redrive redrive(home.path(), { QStringLiteral("--redis"), server.url() }, env);
+        QVERIFY2(redrive.waitFor("receiving deliveries at"), redrive.log.constData());
+        QByteArray health;
+        QTRY_VERIFY_WITH_TIMEOUT((health = redrive.get("/healthz")).contains("refused the login"),
+                                 20000);
+        QVERIFY2(health.startsWith("HTTP/1.1 503"), health.constData());
+        QVERIFY2(health.contains("AUTH"), health.constData()); // Redis' own reason
+        redrive.collect(5000);
+        health = redrive.get("/healthz");
+        QVERIFY2(health.contains("refused the login"), health.constData());
+        QVERIFY2(redrive.log.count("Redis unavailable") == 1, redrive.log.constData());
+        QVERIFY2(!redrive.log.contains("connected to"), redrive.log.constData());
+        // Under the backoff: a handful of connections, not ~10 a second.
+        static const QRegularExpression received(
+            QStringLiteral("total_connections_received:(\\d+)"));
+        const int connections
+            = received.match(QString::fromUtf8(server.command({ "INFO", "stats" }).toByteArray()))
+                  .captured(1)
+                  .toInt();
+        qInfo("%d connections to Redis in about 6 s with a refused login", connections);
+        QVERIFY2(connections > 0 && connections <= 15, "a reconnect storm");
+        QVERIFY(!redrive.log.contains("unwanted-pw-4242"));
+        QVERIFY(!health.contains("unwanted-pw-4242"));
     }
 
     void killedRedriveLeavesNoOrphan()

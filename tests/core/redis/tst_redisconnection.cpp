@@ -2,8 +2,10 @@
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 
 using namespace redrive::core;
 using redrive::tests::RedisServer;
@@ -145,6 +147,127 @@ private Q_SLOTS:
                      .toInteger(),
                  1);
         QCOMPARE(lost.size(), 1);
+    }
+
+    // Issue 10, defect 1: after a long outage the connection is back within about a second of
+    // Redis answering again (the delay between attempts is capped low), and it does not hammer a
+    // Redis that is still down.
+    void comesBackSoonAfterALongOutage()
+    {
+        RedisServer server;
+        QVERIFY(server.start());
+        RedisConnection connection(endpointFor(server), QStringLiteral("test")); // default delays
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        connection.open();
+        QVERIFY(ready.wait(10000));
+
+        server.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!connection.isReady(), 10000);
+        const int attemptsBefore = connection.connectAttempts();
+        // The outage: long enough for any doubling backoff to have climbed past its cap.
+        QTest::qWait(12000);
+        const int attempts = connection.connectAttempts() - attemptsBefore;
+        qInfo("%d connection attempts during a 12 s outage", attempts);
+        QVERIFY2(attempts >= 4, "the connection stopped trying");
+        QVERIFY2(attempts <= 40, "the connection hammers a Redis that is down");
+
+        QVERIFY(server.start()); // same port; returns once the server answers PING
+        QElapsedTimer back;
+        back.start();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 30000);
+        const qint64 delay = back.elapsed();
+        qInfo("ready %lld ms after Redis answered PING again", delay);
+        // Generous: the cap between attempts is 1 s; before the fix this took over 4 s.
+        QVERIFY2(delay < 3000, qPrintable(QStringLiteral("ready only after %1 ms").arg(delay)));
+    }
+
+    // A command while disconnected (a delivery arriving) prompts an early attempt: one per
+    // 250 ms at most, whatever the rate of commands.
+    void commandsWhileDownPromptARateLimitedAttempt()
+    {
+        RedisServer server;
+        QVERIFY(server.start());
+        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        connection.setReconnectDelays(10000, 10000); // the timer alone would wait 5 s or more
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        QSignalSpy lost(&connection, &RedisConnection::disconnected);
+        connection.open();
+        QVERIFY(ready.wait(10000));
+        server.stop();
+        QVERIFY(lost.wait(10000));
+
+        QObject context;
+        QTimer ticker;
+        int sent = 0;
+        connect(&ticker, &QTimer::timeout, &context, [&] {
+            ++sent;
+            connection.command({ "PING" }, &context, [](const RedisReply &) {});
+        });
+        // Down: commands every 5 ms for 3 s make at most one attempt per 250 ms.
+        const int attemptsBefore = connection.connectAttempts();
+        QElapsedTimer down;
+        down.start();
+        ticker.start(5);
+        QTRY_VERIFY_WITH_TIMEOUT(down.elapsed() >= 3000, 10000);
+        const int attempts = connection.connectAttempts() - attemptsBefore;
+        qInfo("%d attempts for %d commands in %lld ms while down", attempts, sent, down.elapsed());
+        QVERIFY2(attempts >= 2, "commands while down prompted no attempt");
+        QVERIFY2(attempts <= int(down.elapsed() / 250) + 2, "attempts are not rate limited");
+
+        ticker.start(50);
+        QVERIFY(server.start());
+        QElapsedTimer back;
+        back.start();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 30000);
+        qInfo("ready %lld ms after Redis answered PING again", back.elapsed());
+        QVERIFY2(back.elapsed() < 3000, "commands while down did not prompt an early attempt");
+    }
+
+    // Issue 10, defect 3: a password Redis does not want is a failure with its reason, never a
+    // connection declared ready and dropped again, and it is retried under the normal backoff.
+    void aRefusedLoginIsAFailureUnderTheBackoff()
+    {
+        RedisServer server;
+        QVERIFY(server.start()); // no password
+        RedisEndpoint endpoint = endpointFor(server);
+        endpoint.password = QStringLiteral("unwanted-pw-4711");
+        RedisConnection connection(endpoint, QStringLiteral("test"));
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        QSignalSpy states(&connection, &RedisConnection::stateChanged);
+        QObject context;
+        QTimer ticker; // deliveries keep coming: they must not speed the attempts up
+        connect(&ticker, &QTimer::timeout, &context,
+                [&] { connection.command({ "PING" }, &context, [](const RedisReply &) {}); });
+        ticker.start(20);
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            connection.lastError().contains(QLatin1String("refused the login")), 10000);
+        QVERIFY2(connection.lastError().contains(QLatin1String("AUTH")),
+                 qPrintable(connection.lastError())); // Redis' own reason
+        QVERIFY(!connection.lastError().contains(endpoint.password));
+        QElapsedTimer clock;
+        clock.start();
+        const int attemptsBefore = connection.connectAttempts();
+        QTRY_VERIFY_WITH_TIMEOUT(clock.elapsed() >= 4000, 10000);
+        const int attempts = connection.connectAttempts() - attemptsBefore;
+        qInfo("%d attempts in %lld ms with a refused login", attempts, clock.elapsed());
+        QCOMPARE(ready.size(), 0);
+        QVERIFY(!connection.isReady());
+        for (const QList<QVariant> &state : std::as_const(states))
+            QVERIFY(state.first().value<RedisConnection::State>() != RedisConnection::State::Ready);
+        QVERIFY2(attempts <= 8, "a refused login makes a reconnect storm"); // it made ~40
+        QVERIFY(connection.lastError().contains(QLatin1String("refused the login")));
+    }
+
+    void noPasswordForARedisThatWantsOneIsAFailureWithItsReason()
+    {
+        RedisServer server;
+        QVERIFY(server.start({ QStringLiteral("--requirepass"), QStringLiteral("s3cret") }));
+        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.lastError().contains(QLatin1String("NOAUTH")), 10000);
+        QCOMPARE(ready.size(), 0);
     }
 
     void callbackSkippedWhenContextIsGone()

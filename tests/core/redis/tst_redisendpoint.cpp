@@ -20,7 +20,7 @@ private Q_SLOTS:
         QCOMPARE(e.database, 2);
         QCOMPARE(e.user, QStringLiteral("app"));
         QVERIFY(!e.isUnix());
-        QCOMPARE(e.displayUrl(), QStringLiteral("redis://app@10.0.0.5:6380/2"));
+        QCOMPARE(e.displayUrl(), QStringLiteral("redis://***@10.0.0.5:6380/2")); // user hidden too
 
         QVERIFY(RedisEndpoint::parse(QStringLiteral("redis://127.0.0.1"), &e, &error));
         QCOMPARE(e.port, quint16(6379));
