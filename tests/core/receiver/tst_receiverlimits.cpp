@@ -153,6 +153,12 @@ int TestReceiverLimits::post(const QUrl &url)
 // before the fix), and takes deliveries again once the idle clients are gone.
 void TestReceiverLimits::descriptorExhaustionDoesNotSpin()
 {
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizer runtimes need descriptors of their own (UBSan's vptr check probes memory
+    // through a pipe): with every descriptor taken they report valid objects as faults. The
+    // normal build runs this test.
+    QSKIP("descriptor exhaustion is not observable under the sanitizers");
+#endif
     QProcess redrive;
     const QUrl url = start(&redrive,
                            { QStringLiteral("--max-connections"), QStringLiteral("1000"),
@@ -193,7 +199,9 @@ void TestReceiverLimits::defaultLimitKeepsClearOfExhaustion()
     QProcess redrive;
     const QUrl url = start(&redrive, {});
     QVERIFY(url.isValid());
-    QVERIFY2(m_log.contains("up to 64 connections at once"), m_log.constData());
+    // The start-up lines may arrive in more than one read.
+    QTRY_VERIFY2_WITH_TIMEOUT(m_log.contains("up to 64 connections at once"), m_log.constData(),
+                              WaitMs);
     std::vector<std::unique_ptr<QTcpSocket>> idle;
     QVERIFY(openIdleClients(&idle, quint16(url.port())));
     // What each client got (a socket keeps what it read after the close).
