@@ -134,6 +134,22 @@ void RedisServer::stop()
     m_process.reset();
 }
 
+void RedisServer::kill()
+{
+    if (!m_process)
+        return;
+    if (m_process->state() != QProcess::NotRunning) {
+        m_process->kill();
+        m_process->waitForFinished(5000);
+    }
+    m_process.reset();
+}
+
+qint64 RedisServer::pid() const
+{
+    return isRunning() ? m_process->processId() : 0;
+}
+
 bool RedisServer::isRunning() const
 {
     return m_process && m_process->state() == QProcess::Running;

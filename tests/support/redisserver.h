@@ -24,7 +24,12 @@ public:
 
     bool start(const QStringList &extraArgs = {});
     void stop();
+    // Ends the server with SIGKILL, as a crash would: with "--appendonly yes --appendfsync
+    // always" every write it confirmed is still there after start().
+    void kill();
     bool isRunning() const;
+    // The server process, to pause it (SIGSTOP/SIGCONT); 0 when none runs.
+    qint64 pid() const;
     quint16 port() const { return m_port; }
     QString url() const { return QStringLiteral("redis://127.0.0.1:%1/0").arg(m_port); }
     QString errorString() const { return m_error; }

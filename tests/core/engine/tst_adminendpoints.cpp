@@ -2,6 +2,7 @@
 // /healthz and /metrics of a real `redrive --headless` process, over HTTP: on --admin-listen for a
 // worker alone, on the receiver's port otherwise.
 #include "tests/support/redisserver.h"
+#include "tests/support/redriveprocess.h"
 #include "tests/support/testenv.h"
 
 #include <QJsonDocument>
@@ -14,10 +15,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <csignal>
-#include <sys/prctl.h>
-
 using redrive::tests::RedisServer;
+using redrive::tests::RedriveProcess;
 
 namespace {
 
@@ -63,8 +62,8 @@ private Q_SLOTS:
     void receiverPortHasTheWholeProcess();
 
 private:
-    // Starts redrive --headless with `args`; returns the URL its first stderr line announces.
-    QUrl start(QProcess *process, const QStringList &args, const QString &pattern,
+    // Starts redrive --headless with `args`; returns the URL its first line announces.
+    QUrl start(RedriveProcess *process, const QStringList &args, const QString &pattern,
                QString *firstLine = nullptr);
     Reply get(const QUrl &url);
 
@@ -85,23 +84,14 @@ void TestAdminEndpoints::init()
     m_server.flushAll();
 }
 
-QUrl TestAdminEndpoints::start(QProcess *process, const QStringList &args, const QString &pattern,
-                               QString *firstLineOut)
+QUrl TestAdminEndpoints::start(RedriveProcess *process, const QStringList &args,
+                               const QString &pattern, QString *firstLineOut)
 {
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.path());
-    environment.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
-    process->setProcessEnvironment(environment);
-    process->setReadChannel(QProcess::StandardError);
-    process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     process->start(
-        redrive::tests::redriveBinary(),
+        m_home.path(),
         QStringList { QStringLiteral("--headless"), QStringLiteral("--redis"), m_server.url() }
             + args);
-    if (!process->waitForStarted(WaitMs)
-        || !QTest::qWaitFor([process] { return process->canReadLine(); }, WaitMs))
-        return {};
-    const QString firstLine = QString::fromUtf8(process->readLine()).trimmed();
+    const QString firstLine = QString::fromUtf8(process->waitForFirstLine(WaitMs));
     if (firstLineOut)
         *firstLineOut = firstLine;
     const QRegularExpressionMatch match = QRegularExpression(pattern).match(firstLine);
@@ -125,7 +115,7 @@ Reply TestAdminEndpoints::get(const QUrl &url)
 void TestAdminEndpoints::workerOnlyServesHealthAndMetrics()
 {
     m_server.lpush("genesys_webhook_dlq", tutorialEntry(1));
-    QProcess redrive;
+    RedriveProcess redrive;
     const QUrl admin
         = start(&redrive,
                 { QStringLiteral("--worker-only"), QStringLiteral("--simulate-failure"),
@@ -210,16 +200,14 @@ void TestAdminEndpoints::workerOnlyServesHealthAndMetrics()
              QStringLiteral("down"));
     QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
 
-    redrive.terminate();
-    QVERIFY(redrive.waitForFinished(WaitMs));
-    QCOMPARE(redrive.exitCode(), 0);
+    QVERIFY2(redrive.terminate(WaitMs), redrive.log.constData());
 }
 
 void TestAdminEndpoints::workerOnlyAdminPortTakenIsAClearError()
 {
     QTcpServer taken;
     QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
-    QProcess redrive;
+    RedriveProcess redrive;
     QString output;
     start(&redrive,
           { QStringLiteral("--worker-only"), QStringLiteral("--simulate-failure"),
@@ -227,8 +215,8 @@ void TestAdminEndpoints::workerOnlyAdminPortTakenIsAClearError()
             QStringLiteral("127.0.0.1:%1").arg(taken.serverPort()) },
           QStringLiteral("."), &output);
     // It may be gone already: waitForFinished() is false for a process that is not running.
-    QVERIFY(redrive.state() == QProcess::NotRunning || redrive.waitForFinished(WaitMs));
-    QCOMPARE(redrive.exitCode(), 1);
+    QVERIFY(!redrive.isRunning() || redrive.process.waitForFinished(WaitMs));
+    QCOMPARE(redrive.process.exitCode(), 1);
     QVERIFY2(output.contains(QStringLiteral("cannot serve /healthz and /metrics on 127.0.0.1")),
              qPrintable(output));
     QVERIFY(output.contains(QStringLiteral("--admin-listen")));
@@ -236,7 +224,7 @@ void TestAdminEndpoints::workerOnlyAdminPortTakenIsAClearError()
 
 void TestAdminEndpoints::receiverPortHasTheWholeProcess()
 {
-    QProcess redrive;
+    RedriveProcess redrive;
     const QUrl url = start(&redrive,
                            { QStringLiteral("--simulate-failure"), QStringLiteral("always"),
                              QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0") },
@@ -266,8 +254,7 @@ void TestAdminEndpoints::receiverPortHasTheWholeProcess()
     QVERIFY(text.contains("\nredrive_build_info{version=\""));
     QCOMPARE(text.count("# TYPE redrive_redis_up "), 1);
     QCOMPARE(text.count("# TYPE redrive_queue_length "), 1);
-    redrive.terminate();
-    QVERIFY(redrive.waitForFinished(WaitMs));
+    QVERIFY2(redrive.terminate(WaitMs), redrive.log.constData());
 }
 
 QTEST_GUILESS_MAIN(TestAdminEndpoints)

@@ -2,7 +2,7 @@
 // The embedded Redis as a user meets it: `redrive --headless` with no Redis URL; and how the
 // engine reports a Redis that refuses the login.
 #include "core/redis/redisconnection.h"
-#include "tests/core/engine/redriveprocess.h"
+#include "tests/support/redriveprocess.h"
 #include "tests/support/redisserver.h"
 
 #include <QDir>

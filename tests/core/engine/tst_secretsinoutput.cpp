@@ -3,7 +3,7 @@
 // settings file, REDRIVE_REDIS_URL, --redis — shows nowhere: not in --print-config, not in the
 // start-up warnings or errors, not in the log of a running `redrive --headless`, not in /healthz
 // or /metrics.
-#include "tests/core/engine/redriveprocess.h"
+#include "tests/support/redriveprocess.h"
 
 #include <QDir>
 #include <QFile>

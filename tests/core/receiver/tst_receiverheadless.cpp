@@ -2,6 +2,7 @@
 // `redrive --headless` end to end: the receiver the engine starts, driven over HTTP.
 #include "core/queue/deadletterentry.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redriveprocess.h"
 #include "tests/support/testenv.h"
 
 #include <QJsonDocument>
@@ -14,11 +15,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <csignal>
-#include <sys/prctl.h>
-
 using redrive::core::DeadLetterEntry;
 using redrive::tests::RedisServer;
+using redrive::tests::RedriveProcess;
 
 namespace {
 constexpr int WaitMs = 15000;
@@ -36,8 +35,9 @@ private Q_SLOTS:
     void withoutADisplayItSaysHeadless();
 
 private:
-    // Starts redrive --headless with `args`; returns the URL from its first stderr line.
-    QUrl start(QProcess *process, const QStringList &args, const QProcessEnvironment &extra = {});
+    // Starts redrive --headless with `args`; returns the URL from its first line.
+    QUrl start(RedriveProcess *process, const QStringList &args,
+               const QProcessEnvironment &extra = {});
     int post(const QUrl &url, const QList<QPair<QByteArray, QByteArray>> &headers,
              QJsonObject *json = nullptr);
 
@@ -53,26 +53,16 @@ void TestReceiverHeadless::initTestCase()
     QVERIFY(m_home.isValid());
 }
 
-QUrl TestReceiverHeadless::start(QProcess *process, const QStringList &args,
+QUrl TestReceiverHeadless::start(RedriveProcess *process, const QStringList &args,
                                  const QProcessEnvironment &extra)
 {
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.path());
-    environment.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
-    environment.remove(QStringLiteral("REDRIVE_SHARED_SECRET"));
-    environment.insert(extra);
-    process->setProcessEnvironment(environment);
-    process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
-    process->start(redrive::tests::redriveBinary(),
+    process->start(m_home.path(),
                    QStringList { QStringLiteral("--headless"), QStringLiteral("--redis"),
                                  m_server.url(), QStringLiteral("--listen"),
                                  QStringLiteral("127.0.0.1:0") }
-                       + args);
-    if (!process->waitForStarted(WaitMs))
-        return {};
-    if (!QTest::qWaitFor([process] { return process->canReadLine(); }, WaitMs))
-        return {};
-    const QString firstLine = QString::fromUtf8(process->readLine()).trimmed();
+                       + args,
+                   extra);
+    const QString firstLine = QString::fromUtf8(process->waitForFirstLine(WaitMs));
     static const QRegularExpression url(QStringLiteral("receiving deliveries at (http://\\S+)$"));
     const QRegularExpressionMatch match = url.match(firstLine);
     if (!match.hasMatch())
@@ -98,8 +88,7 @@ int TestReceiverHeadless::post(const QUrl &url, const QList<QPair<QByteArray, QB
 void TestReceiverHeadless::firstLineIsTheUrlAndDeliveriesLand()
 {
     m_server.flushAll();
-    QProcess redrive;
-    redrive.setReadChannel(QProcess::StandardError);
+    RedriveProcess redrive;
     // Without the retry worker, which would otherwise take the entry off the list to retry it
     // (tst_retryworker covers the two together).
     const QUrl url = start(&redrive,
@@ -125,16 +114,12 @@ void TestReceiverHeadless::firstLineIsTheUrlAndDeliveriesLand()
     QCOMPARE(entry.payload(), redrive::tests::sampleNotification());
     QCOMPARE(entry.errorMessage(), QStringLiteral("Simulated Database Connection Timeout"));
 
-    redrive.terminate();
-    QVERIFY(redrive.waitForFinished(WaitMs));
-    QCOMPARE(redrive.exitStatus(), QProcess::NormalExit);
-    QCOMPARE(redrive.exitCode(), 0);
+    QVERIFY2(redrive.terminate(WaitMs), redrive.log.constData());
 }
 
 void TestReceiverHeadless::sharedSecretFromTheEnvironment()
 {
-    QProcess redrive;
-    redrive.setReadChannel(QProcess::StandardError);
+    RedriveProcess redrive;
     QProcessEnvironment extra;
     extra.insert(QStringLiteral("REDRIVE_SHARED_SECRET"), QStringLiteral("let-me-in"));
     const QUrl url
@@ -144,26 +129,21 @@ void TestReceiverHeadless::sharedSecretFromTheEnvironment()
     QCOMPARE(post(url, { { "Content-Type", "application/json" }, { "X-Token", "nope" } }), 401);
     QCOMPARE(post(url, { { "Content-Type", "application/json" }, { "X-Token", "let-me-in" } }),
              200);
-    redrive.terminate();
-    QVERIFY(redrive.waitForFinished(WaitMs));
+    QVERIFY2(redrive.terminate(WaitMs), redrive.log.constData());
 }
 
 void TestReceiverHeadless::portTakenIsAClearError()
 {
     QTcpServer taken;
     QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
-    QProcess redrive;
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    environment.insert(QStringLiteral("XDG_CONFIG_HOME"), m_home.path());
-    environment.insert(QStringLiteral("REDRIVE_NO_KEYCHAIN"), QStringLiteral("1"));
-    redrive.setProcessEnvironment(environment);
-    redrive.start(redrive::tests::redriveBinary(),
+    RedriveProcess redrive;
+    redrive.start(m_home.path(),
                   { QStringLiteral("--headless"), QStringLiteral("--redis"), m_server.url(),
                     QStringLiteral("--listen"),
                     QStringLiteral("127.0.0.1:%1").arg(taken.serverPort()) });
-    QVERIFY(redrive.waitForFinished(WaitMs));
-    QCOMPARE(redrive.exitCode(), 1);
-    const QString errors = QString::fromUtf8(redrive.readAllStandardError());
+    QVERIFY(redrive.process.waitForFinished(WaitMs));
+    QCOMPARE(redrive.process.exitCode(), 1);
+    const QString errors = QString::fromUtf8(redrive.readLog());
     QVERIFY2(errors.contains(
                  QStringLiteral("cannot listen on 127.0.0.1 port %1").arg(taken.serverPort())),
              qPrintable(errors));
