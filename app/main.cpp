@@ -5,8 +5,10 @@
 #include "core/engine/engine.h"
 #include "core/genesys/genesyscli.h"
 #include "core/receiver/descriptorlimit.h"
+#include "core/settings/credentialfiles.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
+#include "app/manpage.h"
 #include "core/settings/settings.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/mainwindow.h"
@@ -53,12 +55,31 @@ void onSignals(QCoreApplication *app, std::function<void()> stop)
     sigaction(SIGTERM, &action, nullptr);
 }
 
+// Every option of `redrive` besides --help and --version: what --help and the manual page show.
+QList<QCommandLineOption> commandLineOptions()
+{
+    QList<QCommandLineOption> options {
+        QCommandLineOption(QStringLiteral("headless"),
+                           QStringLiteral("Run the receiver and the retry worker without a window; "
+                                          "logs go to stderr; SIGINT/SIGTERM stop it cleanly.")),
+        QCommandLineOption(QStringLiteral("print-config"),
+                           QStringLiteral("Print every setting's effective value and where it "
+                                          "comes from, and where each secret comes from (never "
+                                          "its value), then exit.")),
+        QCommandLineOption(QStringLiteral("help-man"),
+                           QStringLiteral("Print the manual page (roff) and exit.")),
+    };
+    options.last().setFlags(QCommandLineOption::HiddenFromHelp);
+    return options + Settings::commandLineOptions();
+}
+
 bool wantsGui(int argc, char **argv)
 {
     for (int i = 1; i < argc; ++i) {
         const QByteArray arg(argv[i]);
         if (arg == "--headless" || arg == "--help" || arg == "-h" || arg == "--help-all"
-            || arg == "--version" || arg == "-v" || arg == "--print-config")
+            || arg == "--version" || arg == "-v" || arg == "--print-config"
+            || arg == "--help-man")
             return false;
     }
     return !(argc > 1 && QByteArray(argv[1]) == "genesys");
@@ -78,6 +99,21 @@ bool hasDisplay()
 void printError(const QString &text)
 {
     std::fprintf(stderr, "redrive: %s\n", qPrintable(text));
+}
+
+// Secrets from $CREDENTIALS_DIRECTORY (systemd's LoadCredential=) go first in `store`. False,
+// with the reason printed, when a credential file is there but cannot be used.
+bool useCredentialFiles(LayeredCredentialStore *store)
+{
+    QHash<SecretKind, QString> secrets;
+    QString error;
+    if (!CredentialFiles::readFromEnvironment(QProcessEnvironment::systemEnvironment(), &secrets,
+                                              &error)) {
+        printError(error);
+        return false;
+    }
+    store->setCredentialFileSecrets(secrets);
+    return true;
 }
 
 // Reads the secrets the engine needs, then calls `done`. A keychain that is missing is not an
@@ -171,6 +207,8 @@ int main(int argc, char **argv)
         LayeredCredentialStore credentials(
             LayeredCredentialStore::secretsFrom(QProcess::systemEnvironment()),
             qEnvironmentVariableIntValue("REDRIVE_NO_KEYCHAIN") ? nullptr : &keychain);
+        if (!useCredentialFiles(&credentials))
+            return 2;
         return runGenesysCommand(QCoreApplication::arguments().mid(2), &settings,
                                  genesysSecretsFrom(&credentials));
     }
@@ -179,21 +217,20 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(QStringLiteral(
         "Redrive: a console and webhook receiver for Genesys Cloud deliveries that failed "
         "downstream. Without options it opens the window.\n"
-        "Secrets come from the OS keychain, or from REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD "
-        "and GENESYS_CLIENT_SECRET; never from the command line.\n"
+        "Secrets come from credential files in $CREDENTIALS_DIRECTORY (receiver-shared-secret, "
+        "redis-password, genesys-client-secret; systemd LoadCredential=), else from "
+        "REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD and GENESYS_CLIENT_SECRET, else from the OS "
+        "keychain; never from the command line.\n"
         "Subcommand: redrive genesys --help (Genesys Cloud registration)."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOption(QCommandLineOption(
-        QStringLiteral("headless"),
-        QStringLiteral("Run the receiver and the retry worker without a window; logs go to "
-                       "stderr; SIGINT/SIGTERM stop it cleanly.")));
-    parser.addOption(QCommandLineOption(
-        QStringLiteral("print-config"),
-        QStringLiteral("Print every setting's effective value and where it comes from, and "
-                       "whether each secret is set, then exit.")));
-    Settings::addOptions(&parser);
+    const QList<QCommandLineOption> options = commandLineOptions();
+    parser.addOptions(options);
     parser.process(*app);
+    if (parser.isSet(QStringLiteral("help-man"))) {
+        std::fputs(qPrintable(redrive::app::manPage(options)), stdout);
+        return 0;
+    }
 
     Settings settings;
     QStringList errors;
@@ -214,6 +251,8 @@ int main(int argc, char **argv)
     LayeredCredentialStore credentials(
         LayeredCredentialStore::secretsFrom(QProcess::systemEnvironment()),
         qEnvironmentVariableIntValue("REDRIVE_NO_KEYCHAIN") ? nullptr : &keychain);
+    if (!useCredentialFiles(&credentials))
+        return 2;
 
     if (parser.isSet(QStringLiteral("print-config"))) {
         std::fprintf(stdout, "# settings file: %s\n%s", qPrintable(settings.filePath()),
@@ -222,7 +261,10 @@ int main(int argc, char **argv)
         for (SecretKind kind : CredentialStore::allKinds()) {
             const auto origin = credentials.overrideOrigin(kind);
             credentials.read(kind, app.get(), [kind, origin, pending](const SecretResult &r) {
-                const QString where = origin == LayeredCredentialStore::Origin::Environment
+                const QString where = origin == LayeredCredentialStore::Origin::CredentialFile
+                    ? QStringLiteral("credential file $CREDENTIALS_DIRECTORY/%1")
+                          .arg(CredentialFiles::fileName(kind))
+                    : origin == LayeredCredentialStore::Origin::Environment
                     ? CredentialStore::environmentVariable(kind)
                     : QStringLiteral("keychain");
                 const QString state = !r.ok ? QStringLiteral("unknown (%1)").arg(r.error)

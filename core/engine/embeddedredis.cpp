@@ -29,6 +29,11 @@ EmbeddedRedis::~EmbeddedRedis()
 
 QString EmbeddedRedis::defaultDataDirectory()
 {
+    // A systemd service with StateDirectory= gets its writable folder(s) here, colon-separated:
+    // the data goes into the first one (the service's home is read-only there).
+    const QString state = qEnvironmentVariable("STATE_DIRECTORY").section(QLatin1Char(':'), 0, 0);
+    if (!state.isEmpty())
+        return state + QStringLiteral("/redis");
     return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
         + QStringLiteral("/Redrive/redis");
 }

@@ -12,7 +12,7 @@
 namespace redrive::core {
 
 // The private redis-server Redrive starts when no Redis URL is configured: data (AOF on) in
-// the user's app-data folder, reachable only through a unix socket (mode 700) or loopback, and
+// the user's app-data folder (a service's state folder under systemd), reachable only through a unix socket (mode 700) or loopback, and
 // stopped when Redrive exits. The child is asked to die with us (PR_SET_PDEATHSIG) so a killed
 // Redrive leaves no orphan; a lock file keeps two Redrives from running two servers on one AOF.
 class EmbeddedRedis final : public QObject
@@ -34,6 +34,7 @@ public:
     bool isRunning() const;
     RedisEndpoint endpoint() const { return m_endpoint; }
     QString dataDirectory() const { return m_dataDirectory; }
+    // $STATE_DIRECTORY/redis when set (a systemd service), else the user's app-data folder.
     static QString defaultDataDirectory();
 
 Q_SIGNALS:

@@ -73,10 +73,17 @@ QHash<SecretKind, QString> LayeredCredentialStore::secretsFrom(const QStringList
     return secrets;
 }
 
+void LayeredCredentialStore::setCredentialFileSecrets(const QHash<SecretKind, QString> &secrets)
+{
+    m_files = secrets;
+}
+
 LayeredCredentialStore::Origin LayeredCredentialStore::overrideOrigin(SecretKind kind) const
 {
     if (m_session.contains(kind))
         return Origin::Session;
+    if (m_files.contains(kind))
+        return Origin::CredentialFile;
     if (m_environment.contains(kind))
         return Origin::Environment;
     return m_persistent ? Origin::Persistent : Origin::None;
@@ -84,7 +91,7 @@ LayeredCredentialStore::Origin LayeredCredentialStore::overrideOrigin(SecretKind
 
 bool LayeredCredentialStore::hasOverride(SecretKind kind) const
 {
-    return m_session.contains(kind) || m_environment.contains(kind);
+    return m_session.contains(kind) || m_files.contains(kind) || m_environment.contains(kind);
 }
 
 void LayeredCredentialStore::read(SecretKind kind, const QObject *context, ReadCallback callback)
@@ -93,8 +100,9 @@ void LayeredCredentialStore::read(SecretKind kind, const QObject *context, ReadC
         m_session.read(kind, context, std::move(callback));
         return;
     }
-    if (m_environment.contains(kind)) {
-        SecretResult result { true, true, m_environment.value(kind), {} };
+    const QHash<SecretKind, QString> &given = m_files.contains(kind) ? m_files : m_environment;
+    if (given.contains(kind)) {
+        SecretResult result { true, true, given.value(kind), {} };
         later(this, context, [callback = std::move(callback), result] { callback(result); });
         return;
     }

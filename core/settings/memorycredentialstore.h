@@ -31,9 +31,10 @@ private:
     QHash<SecretKind, QString> m_values;
 };
 
-// Reads a secret from, in order: values kept for this session, the process environment
-// (REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD, GENESYS_CLIENT_SECRET: held in memory only),
-// then the persistent store (the keychain). Writes go to the persistent store; when it fails, the
+// Reads a secret from, in order: values kept for this session, credential files (systemd's
+// $CREDENTIALS_DIRECTORY, see CredentialFiles), the process environment (REDRIVE_SHARED_SECRET,
+// REDRIVE_REDIS_PASSWORD, GENESYS_CLIENT_SECRET: held in memory only), then the persistent store
+// (the keychain). Writes go to the persistent store; when it fails, the
 // caller may keepForSession() instead. There is deliberately no plaintext fallback.
 class LayeredCredentialStore final : public CredentialStore
 {
@@ -41,12 +42,14 @@ class LayeredCredentialStore final : public CredentialStore
     Q_DISABLE_COPY_MOVE(LayeredCredentialStore)
 
 public:
-    enum class Origin { None, Session, Environment, Persistent };
+    enum class Origin { None, Session, CredentialFile, Environment, Persistent };
 
     LayeredCredentialStore(const QHash<SecretKind, QString> &environmentSecrets,
                            CredentialStore *persistent, QObject *parent = nullptr);
     // The secrets present in `environment`.
     static QHash<SecretKind, QString> secretsFrom(const QStringList &environment);
+    // Secrets read from credential files; they win over the environment and the keychain.
+    void setCredentialFileSecrets(const QHash<SecretKind, QString> &secrets);
 
     void read(SecretKind kind, const QObject *context, ReadCallback callback) override;
     void write(SecretKind kind, const QString &value, const QObject *context,
@@ -61,6 +64,7 @@ public:
 
 private:
     MemoryCredentialStore m_session;
+    QHash<SecretKind, QString> m_files;
     QHash<SecretKind, QString> m_environment;
     CredentialStore *m_persistent;
 };

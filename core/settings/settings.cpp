@@ -289,7 +289,8 @@ QList<SettingSpec> buildSpecs()
           T::QString,
           QString(),
           QStringLiteral("DIR"),
-          QStringLiteral("Folder of the embedded Redis data (default: the app-data folder)."),
+          QStringLiteral("Folder of the embedded Redis data (default: $STATE_DIRECTORY/redis "
+                         "when set, as under systemd, else the app-data folder)."),
           {} },
     };
     Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
@@ -395,8 +396,9 @@ void Settings::applyEnvironment(const QProcessEnvironment &environment, QStringL
     }
 }
 
-void Settings::addOptions(QCommandLineParser *parser)
+QList<QCommandLineOption> Settings::commandLineOptions()
 {
+    QList<QCommandLineOption> options;
     for (const SettingSpec &spec : specs()) {
         if (spec.flag.isEmpty())
             continue;
@@ -405,14 +407,20 @@ void Settings::addOptions(QCommandLineParser *parser)
             help += QStringLiteral(" [env: %1]").arg(spec.envVars.join(QStringLiteral(", ")));
         if (spec.defaultValue.isValid() && !spec.defaultValue.toString().isEmpty())
             help += QStringLiteral(" [default: %1]").arg(spec.defaultValue.toString());
-        parser->addOption(QCommandLineOption(spec.flag, help, spec.valueName));
+        options.append(QCommandLineOption(spec.flag, help, spec.valueName));
     }
-    parser->addOption(QCommandLineOption(
+    options.append(QCommandLineOption(
         QStringLiteral("no-worker"),
         QStringLiteral("Receiver only: do not run the retry worker. [env: REDRIVE_WORKER=0]")));
-    parser->addOption(QCommandLineOption(
+    options.append(QCommandLineOption(
         QStringLiteral("worker-only"),
         QStringLiteral("Retry worker only: do not run the receiver. [env: REDRIVE_RECEIVER=0]")));
+    return options;
+}
+
+void Settings::addOptions(QCommandLineParser *parser)
+{
+    parser->addOptions(commandLineOptions());
 }
 
 void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *errors)

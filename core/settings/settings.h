@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+class QCommandLineOption;
 class QCommandLineParser;
 class QSettings;
 
@@ -80,7 +81,10 @@ public:
 
     // Reads REDRIVE_* (and aliases). Invalid values are collected in `errors` and ignored.
     void applyEnvironment(const QProcessEnvironment &environment, QStringList *errors);
-    // Adds one option per setting to `parser` (help text names the environment variable).
+    // One option per setting, plus --no-worker and --worker-only: what --help and the manual page
+    // show. Help texts end with " [env: NAMES]" and " [default: VALUE]" where they apply.
+    static QList<QCommandLineOption> commandLineOptions();
+    // Adds commandLineOptions() to `parser`.
     static void addOptions(QCommandLineParser *parser);
     // Reads the options `parser` saw. Invalid values are collected in `errors`.
     void applyCommandLine(const QCommandLineParser &parser, QStringList *errors);

@@ -105,6 +105,22 @@ private Q_SLOTS:
 
     // Issue 10, defect 3: the embedded Redis takes no password, so the engine sends it none
     // (it used to, and the refused login made a reconnect storm), and says so once.
+    // Under systemd (StateDirectory=redrive) the data goes into $STATE_DIRECTORY, the one folder
+    // the sandboxed service may write; the home folder is left alone.
+    void dataGoesUnderTheServiceStateDirectory()
+    {
+        QTemporaryDir home;
+        const QString state = home.filePath(QStringLiteral("state"));
+        QVERIFY(QDir().mkpath(state));
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("STATE_DIRECTORY"), state + QStringLiteral(":/nonexistent"));
+        Redrive redrive(home.path(), {}, env);
+        QVERIFY2(redrive.waitFor("connected to unix://" + state.toUtf8() + "/redis/redis.sock"),
+                 redrive.log.constData());
+        QVERIFY(QFileInfo::exists(state + QStringLiteral("/redis/redis.sock")));
+        QVERIFY(!QFileInfo::exists(home.filePath(QStringLiteral("Redrive/redis"))));
+    }
+
     void embeddedRedisIsSentNoPassword()
     {
         QTemporaryDir home;
