@@ -82,7 +82,7 @@ core::DeliveryEvent liveEvent(int n, const QByteArray &payload)
         e.error = QStringLiteral("Downstream rejected the payload: HTTP 400");
     else if (e.outcome == O::Rejected)
         e.error = QStringLiteral("missing or wrong X-Redrive-Secret");
-    e.latencyMs = 3 + (n * 37) % 140;
+    e.latencyUs = 400 + qint64((n * 3701) % 140000);
     return e;
 }
 
@@ -133,6 +133,9 @@ int main(int argc, char **argv)
     waitFor([&engine]() { return engine.redis()->isReady(); });
 
     ui::MainWindow window(engine, settings, credentials);
+    // The worker is off so that the lists stay as filled; the window shows them as a console
+    // with a downstream does, counting down to each entry's next retry.
+    window.setRetriesRunning(true, QStringLiteral("https://crm.example.com/genesys/events"));
     window.resize(1280, 800);
     window.show();
     for (int i = 0; i < 60; ++i)

@@ -26,7 +26,7 @@ struct DeliveryEvent
     int httpStatus = 200; // what the receiver answered the sender
     int downstreamStatus = 0; // what the downstream answered (0: not asked)
     QString error; // why it was not processed, for the user
-    qint64 latencyMs = 0; // request received -> answer sent
+    qint64 latencyUs = 0; // request received -> answer sent, in microseconds
     QByteArray payload; // body as received (capped for rejected requests)
     QString remoteAddress;
     QString method;             // of the request: POST (and the webhook path) for deliveries;

@@ -458,7 +458,7 @@ void WebhookReceiver::reject(const QHttpServerRequest &request, ReceiverConnecti
     event.outcome = DeliveryEvent::Outcome::Rejected;
     event.httpStatus = status;
     event.error = message;
-    event.latencyMs = latencyNs / 1000000;
+    event.latencyUs = latencyNs / 1000;
     event.payload = request.body().left(RejectedPayloadPreview);
     event.remoteAddress = request.remoteAddress().toString();
     event.method = describeMethod(request.method());
@@ -725,7 +725,7 @@ void WebhookReceiver::answer(const DeliveryPtr &delivery, int status, const QByt
         event.error = QString::fromUtf8(body); // says why it could not be stored
     else
         event.error = delivery->result.error;
-    event.latencyMs = latencyNs / 1000000;
+    event.latencyUs = latencyNs / 1000;
     event.payload = delivery->body;
     event.remoteAddress = delivery->remoteAddress.toString();
     event.method = QStringLiteral("POST");

@@ -237,9 +237,11 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
     QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
     ui::LiveDeliveriesView *live = m_window->liveView();
     QTRY_COMPARE(live->model()->rowCount(), 1);
+    QCOMPARE(live->model()->index(0, ui::LiveDeliveryModel::Topic).data().toString(),
+             QStringLiteral("v2.detail.events.conversation.{id}.customer.start"));
     QCOMPARE(live->model()->index(0, ui::LiveDeliveryModel::Topic).data(Qt::ToolTipRole).toString(),
              QStringLiteral("v2.detail.events.conversation.7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d."
-                            "customer.start"));
+                            "customer.start\n{id} = 7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d"));
     QVERIFY(m_window->receiverPanel()->countersLabel()->text().startsWith(
         QStringLiteral("1 requests")));
     // Stop and start from the receiver page.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/deadletterentry.h"
 #include "tests/support/testenv.h"
+#include "ui/models/displayformat.h"
 #include "ui/models/livedeliverymodel.h"
 #include "ui/models/queuetablemodel.h"
 
@@ -58,6 +59,8 @@ private Q_SLOTS:
     void nonJsonRows();
     void fetchRowsReadsMissingPages();
     void liveRingIsBounded();
+    void durations_data();
+    void durations();
 };
 
 void TestModels::pagesOnlyWhatIsAsked()
@@ -75,7 +78,7 @@ void TestModels::pagesOnlyWhatIsAsked()
              QStringLiteral("v2.detail.events.conversation.{id}.customer.start"));
     QCOMPARE(model.index(0, QueueTableModel::Topic).data(Qt::ToolTipRole).toString(),
              QStringLiteral("v2.detail.events.conversation.7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d."
-                            "customer.start"));
+                            "customer.start\n{id} = 7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d"));
     // A row far down is a placeholder until its page arrives, then it is data.
     const QModelIndex far = model.index(73456, QueueTableModel::Received);
     QCOMPARE(far.data().toString(), QStringLiteral("loading…"));
@@ -212,7 +215,7 @@ void TestModels::liveRingIsBounded()
         event.receivedAt = QDateTime::currentDateTimeUtc();
         event.outcome = i % 2 ? core::DeliveryEvent::Outcome::Deferred
                               : core::DeliveryEvent::Outcome::Processed;
-        event.latencyMs = i;
+        event.latencyUs = i * 1000;
         model.add(event);
     }
     QCOMPARE(model.rowCount(), 5);
@@ -223,8 +226,29 @@ void TestModels::liveRingIsBounded()
              QStringLiteral("topic-7"));
     QCOMPARE(model.index(0, ui::LiveDeliveryModel::Outcome).data().toString(),
              QStringLiteral("deferred to DLQ"));
+    // Under a millisecond is not "0 ms".
+    QCOMPARE(model.index(0, ui::LiveDeliveryModel::Latency).data().toString(),
+             QStringLiteral("11 ms"));
     model.clear();
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestModels::durations_data()
+{
+    QTest::addColumn<qint64>("microseconds");
+    QTest::addColumn<QString>("shown");
+    QTest::newRow("under a tenth") << qint64(40) << QStringLiteral("< 0.1 ms");
+    QTest::newRow("under a millisecond") << qint64(400) << QStringLiteral("0.4 ms");
+    QTest::newRow("a few") << qint64(3249) << QStringLiteral("3.2 ms");
+    QTest::newRow("tens") << qint64(118400) << QStringLiteral("118 ms");
+    QTest::newRow("seconds") << qint64(12400000) << QStringLiteral("12.4 s");
+}
+
+void TestModels::durations()
+{
+    QFETCH(qint64, microseconds);
+    QFETCH(QString, shown);
+    QCOMPARE(ui::displayformat::duration(microseconds), shown);
 }
 
 QTEST_MAIN(TestModels)

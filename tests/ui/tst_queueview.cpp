@@ -17,11 +17,13 @@
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QFile>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -50,6 +52,9 @@ private Q_SLOTS:
     void purgeStatesCount();
     void liveInsertKeepsSelection();
     void bulkCanBeCancelled();
+    void columnsFitWithoutScrolling();
+    void topicShowsItsPatternAndIdsInTheTooltip();
+    void nextRetrySaysWhenRetriesAreOff();
 
 private:
     QueueView *dlq() const { return m_window->deadLetterView(); }
@@ -340,6 +345,89 @@ void TestQueueView::bulkCanBeCancelled()
     const qsizetype left = list.size();
     QVERIFY2(left > 0 && left < 6300, qPrintable(QString::number(left)));
     QTRY_COMPARE(dlq()->model()->rowCount(), int(left));
+}
+
+void TestQueueView::columnsFitWithoutScrolling()
+{
+    // With the entry pane beside the table (as it opens) and in a narrower window alike: every
+    // header reads in full, the error keeps a readable share, no horizontal scroll bar.
+    select(dlq(), 2);
+    for (const int width : { 1200, 1000 }) {
+        m_window->resize(width, 760);
+        QTRY_COMPARE(m_window->width(), width);
+        QTableView *table = dlq()->table();
+        QHeaderView *header = table->horizontalHeader();
+        QTRY_VERIFY2(header->length() <= table->viewport()->width(),
+                     qPrintable(QStringLiteral("%1 > %2 (%3)")
+                                    .arg(header->length())
+                                    .arg(table->viewport()->width())
+                                    .arg([header] {
+                                        QStringList s;
+                                        for (int i = 0; i < header->count(); ++i)
+                                            s << QString::number(header->sectionSize(i));
+                                        return s.join(QLatin1Char(' '));
+                                    }())));
+        QVERIFY(!table->horizontalScrollBar()->isVisible());
+        for (int column = 0; column < dlq()->model()->columnCount(); ++column) {
+            QVERIFY2(header->sectionSize(column) >= header->sectionSizeHint(column),
+                     qPrintable(dlq()->model()->headerData(column, Qt::Horizontal).toString()));
+        }
+        // In the default window the error comes first: 20 characters at least, and no less
+        // than the topic gets (which is elided in the middle when it must).
+        const int error = header->sectionSize(QueueTableModel::Error);
+        if (width == 1200) {
+            QVERIFY2(error >= table->fontMetrics().averageCharWidth() * 20,
+                     qPrintable(QString::number(error)));
+            QVERIFY2(error >= header->sectionSize(QueueTableModel::Topic) * 4 / 5,
+                     qPrintable(QStringLiteral("error %1, topic %2")
+                                    .arg(error)
+                                    .arg(header->sectionSize(QueueTableModel::Topic))));
+        }
+    }
+    // The error in full: in the cell's tooltip and in the entry pane's heading.
+    const QModelIndex error = dlq()->model()->index(2, QueueTableModel::Error);
+    const QString full = core::DeadLetterEntry::parse(dlq()->model()->rawAt(2)).errorMessage();
+    QVERIFY(full.size() > 30);
+    QCOMPARE(error.data(Qt::ToolTipRole).toString(), full);
+    QVERIFY(dlq()->detail()->summaryText().contains(full.toHtmlEscaped()));
+}
+
+void TestQueueView::topicShowsItsPatternAndIdsInTheTooltip()
+{
+    QTRY_VERIFY(dlq()->model()->isRowLoaded(0));
+    const core::DeadLetterEntry entry
+        = core::DeadLetterEntry::parse(dlq()->model()->rawAt(0));
+    const QString topic = entry.topic();
+    const QStringList parts = topic.split(QLatin1Char('.'));
+    QCOMPARE(parts.size(), 7); // v2.detail.events.conversation.<uuid>.customer.start
+    const QString id = parts.at(4);
+    const QModelIndex cell = dlq()->model()->index(0, QueueTableModel::Topic);
+    QCOMPARE(cell.data().toString(),
+             QStringLiteral("v2.detail.events.conversation.{id}.customer.start"));
+    const QString tip = cell.data(Qt::ToolTipRole).toString();
+    QVERIFY(tip.startsWith(topic));
+    QVERIFY(tip.contains(QStringLiteral("{id} = ") + id));
+}
+
+void TestQueueView::nextRetrySaysWhenRetriesAreOff()
+{
+    QTRY_VERIFY(dlq()->model()->isRowLoaded(0));
+    const QModelIndex next = dlq()->model()->index(0, QueueTableModel::NextRetry);
+    m_window->setRetriesRunning(true, QStringLiteral("http://crm.example/hook"));
+    QCOMPARE(m_window->retriesStatus()->text(), QStringLiteral("Retries on"));
+    QVERIFY(next.data().toString().startsWith(QStringLiteral("in ")));
+    m_window->setRetriesRunning(false, QStringLiteral("no downstream URL is set"));
+    QCOMPARE(m_window->retriesStatus()->text(), QStringLiteral("Retries off"));
+    QCOMPARE(next.data().toString(), QStringLiteral("paused: retries off"));
+    QVERIFY(next.data(Qt::ToolTipRole).toString().contains(QStringLiteral("no downstream URL")));
+    // The column is wide enough to say it.
+    QHeaderView *header = dlq()->table()->horizontalHeader();
+    QVERIFY(header->sectionSize(QueueTableModel::NextRetry)
+            > dlq()->table()->fontMetrics().horizontalAdvance(next.data().toString()));
+    // The permanent failures have no schedule to pause.
+    QCOMPARE(m_window->permanentView()->model()->columnCount(), int(QueueTableModel::NextRetry));
+    m_window->setRetriesRunning(true, QStringLiteral("http://crm.example/hook"));
+    QVERIFY(next.data().toString().startsWith(QStringLiteral("in ")));
 }
 
 QTEST_MAIN(TestQueueView)

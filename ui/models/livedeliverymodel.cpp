@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ui/models/livedeliverymodel.h"
 
-#include "ui/models/topicformat.h"
+#include "ui/models/displayformat.h"
 
 #include <QBrush>
 #include <QColor>
@@ -80,7 +80,7 @@ QVariant LiveDeliveryModel::data(const QModelIndex &index, int role) const
         case Time:
             return e.receivedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz"));
         case Topic:
-            return topicformat::compact(e.topic);
+            return displayformat::topic(e.topic);
         case Outcome:
             return e.error.isEmpty()
                 ? DeliveryEvent::outcomeName(e.outcome)
@@ -90,7 +90,7 @@ QVariant LiveDeliveryModel::data(const QModelIndex &index, int role) const
         case Downstream:
             return e.downstreamStatus > 0 ? QVariant(e.downstreamStatus) : QVariant();
         case Latency:
-            return tr("%1 ms").arg(e.latencyMs);
+            return displayformat::duration(e.latencyUs);
         case ColumnCount:
             break;
         }
@@ -99,7 +99,7 @@ QVariant LiveDeliveryModel::data(const QModelIndex &index, int role) const
         if (index.column() == Outcome)
             return e.error;
         if (index.column() == Topic)
-            return e.topic;
+            return displayformat::topicToolTip(e.topic);
         if (index.column() == Time)
             return e.receivedAt.toLocalTime().toString(Qt::ISODateWithMs);
         return {};

@@ -2,7 +2,7 @@
 #include "ui/models/queuetablemodel.h"
 
 #include "core/queue/deadletterentry.h"
-#include "ui/models/topicformat.h"
+#include "ui/models/displayformat.h"
 
 #include <QBrush>
 #include <QGuiApplication>
@@ -36,6 +36,18 @@ QString relativeDue(const QDateTime &due)
     return QObject::tr("in %1 d").arg(seconds / 86400);
 }
 
+// Today's entries by their time, older ones with their day: the column stays narrow and the
+// tooltip has the full date.
+QString receivedText(const QDateTime &at)
+{
+    if (!at.isValid())
+        return {};
+    const QDateTime local = at.toLocalTime();
+    if (local.date() == QDate::currentDate())
+        return local.toString(QStringLiteral("HH:mm:ss"));
+    return local.toString(QStringLiteral("MMM d HH:mm"));
+}
+
 } // namespace
 
 QueueTableModel::QueueTableModel(bool withNextRetry, QObject *parent)
@@ -48,6 +60,17 @@ QueueTableModel::QueueTableModel(bool withNextRetry, QObject *parent)
 }
 
 QueueTableModel::~QueueTableModel() = default;
+
+void QueueTableModel::setRetriesPaused(bool paused, const QString &reason)
+{
+    if (paused == m_retriesPaused && reason == m_pausedReason)
+        return;
+    m_retriesPaused = paused;
+    m_pausedReason = reason;
+    if (m_withNextRetry && m_total > 0)
+        Q_EMIT dataChanged(index(0, NextRetry), index(int(m_total) - 1, NextRetry),
+                           { Qt::DisplayRole, Qt::ToolTipRole });
+}
 
 void QueueTableModel::setFetcher(QueuePageFetcher fetcher)
 {
@@ -229,6 +252,7 @@ QueueTableModel::Row QueueTableModel::makeRow(const QByteArray &raw)
     if (row.isJson) {
         row.receivedAt = entry.receivedAt();
         row.topic = entry.topic();
+        row.topicPattern = displayformat::topic(row.topic);
         row.error = entry.errorMessage();
         if (!entry.isRetryable())
             row.error = entry.problem()
@@ -432,13 +456,11 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         switch (Column(index.column())) {
         case Received:
-            return row->receivedAt.isValid()
-                ? row->receivedAt.toLocalTime().toString(QStringLiteral("MMM d HH:mm:ss"))
-                : QString();
+            return receivedText(row->receivedAt);
         case Topic:
             if (!row->isJson)
                 return tr("(not JSON)");
-            return row->topic.isEmpty() ? tr("(no topic)") : topicformat::compact(row->topic);
+            return row->topic.isEmpty() ? tr("(no topic)") : row->topicPattern;
         case Error:
             return row->error;
         case StatusCode:
@@ -446,6 +468,8 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
         case Attempts:
             return row->isJson ? QVariant(row->attempts) : QVariant();
         case NextRetry:
+            if (m_retriesPaused && row->isJson)
+                return tr("paused: retries off");
             return relativeDue(row->nextAttemptAt);
         case ColumnCount:
             break;
@@ -458,13 +482,22 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
                 ? QLocale().toString(row->receivedAt.toLocalTime(), QLocale::LongFormat)
                 : QString();
         case Topic:
-            return row->topic;
+            return displayformat::topicToolTip(row->topic);
         case Error:
             return row->error;
-        case NextRetry:
-            return row->nextAttemptAt.isValid()
+        case NextRetry: {
+            const QString due = row->nextAttemptAt.isValid()
                 ? QLocale().toString(row->nextAttemptAt.toLocalTime(), QLocale::LongFormat)
                 : QString();
+            if (!m_retriesPaused || !row->isJson)
+                return due;
+            QString text = tr("No retry worker runs in this Redrive: %1")
+                               .arg(m_pausedReason.isEmpty() ? tr("retries are off")
+                                                             : m_pausedReason);
+            if (!due.isEmpty())
+                text += QLatin1Char('\n') + tr("Scheduled for %1").arg(due);
+            return text;
+        }
         default:
             return {};
         }

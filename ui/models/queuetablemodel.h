@@ -58,6 +58,11 @@ public:
     // The rows a view shows; refresh() reads these (plus a margin) first.
     void setVisibleRows(qint64 first, qint64 last);
 
+    // No retry worker runs in this process (`reason` says why): due times are not kept, and the
+    // Next retry column says so instead of counting down to a retry that will not happen.
+    void setRetriesPaused(bool paused, const QString &reason = QString());
+    bool retriesPaused() const { return m_retriesPaused; }
+
     qint64 total() const { return m_total; }
     bool hasLoaded() const { return m_loaded; }
     QString lastError() const { return m_lastError; }
@@ -92,6 +97,7 @@ private:
         QString id;
         QDateTime receivedAt;
         QString topic;
+        QString topicPattern; // the topic with its ids as {id}, what the table shows
         QString error;
         int statusCode = 0;
         int attempts = 0;
@@ -114,6 +120,8 @@ private:
     qint64 m_total = 0;
     bool m_loaded = false;
     bool m_withNextRetry = true;
+    bool m_retriesPaused = false;
+    QString m_pausedReason;
     QString m_lastError;
     QHash<qint64, Page> m_pages;
     mutable QList<qint64> m_lru; // most recently used last (data() counts as a use)

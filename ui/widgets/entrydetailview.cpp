@@ -2,6 +2,7 @@
 #include "ui/widgets/entrydetailview.h"
 
 #include "core/queue/deadletterentry.h"
+#include "core/queue/topicpattern.h"
 #include "ui/widgets/jsonformat.h"
 #include "ui/widgets/jsonhighlighter.h"
 
@@ -112,8 +113,12 @@ void EntryDetailView::showEntry(const QByteArray &raw)
     }
 
     QStringList lines;
-    const QString topic = entry.topic();
-    lines << tr("<b>%1</b>").arg(topic.isEmpty() ? tr("(no topic)") : topic.toHtmlEscaped());
+    // The topic as the table shows it, its ids below: a long topic never runs off the pane.
+    const core::TopicPattern topic = core::topicPattern(entry.topic());
+    lines << tr("<b>%1</b>").arg(topic.pattern.isEmpty() ? tr("(no topic)")
+                                                         : topic.pattern.toHtmlEscaped());
+    for (const QString &id : topic.ids)
+        lines << tr("<small>{id} = %1</small>").arg(id.toHtmlEscaped());
     QString status = tr("Status %1 after %n attempt(s)", nullptr, entry.retryCount() + 1)
                          .arg(entry.statusCode());
     if (!entry.errorMessage().isEmpty())
@@ -153,7 +158,9 @@ void EntryDetailView::showEntry(const QByteArray &raw)
         m_attempts->setItem(i, 1, new QTableWidgetItem(QString::number(a.statusCode)));
         m_attempts->setItem(
             i, 2,
-            new QTableWidgetItem(a.durationMs >= 0 ? tr("%1 ms").arg(a.durationMs) : QString()));
+            new QTableWidgetItem(a.durationMs > 0 ? tr("%1 ms").arg(a.durationMs)
+                                   : a.durationMs == 0 ? tr("< 1 ms")
+                                                       : QString()));
         m_attempts->setItem(i, 3, new QTableWidgetItem(a.error));
     }
     m_attempts->resizeColumnsToContents();

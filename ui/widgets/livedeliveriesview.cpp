@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/livedeliveriesview.h"
 
+#include "ui/models/displayformat.h"
 #include "ui/models/livedeliverymodel.h"
 #include "ui/widgets/entrydetailview.h"
 
@@ -109,10 +110,10 @@ void LiveDeliveriesView::showCurrent()
     title += QStringLiteral(" — ") + DeliveryEvent::outcomeName(e.outcome);
     if (!e.error.isEmpty())
         title += QStringLiteral(": ") + e.error;
-    title += tr(" — from %1, answered %2 in %3 ms")
+    title += tr(" — from %1, answered %2 in %3")
                  .arg(e.remoteAddress)
                  .arg(e.httpStatus)
-                 .arg(e.latencyMs);
+                 .arg(displayformat::duration(e.latencyUs));
     m_detail->showPayload(title, e.payload);
 }
 

@@ -67,19 +67,15 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
                       : engine.redis()->lastError());
     m_watcher->start();
     if (engine.worker()) {
-        m_retriesStatus->setText(tr("Retries on"));
-        m_retriesStatus->setToolTip(tr("The retry worker sends due entries to %1")
-                                        .arg(engine.downstream()->url().isEmpty()
-                                                 ? tr("the simulated downstream")
-                                                 : engine.downstream()->url().toString()));
+        setRetriesRunning(true, engine.downstream()->url().isEmpty()
+                                    ? tr("the simulated downstream")
+                                    : engine.downstream()->url().toString());
     } else {
-        m_retriesStatus->setText(tr("Retries off"));
-        m_retriesStatus->setToolTip(engine.workerOffReason());
+        setRetriesRunning(false, engine.workerOffReason());
         // Turned off on purpose (--no-worker) needs no word; off for want of a downstream does.
         if (engine.settings().flag(core::SettingKey::WorkerEnabled))
             statusBar()->showMessage(tr("Retries are off: %1").arg(engine.workerOffReason()));
     }
-    m_retriesStatus->show();
     if (core::WebhookReceiver *receiver = engine.receiver()) {
         connect(receiver, &core::WebhookReceiver::deliveryHandled, this, &MainWindow::addDelivery);
         m_receiverPanel->setReceiver(receiver);
@@ -279,6 +275,19 @@ void MainWindow::setRedisState(RedisConnection::State state, const QString &deta
         m_dlqView->listChanged();
         m_permanentView->listChanged();
     }
+}
+
+void MainWindow::setRetriesRunning(bool running, const QString &detail)
+{
+    if (running) {
+        m_retriesStatus->setText(tr("Retries on"));
+        m_retriesStatus->setToolTip(tr("The retry worker sends due entries to %1").arg(detail));
+    } else {
+        m_retriesStatus->setText(tr("Retries off"));
+        m_retriesStatus->setToolTip(detail);
+    }
+    m_retriesStatus->show();
+    m_dlqView->setRetriesPaused(!running, detail);
 }
 
 void MainWindow::updateSidebarCounts()

@@ -68,6 +68,9 @@ public Q_SLOTS:
     // Where the receiver listens; empty when it is stopped.
     void setReceiverUrl(const QString &url);
     void setRedisState(redrive::core::RedisConnection::State state, const QString &detail);
+    // Whether a retry worker runs in this process: the status bar and the dead-letter list's
+    // Next retry column say so. `detail`: where it sends to, or why it is off.
+    void setRetriesRunning(bool running, const QString &detail);
 
 protected:
     void closeEvent(QCloseEvent *event) override;

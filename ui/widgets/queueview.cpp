@@ -9,6 +9,7 @@
 #include "ui/widgets/iconprovider.h"
 
 #include <QAction>
+#include <QEvent>
 #include <QFile>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -18,6 +19,8 @@
 #include <QMenu>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QResizeEvent>
+#include <QScopedValueRollback>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QStyledItemDelegate>
@@ -89,16 +92,20 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     // Fixed row height: a million rows are laid out without asking any of them for a size.
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    // Columns by the priority of what they say: the short ones at their content's width, the
+    // topic at its patterns' width while the error keeps a readable share, the error the rest
+    // (fitColumns). No horizontal scrolling unless the user widens a column.
     QHeaderView *header = m_table->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionResizeMode(QueueTableModel::Error, QHeaderView::Stretch);
-    header->setMinimumSectionSize(48);
-    m_table->setColumnWidth(QueueTableModel::Received, 118);
-    m_table->setColumnWidth(QueueTableModel::Topic, 205);
-    m_table->setColumnWidth(QueueTableModel::StatusCode, 56);
-    m_table->setColumnWidth(QueueTableModel::Attempts, 68);
-    if (list == QueueList::DeadLetters)
-        m_table->setColumnWidth(QueueTableModel::NextRetry, 100);
+    header->setStretchLastSection(false);
+    header->setMinimumSectionSize(40);
+    header->setTextElideMode(Qt::ElideRight);
+    m_table->viewport()->installEventFilter(this);
+    connect(header, &QHeaderView::sectionResized, this, [this](int section) {
+        if (section == QueueTableModel::Topic && !m_fitting)
+            m_topicSizedByUser = true;
+    });
 
     m_search->setPlaceholderText(
         tr("Search the whole list (Ctrl+F): id, topic, error, payload text…"));
@@ -113,14 +120,15 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     searchRow->addWidget(m_search, 1);
     searchRow->addWidget(m_searchInfo);
 
-    auto *splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(m_table);
-    splitter->addWidget(m_detail);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-    splitter->setCollapsible(0, false);
-    // The table gets the room its columns need first; the entry pane takes the rest.
-    splitter->setSizes({ 860, 380 });
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->addWidget(m_table);
+    m_splitter->addWidget(m_detail);
+    // The table first: its columns need the room; the entry pane takes 30 % (resizeEvent) and
+    // a window made wider or narrower changes both in about that proportion.
+    m_splitter->setStretchFactor(0, 7);
+    m_splitter->setStretchFactor(1, 3);
+    m_splitter->setCollapsible(0, false);
+    m_detail->setMinimumWidth(240);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -133,7 +141,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     m_staleBanner->setForegroundRole(QPalette::ToolTipText);
     m_staleBanner->hide();
     layout->addWidget(m_staleBanner);
-    layout->addWidget(splitter, 1);
+    layout->addWidget(m_splitter, 1);
 
     // Changes arrive in bursts (a worker draining, a bulk action): re-read at most every
     // 250 ms, well inside the one second users should wait to see a change.
@@ -189,6 +197,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
         Q_EMIT message(tr("Could not read %1: %2").arg(listName(), error));
     });
     connect(m_model, &QAbstractItemModel::modelReset, this, &QueueView::updateActions);
+    connect(m_model, &QueueTableModel::loaded, this, &QueueView::fitColumns);
 
     connect(&m_backend, &QueueBackend::changed, this, [this](QueueList list) {
         if (list == m_list)
@@ -200,6 +209,87 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
 }
 
 QueueView::~QueueView() = default;
+
+void QueueView::setRetriesPaused(bool paused, const QString &reason)
+{
+    m_model->setRetriesPaused(paused, reason);
+    fitColumns();
+}
+
+void QueueView::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    // Once, at the first real size: 70 % for the table, the rest for the entry.
+    if (!m_splitterPlaced && event->size().width() >= 600) {
+        m_splitterPlaced = true;
+        // After the layout has given the splitter its share of the new size.
+        QTimer::singleShot(0, this, [this]() {
+            const int width = m_splitter->width();
+            m_splitter->setSizes({ width - width * 3 / 10, width * 3 / 10 });
+        });
+    }
+}
+
+bool QueueView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize)
+        fitColumns();
+    return QWidget::eventFilter(watched, event);
+}
+
+void QueueView::fitColumns()
+{
+    using C = QueueTableModel;
+    QHeaderView *header = m_table->horizontalHeader();
+    const QFontMetrics metrics = m_table->fontMetrics();
+    const int padding = 2 * metrics.horizontalAdvance(QLatin1Char('M'));
+    // Widest of the header and sample texts: stable widths, not ones that follow the rows in
+    // sight (a column that jumps while scrolling is worse than a few spare pixels).
+    const auto width = [&](int column, const QStringList &samples) {
+        int w = header->sectionSizeHint(column);
+        for (const QString &sample : samples)
+            w = std::max(w, metrics.horizontalAdvance(sample) + padding);
+        return w;
+    };
+    QScopedValueRollback fitting(m_fitting, true);
+    int fixed = 0;
+    const auto setWidth = [&](int column, int w) {
+        header->resizeSection(column, w);
+        fixed += w;
+    };
+    setWidth(C::Received, width(C::Received, { QStringLiteral("Nov 30 00:00"),
+                                               QStringLiteral("00:00:00"), tr("loading…") }));
+    setWidth(C::StatusCode, width(C::StatusCode, { QStringLiteral("000") }));
+    setWidth(C::Attempts, width(C::Attempts, { QStringLiteral("000") }));
+    if (m_model->columnCount() > C::NextRetry) {
+        // Backoff delays are minutes at most with the defaults; longer ones elide, the tooltip
+        // has the time.
+        QStringList samples { tr("in %1 h %2 min").arg(9).arg(59), tr("due now") };
+        if (m_model->retriesPaused())
+            samples << tr("paused: retries off");
+        setWidth(C::NextRetry, width(C::NextRetry, samples));
+    }
+    if (m_topicSizedByUser)
+        return;
+    // The topic: as wide as the patterns in sight need, while the error (what the user reads
+    // first) keeps half of what is left, and 20 characters; the topic is elided in the middle
+    // below that, keeping its distinct ends.
+    const int available = m_table->viewport()->width();
+    const int errorMinimum
+        = std::max(metrics.averageCharWidth() * 20, (available - fixed) / 2);
+    int topicNeed = header->sectionSizeHint(C::Topic);
+    const int firstRow = std::max(0, m_table->rowAt(0));
+    const int lastRow = std::min(m_model->rowCount() - 1, firstRow + 60);
+    for (int row = firstRow; row <= lastRow; ++row) {
+        if (!m_model->isRowLoaded(row))
+            continue;
+        const QString text = m_model->index(row, C::Topic).data().toString();
+        topicNeed = std::max(topicNeed, metrics.horizontalAdvance(text) + padding);
+    }
+    const int topicMinimum = header->sectionSizeHint(C::Topic);
+    header->resizeSection(C::Topic,
+                          std::max(topicMinimum, std::min(topicNeed, available - fixed - errorMinimum)));
+}
 
 QString QueueView::listName() const
 {

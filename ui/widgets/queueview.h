@@ -11,6 +11,7 @@ class QAction;
 class QLabel;
 class QLineEdit;
 class QProgressDialog;
+class QSplitter;
 class QTableView;
 class QTimer;
 class QToolBar;
@@ -70,6 +71,14 @@ public:
     void listChanged();
     // Runs a server-side search; empty: the whole list again.
     void search(const QString &query);
+    // Sizes the columns to what they hold (called on load and resize).
+    void fitColumns();
+    // See QueueTableModel::setRetriesPaused.
+    void setRetriesPaused(bool paused, const QString &reason);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 Q_SIGNALS:
     // Number of entries in the list (not the search), for the sidebar.
@@ -124,6 +133,10 @@ private:
     qint64 m_listTotal = 0;
     QString m_selectedId;
     quint64 m_searchGeneration = 0;
+    QSplitter *m_splitter = nullptr;
+    bool m_splitterPlaced = false;
+    bool m_fitting = false;
+    bool m_topicSizedByUser = false;
 
     QAction *m_retry = nullptr;
     QAction *m_edit = nullptr;

@@ -6,6 +6,7 @@
 #include "core/settings/settings.h"
 #include "ui/dialogs/genesysregisterdialog.h"
 #include "ui/dialogs/prompts.h"
+#include "ui/models/displayformat.h"
 
 #include <QFormLayout>
 #include <QGroupBox>
@@ -129,7 +130,7 @@ void ReceiverPanel::setListeningUrl(const QString &url)
 void ReceiverPanel::countDelivery(const DeliveryEvent &event)
 {
     ++m_total;
-    m_latencySum += event.latencyMs;
+    m_latencySum += event.latencyUs;
     const int outcome = int(event.outcome);
     if (outcome >= 0 && outcome < 5)
         ++m_counts[outcome];
@@ -142,13 +143,13 @@ void ReceiverPanel::updateCounters()
     const QLocale locale;
     m_counters->setText(
         tr("%1 requests · %2 processed · %3 deferred to DLQ · %4 permanent failures · %5 "
-           "rejected · %6 answered 503 (Redis unavailable) · mean latency %7 ms")
+           "rejected · %6 answered 503 (Redis unavailable) · mean latency %7")
             .arg(locale.toString(m_total), locale.toString(m_counts[int(O::Processed)]),
                  locale.toString(m_counts[int(O::Deferred)]),
                  locale.toString(m_counts[int(O::PermanentFailure)]),
                  locale.toString(m_counts[int(O::Rejected)]),
                  locale.toString(m_counts[int(O::Unavailable)]),
-                 locale.toString(m_total ? m_latencySum / m_total : 0)));
+                 m_total ? displayformat::duration(m_latencySum / m_total) : tr("none yet")));
 }
 
 void ReceiverPanel::openRegisterDialog()

@@ -62,7 +62,7 @@ private:
     quint16 m_watchedPort = 0;
     qint64 m_counts[5] = {};
     qint64 m_total = 0;
-    qint64 m_latencySum = 0;
+    qint64 m_latencySum = 0; // microseconds
 };
 
 } // namespace redrive::ui
