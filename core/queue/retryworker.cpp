@@ -323,9 +323,20 @@ void RetryWorker::poll()
              if (!m_running)
                  return;
              if (reply.isError() || reply.elements().size() != 8) {
-                 qCWarning(lcWorker).noquote() << "claim failed:" << reply.errorText();
+                 // Tried again every second; said once per reason (e.g. a key of another type
+                 // under the DLQ's name stays until someone removes it).
+                 const QString error = reply.isError() ? reply.errorText()
+                                                       : QStringLiteral("unexpected reply");
+                 if (error != m_claimError)
+                     qCWarning(lcWorker).noquote()
+                         << "claim failed:" << error << "- trying again every second";
+                 m_claimError = error;
                  m_wakeTimer.start(1000);
                  return;
+             }
+             if (!m_claimError.isEmpty()) {
+                 qCInfo(lcWorker) << "claims work again";
+                 m_claimError.clear();
              }
              const auto &e = reply.elements();
              const auto &claimedElements = e.at(0).elements();

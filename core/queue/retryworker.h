@@ -113,6 +113,7 @@ private:
     LatencyHistogram m_attemptLatency;
     bool m_leaseHeld = false; // a renewal found our lease: the next one expects it
     QByteArray m_watchSignature;
+    QString m_claimError; // why the last claim failed, empty once one succeeded
     QList<QByteArray> m_doneBatch;
     int m_inFlight = 0;
     qint64 m_passChecked = 0;
