@@ -16,4 +16,5 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends 
   qt6-base-dev qt6-httpserver-dev qt6-websockets-dev \
   libhiredis-dev qtkeychain-qt6-dev libsecret-1-0 gnome-keyring dbus dbus-x11 \
   redis-server redis-tools xvfb xauth imagemagick wrk curl ca-certificates \
-  python3 python3-redis python3-requests procps
+  python3 python3-redis python3-requests procps \
+  clang-14 libclang-rt-14-dev

@@ -3,7 +3,8 @@
 # Installs what Redrive needs, then builds and runs the whole test suite twice: under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then as a normal build with warnings as errors.
 # Tests start their own redis-server processes; the keychain tests run in a private D-Bus
-# session with an unlocked gnome-keyring; GUI tests run on the offscreen platform.
+# session with an unlocked gnome-keyring; GUI tests run on the offscreen platform. Last, each
+# libFuzzer target runs briefly (packaging/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${REDRIVE_SKIP_INSTALL:-0}" != 1 ]; then bash packaging/install-deps.sh; fi
@@ -17,3 +18,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 
 bash packaging/build.sh build/test -DCMAKE_BUILD_TYPE=Debug -DREDRIVE_WERROR=ON
 tests/support/keychain-session.sh ctest --test-dir build/test --output-on-failure -j "$jobs"
+
+# Fuzzing smoke: each libFuzzer target for 20 s from its seed corpus; a crash fails the run
+# (docs/RELIABILITY.md, "Fuzzing").
+REDRIVE_FUZZ_SECONDS=20 bash packaging/fuzz.sh

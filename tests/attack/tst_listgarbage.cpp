@@ -109,7 +109,8 @@ private Q_SLOTS:
         startWorker(&worker, downstream.port());
 
         // The valid entry is delivered, the garbage is set aside as it was.
-        QTRY_VERIFY2_WITH_TIMEOUT(m_redis.llen(Dlq) == 0 && downstream.answered() == 1,
+        QTRY_VERIFY2_WITH_TIMEOUT(m_redis.llen(Dlq) == 0 && downstream.answered() == 1
+                                      && m_redis.llen(Permanent) == junk.size(),
                                   worker.readLog().constData(), WaitMs);
         QList<QByteArray> setAside = m_redis.lrange(Permanent);
         QList<QByteArray> expected = junk;

@@ -26,6 +26,9 @@ namespace {
 constexpr int WaitMs = 20000;
 constexpr int MaxBody = 100000; // --max-body, small so that oversize cases are cheap
 constexpr int MaxConnections = 32;
+// --header-timeout: short, for the slow senders, but well above a stall of a loaded machine
+// between a normal request's connection and its bytes.
+constexpr int HeaderTimeoutS = 3;
 const QByteArray Dlq = "genesys_webhook_dlq";
 const QByteArray Permanent = "genesys_webhook_permanent_failures";
 constexpr int Closed = 0; // no answer, the connection closed
@@ -99,7 +102,7 @@ void TestMalformedInput::initTestCase()
                       QStringLiteral("--redis"), m_redis.url(), QStringLiteral("--listen"),
                       QStringLiteral("127.0.0.1:0"), QStringLiteral("--max-body"),
                       QString::number(MaxBody), QStringLiteral("--header-timeout"),
-                      QStringLiteral("1"), QStringLiteral("--max-connections"),
+                      QString::number(HeaderTimeoutS), QStringLiteral("--max-connections"),
                       QString::number(MaxConnections) });
     const QUrl url = m_redrive.receiverUrl(WaitMs);
     QVERIFY2(url.isValid(), m_redrive.log.constData());
@@ -343,7 +346,7 @@ void TestMalformedInput::catalogue_data()
                                + sample }
         << 0 << QList<int> { 200 } << 1;
 
-    // Slow senders (--header-timeout 1): closed, with 408 once something came.
+    // Slow senders (--header-timeout 3): closed, with 408 once something came.
     {
         QList<QByteArray> parts { "POST /webhook/genesys HTTP/1.1\r\n" };
         for (const char c : QByteArray("Host: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaa"))
