@@ -68,8 +68,12 @@ QList<QCommandLineOption> commandLineOptions()
                                           "its value), then exit.")),
         QCommandLineOption(QStringLiteral("help-man"),
                            QStringLiteral("Print the manual page (roff) and exit.")),
+        QCommandLineOption(QStringLiteral("help-env"),
+                           QStringLiteral("Print the service's settings file template and exit.")),
     };
-    options.last().setFlags(QCommandLineOption::HiddenFromHelp);
+    // For the build (the installed manual page and /etc/default/redrive), not for users.
+    options[2].setFlags(QCommandLineOption::HiddenFromHelp);
+    options[3].setFlags(QCommandLineOption::HiddenFromHelp);
     return options + Settings::commandLineOptions();
 }
 
@@ -79,7 +83,7 @@ bool wantsGui(int argc, char **argv)
         const QByteArray arg(argv[i]);
         if (arg == "--headless" || arg == "--help" || arg == "-h" || arg == "--help-all"
             || arg == "--version" || arg == "-v" || arg == "--print-config"
-            || arg == "--help-man")
+            || arg == "--help-man" || arg == "--help-env")
             return false;
     }
     return !(argc > 1 && QByteArray(argv[1]) == "genesys");
@@ -229,6 +233,10 @@ int main(int argc, char **argv)
     parser.process(*app);
     if (parser.isSet(QStringLiteral("help-man"))) {
         std::fputs(qPrintable(redrive::app::manPage(options)), stdout);
+        return 0;
+    }
+    if (parser.isSet(QStringLiteral("help-env"))) {
+        std::fputs(qPrintable(redrive::app::environmentFileTemplate()), stdout);
         return 0;
     }
 

@@ -87,7 +87,49 @@ QString preformatted(const QString &text)
     return QStringLiteral(".PP\n.nf\n.RS 4\n%1\n.RE\n.fi\n").arg(roff(text));
 }
 
+// `text` as "# " comment lines of at most 78 columns.
+QString comment(const QString &text)
+{
+    QString out;
+    QString line = QStringLiteral("#");
+    for (const QString &word : text.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+        if (line.size() + 1 + word.size() > 78 && line.size() > 1) {
+            out += line + QLatin1Char('\n');
+            line = QStringLiteral("#");
+        }
+        line += QLatin1Char(' ') + word;
+    }
+    return out + line + QLatin1Char('\n');
+}
+
 } // namespace
+
+QString environmentFileTemplate()
+{
+    QString text = comment(QStringLiteral(
+        "Settings of the redrive service (redrive --headless), read through EnvironmentFile= in "
+        "redrive.service. Uncomment and change what you need, then: systemctl restart redrive. "
+        "`redrive --print-config` shows what a value turns into; `man redrive` explains each."));
+    text += comment(QStringLiteral(
+        "No secrets here: the service reads them as systemd credentials from "
+        "/etc/credstore/redrive.receiver-shared-secret, /etc/credstore/redrive.redis-password and "
+        "/etc/credstore/redrive.genesys-client-secret (mode 600, root)."));
+    text += QStringLiteral("# Generated from Redrive's option table.\n");
+    for (const SettingSpec &spec : Settings::specs()) {
+        if (spec.envVars.isEmpty())
+            continue;
+        const QString name = spec.envVars.first();
+        QString value = spec.defaultValue.toString();
+        if (spec.type == QMetaType::Bool)
+            value = spec.defaultValue.toBool() ? QStringLiteral("1") : QStringLiteral("0");
+        text += QLatin1Char('\n');
+        text += comment((spec.flag.isEmpty() ? QString()
+                                             : QStringLiteral("--%1: ").arg(spec.flag))
+                        + spec.help);
+        text += QStringLiteral("#%1=%2\n").arg(name, value);
+    }
+    return text;
+}
 
 QString manPage(const QList<QCommandLineOption> &options)
 {

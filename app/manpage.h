@@ -13,4 +13,9 @@ namespace redrive::app {
 // step with the code. `redrive --help-man` prints it; the build installs its output.
 QString manPage(const QList<QCommandLineOption> &options);
 
+// /etc/default/redrive, the service's settings file: every REDRIVE_* setting commented out with
+// its default and help, from the settings table. Secrets are not settings and are not in it.
+// `redrive --help-env` prints it.
+QString environmentFileTemplate();
+
 } // namespace redrive::app

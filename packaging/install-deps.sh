@@ -17,4 +17,5 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends 
   libhiredis-dev qtkeychain-qt6-dev libsecret-1-0 gnome-keyring dbus dbus-x11 \
   redis-server redis-tools xvfb xauth imagemagick wrk curl ca-certificates \
   python3 python3-redis python3-requests procps \
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev \
+  qt6-svg-dev libqt6svg6 librsvg2-bin dpkg-dev file lintian appstream desktop-file-utils man-db systemd

@@ -18,6 +18,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 
 bash packaging/build.sh build/test -DCMAKE_BUILD_TYPE=Debug -DREDRIVE_WERROR=ON
 tests/support/keychain-session.sh ctest --test-dir build/test --output-on-failure -j "$jobs"
+REDRIVE_DEB_INSTALL_TEST=1 bash packaging/deb-test.sh # the .deb: files, lintian, unit, man page
 
 # Fuzzing smoke: each libFuzzer target for 20 s from its seed corpus; a crash fails the run
 # (docs/RELIABILITY.md, "Fuzzing").
