@@ -10,6 +10,7 @@
 #include "core/settings/memorycredentialstore.h"
 #include "app/manpage.h"
 #include "core/settings/settings.h"
+#include "ui/widgets/appearance.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/mainwindow.h"
 
@@ -193,6 +194,7 @@ int main(int argc, char **argv)
         // Ties the windows to the installed desktop file (task bar icon and name on Wayland).
         QGuiApplication::setDesktopFileName(redrive::ui::IconProvider::applicationId());
         QApplication::setWindowIcon(redrive::ui::IconProvider::applicationIcon());
+        redrive::ui::appearance::installTranslations(); // plural forms: "1 retry", "3 retries"
     }
     qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
                                       "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
@@ -307,8 +309,9 @@ int main(int argc, char **argv)
         &credentials, &engine, [&](const Engine::Secrets &secrets, const QString &fatal) {
             QString error = fatal;
             if (error.isEmpty() && engine.start(secrets, &error)) {
-                // After the first line (where the receiver listens): what the file got wrong.
-                for (const QString &problem : settings.fileProblems())
+                // After the first line (where the receiver listens): what the file got wrong,
+                // and old names of settings still in use.
+                for (const QString &problem : settings.fileProblems() + settings.deprecations())
                     qWarning().noquote() << problem;
                 if (!gui)
                     return;

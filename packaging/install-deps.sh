@@ -13,7 +13,7 @@ fi
 $SUDO apt-get update
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config git \
-  qt6-base-dev qt6-httpserver-dev qt6-websockets-dev \
+  qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools \
   libhiredis-dev qtkeychain-qt6-dev libsecret-1-0 gnome-keyring dbus dbus-x11 \
   redis-server redis-tools xvfb xauth imagemagick wrk curl ca-certificates \
   python3 python3-redis python3-requests procps \

@@ -112,7 +112,7 @@ bool Engine::start(const Secrets &secrets, QString *error)
         qCWarning(lcEngine).noquote() << "retry worker not started:" << m_workerOffReason;
     } else if (workerWanted) {
         RetryWorker::Config config;
-        config.maxAttempts = m_settings.integer(SettingKey::MaxAttempts);
+        config.maxRetries = m_settings.integer(SettingKey::MaxRetries);
         config.backoff.baseMs = m_settings.integer(SettingKey::BackoffBaseMs);
         config.backoff.maxMs = m_settings.integer(SettingKey::BackoffMaxMs);
         config.concurrency = m_settings.integer(SettingKey::Concurrency);

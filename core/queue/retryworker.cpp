@@ -153,7 +153,7 @@ RetryWorker::RetryWorker(RedisConnection *commands, const RedisEndpoint &endpoin
     , m_leaseKey(keys.prefix + "lease:" + m_id)
 {
     m_config.concurrency = qMax(1, m_config.concurrency);
-    m_config.maxAttempts = qMax(1, m_config.maxAttempts);
+    m_config.maxRetries = qMax(1, m_config.maxRetries);
     m_config.leaseMs = qMax(300, m_config.leaseMs);
     m_wakeTimer.setSingleShot(true);
     m_wakeTimer.setTimerType(Qt::PreciseTimer);
@@ -197,7 +197,8 @@ void RetryWorker::start()
         return;
     m_running = true;
     qCInfo(lcWorker).noquote() << "retry worker" << QString::fromUtf8(m_id)
-                               << "started:" << m_config.maxAttempts << "attempts, backoff"
+                               << "started: up to" << m_config.maxRetries
+                               << (m_config.maxRetries == 1 ? "retry" : "retries") << "per entry, backoff"
                                << m_config.backoff.baseMs << "to" << m_config.backoff.maxMs
                                << "ms, concurrency" << m_config.concurrency;
     m_fastClient.reset();
@@ -412,25 +413,25 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
         return;
     }
     const DeadLetterEntry entry = DeadLetterEntry::parse(raw);
-    const int failures = entry.retryCount() + 1;
+    const int retries = entry.retryCount() + 1; // this one included
     const DeadLetterEntry::Attempt attempt { QDateTime::currentDateTimeUtc(), result.statusCode,
                                              result.error, result.elapsedMs };
-    if (result.outcome == DownstreamResult::Outcome::Retryable && failures < m_config.maxAttempts) {
-        const qint64 delay = m_config.backoff.delayMs(failures, QRandomGenerator::global());
+    if (result.outcome == DownstreamResult::Outcome::Retryable && retries < m_config.maxRetries) {
+        const qint64 delay = m_config.backoff.delayMs(retries, QRandomGenerator::global());
         const DeadLetterEntry next = entry.withFailedAttempt(attempt, attempt.at.addMSecs(delay));
         ++m_stats.rescheduled;
         qCDebug(lcWorker).noquote()
-            << "retry" << failures << "of" << entry.id() << "failed:" << result.error << "- next in"
+            << "retry" << retries << "of" << entry.id() << "failed:" << result.error << "- next in"
             << (delay < 10000 ? QStringLiteral("%1 ms").arg(delay)
                               : QStringLiteral("%1 s").arg(delay / 1000));
         finish(raw, "retry", next.raw(), delay);
         return;
     }
     ++m_stats.failedPermanently;
-    // Counted as --max-attempts counts: the worker's retries (the first delivery, which put the
+    // Counted as --max-retries counts: the worker's retries (the first delivery, which put the
     // entry in the DLQ, is one more record in its attempt history).
-    qCInfo(lcWorker).noquote() << "permanent failure of" << entry.id() << "after" << failures
-                               << (failures == 1 ? "retry:" : "retries:") << result.error;
+    qCInfo(lcWorker).noquote() << "permanent failure of" << entry.id() << "after" << retries
+                               << (retries == 1 ? "retry:" : "retries:") << result.error;
     finish(raw, "permanent", entry.withFailedAttempt(attempt, QDateTime()).raw(), 0);
 }
 

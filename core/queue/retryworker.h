@@ -38,7 +38,9 @@ class RetryWorker final : public QObject
 public:
     struct Config
     {
-        int maxAttempts = 3;
+        // Retries after the delivery that put the entry in the DLQ (retry_count 1, 2, 3, as the
+        // tutorial); when the last one fails too, the entry is a permanent failure.
+        int maxRetries = 3;
         BackoffPolicy backoff;
         int concurrency = 16;
         int leaseMs = 10000;

@@ -208,9 +208,11 @@ QList<SettingSpec> buildSpecs()
           QStringLiteral("PREFIX"),
           QStringLiteral("Prefix of Redrive's other keys (schedule, in-flight lists, channel)."),
           validateRedisKey },
-        { SettingKey::MaxAttempts, QStringLiteral("worker/max_attempts"),
-          QStringLiteral("max-attempts"), env({ "REDRIVE_MAX_ATTEMPTS" }), T::Int, 3,
-          QStringLiteral("N"), QStringLiteral("Attempts before a delivery is a permanent failure."),
+        { SettingKey::MaxRetries, QStringLiteral("worker/max_retries"),
+          QStringLiteral("max-retries"), env({ "REDRIVE_MAX_RETRIES" }), T::Int, 3,
+          QStringLiteral("N"),
+          QStringLiteral("Retries by the worker after the delivery that failed; when the last "
+                         "one fails too, the entry is a permanent failure (was --max-attempts)."),
           range(1, 1000) },
         { SettingKey::BackoffBaseMs, QStringLiteral("worker/backoff_base_ms"),
           QStringLiteral("backoff-base"), env({ "REDRIVE_BACKOFF_BASE" }), T::Int, 1000,
@@ -297,6 +299,38 @@ QList<SettingSpec> buildSpecs()
     for (int i = 0; i < specs.size(); ++i)
         Q_ASSERT(int(specs[i].key) == i);
     return specs;
+}
+
+// Names a setting had before, still read (with a warning naming the new one), same meaning.
+struct RenamedSetting
+{
+    SettingKey key;
+    const char *flag;
+    const char *envVar;
+    const char *fileKey;
+};
+// --max-attempts always counted the worker's retries after the failed delivery, not every
+// attempt: the new name says what the number is.
+const RenamedSetting RenamedSettings[] = {
+    { SettingKey::MaxRetries, "max-attempts", "REDRIVE_MAX_ATTEMPTS", "worker/max_attempts" },
+};
+
+QString renamedNotice(const QString &old, const QString &now)
+{
+    return QStringLiteral("%1 is deprecated, use %2 (it is the same number)").arg(old, now);
+}
+
+// The key a setting is stored under in `file`: its own, or the old name when only that is there.
+QString storedKey(const QSettings &file, const SettingSpec &spec)
+{
+    if (!file.contains(spec.fileKey)) {
+        for (const RenamedSetting &renamed : RenamedSettings) {
+            const QString old = QLatin1String(renamed.fileKey);
+            if (renamed.key == spec.key && file.contains(old))
+                return old;
+        }
+    }
+    return spec.fileKey;
 }
 
 } // namespace
@@ -394,6 +428,25 @@ void Settings::applyEnvironment(const QProcessEnvironment &environment, QStringL
             break;
         }
     }
+    for (const RenamedSetting &renamed : RenamedSettings) {
+        const QString name = QLatin1String(renamed.envVar);
+        if (!environment.contains(name))
+            continue;
+        const SettingSpec &now = spec(renamed.key);
+        if (const QString notice = renamedNotice(name, now.envVars.constFirst());
+            !m_deprecations.contains(notice))
+            m_deprecations.append(notice);
+        if (m_overrideSources.value(renamed.key) == SettingSource::Environment)
+            continue; // the new name wins
+        QVariant value;
+        QString error;
+        if (convert(now, environment.value(name), &value, &error)) {
+            m_overrides.insert(renamed.key, value);
+            m_overrideSources.insert(renamed.key, SettingSource::Environment);
+        } else if (errors) {
+            errors->append(QStringLiteral("%1: %2").arg(name, error));
+        }
+    }
 }
 
 QList<QCommandLineOption> Settings::commandLineOptions()
@@ -408,6 +461,14 @@ QList<QCommandLineOption> Settings::commandLineOptions()
         if (spec.defaultValue.isValid() && !spec.defaultValue.toString().isEmpty())
             help += QStringLiteral(" [default: %1]").arg(spec.defaultValue.toString());
         options.append(QCommandLineOption(spec.flag, help, spec.valueName));
+    }
+    for (const RenamedSetting &renamed : RenamedSettings) {
+        QCommandLineOption option(
+            QLatin1String(renamed.flag),
+            QStringLiteral("Deprecated name of --%1.").arg(spec(renamed.key).flag),
+            spec(renamed.key).valueName);
+        option.setFlags(QCommandLineOption::HiddenFromHelp);
+        options.append(option);
     }
     options.append(QCommandLineOption(
         QStringLiteral("no-worker"),
@@ -437,6 +498,26 @@ void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *e
             errors->append(QStringLiteral("--%1: %2").arg(spec.flag, error));
         }
     }
+    for (const RenamedSetting &renamed : RenamedSettings) {
+        const QString flag = QLatin1String(renamed.flag);
+        if (!parser.isSet(flag))
+            continue;
+        const SettingSpec &now = spec(renamed.key);
+        if (const QString notice
+            = renamedNotice(QStringLiteral("--") + flag, QStringLiteral("--") + now.flag);
+            !m_deprecations.contains(notice))
+            m_deprecations.append(notice);
+        if (parser.isSet(now.flag))
+            continue; // the new name wins
+        QVariant value;
+        QString error;
+        if (convert(now, parser.value(flag), &value, &error)) {
+            m_overrides.insert(renamed.key, value);
+            m_overrideSources.insert(renamed.key, SettingSource::CommandLine);
+        } else if (errors) {
+            errors->append(QStringLiteral("--%1: %2").arg(flag, error));
+        }
+    }
     if (parser.isSet(QStringLiteral("no-worker"))) {
         m_overrides.insert(SettingKey::WorkerEnabled, false);
         m_overrideSources.insert(SettingKey::WorkerEnabled, SettingSource::CommandLine);
@@ -452,11 +533,11 @@ QVariant Settings::value(SettingKey key) const
     if (const auto it = m_overrides.constFind(key); it != m_overrides.cend())
         return *it;
     const SettingSpec &s = spec(key);
-    if (m_file->contains(s.fileKey)) {
+    if (const QString stored = storedKey(*m_file, s); m_file->contains(stored)) {
         QVariant value;
         QString error;
         // A hand-edited file with a bad value falls back to the default instead of failing.
-        if (convert(s, m_file->value(s.fileKey).toString(), &value, &error))
+        if (convert(s, m_file->value(stored).toString(), &value, &error))
             return value;
     }
     return s.defaultValue;
@@ -466,7 +547,7 @@ SettingSource Settings::source(SettingKey key) const
 {
     if (const auto it = m_overrideSources.constFind(key); it != m_overrideSources.cend())
         return *it;
-    return m_file->contains(spec(key).fileKey) && fileProblem(key).isEmpty()
+    return m_file->contains(storedKey(*m_file, spec(key))) && fileProblem(key).isEmpty()
         ? SettingSource::SavedFile
         : SettingSource::Default;
 }
@@ -474,14 +555,15 @@ SettingSource Settings::source(SettingKey key) const
 QString Settings::fileProblem(SettingKey key) const
 {
     const SettingSpec &s = spec(key);
-    if (!m_file->contains(s.fileKey))
+    const QString stored = storedKey(*m_file, s);
+    if (!m_file->contains(stored))
         return {};
     QVariant value;
     QString error;
-    if (convert(s, m_file->value(s.fileKey).toString(), &value, &error))
+    if (convert(s, m_file->value(stored).toString(), &value, &error))
         return {};
     return QStringLiteral("%1: %2 = \"%3\" is not valid (%4); using the default, %5")
-        .arg(m_file->fileName(), s.fileKey, shownValue(s, m_file->value(s.fileKey).toString()),
+        .arg(m_file->fileName(), stored, shownValue(s, m_file->value(stored).toString()),
              error,
              s.defaultValue.toString().isEmpty() ? QStringLiteral("empty")
                                                  : s.defaultValue.toString());
@@ -523,6 +605,7 @@ bool Settings::setValue(SettingKey key, const QVariant &value, QString *error)
         return false;
     }
     const QVariant before = this->value(key);
+    m_file->remove(storedKey(*m_file, s)); // an old name goes: the value is under the new one
     m_file->setValue(s.fileKey, converted.toString());
     m_file->sync();
     if (this->value(key) != before)
@@ -533,6 +616,7 @@ bool Settings::setValue(SettingKey key, const QVariant &value, QString *error)
 void Settings::resetToDefault(SettingKey key)
 {
     const QVariant before = value(key);
+    m_file->remove(storedKey(*m_file, spec(key)));
     m_file->remove(spec(key).fileKey);
     m_file->sync();
     if (value(key) != before)
@@ -546,7 +630,7 @@ QString Settings::describe() const
         const SettingSource from = source(s.key);
         const QString origin = from == SettingSource::Default && !fileProblem(s.key).isEmpty()
             ? QStringLiteral("default: the settings file's value \"%1\" is not valid")
-                  .arg(shownValue(s, m_file->value(s.fileKey).toString()))
+                  .arg(shownValue(s, m_file->value(storedKey(*m_file, s)).toString()))
             : sourceName(from);
         text += QStringLiteral("%1 = %2  (%3)\n")
                     .arg(s.fileKey, shownValue(s, value(s.key).toString()), origin);

@@ -32,7 +32,7 @@ enum class SettingKey {
     DlqKey,
     PermanentKey,
     KeyPrefix,
-    MaxAttempts,
+    MaxRetries,
     BackoffBaseMs,
     BackoffMaxMs,
     Concurrency,
@@ -95,6 +95,9 @@ public:
     // and what is used instead; "" when it is fine or absent. Such values never stop Redrive.
     QString fileProblem(SettingKey key) const;
     QStringList fileProblems() const;
+    // Old names of settings used in the environment or on the command line ("--max-attempts is
+    // deprecated, use --max-retries ..."), each once, to be logged after the start.
+    QStringList deprecations() const { return m_deprecations; }
     static QString sourceName(SettingSource source);
     // Saves `value` to the settings file. Returns false with `error` set when invalid. When an
     // environment variable or flag overrides the key, the saved value takes effect next start.
@@ -119,6 +122,7 @@ private:
     std::unique_ptr<QSettings> m_file;
     QHash<SettingKey, QVariant> m_overrides;
     QHash<SettingKey, SettingSource> m_overrideSources;
+    QStringList m_deprecations;
 };
 
 } // namespace redrive::core

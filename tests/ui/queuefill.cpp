@@ -33,7 +33,7 @@ const Failure PermanentFailures[] = {
       "ACCT-0042-7781\"}" },
     { 422, "Downstream rejected the payload: HTTP 422 missing field eventBody.queueId" },
     { 404, "Downstream answered HTTP 404: /api/genesys/events not found" },
-    { 503, "Gave up after 3 attempts: Downstream answered HTTP 503 Service Unavailable" },
+    { 503, "Downstream answered HTTP 503 Service Unavailable" }, // after its 3 retries
     { 401, "Downstream answered HTTP 401: token expired" },
 };
 
@@ -85,7 +85,8 @@ QByteArray QueueFill::entry(int n, const QByteArray &payload, bool permanent)
         QUuid::createUuidV5(QUuid(), QStringLiteral("entry-%1").arg(n))
             .toString(QUuid::WithoutBraces),
         received);
-    const int retries = permanent ? 2 : n % 3;
+    // Permanent: a refused payload (4xx) goes there at once; a 503 after the default 3 retries.
+    const int retries = permanent ? (failure.status == 503 ? 3 : 0) : n % 3;
     for (int attempt = 0; attempt < retries; ++attempt) {
         const QDateTime at = received.addSecs(2 << attempt);
         const QDateTime next = permanent && attempt == retries - 1

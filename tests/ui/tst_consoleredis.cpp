@@ -14,6 +14,7 @@
 #include "ui/dialogs/prompts.h"
 #include "ui/models/livedeliverymodel.h"
 #include "ui/models/queuetablemodel.h"
+#include "ui/widgets/appearance.h"
 #include "ui/widgets/entrydetailview.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
@@ -56,6 +57,7 @@ private Q_SLOTS:
     void redisOutageIsShownAndRecovers();
     void receiverDeliveriesShowLive();
     void retriesOffWithoutADownstream();
+    void permanentFailureShowsTheRetriesTheFlagAllows();
 
 private:
     void openWindow();
@@ -71,6 +73,7 @@ private:
 
 void TestConsoleRedis::initTestCase()
 {
+    ui::appearance::installTranslations(); // as the application does
     QVERIFY2(m_redis.start(), qPrintable(m_redis.errorString()));
 }
 
@@ -267,8 +270,47 @@ void TestConsoleRedis::retriesOffWithoutADownstream()
     QVERIFY(m_window->retriesStatus()->isVisible());
     QVERIFY(m_window->retriesStatus()->toolTip().contains(QStringLiteral("no downstream")));
     QTRY_COMPARE(dlq()->model()->rowCount(), 3);
+    // The rows do not count down to a retry that will not come.
+    QTRY_VERIFY(dlq()->model()->isRowLoaded(0));
+    QCOMPARE(dlq()->model()->index(0, QueueTableModel::NextRetry).data().toString(),
+             QStringLiteral("paused: retries off"));
     QTest::qWait(1500); // a worker would have emptied the list by now
     QCOMPARE(m_redis.llen(Dlq), 3);
+}
+
+// One meaning of the number everywhere: with --max-retries 2 an entry that keeps failing is a
+// permanent failure after the delivery and 2 retries, and the console says "2" and "2 retries".
+void TestConsoleRedis::permanentFailureShowsTheRetriesTheFlagAllows()
+{
+    const core::DeadLetterEntry failed = core::DeadLetterEntry::create(
+        QByteArrayLiteral("{\"topicName\":\"v2.users.x.presence\"}"),
+        QStringLiteral("Simulated failure"), 500, {}, QStringLiteral("receiver@test"));
+    QCOMPARE(failed.retryCount(), 0);
+    m_redis.lpush(Dlq, failed.raw());
+    QVERIFY(m_settings->setValue(SettingKey::WorkerEnabled, true));
+    QVERIFY(m_settings->setValue(SettingKey::SimulateFailure, QStringLiteral("always")));
+    QVERIFY(m_settings->setValue(SettingKey::MaxRetries, 2));
+    QVERIFY(m_settings->setValue(SettingKey::BackoffBaseMs, 1));
+    openWindow();
+    QVERIFY(m_engine->worker());
+    QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(Permanent), 1, 30000);
+    const core::DeadLetterEntry stored
+        = core::DeadLetterEntry::parse(m_redis.lrange(Permanent).constFirst());
+    QCOMPARE(stored.retryCount(), 2);
+    QCOMPARE(stored.attempts().size(), 3); // the delivery and its 2 retries
+
+    m_window->showPage(ui::MainWindow::Page::PermanentFailures);
+    ui::QueueView *permanent = m_window->permanentView();
+    QTRY_VERIFY(permanent->model()->rowCount() == 1 && permanent->model()->isRowLoaded(0));
+    QCOMPARE(permanent->model()->headerData(QueueTableModel::Retries, Qt::Horizontal).toString(),
+             QStringLiteral("Retries"));
+    const QModelIndex retries = permanent->model()->index(0, QueueTableModel::Retries);
+    QCOMPARE(retries.data().toInt(), 2);
+    QCOMPARE(retries.data(Qt::ToolTipRole).toString(),
+             QStringLiteral("Retried 2 times after the delivery that failed"));
+    permanent->table()->selectRow(0);
+    QTRY_VERIFY(permanent->detail()->summaryText().contains(QStringLiteral("after 2 retries")));
+    QVERIFY(!permanent->detail()->summaryText().contains(QStringLiteral("(s)")));
 }
 
 QTEST_MAIN(TestConsoleRedis)

@@ -3,6 +3,7 @@
 #include "tests/support/testenv.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/prompts.h"
+#include "ui/widgets/appearance.h"
 #include "ui/widgets/entrydetailview.h"
 #include "ui/widgets/jsonformat.h"
 
@@ -21,7 +22,9 @@ class TestEntryWidgets : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase();
     void indentKeepsOrderAndDigits();
+    void retriesReadInProperPlurals();
     void detailShowsEverything();
     void detailShowsRawForGarbage();
     void editorValidatesAsYouType();
@@ -29,6 +32,43 @@ private Q_SLOTS:
     void editorConflictOffersReload();
     void promptsAnswerFromQueueInTestMode();
 };
+
+void TestEntryWidgets::initTestCase()
+{
+    ui::appearance::installTranslations(); // as the application does
+}
+
+// The English translation carries the plural forms: never "retry(s)" nor "1 retries".
+void TestEntryWidgets::retriesReadInProperPlurals()
+{
+    core::DeadLetterEntry entry = core::DeadLetterEntry::create(
+        tests::sampleNotification(), QStringLiteral("HTTP 503"), 503, {}, QStringLiteral("test"));
+    ui::EntryDetailView view;
+    view.showEntry(entry.raw());
+    QVERIFY2(view.summaryText().contains(QStringLiteral("Status 503 on the delivery, not retried yet")),
+             qPrintable(view.summaryText()));
+    const core::DeadLetterEntry::Attempt failed { QDateTime::currentDateTimeUtc(), 502,
+                                                  QStringLiteral("bad gateway"), 0 };
+    entry = entry.withFailedAttempt(failed, QDateTime::currentDateTimeUtc().addSecs(60));
+    view.showEntry(entry.raw());
+    QVERIFY2(view.summaryText().contains(QStringLiteral("Status 502 after 1 retry:")),
+             qPrintable(view.summaryText()));
+    entry = entry.withFailedAttempt(failed, {}).withFailedAttempt(failed, {});
+    view.showEntry(entry.raw());
+    QVERIFY2(view.summaryText().contains(QStringLiteral("Status 502 after 3 retries:")),
+             qPrintable(view.summaryText()));
+    QVERIFY(!view.summaryText().contains(QStringLiteral("(s)")));
+    // A duration under a millisecond is not "0 ms".
+    QTableWidget *history = nullptr;
+    for (QTableWidget *table : view.findChildren<QTableWidget *>()) {
+        if (table->columnCount() == 4) // When, Status, Duration, Error
+            history = table;
+    }
+    QVERIFY(history);
+    QCOMPARE(history->rowCount(), 4); // the delivery and its 3 retries
+    QVERIFY(history->item(1, 2));
+    QCOMPARE(history->item(1, 2)->text(), QStringLiteral("< 1 ms"));
+}
 
 void TestEntryWidgets::indentKeepsOrderAndDigits()
 {

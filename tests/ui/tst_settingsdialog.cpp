@@ -74,28 +74,28 @@ void TestSettingsDialog::validatesAndSaves()
     core::MemoryCredentialStore store;
     ui::SettingsDialog dialog(settings, store);
     dialog.show();
-    QLineEdit *attempts = dialog.lineEdit(SettingKey::MaxAttempts);
+    QLineEdit *attempts = dialog.lineEdit(SettingKey::MaxRetries);
     attempts->clear();
     QTest::keyClicks(attempts, QStringLiteral("abc"));
-    QVERIFY(!dialog.problemLabel(SettingKey::MaxAttempts)->isHidden());
+    QVERIFY(!dialog.problemLabel(SettingKey::MaxRetries)->isHidden());
     QTest::mouseClick(dialog.applyButton(), Qt::LeftButton);
-    QCOMPARE(settings.integer(SettingKey::MaxAttempts), 3); // nothing saved while invalid
+    QCOMPARE(settings.integer(SettingKey::MaxRetries), 3); // nothing saved while invalid
 
     attempts->clear();
     QTest::keyClicks(attempts, QStringLiteral("7"));
-    QVERIFY(dialog.problemLabel(SettingKey::MaxAttempts)->isHidden());
+    QVERIFY(dialog.problemLabel(SettingKey::MaxRetries)->isHidden());
     QLineEdit *path = dialog.lineEdit(SettingKey::WebhookPath);
     path->setText(QStringLiteral("/hooks/genesys"));
     dialog.checkBox(SettingKey::WorkerEnabled)->setChecked(false);
     QSignalSpy changed(&settings, &core::Settings::changed);
     QTest::mouseClick(dialog.applyButton(), Qt::LeftButton);
-    QCOMPARE(settings.integer(SettingKey::MaxAttempts), 7);
+    QCOMPARE(settings.integer(SettingKey::MaxRetries), 7);
     QCOMPARE(settings.string(SettingKey::WebhookPath), QStringLiteral("/hooks/genesys"));
     QCOMPARE(settings.flag(SettingKey::WorkerEnabled), false);
 
     // A second dialog reads what was saved.
     core::Settings reread(m_dir.filePath(QStringLiteral("b.ini")));
-    QCOMPARE(reread.integer(SettingKey::MaxAttempts), 7);
+    QCOMPARE(reread.integer(SettingKey::MaxRetries), 7);
 }
 
 void TestSettingsDialog::secretsGoToTheStore()

@@ -222,7 +222,7 @@ void GenesysRegisterDialog::connectToGenesys()
                 } else {
                     m_topic->clear();
                     m_topic->addItems(topics);
-                    log(tr("✓ %n topic(s) available.", nullptr, int(topics.size())));
+                    log(tr("✓ %n topics available.", nullptr, int(topics.size())));
                 }
                 done();
             });
@@ -238,7 +238,7 @@ void GenesysRegisterDialog::connectToGenesys()
                         m_workflow->addItem(flow.name, flow.id);
                     // With a placeholder set, a filled combo box still selects nothing by itself.
                     m_workflow->setCurrentIndex(flows.isEmpty() ? -1 : 0);
-                    log(tr("✓ %n workflow(s) available.", nullptr, int(flows.size())));
+                    log(tr("✓ %n workflows available.", nullptr, int(flows.size())));
                 }
                 done();
             });

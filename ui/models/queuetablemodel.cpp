@@ -258,7 +258,7 @@ QueueTableModel::Row QueueTableModel::makeRow(const QByteArray &raw)
             row.error = entry.problem()
                 + (row.error.isEmpty() ? QString() : QStringLiteral(" — ") + row.error);
         row.statusCode = entry.statusCode();
-        row.attempts = entry.retryCount() + 1;
+        row.retries = entry.retryCount();
         row.nextAttemptAt = entry.nextAttemptAt();
     } else {
         row.error = entry.problem();
@@ -465,8 +465,8 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
             return row->error;
         case StatusCode:
             return row->isJson && row->statusCode != 0 ? QVariant(row->statusCode) : QVariant();
-        case Attempts:
-            return row->isJson ? QVariant(row->attempts) : QVariant();
+        case Retries:
+            return row->isJson ? QVariant(row->retries) : QVariant();
         case NextRetry:
             if (m_retriesPaused && row->isJson)
                 return tr("paused: retries off");
@@ -485,6 +485,12 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
             return displayformat::topicToolTip(row->topic);
         case Error:
             return row->error;
+        case Retries:
+            if (!row->isJson)
+                return {};
+            return row->retries == 0
+                ? tr("Not retried yet: only the delivery that failed")
+                : tr("Retried %n times after the delivery that failed", nullptr, row->retries);
         case NextRetry: {
             const QString due = row->nextAttemptAt.isValid()
                 ? QLocale().toString(row->nextAttemptAt.toLocalTime(), QLocale::LongFormat)
@@ -502,7 +508,7 @@ QVariant QueueTableModel::data(const QModelIndex &index, int role) const
             return {};
         }
     case Qt::TextAlignmentRole:
-        if (index.column() == StatusCode || index.column() == Attempts)
+        if (index.column() == StatusCode || index.column() == Retries)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ForegroundRole:
@@ -535,8 +541,8 @@ QVariant QueueTableModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Error");
     case StatusCode:
         return tr("Status");
-    case Attempts:
-        return tr("Attempts");
+    case Retries:
+        return tr("Retries");
     case NextRetry:
         return tr("Next retry");
     case ColumnCount:

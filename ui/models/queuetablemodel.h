@@ -35,7 +35,8 @@ class QueueTableModel final : public QAbstractTableModel
     Q_DISABLE_COPY_MOVE(QueueTableModel)
 
 public:
-    enum Column { Received, Topic, Error, StatusCode, Attempts, NextRetry, ColumnCount };
+    // Retries: the worker's retries so far (`retry_count`), the number --max-retries counts.
+    enum Column { Received, Topic, Error, StatusCode, Retries, NextRetry, ColumnCount };
     enum Role {
         EntryIdRole = Qt::UserRole,
         RawRole,
@@ -100,7 +101,7 @@ private:
         QString topicPattern; // the topic with its ids as {id}, what the table shows
         QString error;
         int statusCode = 0;
-        int attempts = 0;
+        int retries = 0;
         QDateTime nextAttemptAt;
         bool isJson = false;
     };

@@ -68,7 +68,7 @@ EntryDetailView::EntryDetailView(QWidget *parent)
     m_raw->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     m_tabs->addTab(m_payload, tr("Payload"));
     m_tabs->addTab(m_headers, tr("Headers"));
-    m_tabs->addTab(m_attempts, tr("Attempts"));
+    m_tabs->addTab(m_attempts, tr("History"));
     m_tabs->addTab(m_raw, tr("Raw"));
     m_tabs->setDocumentMode(true);
     auto *layout = new QVBoxLayout(this);
@@ -119,8 +119,11 @@ void EntryDetailView::showEntry(const QByteArray &raw)
                                                          : topic.pattern.toHtmlEscaped());
     for (const QString &id : topic.ids)
         lines << tr("<small>{id} = %1</small>").arg(id.toHtmlEscaped());
-    QString status = tr("Status %1 after %n attempt(s)", nullptr, entry.retryCount() + 1)
-                         .arg(entry.statusCode());
+    // In the words of --max-retries: the delivery that failed, then the worker's retries.
+    const int retries = entry.retryCount();
+    QString status = retries == 0
+        ? tr("Status %1 on the delivery, not retried yet").arg(entry.statusCode())
+        : tr("Status %1 after %n retries", nullptr, retries).arg(entry.statusCode());
     if (!entry.errorMessage().isEmpty())
         status += QStringLiteral(": ") + entry.errorMessage().toHtmlEscaped();
     lines << status;
@@ -129,7 +132,7 @@ void EntryDetailView::showEntry(const QByteArray &raw)
     if (entry.receivedAt().isValid())
         facts << tr("received %1").arg(when(entry.receivedAt()));
     if (entry.nextAttemptAt().isValid())
-        facts << tr("next attempt %1").arg(when(entry.nextAttemptAt()));
+        facts << tr("next retry %1").arg(when(entry.nextAttemptAt()));
     if (!entry.source().isEmpty())
         facts << tr("from %1").arg(entry.source().toHtmlEscaped());
     lines << facts.join(QStringLiteral(" · "));
@@ -164,7 +167,7 @@ void EntryDetailView::showEntry(const QByteArray &raw)
         m_attempts->setItem(i, 3, new QTableWidgetItem(a.error));
     }
     m_attempts->resizeColumnsToContents();
-    m_tabs->setTabText(2, tr("Attempts (%1)").arg(attempts.size()));
+    m_tabs->setTabText(2, tr("History (%1)").arg(attempts.size()));
     m_tabs->setTabText(1, tr("Headers (%1)").arg(headers.size()));
     if (m_tabs->currentWidget() == m_raw)
         m_tabs->setCurrentWidget(m_payload);

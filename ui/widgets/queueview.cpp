@@ -260,7 +260,7 @@ void QueueView::fitColumns()
     setWidth(C::Received, width(C::Received, { QStringLiteral("Nov 30 00:00"),
                                                QStringLiteral("00:00:00"), tr("loading…") }));
     setWidth(C::StatusCode, width(C::StatusCode, { QStringLiteral("000") }));
-    setWidth(C::Attempts, width(C::Attempts, { QStringLiteral("000") }));
+    setWidth(C::Retries, width(C::Retries, { QStringLiteral("000") }));
     if (m_model->columnCount() > C::NextRetry) {
         // Backoff delays are minutes at most with the defaults; longer ones elide, the tooltip
         // has the time.
@@ -331,7 +331,7 @@ void QueueView::buildActions()
     m_move = make(icon(Icon::MoveBack), tr("Move to DLQ"), QKeySequence(Qt::Key_M),
                   [this]() { onSelection(BulkOp::Move); });
     m_move->setToolTip(tr("Move the selected entries back to the dead letter queue with their "
-                          "attempt count reset (M)"));
+                          "retry count reset (M)"));
     m_export = make(icon(Icon::Export), tr("Export selection…"), QKeySequence(),
                     [this]() { onSelection(BulkOp::Export); });
     m_retryAll = make(QIcon(), tr("Retry all matching…"), QKeySequence(),
@@ -440,7 +440,7 @@ void QueueView::updateActions()
             m_list == QueueList::DeadLetters
                 ? tr("The dead letter queue is empty.\n\nDeliveries the downstream could not "
                      "take wait here for their next retry.")
-                : tr("No permanent failures.\n\nEntries that used up their attempts, that the "
+                : tr("No permanent failures.\n\nEntries that used up their retries, that the "
                      "downstream refused, or that cannot be read are kept here."));
         m_emptyHint->show();
     } else {
@@ -652,7 +652,7 @@ void QueueView::onFilter(BulkOp op)
         case BulkOp::Move:
             Prompts::confirm(
                 this, tr("Move entries"),
-                tr("Move %1 back to the dead letter queue, attempt counts reset?").arg(scope),
+                tr("Move %1 back to the dead letter queue, retry counts reset?").arg(scope),
                 tr("Move %1").arg(number), this, [this, op, count](bool ok) {
                     if (ok)
                         runOnFilter(op, count);

@@ -222,7 +222,7 @@ private Q_SLOTS:
         }
     }
 
-    void maxAttemptsThenPermanentWithHistory()
+    void maxRetriesThenPermanentWithHistory()
     {
         TestDownstream downstream;
         downstream.status = 503;
@@ -231,7 +231,7 @@ private Q_SLOTS:
         client.configure(QUrl(downstream.url()), 5000, {});
         m_redis.lpush(m_keys.dlq, tutorialEntry(7));
         RetryWorker::Config config;
-        config.maxAttempts = 3;
+        config.maxRetries = 3;
         config.backoff = { 2000, 8000, BackoffPolicy::Jitter::Equal };
         auto worker = makeWorker(&client, config);
         worker->start();

@@ -2,6 +2,8 @@
 #include "core/settings/settings.h"
 
 #include <QCommandLineParser>
+#include <QFile>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -25,10 +27,10 @@ private Q_SLOTS:
         QCOMPARE(settings.string(SettingKey::DlqKey), QStringLiteral("genesys_webhook_dlq"));
         QCOMPARE(settings.string(SettingKey::PermanentKey),
                  QStringLiteral("genesys_webhook_permanent_failures"));
-        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 3);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 3);
         QCOMPARE(settings.integer64(SettingKey::MaxBodyBytes), qint64(1024 * 1024));
         QVERIFY(settings.flag(SettingKey::WorkerEnabled));
-        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::Default);
+        QCOMPARE(settings.source(SettingKey::MaxRetries), SettingSource::Default);
     }
 
     void layeringOrder()
@@ -36,38 +38,98 @@ private Q_SLOTS:
         const QString path = file("layers.ini");
         {
             Settings saved(path);
-            QVERIFY(saved.setValue(SettingKey::MaxAttempts, 5));
+            QVERIFY(saved.setValue(SettingKey::MaxRetries, 5));
             QVERIFY(saved.setValue(SettingKey::Concurrency, 7));
             QVERIFY(saved.setValue(SettingKey::BackoffBaseMs, 250));
         }
         Settings settings(path); // a restart: the file is read again
-        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 5);
-        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::SavedFile);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 5);
+        QCOMPARE(settings.source(SettingKey::MaxRetries), SettingSource::SavedFile);
 
         QProcessEnvironment env;
-        env.insert(QStringLiteral("REDRIVE_MAX_ATTEMPTS"), QStringLiteral("6"));
+        env.insert(QStringLiteral("REDRIVE_MAX_RETRIES"), QStringLiteral("6"));
         env.insert(QStringLiteral("REDRIVE_CONCURRENCY"), QStringLiteral("8"));
         env.insert(QStringLiteral("REDIS_URL"), QStringLiteral("redis://10.1.2.3:6380/1"));
         QStringList errors;
         settings.applyEnvironment(env, &errors);
         QVERIFY(errors.isEmpty());
-        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 6);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 6);
         QCOMPARE(settings.source(SettingKey::Concurrency), SettingSource::Environment);
         QCOMPARE(settings.string(SettingKey::RedisUrl), QStringLiteral("redis://10.1.2.3:6380/1"));
 
         QCommandLineParser parser;
         Settings::addOptions(&parser);
-        QVERIFY(parser.parse({ QStringLiteral("redrive"), QStringLiteral("--max-attempts"),
+        QVERIFY(parser.parse({ QStringLiteral("redrive"), QStringLiteral("--max-retries"),
                                QStringLiteral("9"), QStringLiteral("--no-worker") }));
         settings.applyCommandLine(parser, &errors);
         QVERIFY(errors.isEmpty());
-        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 9);
-        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::CommandLine);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 9);
+        QCOMPARE(settings.source(SettingKey::MaxRetries), SettingSource::CommandLine);
         QCOMPARE(settings.integer(SettingKey::Concurrency), 8); // env beats file
         QCOMPARE(settings.integer(SettingKey::BackoffBaseMs), 250); // file beats default
         QVERIFY(!settings.flag(SettingKey::WorkerEnabled));
         QVERIFY(
-            settings.describe().contains(QLatin1String("worker/max_attempts = 9  (command line)")));
+            settings.describe().contains(QLatin1String("worker/max_retries = 9  (command line)")));
+    }
+
+    // --max-attempts always counted the worker's retries: the old names (flag, environment
+    // variable, file key) still set the same number, say once that they are deprecated, and
+    // give way to the new name when both are there.
+    void maxAttemptsIsTheOldNameOfMaxRetries()
+    {
+        const QString path = file("renamed.ini");
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("[worker]\nmax_attempts=5\n");
+        }
+        Settings settings(path);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 5);
+        QCOMPARE(settings.source(SettingKey::MaxRetries), SettingSource::SavedFile);
+        // Saving moves it to the new key.
+        QVERIFY(settings.setValue(SettingKey::MaxRetries, 4));
+        {
+            QSettings raw(path, QSettings::IniFormat);
+            QVERIFY(!raw.contains(QStringLiteral("worker/max_attempts")));
+            QCOMPARE(raw.value(QStringLiteral("worker/max_retries")).toInt(), 4);
+        }
+
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("REDRIVE_MAX_ATTEMPTS"), QStringLiteral("6"));
+        QStringList errors;
+        settings.applyEnvironment(env, &errors);
+        QVERIFY(errors.isEmpty());
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 6);
+        env.insert(QStringLiteral("REDRIVE_MAX_RETRIES"), QStringLiteral("7"));
+        settings.applyEnvironment(env, &errors);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 7);
+
+        QCommandLineParser parser;
+        Settings::addOptions(&parser);
+        QVERIFY(parser.parse({ QStringLiteral("redrive"), QStringLiteral("--max-attempts"),
+                               QStringLiteral("9") }));
+        settings.applyCommandLine(parser, &errors);
+        QVERIFY(errors.isEmpty());
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 9);
+        QCOMPARE(settings.source(SettingKey::MaxRetries), SettingSource::CommandLine);
+        // Not in --help (nor in the manual page): only the new name is documented.
+        QVERIFY(!parser.helpText().contains(QLatin1String("  --max-attempts")));
+        QVERIFY(parser.helpText().contains(QLatin1String("--max-retries")));
+
+        QCommandLineParser bad;
+        Settings::addOptions(&bad);
+        QVERIFY(bad.parse({ QStringLiteral("redrive"), QStringLiteral("--max-attempts"),
+                            QStringLiteral("zero") }));
+        settings.applyCommandLine(bad, &errors);
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(errors.constFirst().startsWith(QLatin1String("--max-attempts: ")),
+                 qPrintable(errors.constFirst()));
+        // Said once each, for the log after the start (the first line says where Redrive listens).
+        QCOMPARE(settings.deprecations(),
+                 QStringList({ QStringLiteral("REDRIVE_MAX_ATTEMPTS is deprecated, use "
+                                              "REDRIVE_MAX_RETRIES (it is the same number)"),
+                               QStringLiteral("--max-attempts is deprecated, use --max-retries "
+                                              "(it is the same number)") }));
     }
 
     void validation_data()
@@ -85,7 +147,7 @@ private Q_SLOTS:
                                 << QStringLiteral("unknown Genesys Cloud region");
         QTest::newRow("negative timeout") << int(SettingKey::DownstreamTimeoutMs)
                                           << QStringLiteral("-5") << QStringLiteral("out of range");
-        QTest::newRow("not a number") << int(SettingKey::MaxAttempts) << QStringLiteral("three")
+        QTest::newRow("not a number") << int(SettingKey::MaxRetries) << QStringLiteral("three")
                                       << QStringLiteral("not a valid number");
         QTest::newRow("simulation")
             << int(SettingKey::SimulateFailure) << QStringLiteral("150%") << QStringLiteral("N%");
@@ -142,10 +204,10 @@ private Q_SLOTS:
             "[worker]\nmax_attempts=lots\nconcurrency=8\n[receiver]\nlisten=127.0.0.1:notaport\n");
         f.close();
         Settings settings(path);
-        QCOMPARE(settings.integer(SettingKey::MaxAttempts), 3);
+        QCOMPARE(settings.integer(SettingKey::MaxRetries), 3);
         QCOMPARE(settings.string(SettingKey::ListenAddress), QStringLiteral("127.0.0.1:5000"));
         // ... and says so, instead of calling the default a value from the file.
-        QCOMPARE(settings.source(SettingKey::MaxAttempts), SettingSource::Default);
+        QCOMPARE(settings.source(SettingKey::MaxRetries), SettingSource::Default);
         QCOMPARE(settings.source(SettingKey::Concurrency), SettingSource::SavedFile);
         QVERIFY(settings.fileProblem(SettingKey::Concurrency).isEmpty());
         const QStringList problems = settings.fileProblems();
@@ -155,7 +217,7 @@ private Q_SLOTS:
             qPrintable(problems.join(QLatin1Char('\n'))));
         QVERIFY(problems.join(QLatin1Char('\n')).contains(QStringLiteral("using the default, 3")));
         QVERIFY(settings.describe().contains(
-            QStringLiteral("worker/max_attempts = 3  (default: the settings file's value \"lots\" "
+            QStringLiteral("worker/max_retries = 3  (default: the settings file's value \"lots\" "
                            "is not valid)")));
     }
 
