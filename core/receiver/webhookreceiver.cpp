@@ -394,10 +394,17 @@ void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
     if (path == HealthPath || path == MetricsPath) {
         if (method == QHttpServerRequest::Method::Get
             || method == QHttpServerRequest::Method::Head) {
+            // A request that came through a tunnel or a reverse proxy (ngrok, a load balancer
+            // that says so) is from the outside: it learns whether the receiver is up, not why,
+            // and no metrics. Monitoring reaches the port directly.
+            const bool proxied = cameThroughProxy(request);
             if (path == HealthPath)
-                handleHealth(connection);
-            else
+                handleHealth(connection, proxied);
+            else if (!proxied)
                 handleMetrics(connection);
+            else
+                reject(request, connection, clock, 404, "not_found",
+                       QStringLiteral("nothing here; deliveries go to %1").arg(m_config.path));
         } else {
             reject(request, connection, clock, 405, "method_not_allowed",
                    QStringLiteral("%1 is not accepted here; use GET").arg(describeMethod(method)),
@@ -409,16 +416,29 @@ void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
            QStringLiteral("nothing here; deliveries go to %1").arg(m_config.path));
 }
 
-void WebhookReceiver::handleHealth(ReceiverConnection *connection)
+bool WebhookReceiver::cameThroughProxy(const QHttpServerRequest &request)
+{
+    for (const auto &[name, value] : request.headers()) {
+        const QByteArray lower = name.toLower();
+        if (lower == "x-forwarded-for" || lower == "forwarded" || lower == "x-real-ip"
+            || lower.startsWith("ngrok-"))
+            return true;
+    }
+    return false;
+}
+
+void WebhookReceiver::handleHealth(ReceiverConnection *connection, bool proxied)
 {
     int status = 200;
-    QByteArray body = "{\"status\":\"ok\",\"redis\":\"up\"}";
+    QByteArray body = proxied ? "{\"status\":\"ok\"}" : "{\"status\":\"ok\",\"redis\":\"up\"}";
     ResponseHeaders headers;
     if (!m_redis || !m_redis->isReady()) {
         status = 503;
-        body = "{\"status\":\"unavailable\",\"redis\":\"down\",\"error\":";
-        EntryWriter::appendString(
-            &body, m_redis ? m_redis->lastError() : QStringLiteral("no Redis connection"));
+        body = proxied ? "{\"status\":\"unavailable\""
+                       : "{\"status\":\"unavailable\",\"redis\":\"down\",\"error\":";
+        if (!proxied)
+            EntryWriter::appendString(
+                &body, m_redis ? m_redis->lastError() : QStringLiteral("no Redis connection"));
         body += '}';
         headers.append(
             { QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.retryAfterSeconds) });

@@ -94,7 +94,11 @@ private:
     void handleRequest(const QHttpServerRequest &request, ReceiverConnection *connection);
     void handleDelivery(const QHttpServerRequest &request, ReceiverConnection *connection,
                         const QElapsedTimer &clock);
-    void handleHealth(ReceiverConnection *connection);
+    // Whether `request` says it was relayed by a tunnel or a reverse proxy (X-Forwarded-For,
+    // Forwarded, X-Real-IP, ngrok's own headers): then it comes from outside the host's network.
+    static bool cameThroughProxy(const QHttpServerRequest &request);
+    // `proxied`: the status only, without Redis' reason (which names hosts and users).
+    void handleHealth(ReceiverConnection *connection, bool proxied);
     void handleMetrics(ReceiverConnection *connection);
     void reject(const QHttpServerRequest &request, ReceiverConnection *connection,
                 const QElapsedTimer &clock, int status, const QByteArray &code,

@@ -201,6 +201,8 @@ private Q_SLOTS:
     void stopAnswersWhatIsInProgress();
     void healthz();
     void metrics();
+    void monitoringThroughATunnel_data();
+    void monitoringThroughATunnel();
     void oneEventPerRequest();
     void concurrentDeliveries();
 
@@ -1351,6 +1353,44 @@ void TestWebhookReceiver::healthz()
                             { QStringLiteral("redis"), QStringLiteral("up") } }));
     QCOMPARE(response.header("cache-control"), QByteArray("no-store"));
     QVERIFY(m_events.isEmpty()); // monitoring is not a delivery
+}
+
+void TestWebhookReceiver::monitoringThroughATunnel_data()
+{
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<QByteArray>("value");
+    QTest::newRow("ngrok's X-Forwarded-For")
+        << QByteArray("X-Forwarded-For") << QByteArray("203.0.113.9");
+    QTest::newRow("RFC 7239 Forwarded") << QByteArray("Forwarded") << QByteArray("for=203.0.113.9");
+    QTest::newRow("X-Real-IP") << QByteArray("X-Real-IP") << QByteArray("203.0.113.9");
+    QTest::newRow("an ngrok header") << QByteArray("ngrok-skip-browser-warning") << QByteArray("1");
+}
+
+// What the tunnel to the receiver's port shows the Internet: whether it is up, no reasons (they
+// name hosts and users) and no metrics. Asked directly, the same port answers in full.
+void TestWebhookReceiver::monitoringThroughATunnel()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(QByteArray, value);
+    startReceiver();
+    const Headers relayed { { header, value } };
+    Response health = send("GET", QStringLiteral("/healthz"), {}, relayed);
+    QCOMPARE(health.status, 200);
+    QCOMPARE(health.json, (QJsonObject { { QStringLiteral("status"), QStringLiteral("ok") } }));
+    const Response metrics = send("GET", QStringLiteral("/metrics"), {}, relayed);
+    QCOMPARE(metrics.status, 404);
+    QVERIFY(!metrics.body.contains("redrive_"));
+    QCOMPARE(send("GET", QStringLiteral("/metrics"), {}, {}).status, 200);
+
+    m_server.stop();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_redis->isReady(), WaitMs);
+    health = send("GET", QStringLiteral("/healthz"), {}, relayed);
+    QCOMPARE(health.status, 503);
+    QCOMPARE(health.json,
+             (QJsonObject { { QStringLiteral("status"), QStringLiteral("unavailable") } }));
+    const Response direct = send("GET", QStringLiteral("/healthz"), {}, {});
+    QCOMPARE(direct.status, 503);
+    QVERIFY(!direct.json.value(QStringLiteral("error")).toString().isEmpty());
 }
 
 void TestWebhookReceiver::metrics()
