@@ -245,8 +245,10 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
     QCOMPARE(live->model()->index(0, ui::LiveDeliveryModel::Topic).data(Qt::ToolTipRole).toString(),
              QStringLiteral("v2.detail.events.conversation.7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d."
                             "customer.start\n{id} = 7c0a4f6e-2b1d-4e9a-9f3c-5d8e1a2b3c4d"));
-    QVERIFY(m_window->receiverPanel()->countersLabel()->text().startsWith(
-        QStringLiteral("1 requests")));
+    QCOMPARE(m_window->receiverPanel()->countLabel(ui::ReceiverPanel::Requests)->text(),
+             QStringLiteral("1"));
+    QVERIFY(m_window->receiverPanel()->countersText().startsWith(
+        QStringLiteral("Requests 1 · Processed 1 ·")));
     // Stop and start from the receiver page.
     QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
     QVERIFY(!m_engine->receiver()->isListening());

@@ -11,11 +11,19 @@
 #include "ui/dialogs/prompts.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/entrydetailview.h"
+#include "ui/widgets/appearance.h"
+#include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
 #include "ui/widgets/queueview.h"
+#include "ui/widgets/receiverpanel.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QApplication>
+#include <QGroupBox>
+#include <QPlainTextEdit>
+#include <QPointer>
+#include <QToolBar>
 #include <QFile>
 #include <QHeaderView>
 #include <QLabel>
@@ -55,6 +63,12 @@ private Q_SLOTS:
     void columnsFitWithoutScrolling();
     void topicShowsItsPatternAndIdsInTheTooltip();
     void nextRetrySaysWhenRetriesAreOff();
+    void escapeInTheEditorAsksBeforeDiscarding();
+    void editNeedsASelectionAndThePaneFollowsIt();
+    void settingsShortcutIsShownInTheMenu();
+    void mainControlsHaveAccessibleNames();
+    void themeSwitchesPaletteAndIsRemembered();
+    void receiverPageIsAFormAtTheTop();
 
 private:
     QueueView *dlq() const { return m_window->deadLetterView(); }
@@ -428,6 +442,160 @@ void TestQueueView::nextRetrySaysWhenRetriesAreOff()
     QCOMPARE(m_window->permanentView()->model()->columnCount(), int(QueueTableModel::NextRetry));
     m_window->setRetriesRunning(true, QStringLiteral("http://crm.example/hook"));
     QVERIFY(next.data().toString().startsWith(QStringLiteral("in ")));
+}
+
+void TestQueueView::escapeInTheEditorAsksBeforeDiscarding()
+{
+    const QByteArray before = m_backend->items(QueueList::DeadLetters).at(1);
+    select(dlq(), 1);
+    // Unchanged: Esc closes at once, nothing asked.
+    QTest::keyClick(dlq()->table(), Qt::Key_E);
+    QTRY_VERIFY(dlq()->editor());
+    QTest::keyClick(dlq()->editor()->editor(), Qt::Key_Escape);
+    QTRY_VERIFY(!dlq()->editor());
+    QVERIFY(ui::Prompts::takeLog().isEmpty());
+
+    dlq()->editAction()->trigger(); // the window may not have its focus back yet
+    QTRY_VERIFY(dlq()->editor());
+    QPointer<ui::EditEntryDialog> editor = dlq()->editor();
+    QString text = editor->editedText();
+    text.replace(QStringLiteral("\"priority\": 0"), QStringLiteral("\"priority\": 7"));
+    editor->setEditedText(text);
+    QVERIFY(editor->isModified());
+    // Esc with changes asks; Cancel (the default) keeps the dialog and the edit.
+    QTest::keyClick(editor->editor(), Qt::Key_Escape);
+    QTRY_VERIFY(ui::Prompts::lastText().startsWith(QStringLiteral("Unsaved changes: ")));
+    QTest::qWait(50);
+    QVERIFY(editor && editor->isVisible());
+    QCOMPARE(editor->editedText(), text);
+    // Closing the window asks the same; Discard closes it and writes nothing.
+    ui::Prompts::takeLog();
+    ui::Prompts::pushUnsavedAnswer(ui::Prompts::Unsaved::Discard);
+    editor->close();
+    QTRY_VERIFY(!editor);
+    QVERIFY(ui::Prompts::takeLog().join(QLatin1Char('\n')).contains(QStringLiteral("not saved")));
+    QCOMPARE(m_backend->items(QueueList::DeadLetters).at(1), before);
+
+    // Save from the question saves, then closes.
+    dlq()->editAction()->trigger(); // the window may not have its focus back yet
+    QTRY_VERIFY(dlq()->editor());
+    editor = dlq()->editor();
+    editor->setEditedText(text);
+    ui::Prompts::pushUnsavedAnswer(ui::Prompts::Unsaved::Save);
+    QTest::keyClick(editor->editor(), Qt::Key_Escape);
+    QTRY_VERIFY(!editor);
+    QVERIFY(core::DeadLetterEntry::parse(m_backend->items(QueueList::DeadLetters).at(1))
+                .payload()
+                .contains("\"priority\":7"));
+}
+
+void TestQueueView::editNeedsASelectionAndThePaneFollowsIt()
+{
+    QVERIFY(!dlq()->editAction()->isEnabled());
+    select(dlq(), 2);
+    QVERIFY(dlq()->editAction()->isEnabled());
+    QVERIFY(dlq()->detail()->summaryText().contains(QStringLiteral("{id}")));
+    // Ctrl+click on the selected row: the current row stays, the selection goes.
+    const QRect cell = dlq()->table()->visualRect(dlq()->model()->index(2, 1));
+    QTest::mouseClick(dlq()->table()->viewport(), Qt::LeftButton, Qt::ControlModifier,
+                      cell.center());
+    QTRY_VERIFY(dlq()->table()->selectionModel()->selectedRows().isEmpty());
+    QVERIFY(dlq()->table()->currentIndex().isValid());
+    QVERIFY(!dlq()->editAction()->isEnabled());
+    QVERIFY(!dlq()->retryAction()->isEnabled());
+    QVERIFY(dlq()->detail()->summaryText().contains(QStringLiteral("Select an entry")));
+    // E does nothing without a selection.
+    QTest::keyClick(dlq()->table(), Qt::Key_E);
+    QTest::qWait(50);
+    QVERIFY(!dlq()->editor());
+    // Two rows: nothing to edit either.
+    select(dlq(), 3);
+    dlq()->table()->selectionModel()->select(
+        dlq()->model()->index(4, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QVERIFY(!dlq()->editAction()->isEnabled());
+    QVERIFY(dlq()->retryAction()->isEnabled());
+}
+
+void TestQueueView::settingsShortcutIsShownInTheMenu()
+{
+    QAction *settings = m_window->settingsAction();
+    QVERIFY(settings);
+    // The menu shows the first shortcut: never an empty one (Linux has no Preferences key).
+    QVERIFY(!settings->shortcut().isEmpty());
+    QVERIFY(settings->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_Comma)));
+    if (QKeySequence(QKeySequence::Preferences).isEmpty())
+        QCOMPARE(settings->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_Comma));
+}
+
+void TestQueueView::mainControlsHaveAccessibleNames()
+{
+    QList<QWidget *> controls { m_window->sidebar(),
+                                m_window->redisStatus(),
+                                m_window->receiverStatus(),
+                                m_window->retriesStatus(),
+                                m_window->liveView()->table(),
+                                m_window->receiverPanel()->startStopButton(),
+                                m_window->receiverPanel()->registerButton() };
+    for (QueueView *view : { dlq(), m_window->permanentView() }) {
+        controls << view->table() << view->searchBox() << view->detail() << view->toolBar();
+        for (QAction *action : { view->retryAction(), view->editAction(), view->deleteAction() })
+            controls << view->toolBar()->widgetForAction(action);
+    }
+    QSet<QString> names;
+    for (QWidget *control : std::as_const(controls)) {
+        QVERIFY(control);
+        QVERIFY2(!control->accessibleName().isEmpty(), control->metaObject()->className());
+        names.insert(control->accessibleName());
+    }
+    // Each says which it is: the two lists' tables and search boxes are told apart.
+    QCOMPARE(dlq()->table()->accessibleName(), QStringLiteral("Dead letter queue entries"));
+    QCOMPARE(m_window->permanentView()->searchBox()->accessibleName(),
+             QStringLiteral("Search the permanent failures"));
+    QVERIFY(dlq()->toolBar()->widgetForAction(dlq()->editAction())->accessibleName()
+            == QStringLiteral("Edit payload"));
+}
+
+void TestQueueView::themeSwitchesPaletteAndIsRemembered()
+{
+    const QList<QAction *> themes = m_window->themeActions();
+    QCOMPARE(themes.size(), 3);
+    QVERIFY(themes.at(0)->isChecked()); // System by default
+    const QColor systemWindow = QApplication::palette().color(QPalette::Window);
+    themes.at(2)->trigger(); // Dark
+    QVERIFY(themes.at(2)->isChecked());
+    QCOMPARE(ui::appearance::currentTheme(), ui::appearance::Theme::Dark);
+    QVERIFY(QApplication::palette().color(QPalette::Window).lightness() < 80);
+    QTRY_VERIFY(dlq()->palette().color(QPalette::Base).lightness() < 80);
+    // The next window (a restart) opens dark.
+    m_window.reset();
+    ui::appearance::applyTheme(ui::appearance::Theme::System);
+    auto backend = std::make_unique<tests::MemoryQueueBackend>();
+    m_window = std::make_unique<ui::MainWindow>(std::move(backend), *m_settings, *m_credentials);
+    QCOMPARE(ui::appearance::currentTheme(), ui::appearance::Theme::Dark);
+    QVERIFY(m_window->themeActions().at(2)->isChecked());
+    m_window->themeActions().at(0)->trigger(); // back to System
+    QCOMPARE(QApplication::palette().color(QPalette::Window), systemWindow);
+}
+
+void TestQueueView::receiverPageIsAFormAtTheTop()
+{
+    m_window->showPage(ui::MainWindow::Page::Receiver);
+    ui::ReceiverPanel *panel = m_window->receiverPanel();
+    QTRY_VERIFY(panel->isVisible());
+    // Content at the top left at a readable width, in boxes, the rest of the page empty.
+    const auto boxes = panel->findChildren<QGroupBox *>();
+    QCOMPARE(boxes.size(), 3);
+    for (QGroupBox *box : boxes) {
+        QVERIFY2(box->width() <= 720, qPrintable(QString::number(box->width())));
+        QVERIFY(box->mapTo(panel, QPoint(0, 0)).y() < panel->height() / 2);
+    }
+    QVERIFY(panel->startStopButton()->mapTo(panel, QPoint(0, 0)).y() < 120);
+    QCOMPARE(panel->countLabel(ui::ReceiverPanel::MeanLatency)->text(), QStringLiteral("none yet"));
+    core::DeliveryEvent event;
+    event.latencyUs = 420;
+    m_window->addDelivery(event);
+    QCOMPARE(panel->countLabel(ui::ReceiverPanel::Requests)->text(), QStringLiteral("1"));
+    QCOMPARE(panel->countLabel(ui::ReceiverPanel::MeanLatency)->text(), QStringLiteral("0.4 ms"));
 }
 
 QTEST_MAIN(TestQueueView)

@@ -2,6 +2,7 @@
 #include "ui/dialogs/editentrydialog.h"
 
 #include "core/queue/deadletterentry.h"
+#include "ui/dialogs/prompts.h"
 #include "ui/widgets/jsonformat.h"
 #include "ui/widgets/jsonhighlighter.h"
 
@@ -93,6 +94,7 @@ EditEntryDialog::EditEntryDialog(const QByteArray &raw, QWidget *parent)
         if (!m_valid)
             return;
         m_save->setEnabled(false);
+        m_saving = true;
         m_status->setText(tr("Saving…"));
         Q_EMIT saveRequested(m_raw, m_editor->toPlainText().toUtf8());
     });
@@ -234,13 +236,51 @@ QString EditEntryDialog::lineDiff(const QString &before, const QString &after)
     return out.join(QLatin1Char('\n'));
 }
 
+bool EditEntryDialog::isModified() const
+{
+    return m_editor->toPlainText() != m_originalText;
+}
+
+void EditEntryDialog::reject()
+{
+    if (!isModified() || m_saving) {
+        QDialog::reject();
+        return;
+    }
+    if (m_asking)
+        return;
+    m_asking = true;
+    const bool canSave = m_valid && m_save->isEnabled();
+    Prompts::askUnsaved(this, tr("Unsaved changes"),
+                        canSave ? tr("The payload has changes that are not saved. Save them "
+                                     "before closing?")
+                                : tr("The payload has changes that are not saved (and are not "
+                                     "valid JSON yet, so they cannot be saved). Discard them?"),
+                        canSave, this, [this](Prompts::Unsaved choice) {
+                            m_asking = false;
+                            switch (choice) {
+                            case Prompts::Unsaved::Save:
+                                m_save->click(); // closes once the owner says it is saved
+                                return;
+                            case Prompts::Unsaved::Discard:
+                                QDialog::reject();
+                                return;
+                            case Prompts::Unsaved::Cancel:
+                                m_editor->setFocus();
+                                return;
+                            }
+                        });
+}
+
 void EditEntryDialog::saved()
 {
+    m_saving = false;
     accept();
 }
 
 void EditEntryDialog::refused(const QString &message, bool changedMeanwhile)
 {
+    m_saving = false;
     m_status->setText(changedMeanwhile
                           ? tr("Not saved: %1\nReload to start again from the current entry "
                                "(your edit is in the Changes tab until then).")

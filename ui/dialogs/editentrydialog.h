@@ -43,6 +43,12 @@ public:
     // Starts over from the entry's current text (after a conflict).
     void reloadFrom(const QByteArray &raw);
 
+    // The payload differs from the entry's (what Save would write).
+    bool isModified() const;
+    // Esc, Cancel and the window's close button: with unsaved changes, asks first (Save /
+    // Discard / Cancel).
+    void reject() override;
+
     // Line diff of two texts, "  " same, "- " removed, "+ " added lines.
     static QString lineDiff(const QString &before, const QString &after);
 
@@ -65,6 +71,8 @@ private:
     QDialogButtonBox *m_buttons;
     QPushButton *m_save;
     QPushButton *m_reload;
+    bool m_asking = false;
+    bool m_saving = false;
 };
 
 } // namespace redrive::ui

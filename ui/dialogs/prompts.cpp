@@ -16,6 +16,7 @@ struct TestState
     bool on = false;
     QQueue<bool> confirms;
     QQueue<QString> files;
+    QQueue<Prompts::Unsaved> unsaved;
     QStringList log;
 };
 
@@ -95,6 +96,34 @@ void Prompts::openFile(QWidget *parent, const QString &title, const QString &fil
     dialog->open();
 }
 
+void Prompts::askUnsaved(QWidget *parent, const QString &title, const QString &text,
+                         bool canSave, const QObject *context, std::function<void(Unsaved)> done)
+{
+    if (testState().on) {
+        record(title, text);
+        Unsaved answer = testState().unsaved.isEmpty() ? Unsaved::Cancel
+                                                       : testState().unsaved.dequeue();
+        if (answer == Unsaved::Save && !canSave)
+            answer = Unsaved::Cancel;
+        QTimer::singleShot(0, context, [done, answer]() { done(answer); });
+        return;
+    }
+    const QMessageBox::StandardButtons buttons = canSave
+        ? QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel
+        : QMessageBox::Discard | QMessageBox::Cancel;
+    auto *box = new QMessageBox(QMessageBox::Question, title, text, buttons, parent);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setDefaultButton(canSave ? QMessageBox::Save : QMessageBox::Cancel);
+    box->setEscapeButton(QMessageBox::Cancel);
+    QObject::connect(box, &QMessageBox::finished, context, [box, done](int) {
+        const QMessageBox::StandardButton button = box->standardButton(box->clickedButton());
+        done(button == QMessageBox::Save      ? Unsaved::Save
+                 : button == QMessageBox::Discard ? Unsaved::Discard
+                                                  : Unsaved::Cancel);
+    });
+    box->open();
+}
+
 void Prompts::warn(QWidget *parent, const QString &title, const QString &text)
 {
     if (testState().on) {
@@ -136,6 +165,11 @@ void Prompts::pushConfirmAnswer(bool accept)
 void Prompts::pushFileAnswer(const QString &path)
 {
     testState().files.enqueue(path);
+}
+
+void Prompts::pushUnsavedAnswer(Unsaved choice)
+{
+    testState().unsaved.enqueue(choice);
 }
 
 QStringList Prompts::takeLog()

@@ -29,6 +29,10 @@ public:
                          std::function<void(const QString &path)> done);
     static void openFile(QWidget *parent, const QString &title, const QString &filter,
                          const QObject *context, std::function<void(const QString &path)> done);
+    // Unsaved changes about to be lost: Save (only offered when `canSave`), Discard or Cancel.
+    enum class Unsaved { Save, Discard, Cancel };
+    static void askUnsaved(QWidget *parent, const QString &title, const QString &text, bool canSave,
+                           const QObject *context, std::function<void(Unsaved choice)> done);
     // A message the user must see; never blocks.
     static void warn(QWidget *parent, const QString &title, const QString &text);
     static void inform(QWidget *parent, const QString &title, const QString &text);
@@ -40,6 +44,8 @@ public:
     // a confirm is answered "no" and a file dialog is cancelled.
     static void pushConfirmAnswer(bool accept);
     static void pushFileAnswer(const QString &path);
+    // With none queued an unsaved-changes question is answered Cancel (nothing is lost).
+    static void pushUnsavedAnswer(Unsaved choice);
     // Everything asked or shown in test mode since the last call, in order ("title: text").
     static QStringList takeLog();
     static QString lastText();

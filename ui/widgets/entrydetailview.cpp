@@ -71,6 +71,12 @@ EntryDetailView::EntryDetailView(QWidget *parent)
     m_tabs->addTab(m_attempts, tr("History"));
     m_tabs->addTab(m_raw, tr("Raw"));
     m_tabs->setDocumentMode(true);
+    m_summary->setAccessibleName(tr("Entry summary"));
+    m_tabs->setAccessibleName(tr("Entry details"));
+    m_payload->setAccessibleName(tr("Payload"));
+    m_headers->setAccessibleName(tr("Headers"));
+    m_attempts->setAccessibleName(tr("History of attempts"));
+    m_raw->setAccessibleName(tr("Raw text as stored"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_summary);

@@ -48,6 +48,11 @@ LiveDeliveriesView::LiveDeliveriesView(QWidget *parent)
         m_detail->clear();
     });
 
+    m_table->setAccessibleName(tr("Live deliveries"));
+    m_detail->setAccessibleName(tr("Selected delivery"));
+    m_counters->setAccessibleName(tr("Delivery counters"));
+    clear->setAccessibleName(tr("Clear the list"));
+
     auto *top = new QHBoxLayout;
     top->addWidget(m_counters, 1);
     top->addWidget(clear);

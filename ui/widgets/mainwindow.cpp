@@ -14,12 +14,14 @@
 #include "ui/models/queuebackend.h"
 #include "ui/models/queuestorebackend.h"
 #include "ui/models/queuetablemodel.h"
+#include "ui/widgets/appearance.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/queueview.h"
 #include "ui/widgets/receiverpanel.h"
 #include "ui/widgets/windowmemory.h"
 
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QHBoxLayout>
@@ -110,16 +112,16 @@ void MainWindow::init()
     m_pages->addWidget(m_receiverPanel);
     connect(m_receiverPanel, &ReceiverPanel::listeningChanged, this, &MainWindow::setReceiverUrl);
 
-    using Icon = IconProvider::Icon;
-    const QPalette palette = this->palette();
-    m_sidebar->addItem(new QListWidgetItem(IconProvider::icon(Icon::LiveDeliveries, palette),
-                                           tr("Live deliveries")));
-    m_sidebar->addItem(new QListWidgetItem(IconProvider::icon(Icon::DeadLetters, palette),
-                                           tr("Dead letter queue")));
-    m_sidebar->addItem(new QListWidgetItem(IconProvider::icon(Icon::PermanentFailures, palette),
-                                           tr("Permanent failures")));
-    m_sidebar->addItem(
-        new QListWidgetItem(IconProvider::icon(Icon::Receiver, palette), tr("Receiver")));
+    m_sidebar->addItem(tr("Live deliveries"));
+    m_sidebar->addItem(tr("Dead letter queue"));
+    m_sidebar->addItem(tr("Permanent failures"));
+    m_sidebar->addItem(tr("Receiver"));
+    updateIcons();
+    m_sidebar->setAccessibleName(tr("Pages"));
+    m_pages->setAccessibleName(tr("Current page"));
+    m_redisStatus->setAccessibleName(tr("Redis connection"));
+    m_receiverStatus->setAccessibleName(tr("Receiver address"));
+    m_retriesStatus->setAccessibleName(tr("Retries"));
     m_sidebar->setIconSize(QSize(20, 20));
     m_sidebar->setSpacing(2);
     m_sidebar->setFrameShape(QFrame::NoFrame);
@@ -181,10 +183,15 @@ MainWindow::~MainWindow()
 void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    QAction *settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
-    // The platform's Preferences key where it has one (macOS), and Ctrl+, everywhere.
-    settings->setShortcuts(
-        { QKeySequence(QKeySequence::Preferences), QKeySequence(Qt::CTRL | Qt::Key_Comma) });
+    m_settingsAction = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
+    // The platform's Preferences key where it has one (macOS), and Ctrl+, everywhere. The
+    // first is the one the menu shows: Linux has no Preferences key, so Ctrl+, comes first.
+    const QKeySequence preferences(QKeySequence::Preferences);
+    const QKeySequence ctrlComma(Qt::CTRL | Qt::Key_Comma);
+    if (preferences.isEmpty() || preferences == ctrlComma)
+        m_settingsAction->setShortcut(ctrlComma);
+    else
+        m_settingsAction->setShortcuts({ preferences, ctrlComma });
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -196,6 +203,26 @@ void MainWindow::buildMenus()
         QAction *action = view->addAction(names.at(i), this, [this, i]() { showPage(Page(i)); });
         action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
     }
+    view->addSeparator();
+    QMenu *theme = view->addMenu(tr("&Theme"));
+    auto *themes = new QActionGroup(this);
+    const QList<QPair<QString, QString>> choices {
+        { QStringLiteral("system"), tr("&System") },
+        { QStringLiteral("light"), tr("&Light") },
+        { QStringLiteral("dark"), tr("&Dark") },
+    };
+    const QString current
+        = appearance::themeName(appearance::themeFromName(QString::fromUtf8(
+            m_memory->value(QStringLiteral("appearance/theme")))));
+    for (const auto &[name, text] : choices) {
+        QAction *action = theme->addAction(text);
+        action->setCheckable(true);
+        action->setChecked(name == current);
+        action->setData(name);
+        themes->addAction(action);
+        connect(action, &QAction::triggered, this, [this, name = name]() { setTheme(name); });
+        m_themeActions.append(action);
+    }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Redrive"), this, [this]() {
@@ -203,6 +230,34 @@ void MainWindow::buildMenus()
         about->setAttribute(Qt::WA_DeleteOnClose);
         about->open();
     });
+}
+
+void MainWindow::setTheme(const QString &name)
+{
+    const appearance::Theme theme = appearance::themeFromName(name);
+    m_memory->setValue(QStringLiteral("appearance/theme"), appearance::themeName(theme).toUtf8());
+    for (QAction *action : std::as_const(m_themeActions))
+        action->setChecked(action->data().toString() == appearance::themeName(theme));
+    if (theme != appearance::currentTheme())
+        appearance::applyTheme(theme);
+}
+
+void MainWindow::updateIcons()
+{
+    using Icon = IconProvider::Icon;
+    const QPalette palette = this->palette();
+    const Icon icons[] = { Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures,
+                           Icon::Receiver };
+    for (int i = 0; i < m_sidebar->count() && i < int(std::size(icons)); ++i)
+        m_sidebar->item(i)->setIcon(IconProvider::icon(icons[i], palette));
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    // A theme switched at run time: the palette-drawn icons are drawn again in its colours.
+    if (event->type() == QEvent::PaletteChange)
+        updateIcons();
+    QMainWindow::changeEvent(event);
 }
 
 void MainWindow::showPage(Page page)
@@ -303,6 +358,10 @@ void MainWindow::updateSidebarCounts()
 
 void MainWindow::restoreWindowState()
 {
+    const appearance::Theme theme = appearance::themeFromName(
+        QString::fromUtf8(m_memory->value(QStringLiteral("appearance/theme"))));
+    if (theme != appearance::currentTheme())
+        appearance::applyTheme(theme);
     const QByteArray geometry = m_memory->value(QStringLiteral("main/geometry"));
     if (geometry.isEmpty() || !restoreGeometry(geometry))
         resize(1200, 760);

@@ -60,6 +60,10 @@ public:
     QLabel *receiverStatus() const { return m_receiverStatus; }
     QLabel *retriesStatus() const { return m_retriesStatus; }
     QueueBackend *backend() const { return m_backend.get(); }
+    QAction *settingsAction() const { return m_settingsAction; }
+    // View > Theme: the desktop's look, or Fusion light or dark; remembered between runs.
+    QList<QAction *> themeActions() const { return m_themeActions; }
+    void setTheme(const QString &name);
     void openSettings();
 
 public Q_SLOTS:
@@ -74,9 +78,11 @@ public Q_SLOTS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     void buildMenus();
+    void updateIcons();
     void updateSidebarCounts();
     void restoreWindowState();
 
@@ -98,6 +104,8 @@ private:
     QLabel *m_redisStatus = new QLabel(this);
     QLabel *m_receiverStatus = new QLabel(this);
     QLabel *m_retriesStatus = new QLabel(this);
+    QAction *m_settingsAction = nullptr;
+    QList<QAction *> m_themeActions;
     const void *m_lastEvent = nullptr;
     QString m_lastEventId;
     QDateTime m_lastEventTime;

@@ -110,6 +110,16 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     m_search->setPlaceholderText(
         tr("Search the whole list (Ctrl+F): id, topic, error, payload text…"));
     m_search->setClearButtonEnabled(true);
+    const bool dlq = list == QueueList::DeadLetters;
+    m_table->setAccessibleName(dlq ? tr("Dead letter queue entries")
+                                   : tr("Permanent failure entries"));
+    m_search->setAccessibleName(dlq ? tr("Search the dead letter queue")
+                                    : tr("Search the permanent failures"));
+    m_searchInfo->setAccessibleName(tr("Entries and selection"));
+    m_toolBar->setAccessibleName(dlq ? tr("Dead letter queue actions")
+                                     : tr("Permanent failure actions"));
+    m_detail->setAccessibleName(tr("Selected entry"));
+    m_staleBanner->setAccessibleName(tr("Connection notice"));
     m_searchInfo->setMinimumWidth(160);
 
     buildActions();
@@ -161,7 +171,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
             search(QString());
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-            &QueueView::updateActions);
+            &QueueView::showCurrent);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &QueueView::showCurrent);
     connect(m_table->verticalScrollBar(), &QScrollBar::valueChanged, this,
@@ -209,6 +219,26 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
 }
 
 QueueView::~QueueView() = default;
+
+void QueueView::updateIcons()
+{
+    using Icon = IconProvider::Icon;
+    const QPalette palette = this->palette();
+    const QList<QPair<QAction *, Icon>> icons {
+        { m_retry, Icon::Retry },   { m_edit, Icon::Edit },     { m_delete, Icon::Delete },
+        { m_move, Icon::MoveBack }, { m_export, Icon::Export }, { m_import, Icon::Import },
+        { m_purge, Icon::Purge },   { m_more, Icon::More },
+    };
+    for (const auto &[action, icon] : icons)
+        action->setIcon(IconProvider::icon(icon, palette));
+}
+
+void QueueView::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange && m_retry)
+        updateIcons();
+    QWidget::changeEvent(event);
+}
 
 void QueueView::setRetriesPaused(bool paused, const QString &reason)
 {
@@ -375,9 +405,23 @@ void QueueView::buildActions()
     more->addSeparator();
     more->addAction(m_purge);
     QAction *moreAction = m_toolBar->addAction(icon(Icon::More), tr("More"));
+    m_more = moreAction;
     moreAction->setMenu(more);
     if (auto *button = qobject_cast<QToolButton *>(m_toolBar->widgetForAction(moreAction)))
         button->setPopupMode(QToolButton::InstantPopup);
+
+    // Screen readers: stable names (the visible texts carry counts and ellipses).
+    const QList<QPair<QAction *, QString>> names {
+        { m_retry, tr("Retry now") },     { m_edit, tr("Edit payload") },
+        { m_move, tr("Move to DLQ") },    { m_delete, tr("Delete") },
+        { moreAction, tr("More actions") },
+    };
+    for (const auto &[action, name] : names) {
+        if (QWidget *button = m_toolBar->widgetForAction(action)) {
+            button->setAccessibleName(name);
+            button->setAccessibleDescription(action->toolTip());
+        }
+    }
 
     // Context menu of the table: the selection's actions first, then the filter's.
     QList<QAction *> context { m_retry, m_edit };
@@ -403,10 +447,12 @@ void QueueView::updateActions()
     qint64 n = 0;
     for (const QItemSelectionRange &range : m_table->selectionModel()->selection())
         n += range.height();
-    const bool one = n == 1 || (n == 0 && m_table->currentIndex().isValid());
+    // Actions act on the selection: with none (the current row alone is not a selection)
+    // there is nothing to edit or retry.
+    const bool one = n == 1;
     bool retryable = n > 0;
     if (one) {
-        const int row = n == 1 ? rows.constFirst() : m_table->currentIndex().row();
+        const int row = rows.constFirst();
         const QByteArray raw = m_model->rawAt(row);
         retryable = !raw.isEmpty() && core::DeadLetterEntry::parse(raw).isRetryable();
     }
@@ -495,19 +541,27 @@ bool QueueView::allSelected() const
 
 void QueueView::showCurrent()
 {
+    // The pane shows the current row while it is selected; when the selection goes, so does
+    // the entry (no pane describing a row nothing points at).
     const QModelIndex current = m_table->currentIndex();
-    if (!current.isValid()) {
+    if (!current.isValid() || !m_table->selectionModel()->isRowSelected(current.row(), {})) {
         m_selectedId.clear();
+        m_shownRaw.clear();
         m_detail->clear();
         updateActions();
         return;
     }
     if (!m_model->isRowLoaded(current.row())) {
+        m_shownRaw.clear();
         m_detail->clear(tr("loading…"));
         return;
     }
     m_selectedId = m_model->idAt(current.row());
-    m_detail->showEntry(m_model->rawAt(current.row()));
+    const QByteArray raw = m_model->rawAt(current.row());
+    if (raw != m_shownRaw) {
+        m_shownRaw = raw;
+        m_detail->showEntry(raw);
+    }
     updateActions();
 }
 
@@ -723,10 +777,10 @@ void QueueView::importFile()
 
 void QueueView::editCurrent()
 {
-    const QModelIndex current = m_table->currentIndex();
-    if (!current.isValid() || !m_model->isRowLoaded(current.row()))
+    const QList<int> rows = selectedRows();
+    if (rows.size() != 1 || !m_model->isRowLoaded(rows.constFirst()))
         return;
-    const QByteArray raw = m_model->rawAt(current.row());
+    const QByteArray raw = m_model->rawAt(rows.constFirst());
     if (!core::DeadLetterEntry::parse(raw).isRetryable()) {
         Prompts::warn(this, tr("Cannot edit"),
                       tr("This element is not a Redrive entry with a payload; it can only be "

@@ -79,6 +79,7 @@ public:
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 Q_SIGNALS:
     // Number of entries in the list (not the search), for the sidebar.
@@ -90,6 +91,7 @@ private:
     enum class BulkOp { Retry, Delete, Move, Export };
 
     void buildActions();
+    void updateIcons();
     void updateActions();
     void showCurrent();
     void updateVisibleRows();
@@ -132,6 +134,7 @@ private:
     qint64 m_matchCount = -1;
     qint64 m_listTotal = 0;
     QString m_selectedId;
+    QByteArray m_shownRaw; // what the entry pane shows
     quint64 m_searchGeneration = 0;
     QSplitter *m_splitter = nullptr;
     bool m_splitterPlaced = false;
@@ -151,6 +154,7 @@ private:
     QAction *m_purge = nullptr;
     QAction *m_find = nullptr;
     QAction *m_refresh = nullptr;
+    QAction *m_more = nullptr;
 };
 
 } // namespace redrive::ui

@@ -27,34 +27,85 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     , m_settings(settings)
     , m_credentials(credentials)
     , m_url(new QLabel(this))
-    , m_counters(new QLabel(this))
     , m_ngrok(new QLabel(this))
     , m_register(new QPushButton(tr("Register with Genesys Cloud…"), this))
     , m_startStop(new QPushButton(this))
 {
-    for (QLabel *label : { m_url, m_counters, m_ngrok }) {
+    for (QLabel *label : { m_url, m_ngrok }) {
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
         label->setWordWrap(true);
     }
-    auto *box = new QGroupBox(tr("Receiver"), this);
-    auto *form = new QFormLayout(box);
-    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    // Buttons at their natural width, not stretched across the page.
-    auto buttonRow = [](QPushButton *button) {
+    // Three boxes at the top of the page, a readable width, the rest of the page left empty:
+    // a form, not a banner stretched across a wide window.
+    const auto buttonRow = [](QPushButton *button) {
         auto *row = new QHBoxLayout;
         row->addWidget(button);
         row->addStretch(1);
         return row;
     };
-    form->addRow(tr("Listening on:"), m_url);
-    form->addRow(QString(), buttonRow(m_startStop));
-    form->addRow(tr("This session:"), m_counters);
-    form->addRow(tr("Public URL (ngrok):"), m_ngrok);
-    form->addRow(QString(), buttonRow(m_register));
+    const auto makeForm = [](QGroupBox *box) {
+        auto *form = new QFormLayout(box);
+        form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+        form->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        form->setRowWrapPolicy(QFormLayout::DontWrapRows);
+        return form;
+    };
 
+    auto *listening = new QGroupBox(tr("Receiver"), this);
+    QFormLayout *listeningForm = makeForm(listening);
+    listeningForm->addRow(tr("Listening on:"), m_url);
+    listeningForm->addRow(QString(), buttonRow(m_startStop));
+
+    auto *session = new QGroupBox(tr("This session"), this);
+    QFormLayout *sessionForm = makeForm(session);
+    const QString names[CountKinds] = {
+        tr("Requests:"),           tr("Processed:"), tr("Deferred to the DLQ:"),
+        tr("Permanent failures:"), tr("Rejected:"),  tr("Answered 503 (Redis unavailable):"),
+        tr("Mean latency:"),
+    };
+    for (int i = 0; i < CountKinds; ++i) {
+        m_countLabels[i] = new QLabel(session);
+        m_countLabels[i]->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_countLabels[i]->setAccessibleName(names[i].chopped(1));
+        sessionForm->addRow(names[i], m_countLabels[i]);
+    }
+
+    auto *genesys = new QGroupBox(tr("Genesys Cloud"), this);
+    QFormLayout *genesysForm = makeForm(genesys);
+    genesysForm->addRow(tr("Public URL (ngrok):"), m_ngrok);
+    genesysForm->addRow(QString(), buttonRow(m_register));
+
+    // The same label column in the three boxes.
+    int labelWidth = 0;
+    for (QFormLayout *form : { listeningForm, sessionForm, genesysForm }) {
+        for (int row = 0; row < form->rowCount(); ++row) {
+            if (QLayoutItem *item = form->itemAt(row, QFormLayout::LabelRole); item && item->widget())
+                labelWidth = std::max(labelWidth, item->widget()->sizeHint().width());
+        }
+    }
+    for (QFormLayout *form : { listeningForm, sessionForm, genesysForm }) {
+        for (int row = 0; row < form->rowCount(); ++row) {
+            if (QLayoutItem *item = form->itemAt(row, QFormLayout::LabelRole); item && item->widget())
+                item->widget()->setMinimumWidth(labelWidth);
+        }
+    }
+
+    auto *column = new QWidget(this);
+    column->setMaximumWidth(720);
+    auto *boxes = new QVBoxLayout(column);
+    boxes->setContentsMargins(0, 0, 0, 0);
+    boxes->addWidget(listening);
+    boxes->addWidget(session);
+    boxes->addWidget(genesys);
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(box);
+    layout->setContentsMargins(16, 12, 16, 12);
+    layout->addWidget(column, 0, Qt::AlignLeft | Qt::AlignTop);
     layout->addStretch(1);
+
+    m_startStop->setAccessibleName(tr("Start or stop the receiver"));
+    m_register->setAccessibleName(tr("Register with Genesys Cloud"));
+    m_url->setAccessibleName(tr("Listening on"));
+    m_ngrok->setAccessibleName(tr("Public URL"));
 
     connect(m_register, &QPushButton::clicked, this, &ReceiverPanel::openRegisterDialog);
     connect(m_startStop, &QPushButton::clicked, this, [this]() {
@@ -141,15 +192,24 @@ void ReceiverPanel::updateCounters()
 {
     using O = DeliveryEvent::Outcome;
     const QLocale locale;
-    m_counters->setText(
-        tr("%1 requests · %2 processed · %3 deferred to DLQ · %4 permanent failures · %5 "
-           "rejected · %6 answered 503 (Redis unavailable) · mean latency %7")
-            .arg(locale.toString(m_total), locale.toString(m_counts[int(O::Processed)]),
-                 locale.toString(m_counts[int(O::Deferred)]),
-                 locale.toString(m_counts[int(O::PermanentFailure)]),
-                 locale.toString(m_counts[int(O::Rejected)]),
-                 locale.toString(m_counts[int(O::Unavailable)]),
-                 m_total ? displayformat::duration(m_latencySum / m_total) : tr("none yet")));
+    const qint64 values[] = { m_total,
+                              m_counts[int(O::Processed)],
+                              m_counts[int(O::Deferred)],
+                              m_counts[int(O::PermanentFailure)],
+                              m_counts[int(O::Rejected)],
+                              m_counts[int(O::Unavailable)] };
+    for (int i = 0; i < MeanLatency; ++i)
+        m_countLabels[i]->setText(locale.toString(values[i]));
+    m_countLabels[MeanLatency]->setText(
+        m_total ? displayformat::duration(m_latencySum / m_total) : tr("none yet"));
+}
+
+QString ReceiverPanel::countersText() const
+{
+    QStringList parts;
+    for (int i = 0; i < CountKinds; ++i)
+        parts << m_countLabels[i]->accessibleName() + QLatin1Char(' ') + m_countLabels[i]->text();
+    return parts.join(QStringLiteral(" · "));
 }
 
 void ReceiverPanel::openRegisterDialog()

@@ -38,7 +38,11 @@ public:
     QPushButton *startStopButton() const { return m_startStop; }
     void countDelivery(const core::DeliveryEvent &event);
     QLabel *ngrokLabel() const { return m_ngrok; }
-    QLabel *countersLabel() const { return m_counters; }
+    // The session's numbers as the page shows them: "Requests 12 · Processed 9 · ...".
+    QString countersText() const;
+    QLabel *countLabel(int which) const { return m_countLabels[which]; }
+    enum Count { Requests, Processed, Deferred, Permanent, Rejected, Unavailable, MeanLatency,
+                 CountKinds };
     QPushButton *registerButton() const { return m_register; }
     void openRegisterDialog();
 
@@ -54,7 +58,7 @@ private:
     core::CredentialStore &m_credentials;
     std::unique_ptr<core::NgrokWatcher> m_watcher;
     QLabel *m_url;
-    QLabel *m_counters;
+    QLabel *m_countLabels[CountKinds] = {};
     QLabel *m_ngrok;
     QPushButton *m_register;
     QPushButton *m_startStop;
