@@ -21,7 +21,6 @@
 #include <QLineEdit>
 #include <QTabWidget>
 #include <QTableView>
-#include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
 
@@ -117,8 +116,9 @@ int main(int argc, char **argv)
                     redis.lrange("genesys_webhook_permanent_failures", 3, 3).constFirst(),
                     "ERROR: downstream said <html>502 Bad Gateway</html>" });
 
-    QTemporaryDir dir;
-    core::Settings settings(dir.filePath(QStringLiteral("redrive.ini")));
+    // The settings file where a user's is (docs/make-screenshots.sh points HOME at a scratch
+    // folder), so the settings dialog shows "~/.config/Redrive/redrive.ini".
+    core::Settings settings(QDir::homePath() + QStringLiteral("/.config/Redrive/redrive.ini"));
     settings.setValue(core::SettingKey::RedisUrl, redis.url());
     settings.setValue(core::SettingKey::ListenAddress, QStringLiteral("127.0.0.1:0"));
     // No worker: the screenshots show the lists as filled, not drained.
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     // The worker is off so that the lists stay as filled; the window shows them as a console
     // with a downstream does, counting down to each entry's next retry.
     window.setRetriesRunning(true, QStringLiteral("https://crm.example.com/genesys/events"));
-    window.resize(1280, 800);
+    window.resize(1440, 900);
     window.show();
     for (int i = 0; i < 60; ++i)
         window.addDelivery(liveEvent(i, payload));
@@ -183,8 +183,18 @@ int main(int argc, char **argv)
     window.showPage(ui::MainWindow::Page::Receiver);
     ok &= save(&window, outDir + QStringLiteral("/console-receiver.png"));
 
-    ui::SettingsDialog settingsDialog(settings, credentials, &window);
-    settingsDialog.show();
-    ok &= save(&settingsDialog, outDir + QStringLiteral("/console-settings.png"));
+    {
+        ui::SettingsDialog settingsDialog(settings, credentials, &window);
+        settingsDialog.resize(720, 560);
+        settingsDialog.show();
+        ok &= save(&settingsDialog, outDir + QStringLiteral("/console-settings.png"));
+    }
+
+    // The same list in the dark theme (View > Theme > Dark).
+    window.setTheme(QStringLiteral("dark"));
+    window.showPage(ui::MainWindow::Page::DeadLetters);
+    dlq->table()->selectRow(2);
+    ok &= save(&window, outDir + QStringLiteral("/console-dlq-dark.png"));
+    window.setTheme(QStringLiteral("system")); // not remembered for the next run of the tool
     return ok ? 0 : 1;
 }

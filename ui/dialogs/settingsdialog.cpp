@@ -2,6 +2,7 @@
 #include "ui/dialogs/settingsdialog.h"
 
 #include <QCheckBox>
+#include <QDir>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
@@ -30,6 +31,8 @@ QString groupTitle(const QString &group)
         return QObject::tr("Downstream");
     if (group == QLatin1String("worker"))
         return QObject::tr("Retries");
+    if (group == QLatin1String("admin"))
+        return QObject::tr("Health and metrics");
     return QObject::tr("Genesys Cloud");
 }
 
@@ -63,6 +66,15 @@ QLabel *smallLabel(const QString &text, QWidget *parent)
     label->setFont(font);
     label->setForegroundRole(QPalette::PlaceholderText);
     return label;
+}
+
+// "/home/ana/.config/Redrive/redrive.ini" -> "~/.config/Redrive/redrive.ini"
+QString homeShortened(const QString &path)
+{
+    const QString home = QDir::homePath();
+    if (home.size() > 1 && path.startsWith(home + QLatin1Char('/')))
+        return QStringLiteral("~") + path.mid(home.size());
+    return path;
 }
 
 } // namespace
@@ -137,7 +149,7 @@ SettingsDialog::SettingsDialog(core::Settings &settings, core::CredentialStore &
 
     auto *note = smallLabel(tr("Redis, receiver and retry settings take effect when Redrive "
                                "starts next. Saved in %1.")
-                                .arg(settings.filePath()),
+                                .arg(QDir::toNativeSeparators(homeShortened(settings.filePath()))),
                             this);
     m_buttons = new QDialogButtonBox(
         QDialogButtonBox::Ok | QDialogButtonBox::Apply | QDialogButtonBox::Cancel, this);

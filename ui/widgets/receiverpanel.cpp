@@ -97,9 +97,13 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     boxes->addWidget(listening);
     boxes->addWidget(session);
     boxes->addWidget(genesys);
+    // Up to 720 px wide at the left, the rest of the row and of the page empty.
+    auto *row = new QHBoxLayout;
+    row->addWidget(column, 3);
+    row->addStretch(1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(16, 12, 16, 12);
-    layout->addWidget(column, 0, Qt::AlignLeft | Qt::AlignTop);
+    layout->addLayout(row);
     layout->addStretch(1);
 
     m_startStop->setAccessibleName(tr("Start or stop the receiver"));
