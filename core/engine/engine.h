@@ -85,9 +85,9 @@ private:
     std::unique_ptr<RedisConnection> m_redis;
     QString m_reportedRedisProblem; // last Redis failure logged ("" while connected)
     std::unique_ptr<DownstreamClient> m_downstream;
-    // -- receiver (issue: receiver) ------------------------------------------------------------
+    // -- receiver ---------------------------------------------------------------------------------
     std::unique_ptr<WebhookReceiver> m_receiver;
-    // -- retry worker (issue: worker) ----------------------------------------------------------
+    // -- retry worker -----------------------------------------------------------------------------
     QString m_workerOffReason;
     std::unique_ptr<RetryWorker> m_worker;
     // -- observability: /healthz and /metrics in every mode -------------------------------------

@@ -88,7 +88,6 @@ Q_SIGNALS:
 private:
     void heartbeat();
     void poll();
-    void claimed(const RedisReply &reply);
     void attempt(const QByteArray &raw);
     void finish(const QByteArray &raw, const char *mode, const QByteArray &replacement,
                 qint64 dueMs);
