@@ -69,7 +69,7 @@ EditEntryDialog::EditEntryDialog(const QByteArray &raw, QWidget *parent)
     , m_editor(makeEditor(m_tabs, false))
     , m_diff(makeEditor(m_tabs, true))
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
-    , m_save(m_buttons->addButton(tr("Save"), QDialogButtonBox::AcceptRole))
+    , m_save(m_buttons->addButton(QDialogButtonBox::Save)) // the platform's text and icon
     , m_reload(m_buttons->addButton(tr("Reload"), QDialogButtonBox::ResetRole))
 {
     setWindowTitle(tr("Edit payload"));
