@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redisconnection.h"
 
+#include <QFile>
+#include <QLocalSocket>
 #include <QRandomGenerator>
-#include <QSocketNotifier>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslSocket>
+#include <QTcpSocket>
 #include <QThread>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <vector>
+#include <charconv>
 
 namespace redrive::core {
 
@@ -18,37 +23,87 @@ constexpr int ConnectTimeoutMs = 5000;
 constexpr int NudgeIntervalMs = 250;
 // A login Redis refused is a configuration problem: retried, but no faster than this.
 constexpr int RefusedLoginMaxDelayMs = 5000;
+// Bytes taken from the socket per read: hiredis' own async reader used the same.
+constexpr qint64 ReadChunk = 16 * 1024;
+// The output buffer keeps its capacity from turn to turn, unless a burst made it this large.
+constexpr qsizetype KeptOutputCapacity = 1024 * 1024;
+// Past this many answered entries at the front, the queue of calls in flight is compacted.
+constexpr size_t CompactPendingAfter = 1024;
 
-// Binary-safe: every argument goes with its length.
-int sendArgv(redisAsyncContext *context, redisCallbackFn *callback, void *privdata,
-             const QList<QByteArray> &args)
+// "*3\r\n", "$5\r\n": a RESP length line.
+void appendLength(QByteArray &out, char prefix, qsizetype length)
 {
-    std::vector<const char *> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(size_t(args.size()));
-    lengths.reserve(size_t(args.size()));
-    for (const QByteArray &arg : args) {
-        argv.push_back(arg.constData());
-        lengths.push_back(size_t(arg.size()));
+    char line[24];
+    line[0] = prefix;
+    char *end = std::to_chars(line + 1, line + sizeof line - 2, length).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    out.append(line, end - line);
+}
+
+QString joinedSslErrors(const QList<QSslError> &errors)
+{
+    QStringList texts;
+    for (const QSslError &error : errors) {
+        if (!texts.contains(error.errorString()))
+            texts.append(error.errorString());
     }
-    return redisAsyncCommandArgv(context, callback, privdata, int(argv.size()), argv.data(),
-                                 lengths.data());
+    return texts.join(QLatin1String("; "));
+}
+
+// The TLS settings of `endpoint` (rediss://); false with `error` when a file cannot be used.
+bool tlsConfiguration(const RedisEndpoint &endpoint, QSslConfiguration *config, QString *error)
+{
+    *config = QSslConfiguration::defaultConfiguration();
+    if (endpoint.tlsInsecure)
+        config->setPeerVerifyMode(QSslSocket::VerifyNone);
+    else
+        config->setPeerVerifyMode(QSslSocket::VerifyPeer);
+    if (!endpoint.tlsCaFile.isEmpty()) {
+        const QList<QSslCertificate> cas = QSslCertificate::fromPath(endpoint.tlsCaFile);
+        if (cas.isEmpty()) {
+            *error = QStringLiteral("TLS: cannot read a PEM certificate from the CA file %1")
+                         .arg(endpoint.tlsCaFile);
+            return false;
+        }
+        config->setCaCertificates(cas); // these instead of the system's
+    }
+    if (endpoint.tlsCertFile.isEmpty() != endpoint.tlsKeyFile.isEmpty()) {
+        *error = QStringLiteral("TLS: a client certificate takes both a certificate file and its "
+                                "key file");
+        return false;
+    }
+    if (!endpoint.tlsCertFile.isEmpty()) {
+        const QList<QSslCertificate> chain = QSslCertificate::fromPath(endpoint.tlsCertFile);
+        if (chain.isEmpty()) {
+            *error = QStringLiteral("TLS: cannot read a PEM certificate from %1")
+                         .arg(endpoint.tlsCertFile);
+            return false;
+        }
+        QFile keyFile(endpoint.tlsKeyFile);
+        if (!keyFile.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("TLS: cannot read the key file %1: %2")
+                         .arg(endpoint.tlsKeyFile, keyFile.errorString());
+            return false;
+        }
+        const QByteArray pem = keyFile.readAll();
+        QSslKey key;
+        for (QSsl::KeyAlgorithm algorithm : { QSsl::Rsa, QSsl::Ec, QSsl::Dsa }) {
+            key = QSslKey(pem, algorithm, QSsl::Pem, QSsl::PrivateKey);
+            if (!key.isNull())
+                break;
+        }
+        if (key.isNull()) {
+            *error = QStringLiteral("TLS: %1 holds no unencrypted PEM private key (RSA, EC or DSA)")
+                         .arg(endpoint.tlsKeyFile);
+            return false;
+        }
+        config->setLocalCertificateChain(chain);
+        config->setPrivateKey(key);
+    }
+    return true;
 }
 } // namespace
-
-struct RedisConnection::LoginCall
-{
-    RedisConnection *owner;
-    LoginStep step;
-};
-
-struct RedisConnection::PendingCall
-{
-    RedisConnection *owner;
-    QPointer<const QObject> context;
-    bool hasContext;
-    Callback callback;
-};
 
 RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &clientName,
                                  QObject *parent)
@@ -61,14 +116,25 @@ RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &c
     m_connectTimeout.setSingleShot(true);
     m_connectTimeout.setInterval(ConnectTimeoutMs);
     connect(&m_connectTimeout, &QTimer::timeout, this, [this] {
-        if (m_state == State::Ready || !m_context)
+        if (m_state == State::Ready || !m_io)
             return;
-        // hiredis has no connect timeout of its own: give up on this attempt and start over.
         abandon(QStringLiteral("timed out connecting to Redis at %1").arg(m_endpoint.displayUrl()));
     });
+    m_flushTimer.setSingleShot(true);
+    m_flushTimer.setInterval(0);
+    connect(&m_flushTimer, &QTimer::timeout, this, &RedisConnection::flush);
     m_clock.start();
     setReplyTimeout(m_replyTimeoutMs);
     connect(&m_stallTimer, &QTimer::timeout, this, &RedisConnection::checkStalled);
+}
+
+RedisConnection::~RedisConnection()
+{
+    m_destroying = true;
+    m_wanted = false;
+    std::vector<Pending> calls = dropLink();
+    // Each command in flight still gets its one answer, except those this object asked itself.
+    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(m_endpoint.displayUrl()));
 }
 
 void RedisConnection::setReplyTimeout(int milliseconds)
@@ -81,11 +147,11 @@ void RedisConnection::setReplyTimeout(int milliseconds)
 
 void RedisConnection::checkStalled()
 {
-    if (m_sentAt.empty() || !m_context) {
+    if (m_pendingHead >= m_pending.size() || !m_io) {
         m_stallTimer.stop();
         return;
     }
-    const qint64 waited = m_clock.elapsed() - m_sentAt.front();
+    const qint64 waited = m_clock.elapsed() - m_pending[m_pendingHead].sentAt;
     if (m_replyTimeoutMs > 0 && waited > m_replyTimeoutMs) {
         abandon(QStringLiteral("Redis at %1 did not answer for %2 ms: reconnecting")
                     .arg(m_endpoint.displayUrl())
@@ -93,28 +159,62 @@ void RedisConnection::checkStalled()
     }
 }
 
-void RedisConnection::abandon(const QString &reason)
+std::vector<RedisConnection::Pending> RedisConnection::dropLink()
 {
-    redisAsyncContext *context = m_context;
-    m_context = nullptr;
-    m_lastError = reason;
-    m_abandonReason = reason; // what the pending callbacks are told
-    if (context)
-        redisAsyncFree(context); // runs every pending callback with an error reply
-    m_abandonReason.clear();
-    handleLost(reason);
+    ++m_generation;
+    m_flushTimer.stop();
+    if (m_io) {
+        // May run inside one of the socket's own signals: never delete it synchronously.
+        QObject::disconnect(m_io, nullptr, this, nullptr);
+        if (m_tcp)
+            m_tcp->abort();
+        else if (m_local)
+            m_local->abort();
+        m_io->deleteLater();
+    }
+    m_io = nullptr;
+    m_tcp = nullptr;
+    m_local = nullptr;
+    m_linked = false;
+    m_pubsub = false;
+    m_tlsErrors.clear();
+    if (m_reader) {
+        redisReaderFree(m_reader);
+        m_reader = nullptr;
+    }
+    m_output.clear();
+    std::vector<Pending> calls;
+    calls.reserve(m_pending.size() - m_pendingHead);
+    for (size_t i = m_pendingHead; i < m_pending.size(); ++i)
+        calls.push_back(std::move(m_pending[i]));
+    m_pending.clear();
+    m_pendingHead = 0;
+    return calls;
 }
 
-RedisConnection::~RedisConnection()
+void RedisConnection::failAll(std::vector<Pending> &calls, const QString &reason)
 {
-    m_destroying = true;
-    m_wanted = false;
-    if (m_context) {
-        redisAsyncContext *context = m_context;
-        m_context = nullptr;
-        redisAsyncFree(context); // runs every pending callback with a "connection lost" reply
+    // A callback may destroy this object: from here on only the arguments are used.
+    const bool destroying = m_destroying;
+    const QObject *self = this;
+    const RedisReply error = RedisReply::error(reason);
+    for (Pending &call : calls) {
+        if (call.isLogin || (call.hasContext && !call.context))
+            continue;
+        if (destroying && call.context == self)
+            continue;
+        call.callback(error);
     }
-    dropNotifiers();
+}
+
+void RedisConnection::abandon(const QString &reason)
+{
+    m_lastError = reason;
+    std::vector<Pending> calls = dropLink();
+    const QPointer<RedisConnection> guard(this);
+    failAll(calls, reason);
+    if (guard)
+        handleLost(reason);
 }
 
 void RedisConnection::setReconnectDelays(int minimumMs, int maximumMs)
@@ -127,7 +227,7 @@ void RedisConnection::setReconnectDelays(int minimumMs, int maximumMs)
 void RedisConnection::open()
 {
     m_wanted = true;
-    if (m_state == State::Disconnected && !m_context && !m_reconnectTimer.isActive())
+    if (m_state == State::Disconnected && !m_io && !m_reconnectTimer.isActive())
         connectNow();
 }
 
@@ -136,59 +236,35 @@ void RedisConnection::close()
     m_wanted = false;
     m_reconnectTimer.stop();
     m_connectTimeout.stop();
-    if (m_context) {
-        redisAsyncContext *context = m_context;
-        m_context = nullptr;
-        redisAsyncFree(context);
-    }
-    dropNotifiers();
-    setState(State::Disconnected);
+    std::vector<Pending> calls = dropLink();
+    const QPointer<RedisConnection> guard(this);
+    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(m_endpoint.displayUrl()));
+    if (guard)
+        setState(State::Disconnected);
 }
 
 void RedisConnection::connectNow()
 {
-    if (!m_wanted || m_context)
+    if (!m_wanted || m_io)
         return;
     ++m_connectAttempts;
     m_lastAttemptAt = m_clock.elapsed();
-    redisAsyncContext *context = m_endpoint.isUnix()
-        ? redisAsyncConnectUnix(m_endpoint.unixSocket.toLocal8Bit().constData())
-        : redisAsyncConnect(m_endpoint.host.toLatin1().constData(), m_endpoint.port);
-    if (!context) {
+    QSslConfiguration tls;
+    if (m_endpoint.tls && !m_endpoint.isUnix()) {
+        QString error;
+        if (!tlsConfiguration(m_endpoint, &tls, &error)) {
+            m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
+                              .arg(m_endpoint.displayUrl(), error);
+            handleLost(m_lastError);
+            return;
+        }
+    }
+    m_reader = redisReaderCreate();
+    if (!m_reader) {
         m_lastError = QStringLiteral("out of memory creating a Redis connection");
         scheduleReconnect();
         return;
     }
-    if (context->err) {
-        m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
-                          .arg(m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
-        redisAsyncFree(context);
-        handleLost(m_lastError);
-        return;
-    }
-    m_context = context;
-    context->data = this;
-    context->ev.data = this;
-    context->ev.addRead = &RedisConnection::addRead;
-    context->ev.delRead = &RedisConnection::delRead;
-    context->ev.addWrite = &RedisConnection::addWrite;
-    context->ev.delWrite = &RedisConnection::delWrite;
-    context->ev.cleanup = &RedisConnection::cleanup;
-    const int fd = context->c.fd;
-    m_readNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
-    m_readNotifier->setEnabled(false);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, [this] {
-        if (m_context)
-            redisAsyncHandleRead(m_context);
-    });
-    m_writeNotifier = new QSocketNotifier(fd, QSocketNotifier::Write, this);
-    m_writeNotifier->setEnabled(false);
-    connect(m_writeNotifier, &QSocketNotifier::activated, this, [this] {
-        if (m_context)
-            redisAsyncHandleWrite(m_context);
-    });
-    redisAsyncSetConnectCallback(context, &RedisConnection::onConnect);
-    redisAsyncSetDisconnectCallback(context, &RedisConnection::onDisconnect);
     // The first attempt shows as Connecting; the retries of an outage stay Disconnected, with
     // the reason in lastError(), so that a state change means a change for the user.
     if (m_lastError.isEmpty())
@@ -196,8 +272,9 @@ void RedisConnection::connectNow()
     m_connectTimeout.start();
     m_loginError.clear();
 
-    // Pipelined behind the connect: log in, pick the database, name ourselves, then PING to
-    // learn that all of it went through. Commands sent meanwhile queue up behind these.
+    // Queued to go out as soon as the transport is up: log in, pick the database, name
+    // ourselves, then PING to learn that all of it went through. Commands sent meanwhile queue
+    // up behind these.
     if (!m_endpoint.password.isEmpty()) {
         QList<QByteArray> auth { QByteArrayLiteral("AUTH") };
         if (!m_endpoint.user.isEmpty())
@@ -212,33 +289,239 @@ void RedisConnection::connectNow()
         sendLogin(LoginStep::SetName,
                   { QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName });
     sendLogin(LoginStep::Ping, { QByteArrayLiteral("PING") });
+
+    // The socket may report a failure from inside the connect call: nothing follows it here.
+    if (m_endpoint.isUnix()) {
+        auto *socket = new QLocalSocket(this);
+        m_io = socket;
+        m_local = socket;
+        connect(socket, &QLocalSocket::connected, this, &RedisConnection::linkUp);
+        connect(socket, &QLocalSocket::readyRead, this, &RedisConnection::readAvailable);
+        connect(socket, &QLocalSocket::errorOccurred, this, &RedisConnection::socketFailed);
+        connect(socket, &QLocalSocket::disconnected, this, &RedisConnection::socketFailed);
+        socket->connectToServer(m_endpoint.unixSocket);
+        return;
+    }
+    if (m_endpoint.tls) {
+        auto *socket = new QSslSocket(this);
+        m_io = socket;
+        m_tcp = socket;
+        socket->setSslConfiguration(tls);
+        connect(socket, &QSslSocket::encrypted, this, &RedisConnection::linkUp);
+        connect(socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+            m_tlsErrors = joinedSslErrors(errors); // the socket gives up right after this
+        });
+        connect(socket, &QSslSocket::readyRead, this, &RedisConnection::readAvailable);
+        connect(socket, &QSslSocket::errorOccurred, this, &RedisConnection::socketFailed);
+        connect(socket, &QSslSocket::disconnected, this, &RedisConnection::socketFailed);
+        const QString name
+            = m_endpoint.tlsServerName.isEmpty() ? m_endpoint.host : m_endpoint.tlsServerName;
+        socket->connectToHostEncrypted(m_endpoint.host, m_endpoint.port, name);
+        return;
+    }
+    auto *socket = new QTcpSocket(this);
+    m_io = socket;
+    m_tcp = socket;
+    connect(socket, &QTcpSocket::connected, this, &RedisConnection::linkUp);
+    connect(socket, &QTcpSocket::readyRead, this, &RedisConnection::readAvailable);
+    connect(socket, &QTcpSocket::errorOccurred, this, &RedisConnection::socketFailed);
+    connect(socket, &QTcpSocket::disconnected, this, &RedisConnection::socketFailed);
+    socket->connectToHost(m_endpoint.host, m_endpoint.port);
+}
+
+void RedisConnection::linkUp()
+{
+    if (!m_io)
+        return;
+    m_linked = true;
+    if (m_tcp) {
+        // Commands are small and pipelined: no Nagle delay on their way out.
+        m_tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    }
+    flush();
+}
+
+void RedisConnection::socketFailed()
+{
+    if (!m_io)
+        return;
+    // Replies the server sent before it went away are still answers: hand them out first.
+    if (m_linked && m_io->bytesAvailable() > 0) {
+        const quint64 generation = m_generation;
+        const QPointer<RedisConnection> guard(this);
+        readAvailable();
+        if (!guard || generation != m_generation || !m_io)
+            return;
+    }
+    QString what;
+    if (!m_tlsErrors.isEmpty()) {
+        what = QStringLiteral("TLS: certificate verify failed: %1").arg(m_tlsErrors);
+    } else if (m_tcp) {
+        switch (m_tcp->error()) {
+        case QAbstractSocket::RemoteHostClosedError:
+        case QAbstractSocket::UnknownSocketError:
+            what = QStringLiteral("the server closed the connection");
+            break;
+        case QAbstractSocket::SslHandshakeFailedError:
+        case QAbstractSocket::SslInternalError:
+        case QAbstractSocket::SslInvalidUserDataError:
+            what = QStringLiteral("TLS: %1").arg(m_tcp->errorString());
+            break;
+        default:
+            what = m_tcp->errorString();
+            break;
+        }
+        // A server that wants a client certificate says so only after the handshake (TLS 1.3):
+        // then the close that follows the first write is the TLS failure.
+        if (m_endpoint.tls && m_state != State::Ready && !what.startsWith(QLatin1String("TLS")))
+            what = QStringLiteral("TLS: %1").arg(what);
+    } else {
+        what = m_local->error() == QLocalSocket::PeerClosedError
+            ? QStringLiteral("the server closed the connection")
+            : m_local->errorString();
+    }
+    const QString where = m_endpoint.displayUrl();
+    abandon(m_state == State::Ready
+                ? QStringLiteral("connection to Redis at %1 lost: %2").arg(where, what)
+                : QStringLiteral("cannot connect to Redis at %1: %2").arg(where, what));
+}
+
+void RedisConnection::queueCommand(const QList<QByteArray> &args)
+{
+    // RESP, binary-safe: every argument goes with its length.
+    appendLength(m_output, '*', args.size());
+    for (const QByteArray &arg : args) {
+        appendLength(m_output, '$', arg.size());
+        m_output.append(arg.constData(), arg.size()); // a copy: never share into m_output
+        m_output.append("\r\n", 2);
+    }
+    scheduleFlush();
+}
+
+void RedisConnection::scheduleFlush()
+{
+    if (m_linked && !m_flushTimer.isActive())
+        m_flushTimer.start();
+}
+
+void RedisConnection::flush()
+{
+    if (!m_io || !m_linked || m_output.isEmpty())
+        return;
+    m_io->write(m_output.constData(), m_output.size());
+    if (m_output.capacity() > KeptOutputCapacity)
+        m_output.clear();
+    else
+        m_output.resize(0);
+    // Out now rather than on the next turn; a write error reports through socketFailed(), so
+    // nothing of this object is touched after it.
+    if (m_tcp)
+        m_tcp->flush();
+    else
+        m_local->flush();
 }
 
 void RedisConnection::sendLogin(LoginStep step, const QList<QByteArray> &args)
 {
-    auto *call = new LoginCall { this, step };
-    if (sendArgv(m_context, &RedisConnection::onLoginReply, call, args) != REDIS_OK) {
-        delete call;
-        return;
-    }
-    m_sentAt.push_back(m_clock.elapsed());
+    queueCommand(args);
+    Pending call;
+    call.sentAt = m_clock.elapsed();
+    call.isLogin = true;
+    call.step = step;
+    m_pending.push_back(std::move(call));
     if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
         m_stallTimer.start();
 }
 
-void RedisConnection::onLoginReply(redisAsyncContext *, void *reply, void *privdata)
+bool RedisConnection::takePending(Pending *call)
 {
-    std::unique_ptr<LoginCall> call(static_cast<LoginCall *>(privdata));
-    RedisConnection *self = call->owner;
-    if (!self->m_sentAt.empty())
-        self->m_sentAt.pop_front();
-    // No reply: the connection went away, and the disconnect callback reports why.
-    if (self->m_destroying || !reply || !self->m_context)
+    if (m_pendingHead >= m_pending.size())
+        return false;
+    *call = std::move(m_pending[m_pendingHead]);
+    ++m_pendingHead;
+    if (m_pendingHead == m_pending.size()) {
+        m_pending.clear(); // keeps its capacity: no allocation per command
+        m_pendingHead = 0;
+    } else if (m_pendingHead >= CompactPendingAfter && m_pendingHead * 2 >= m_pending.size()) {
+        m_pending.erase(m_pending.begin(), m_pending.begin() + qsizetype(m_pendingHead));
+        m_pendingHead = 0;
+    }
+    return true;
+}
+
+void RedisConnection::readAvailable()
+{
+    if (!m_io || !m_reader)
         return;
-    const auto *r = static_cast<const redisReply *>(reply);
-    const bool isError = r->type == REDIS_REPLY_ERROR;
-    self->loginReplied(call->step, isError,
-                       isError ? QString::fromUtf8(r->str, qsizetype(r->len)) : QString());
+    const quint64 generation = m_generation;
+    const QPointer<RedisConnection> guard(this);
+    char buffer[ReadChunk];
+    for (;;) {
+        const qint64 got = m_io->read(buffer, ReadChunk);
+        if (got <= 0)
+            return;
+        if (redisReaderFeed(m_reader, buffer, size_t(got)) != REDIS_OK) {
+            abandon(QStringLiteral("out of memory reading from Redis at %1")
+                        .arg(m_endpoint.displayUrl()));
+            return;
+        }
+        for (;;) {
+            void *reply = nullptr;
+            if (redisReaderGetReply(m_reader, &reply) != REDIS_OK) {
+                abandon(QStringLiteral("Redis at %1 sent something that is not RESP (%2): "
+                                       "reconnecting")
+                            .arg(m_endpoint.displayUrl(), QString::fromLatin1(m_reader->errstr)));
+                return;
+            }
+            if (!reply)
+                break;
+            dispatch(reply);
+            freeReplyObject(reply);
+            // A callback may have closed, dropped or destroyed the connection.
+            if (!guard || generation != m_generation)
+                return;
+        }
+    }
+}
+
+void RedisConnection::dispatch(void *raw)
+{
+    const auto *r = static_cast<const redisReply *>(raw);
+    if (m_pubsub && r->type == REDIS_REPLY_ARRAY && r->elements >= 3
+        && r->element[0]->type == REDIS_REPLY_STRING) {
+        const QByteArray kind
+            = QByteArray::fromRawData(r->element[0]->str, qsizetype(r->element[0]->len));
+        if (kind == "message") {
+            if (!m_destroying)
+                Q_EMIT messageReceived(
+                    QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)),
+                    QByteArray(r->element[2]->str, qsizetype(r->element[2]->len)));
+            return;
+        }
+        if (kind == "subscribe") {
+            if (!m_destroying)
+                Q_EMIT subscribed(QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)));
+            return;
+        }
+        if (kind == "unsubscribe" || kind == "psubscribe" || kind == "punsubscribe"
+            || kind == "pmessage")
+            return;
+    }
+    Pending call;
+    if (!takePending(&call)) {
+        abandon(QStringLiteral("Redis at %1 answered a command that was not sent: reconnecting")
+                    .arg(m_endpoint.displayUrl()));
+        return;
+    }
+    if (call.isLogin) {
+        const bool isError = r->type == REDIS_REPLY_ERROR;
+        loginReplied(call.step, isError,
+                     isError ? QString::fromUtf8(r->str, qsizetype(r->len)) : QString());
+        return;
+    }
+    if (call.hasContext && !call.context)
+        return; // whoever asked is gone
+    call.callback(RedisReply::fromHiredis(r));
 }
 
 void RedisConnection::loginReplied(LoginStep step, bool isError, const QString &text)
@@ -246,37 +529,35 @@ void RedisConnection::loginReplied(LoginStep step, bool isError, const QString &
     if (!m_loginError.isEmpty())
         return; // the first refusal is the reason; what follows it is its consequence
     const QString where = m_endpoint.displayUrl();
+    QString refusal;
     switch (step) {
     case LoginStep::Auth:
         // Redis' reason goes to the user; the password itself never does.
         if (isError)
-            refuseLogin(QStringLiteral("Redis at %1 refused the login: %2").arg(where, text));
-        return;
+            refusal = QStringLiteral("Redis at %1 refused the login: %2").arg(where, text);
+        break;
     case LoginStep::Select:
         if (isError)
-            refuseLogin(QStringLiteral("Redis at %1 refused database %2: %3")
-                            .arg(where)
-                            .arg(m_endpoint.database)
-                            .arg(text));
-        return;
+            refusal = QStringLiteral("Redis at %1 refused database %2: %3")
+                          .arg(where)
+                          .arg(m_endpoint.database)
+                          .arg(text);
+        break;
     case LoginStep::SetName:
         return; // a name is a courtesy: a Redis that refuses it is still usable
     case LoginStep::Ping:
         if (isError)
-            refuseLogin(QStringLiteral("Redis at %1 refused the connection: %2").arg(where, text));
+            refusal = QStringLiteral("Redis at %1 refused the connection: %2").arg(where, text);
         else
             becomeReady();
-        return;
+        break;
     }
-}
-
-void RedisConnection::refuseLogin(const QString &reason)
-{
-    m_loginError = reason;
-    m_lastError = reason;
-    // Graceful: hiredis answers what is pending (with errors), then onDisconnect starts over
-    // under the backoff. Never Ready in between, so the backoff is not reset.
-    redisAsyncDisconnect(m_context);
+    if (refusal.isEmpty())
+        return;
+    // This attempt fails with Redis' reason, under the backoff; never Ready in between, so the
+    // backoff is not reset.
+    m_loginError = refusal;
+    abandon(refusal);
 }
 
 void RedisConnection::becomeReady()
@@ -286,8 +567,8 @@ void RedisConnection::becomeReady()
     m_loginRefused = false;
     m_lastError.clear();
     if (!m_channels.isEmpty()) {
-        sendArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
-                 QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + m_channels);
+        m_pubsub = true;
+        queueCommand(QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + m_channels);
     }
     setState(State::Ready);
     Q_EMIT ready();
@@ -297,7 +578,7 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
                               Callback callback)
 {
     Q_ASSERT(QThread::currentThread() == thread());
-    if (!m_context) {
+    if (!m_io) {
         nudge();
         const QString reason = m_lastError.isEmpty()
             ? QStringLiteral("not connected to Redis at %1").arg(m_endpoint.displayUrl())
@@ -309,18 +590,13 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
             Qt::QueuedConnection);
         return;
     }
-    auto *call = new PendingCall { this, context, context != nullptr, std::move(callback) };
-    if (sendArgv(m_context, &RedisConnection::onReply, call, args) != REDIS_OK) {
-        const QString reason = QStringLiteral("Redis connection is closing");
-        const QObject *target = context ? context : this;
-        QMetaObject::invokeMethod(
-            const_cast<QObject *>(target),
-            [cb = std::move(call->callback), reason] { cb(RedisReply::error(reason)); },
-            Qt::QueuedConnection);
-        delete call;
-        return;
-    }
-    m_sentAt.push_back(m_clock.elapsed());
+    queueCommand(args);
+    Pending call;
+    call.callback = std::move(callback);
+    call.context = context;
+    call.hasContext = context != nullptr;
+    call.sentAt = m_clock.elapsed();
+    m_pending.push_back(std::move(call));
     if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
         m_stallTimer.start();
 }
@@ -331,90 +607,15 @@ void RedisConnection::subscribe(const QList<QByteArray> &channels)
         if (!m_channels.contains(channel))
             m_channels.append(channel);
     }
-    if (m_state == State::Ready && m_context) {
-        sendArgv(m_context, &RedisConnection::onSubscriptionMessage, nullptr,
-                 QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + channels);
+    if (m_state == State::Ready && m_io) {
+        m_pubsub = true;
+        queueCommand(QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + channels);
     }
-}
-
-void RedisConnection::onReply(redisAsyncContext *context, void *reply, void *privdata)
-{
-    std::unique_ptr<PendingCall> call(static_cast<PendingCall *>(privdata));
-    if (!call)
-        return;
-    if (!call->owner->m_sentAt.empty())
-        call->owner->m_sentAt.pop_front();
-    if (call->hasContext && !call->context)
-        return; // whoever asked is gone
-    RedisReply copy = RedisReply::fromHiredis(static_cast<redisReply *>(reply));
-    if (!reply && !call->owner->m_abandonReason.isEmpty())
-        copy = RedisReply::error(call->owner->m_abandonReason);
-    else if (!reply && context && context->errstr && context->err)
-        copy = RedisReply::error(QStringLiteral("connection to Redis lost: %1")
-                                     .arg(QString::fromLocal8Bit(context->errstr)));
-    if (call->owner->m_destroying && call->context == call->owner)
-        return;
-    call->callback(copy);
-}
-
-void RedisConnection::onSubscriptionMessage(redisAsyncContext *context, void *reply, void *)
-{
-    auto *self = static_cast<RedisConnection *>(context->data);
-    const auto *r = static_cast<redisReply *>(reply);
-    if (!self || self->m_destroying || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
-        return;
-    const QByteArray kind(r->element[0]->str, qsizetype(r->element[0]->len));
-    if (kind == "subscribe") {
-        Q_EMIT self->subscribed(QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)));
-        return;
-    }
-    if (kind != "message")
-        return;
-    Q_EMIT self->messageReceived(QByteArray(r->element[1]->str, qsizetype(r->element[1]->len)),
-                                 QByteArray(r->element[2]->str, qsizetype(r->element[2]->len)));
-}
-
-void RedisConnection::onConnect(const redisAsyncContext *context, int status)
-{
-    auto *self = static_cast<RedisConnection *>(context->data);
-    // A context we let go of already (abandon(), close()) has nothing more to report.
-    if (!self || status == REDIS_OK || self->m_context != context)
-        return;
-    // hiredis frees the context right after this callback returns.
-    self->m_lastError
-        = QStringLiteral("cannot connect to Redis at %1: %2")
-              .arg(self->m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
-    self->m_context = nullptr;
-    self->handleLost(self->m_lastError);
-}
-
-void RedisConnection::onDisconnect(const redisAsyncContext *context, int status)
-{
-    auto *self = static_cast<RedisConnection *>(context->data);
-    // A context we let go of already (abandon(), close()) reported its end there.
-    if (!self || self->m_context != context)
-        return;
-    // hiredis frees the context right after this callback returns.
-    self->m_context = nullptr;
-    if (self->m_destroying)
-        return;
-    // This attempt's own reason: a refused login, else what the transport says.
-    if (!self->m_loginError.isEmpty())
-        self->m_lastError = self->m_loginError;
-    else if (status != REDIS_OK)
-        self->m_lastError
-            = QStringLiteral("connection to Redis at %1 lost: %2")
-                  .arg(self->m_endpoint.displayUrl(), QString::fromLocal8Bit(context->errstr));
-    else
-        self->m_lastError
-            = QStringLiteral("disconnected from Redis at %1").arg(self->m_endpoint.displayUrl());
-    self->handleLost(self->m_lastError);
 }
 
 void RedisConnection::handleLost(const QString &reason)
 {
     m_connectTimeout.stop();
-    dropNotifiers();
     m_loginRefused = !m_loginError.isEmpty();
     m_loginError.clear();
     const bool wasUp = m_state != State::Disconnected;
@@ -442,7 +643,7 @@ void RedisConnection::nudge()
 {
     // Only while an attempt is merely scheduled: not while one runs, not after close(), and not
     // when Redis refused the login (a delivery does not change its configuration).
-    if (!m_wanted || m_destroying || m_context || m_loginRefused || !m_reconnectTimer.isActive())
+    if (!m_wanted || m_destroying || m_io || m_loginRefused || !m_reconnectTimer.isActive())
         return;
     const qint64 sinceLast
         = m_lastAttemptAt < 0 ? NudgeIntervalMs : m_clock.elapsed() - m_lastAttemptAt;
@@ -458,51 +659,6 @@ void RedisConnection::setState(State state)
     m_state = state;
     if (!m_destroying)
         Q_EMIT stateChanged(state);
-}
-
-void RedisConnection::dropNotifiers()
-{
-    // May run inside a notifier's own activated() signal: never delete it synchronously.
-    for (QSocketNotifier **notifier : { &m_readNotifier, &m_writeNotifier }) {
-        if (*notifier) {
-            (*notifier)->setEnabled(false);
-            (*notifier)->deleteLater();
-            *notifier = nullptr;
-        }
-    }
-}
-
-void RedisConnection::addRead(void *privdata)
-{
-    auto *self = static_cast<RedisConnection *>(privdata);
-    if (self->m_readNotifier)
-        self->m_readNotifier->setEnabled(true);
-}
-
-void RedisConnection::delRead(void *privdata)
-{
-    auto *self = static_cast<RedisConnection *>(privdata);
-    if (self->m_readNotifier)
-        self->m_readNotifier->setEnabled(false);
-}
-
-void RedisConnection::addWrite(void *privdata)
-{
-    auto *self = static_cast<RedisConnection *>(privdata);
-    if (self->m_writeNotifier)
-        self->m_writeNotifier->setEnabled(true);
-}
-
-void RedisConnection::delWrite(void *privdata)
-{
-    auto *self = static_cast<RedisConnection *>(privdata);
-    if (self->m_writeNotifier)
-        self->m_writeNotifier->setEnabled(false);
-}
-
-void RedisConnection::cleanup(void *privdata)
-{
-    static_cast<RedisConnection *>(privdata)->dropNotifiers();
 }
 
 } // namespace redrive::core

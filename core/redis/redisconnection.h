@@ -9,16 +9,20 @@
 #include <QPointer>
 #include <QTimer>
 
-#include <deque>
 #include <functional>
+#include <vector>
 
-struct redisAsyncContext;
-class QSocketNotifier;
+struct redisReader;
+class QAbstractSocket;
+class QIODevice;
+class QLocalSocket;
 
 namespace redrive::core {
 
-// One asynchronous connection to Redis: owns the hiredis async context, drives it from the
-// Qt event loop of the thread it lives on, logs in (AUTH/SELECT/CLIENT SETNAME) and reconnects
+// One asynchronous connection to Redis over a Qt socket (QTcpSocket for redis://, QSslSocket for
+// rediss://, QLocalSocket for unix://), with hiredis' RESP reader parsing the replies. It runs on
+// the Qt event loop of the thread it lives on, pipelines commands (everything queued in one turn
+// of the event loop goes out in one write), logs in (AUTH/SELECT/CLIENT SETNAME) and reconnects
 // by itself with backoff. Nothing here ever blocks the calling thread.
 class RedisConnection final : public QObject
 {
@@ -42,7 +46,7 @@ public:
     bool isReady() const { return m_state == State::Ready; }
     QString lastError() const { return m_lastError; }
     const RedisEndpoint &endpoint() const { return m_endpoint; }
-    qsizetype pendingCount() const { return qsizetype(m_sentAt.size()); }
+    qsizetype pendingCount() const { return qsizetype(m_pending.size() - m_pendingHead); }
     // Connections tried since construction (diagnostics, and tests that check for storms).
     int connectAttempts() const { return m_connectAttempts; }
     // Delay before the next attempt after a failure: starts at `minimumMs`, doubles up to
@@ -81,48 +85,63 @@ Q_SIGNALS:
     void subscribed(const QByteArray &channel);
 
 private:
-    struct PendingCall;
-    static void onConnect(const redisAsyncContext *context, int status);
-    static void onDisconnect(const redisAsyncContext *context, int status);
-    static void onReply(redisAsyncContext *context, void *reply, void *privdata);
-    static void onLoginReply(redisAsyncContext *context, void *reply, void *privdata);
-    static void onSubscriptionMessage(redisAsyncContext *context, void *reply, void *privdata);
-    static void addRead(void *privdata);
-    static void delRead(void *privdata);
-    static void addWrite(void *privdata);
-    static void delWrite(void *privdata);
-    static void cleanup(void *privdata);
-
     enum class LoginStep { Auth, Select, SetName, Ping };
-    struct LoginCall;
+    // One command sent and not yet answered, oldest first. Login steps have no callback.
+    struct Pending
+    {
+        Callback callback;
+        QPointer<const QObject> context;
+        qint64 sentAt = 0; // m_clock time it was queued
+        bool hasContext = false;
+        bool isLogin = false;
+        LoginStep step = LoginStep::Ping;
+    };
     void connectNow();
+    // Appends one command in RESP to the output, to go out with the others of this turn.
+    void queueCommand(const QList<QByteArray> &args);
+    void scheduleFlush();
+    void flush();
     void sendLogin(LoginStep step, const QList<QByteArray> &args);
+    void linkUp();
+    void readAvailable();
+    void dispatch(void *reply);
+    void socketFailed();
     void loginReplied(LoginStep step, bool isError, const QString &text);
-    // Redis answered the login with an error: this attempt fails with `reason`.
-    void refuseLogin(const QString &reason);
     void becomeReady();
     // An early attempt for a command that came while down, rate limited.
     void nudge();
     void handleLost(const QString &reason);
-    // Drops the hiredis context (its pending callbacks get an error) and starts over.
+    // Drops the socket, fails every command in flight with `reason` and starts over.
     void abandon(const QString &reason);
+    // Drops the socket and the parser; returns the commands that were in flight.
+    std::vector<Pending> dropLink();
+    void failAll(std::vector<Pending> &calls, const QString &reason);
     void checkStalled();
     void setState(State state);
     void scheduleReconnect();
-    void dropNotifiers();
+    bool takePending(Pending *call);
 
     RedisEndpoint m_endpoint;
     QByteArray m_clientName;
-    redisAsyncContext *m_context = nullptr;
-    QSocketNotifier *m_readNotifier = nullptr;
-    QSocketNotifier *m_writeNotifier = nullptr;
+    // The transport of the attempt in progress or of the live connection (null while down):
+    // m_io reads and writes; exactly one of m_tcp (QTcpSocket or QSslSocket) and m_local is set.
+    QIODevice *m_io = nullptr;
+    QAbstractSocket *m_tcp = nullptr;
+    QLocalSocket *m_local = nullptr;
+    bool m_linked = false; // the transport is up (TLS handshake done): output may go out
+    bool m_pubsub = false; // SUBSCRIBE went out on this link: pushes arrive between replies
+    QString m_tlsErrors; // why this attempt's TLS handshake failed ("" while it has not)
+    redisReader *m_reader = nullptr;
+    QByteArray m_output; // commands queued this turn, in RESP
+    QTimer m_flushTimer; // one write per turn of the event loop
+    std::vector<Pending> m_pending; // in flight from m_pendingHead on
+    size_t m_pendingHead = 0;
+    quint64 m_generation = 0; // counts dropped links: a callback may drop the link it came on
     QTimer m_reconnectTimer;
     QTimer m_connectTimeout;
     QTimer m_stallTimer;
     QElapsedTimer m_clock;
-    std::deque<qint64> m_sentAt; // when each command in flight was sent, oldest first
     int m_replyTimeoutMs = 15000;
-    QString m_abandonReason;
     State m_state = State::Disconnected;
     QString m_lastError;
     QList<QByteArray> m_channels;

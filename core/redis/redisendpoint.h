@@ -5,8 +5,9 @@
 
 namespace redrive::core {
 
-// Where a Redis server is and how to log in: parsed from `redis://[user@]host:port/db` or
-// `unix:///path/to/socket[?db=N]`. The password never comes from the URL text shown to users.
+// Where a Redis server is and how to log in: parsed from `redis://[user@]host:port/db`,
+// `rediss://[user@]host:port/db` (TLS) or `unix:///path/to/socket[?db=N]`. The password never
+// comes from the URL text shown to users.
 struct RedisEndpoint
 {
     QString host = QStringLiteral("127.0.0.1");
@@ -15,6 +16,14 @@ struct RedisEndpoint
     int database = 0;
     QString user;
     QString password; // from the keychain or the environment, never from argv
+    // TLS (rediss://): the server's certificate is verified against the system's CAs, or those
+    // of tlsCaFile, for the name tlsServerName (empty: host), unless tlsInsecure.
+    bool tls = false;
+    QString tlsCaFile; // PEM; empty: the system's CAs
+    QString tlsCertFile; // client certificate (PEM), for servers that ask for one
+    QString tlsKeyFile; // its private key (PEM, unencrypted)
+    QString tlsServerName;
+    bool tlsInsecure = false; // no verification at all: says so at every start
 
     bool isUnix() const { return !unixSocket.isEmpty(); }
 

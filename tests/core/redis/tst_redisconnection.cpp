@@ -4,6 +4,7 @@
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -341,6 +342,120 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!connection.lastError().isEmpty(), 5000);
         QVERIFY(connection.lastError().contains(QLatin1String("cannot connect")));
         QVERIFY(!connection.isReady());
+    }
+
+    // Everything sent in one turn of the event loop goes out together (pipelined); the answers
+    // come back in order, each callback runs once, and never from inside command().
+    void pipelinedCommandsAnswerInOrderOnce()
+    {
+        RedisServer server;
+        QVERIFY(server.start());
+        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        connection.open();
+        QVERIFY(ready.wait(5000));
+        constexpr int Count = 5000;
+        QList<long long> answers;
+        int calls = 0;
+        bool inCommand = false;
+        bool reentered = false;
+        QObject context;
+        for (int i = 0; i < Count; ++i) {
+            inCommand = true;
+            connection.command({ "INCR", "counter" }, &context, [&](const RedisReply &r) {
+                reentered = reentered || inCommand;
+                ++calls;
+                answers.append(r.toInteger());
+            });
+            inCommand = false;
+        }
+        QCOMPARE(connection.pendingCount(), qsizetype(Count));
+        QTRY_COMPARE_WITH_TIMEOUT(calls, Count, 20000);
+        QVERIFY(!reentered);
+        for (int i = 0; i < Count; ++i)
+            QCOMPARE(answers.at(i), i + 1);
+        QCOMPARE(connection.pendingCount(), qsizetype(0));
+        QTest::qWait(50); // nothing runs twice
+        QCOMPARE(calls, Count);
+    }
+
+    // The embedded Redis listens on a unix socket only.
+    void unixSocketCommandsPubSubAndReconnect()
+    {
+        RedisServer server;
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString socket = dir.filePath(QStringLiteral("redis.sock"));
+        const QStringList args { QStringLiteral("--unixsocket"), socket,
+                                 QStringLiteral("--unixsocketperm"), QStringLiteral("700") };
+        QVERIFY2(server.start(args), qPrintable(server.errorString()));
+        RedisEndpoint endpoint;
+        endpoint.unixSocket = socket;
+        endpoint.database = 2;
+        RedisConnection connection(endpoint, QStringLiteral("test-unix"));
+        connection.setReconnectDelays(20, 200);
+        RedisConnection subscriber(endpoint, QStringLiteral("test-unix-sub"));
+        subscriber.setReconnectDelays(20, 200);
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        QSignalSpy subscribed(&subscriber, &RedisConnection::subscribed);
+        QSignalSpy messages(&subscriber, &RedisConnection::messageReceived);
+        subscriber.subscribe({ "events" });
+        connection.open();
+        subscriber.open();
+        QVERIFY(ready.wait(5000));
+        QCOMPARE(run(connection, { "SET", "k", "v" }).bytes(), QByteArray("OK"));
+        QCOMPARE(server.command({ "SELECT", "2" }).toByteArray(), QByteArray("OK"));
+        QTRY_VERIFY_WITH_TIMEOUT(subscribed.size() >= 1, 5000);
+        QCOMPARE(run(connection, { "PUBLISH", "events", "over-unix" }).toInteger(), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 1, 5000);
+        QCOMPARE(messages.first().at(1).toByteArray(), QByteArray("over-unix"));
+
+        server.stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!connection.isReady(), 10000);
+        QVERIFY(run(connection, { "PING" }).isError());
+        QVERIFY(server.start(args));
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
+        QCOMPARE(run(connection, { "GET", "k" }).isNil(), true); // no persistence: a new server
+        QTRY_VERIFY_WITH_TIMEOUT(subscribed.size() >= 2, 10000); // subscribed again by itself
+        QCOMPARE(run(connection, { "PUBLISH", "events", "again" }).toInteger(), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 2, 5000);
+    }
+
+    // A callback that closes the connection ends the answers of that link: the commands behind
+    // it fail once with a reason, and the connection is usable again after open().
+    void closingFromACallbackFailsTheRestOnce()
+    {
+        RedisServer server;
+        QVERIFY(server.start());
+        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        connection.open();
+        QVERIFY(ready.wait(5000));
+        QObject context;
+        int ok = 0;
+        int failed = 0;
+        connection.command({ "PING" }, &context, [&](const RedisReply &r) {
+            QCOMPARE(r.bytes(), QByteArray("PONG"));
+            ++ok;
+            connection.close();
+        });
+        for (int i = 0; i < 10; ++i) {
+            connection.command({ "PING" }, &context, [&](const RedisReply &r) {
+                QVERIFY(r.isError());
+                QVERIFY2(r.errorText().contains(QLatin1String("closed")),
+                         qPrintable(r.errorText()));
+                ++failed;
+            });
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(failed, 10, 10000);
+        QCOMPARE(ok, 1);
+        QVERIFY(!connection.isReady());
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
+        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG"));
+        QTest::qWait(50);
+        QCOMPARE(ok, 1);
+        QCOMPARE(failed, 10);
     }
 
     void subscriberReceivesMessagesAndResubscribes()
