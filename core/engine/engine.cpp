@@ -141,6 +141,40 @@ bool Engine::configureDownstream(QString *error)
     return true;
 }
 
+bool Engine::applyRedisTls(QString *error)
+{
+    const QString ca = m_settings.string(SettingKey::RedisTlsCa);
+    const QString cert = m_settings.string(SettingKey::RedisTlsCert);
+    const QString key = m_settings.string(SettingKey::RedisTlsKey);
+    const QString serverName = m_settings.string(SettingKey::RedisTlsServerName);
+    const bool insecure = m_settings.flag(SettingKey::RedisTlsInsecure);
+    if (!m_endpoint.tls) {
+        if (!ca.isEmpty() || !cert.isEmpty() || !key.isEmpty() || !serverName.isEmpty() || insecure)
+            qCWarning(lcEngine).noquote()
+                << "the Redis TLS settings (--redis-ca, --redis-cert, --redis-key, "
+                   "--redis-tls-server-name, --redis-insecure) apply to rediss:// only: not used "
+                   "for"
+                << m_endpoint.displayUrl();
+        return true;
+    }
+    if (cert.isEmpty() != key.isEmpty()) {
+        *error = QStringLiteral("a Redis client certificate takes both --redis-cert and "
+                                "--redis-key (or REDRIVE_REDIS_CERT and REDRIVE_REDIS_KEY)");
+        return false;
+    }
+    m_endpoint.tlsCaFile = ca;
+    m_endpoint.tlsCertFile = cert;
+    m_endpoint.tlsKeyFile = key;
+    m_endpoint.tlsServerName = serverName;
+    m_endpoint.tlsInsecure = insecure;
+    if (insecure)
+        qCWarning(lcEngine).noquote()
+            << "TLS to Redis at" << m_endpoint.displayUrl()
+            << "is NOT verified (--redis-insecure): the connection is encrypted, but anyone on the "
+               "way can pose as that Redis and read every delivery; give --redis-ca instead";
+    return true;
+}
+
 bool Engine::startRedis(const Secrets &secrets, QString *error)
 {
     const QString url = m_settings.string(SettingKey::RedisUrl);
@@ -170,6 +204,9 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
             m_endpoint.password = secrets.redisPassword;
     }
 
+    if (!applyRedisTls(error))
+        return false;
+
     m_redis = std::make_unique<RedisConnection>(m_endpoint, QStringLiteral("redrive"));
     if (m_embedded)
         m_redis->setReconnectDelays(20, 1000); // the server is starting right now
@@ -189,7 +226,12 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
                 case RedisConnection::State::Ready: {
                     m_reportedRedisProblem.clear();
                     const QString detail
-                        = QStringLiteral("connected to %1").arg(m_endpoint.displayUrl());
+                        = QStringLiteral("connected to %1%2")
+                              .arg(m_endpoint.displayUrl(),
+                                   m_endpoint.tls && m_endpoint.tlsInsecure
+                                       ? QStringLiteral(" (TLS certificate not "
+                                                        "verified: --redis-insecure)")
+                                       : QString());
                     qCInfo(lcEngine).noquote() << detail;
                     Q_EMIT redisStateChanged(state, detail);
                     break;

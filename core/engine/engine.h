@@ -75,6 +75,8 @@ Q_SIGNALS:
     void problem(const QString &message);
 
 private:
+    // The TLS settings onto m_endpoint (rediss://); warns when verification is off.
+    bool applyRedisTls(QString *error);
     bool startRedis(const Secrets &secrets, QString *error);
     bool configureDownstream(QString *error);
 

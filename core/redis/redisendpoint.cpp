@@ -14,8 +14,8 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
     const QUrl url(text.trimmed(), QUrl::StrictMode);
     if (!url.isValid() || url.scheme().isEmpty()) {
         *error
-            = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db "
-                             "or unix:///path/to/redis.sock")
+            = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db, "
+                             "rediss://[user@]host:port/db or unix:///path/to/redis.sock")
                   .arg(redactedUrl(text));
         return false;
     }
@@ -36,7 +36,8 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
                 return false;
             }
         }
-    } else if (scheme == QLatin1String("redis")) {
+    } else if (scheme == QLatin1String("redis") || scheme == QLatin1String("rediss")) {
+        result.tls = scheme == QLatin1String("rediss");
         if (url.host().isEmpty()) {
             *error = QStringLiteral("Redis URL \"%1\" names no host").arg(redactedUrl(text));
             return false;
@@ -62,13 +63,8 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
                 return false;
             }
         }
-    } else if (scheme == QLatin1String("rediss")) {
-        *error = QStringLiteral("Redis URL \"%1\": TLS (rediss://) is not supported by this build; "
-                                "use a TLS tunnel such as stunnel and point redis:// at it")
-                     .arg(redactedUrl(text));
-        return false;
     } else {
-        *error = QStringLiteral("Redis URL \"%1\": scheme must be redis:// or unix://")
+        *error = QStringLiteral("Redis URL \"%1\": scheme must be redis://, rediss:// or unix://")
                      .arg(redactedUrl(text));
         return false;
     }
@@ -88,7 +84,10 @@ QString RedisEndpoint::displayUrl() const
     const QString hostPart
         = host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(host) : host;
     return redactedUrl(
-        QStringLiteral("redis://%1%2:%3/%4").arg(userPart, hostPart).arg(port).arg(database));
+        QStringLiteral("%1://%2%3:%4/%5")
+            .arg(tls ? QLatin1String("rediss") : QLatin1String("redis"), userPart, hostPart)
+            .arg(port)
+            .arg(database));
 }
 
 } // namespace redrive::core

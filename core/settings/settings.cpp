@@ -5,6 +5,7 @@
 
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QHostAddress>
 #include <QRegularExpression>
 #include <QSettings>
@@ -69,6 +70,18 @@ const QStringList &regionNames()
     return names;
 }
 
+// Empty (not set) or a file that can be read.
+QString validateReadableFile(const QVariant &value)
+{
+    const QString path = value.toString();
+    if (path.isEmpty())
+        return {};
+    const QFileInfo info(path);
+    if (!info.isFile() || !info.isReadable())
+        return QStringLiteral("\"%1\" is not a readable file").arg(path);
+    return {};
+}
+
 QString validateListen(const QVariant &v)
 {
 
@@ -100,7 +113,8 @@ QList<SettingSpec> buildSpecs()
     QList<SettingSpec> specs {
         { SettingKey::RedisUrl, QStringLiteral("redis/url"), QStringLiteral("redis"),
           env({ "REDRIVE_REDIS_URL", "REDIS_URL" }), T::QString, QString(), QStringLiteral("URL"),
-          QStringLiteral("Redis to use: redis://[user@]host:port/db or unix:///path. Empty: start "
+          QStringLiteral("Redis to use: redis://[user@]host:port/db, rediss://... (TLS) or "
+                         "unix:///path. Empty: start "
                          "a private embedded redis-server. The password comes from the keychain "
                          "or REDRIVE_REDIS_PASSWORD."),
           [](const QVariant &v) -> QString {
@@ -110,8 +124,9 @@ QList<SettingSpec> buildSpecs()
               const QUrl url(text, QUrl::StrictMode);
               const QString scheme = url.scheme();
               if (!url.isValid()
-                  || (scheme != QLatin1String("redis") && scheme != QLatin1String("unix")))
-                  return QStringLiteral("\"%1\" is not a redis:// or unix:// URL")
+                  || (scheme != QLatin1String("redis") && scheme != QLatin1String("rediss")
+                      && scheme != QLatin1String("unix")))
+                  return QStringLiteral("\"%1\" is not a redis://, rediss:// or unix:// URL")
                       .arg(redactedUrl(text));
               if (!url.password().isEmpty())
                   return QStringLiteral("put the Redis password in the keychain or "
@@ -293,6 +308,40 @@ QList<SettingSpec> buildSpecs()
           QStringLiteral("DIR"),
           QStringLiteral("Folder of the embedded Redis data (default: $STATE_DIRECTORY/redis "
                          "when set, as under systemd, else the app-data folder)."),
+          {} },
+        // TLS (rediss://): one block, in the order of SettingKey.
+        { SettingKey::RedisTlsCa, QStringLiteral("redis/tls_ca"), QStringLiteral("redis-ca"),
+          env({ "REDRIVE_REDIS_CA" }), T::QString, QString(), QStringLiteral("FILE"),
+          QStringLiteral("rediss://: CA certificates (PEM) to verify the Redis server with, "
+                         "instead of the system's."),
+          validateReadableFile },
+        { SettingKey::RedisTlsCert, QStringLiteral("redis/tls_cert"), QStringLiteral("redis-cert"),
+          env({ "REDRIVE_REDIS_CERT" }), T::QString, QString(), QStringLiteral("FILE"),
+          QStringLiteral("rediss://: client certificate (PEM) for a Redis that asks for one."),
+          validateReadableFile },
+        { SettingKey::RedisTlsKey, QStringLiteral("redis/tls_key"), QStringLiteral("redis-key"),
+          env({ "REDRIVE_REDIS_KEY" }), T::QString, QString(), QStringLiteral("FILE"),
+          QStringLiteral("rediss://: private key (PEM, unencrypted) of --redis-cert."),
+          validateReadableFile },
+        { SettingKey::RedisTlsServerName,
+          QStringLiteral("redis/tls_server_name"),
+          QStringLiteral("redis-tls-server-name"),
+          env({ "REDRIVE_REDIS_TLS_SERVER_NAME" }),
+          T::QString,
+          QString(),
+          QStringLiteral("NAME"),
+          QStringLiteral("rediss://: name the server certificate must carry (and SNI), when it "
+                         "is not the host of the URL."),
+          {} },
+        { SettingKey::RedisTlsInsecure,
+          QStringLiteral("redis/tls_insecure"),
+          QStringLiteral("redis-insecure"),
+          env({ "REDRIVE_REDIS_INSECURE" }),
+          T::Bool,
+          false,
+          QString(),
+          QStringLiteral("rediss://: do not verify the server certificate at all (encrypted but "
+                         "open to impersonation; warned at every start)."),
           {} },
     };
     Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
@@ -491,7 +540,11 @@ void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *e
             continue;
         QVariant value;
         QString error;
-        if (convert(spec, parser.value(spec.flag), &value, &error)) {
+        // A yes/no setting whose flag takes no value (--redis-insecure): the flag means yes.
+        const QString text = spec.type == QMetaType::Bool && spec.valueName.isEmpty()
+            ? QStringLiteral("yes")
+            : parser.value(spec.flag);
+        if (convert(spec, text, &value, &error)) {
             m_overrides.insert(spec.key, value);
             m_overrideSources.insert(spec.key, SettingSource::CommandLine);
         } else if (errors) {

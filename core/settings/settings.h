@@ -44,6 +44,12 @@ enum class SettingKey {
     NgrokApiUrl,
     RedisServerBinary,
     DataDirectory,
+    // TLS for rediss:// URLs
+    RedisTlsCa,
+    RedisTlsCert,
+    RedisTlsKey,
+    RedisTlsServerName,
+    RedisTlsInsecure,
     KeyCount
 };
 

@@ -2,6 +2,7 @@
 #include "tests/support/redisserver.h"
 
 #include <QDeadlineTimer>
+#include <QFile>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
@@ -143,6 +144,89 @@ void RedisServer::kill()
         m_process->waitForFinished(5000);
     }
     m_process.reset();
+}
+
+bool RedisServer::makeTlsFiles()
+{
+    const auto openssl = [this](const QStringList &args) {
+        QProcess process;
+        process.setWorkingDirectory(m_dir.path());
+        process.setProcessChannelMode(QProcess::MergedChannels);
+        process.start(QStringLiteral("openssl"), args);
+        if (!process.waitForFinished(60000) || process.exitStatus() != QProcess::NormalExit
+            || process.exitCode() != 0) {
+            m_error
+                = QStringLiteral("openssl %1 failed: %2")
+                      .arg(args.join(QLatin1Char(' ')), QString::fromLocal8Bit(process.readAll()));
+            return false;
+        }
+        return true;
+    };
+    const QStringList newKey { QStringLiteral("-newkey"), QStringLiteral("ec"),
+                               QStringLiteral("-pkeyopt"),
+                               QStringLiteral("ec_paramgen_curve:prime256v1"),
+                               QStringLiteral("-nodes") };
+    const auto selfSigned
+        = [&](const QString &name, const QString &subject, const QString &extension) {
+              return openssl(QStringList { QStringLiteral("req"), QStringLiteral("-x509") } + newKey
+                             + QStringList { QStringLiteral("-keyout"),
+                                             name + QStringLiteral(".key"), QStringLiteral("-out"),
+                                             name + QStringLiteral(".pem"), QStringLiteral("-days"),
+                                             QStringLiteral("3"), QStringLiteral("-subj"), subject,
+                                             QStringLiteral("-addext"), extension });
+          };
+    const auto signedByCa = [&](const QString &name, const QString &extensions) {
+        QFile ext(tlsFile(name + QStringLiteral(".ext")));
+        if (!ext.open(QIODevice::WriteOnly) || ext.write(extensions.toUtf8()) < 0)
+            return false;
+        ext.close();
+        return openssl(QStringList { QStringLiteral("req") } + newKey
+                       + QStringList { QStringLiteral("-keyout"), name + QStringLiteral(".key"),
+                                       QStringLiteral("-out"), name + QStringLiteral(".csr"),
+                                       QStringLiteral("-subj"), QStringLiteral("/CN=") + name })
+            && openssl({ QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"),
+                         name + QStringLiteral(".csr"), QStringLiteral("-CA"),
+                         QStringLiteral("ca.pem"), QStringLiteral("-CAkey"),
+                         QStringLiteral("ca.key"), QStringLiteral("-CAcreateserial"),
+                         QStringLiteral("-out"), name + QStringLiteral(".pem"),
+                         QStringLiteral("-days"), QStringLiteral("3"), QStringLiteral("-extfile"),
+                         name + QStringLiteral(".ext") });
+    };
+    const QString caExtension = QStringLiteral("basicConstraints=critical,CA:TRUE");
+    return selfSigned(QStringLiteral("ca"), QStringLiteral("/CN=Redrive test CA"), caExtension)
+        && selfSigned(QStringLiteral("other-ca"), QStringLiteral("/CN=Some other CA"), caExtension)
+        && selfSigned(QStringLiteral("selfsigned"), QStringLiteral("/CN=self-signed Redis"),
+                      QStringLiteral("subjectAltName=IP:127.0.0.1"))
+        && signedByCa(QStringLiteral("server"),
+                      QStringLiteral("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                     "extendedKeyUsage=serverAuth\n"))
+        && signedByCa(QStringLiteral("named"),
+                      QStringLiteral("subjectAltName=DNS:redis.test\n"
+                                     "extendedKeyUsage=serverAuth\n"))
+        && signedByCa(QStringLiteral("client"),
+                      QStringLiteral("subjectAltName=DNS:redrive-client\n"
+                                     "extendedKeyUsage=clientAuth\n"));
+}
+
+QString RedisServer::tlsFile(const QString &name) const
+{
+    return m_dir.filePath(name);
+}
+
+QStringList RedisServer::tlsArgs(const QString &name, bool requireClientCertificate)
+{
+    if (m_tlsPort == 0)
+        m_tlsPort = freePort();
+    return { QStringLiteral("--tls-port"),
+             QString::number(m_tlsPort),
+             QStringLiteral("--tls-cert-file"),
+             tlsFile(name + QStringLiteral(".pem")),
+             QStringLiteral("--tls-key-file"),
+             tlsFile(name + QStringLiteral(".key")),
+             QStringLiteral("--tls-ca-cert-file"),
+             tlsFile(QStringLiteral("ca.pem")),
+             QStringLiteral("--tls-auth-clients"),
+             requireClientCertificate ? QStringLiteral("yes") : QStringLiteral("no") };
 }
 
 qint64 RedisServer::pid() const

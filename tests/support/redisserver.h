@@ -34,6 +34,19 @@ public:
     QString url() const { return QStringLiteral("redis://127.0.0.1:%1/0").arg(m_port); }
     QString errorString() const { return m_error; }
 
+    // TLS. makeTlsFiles() writes, with `openssl` in this server's temporary folder, a test CA,
+    // a second CA that signed nothing here, and certificates (PEM, EC keys) signed by the first
+    // CA: "server" for 127.0.0.1 and localhost, "named" for redis.test only, "client" for
+    // client authentication; and "selfsigned", a server certificate for 127.0.0.1 that no CA
+    // signed. tlsArgs() gives start() a TLS port (tlsPort(), beside the plain one that
+    // command() uses) serving certificate `name`.
+    bool makeTlsFiles();
+    QString tlsFile(const QString &name) const; // e.g. "ca.pem", "client.key"
+    QStringList tlsArgs(const QString &name = QStringLiteral("server"),
+                        bool requireClientCertificate = false);
+    quint16 tlsPort() const { return m_tlsPort; }
+    QString tlsUrl() const { return QStringLiteral("rediss://127.0.0.1:%1/0").arg(m_tlsPort); }
+
     // Blocking RESP round trip for assertions. Returns a QByteArray for bulk/status replies, a
     // qlonglong for integers, a QVariantList for arrays, an invalid QVariant for nil, and a
     // QString "ERR ..." (wrapped as RedisError) for errors.
@@ -47,6 +60,7 @@ private:
     std::unique_ptr<QProcess> m_process;
     QTemporaryDir m_dir;
     quint16 m_port = 0;
+    quint16 m_tlsPort = 0;
     QString m_error;
 };
 

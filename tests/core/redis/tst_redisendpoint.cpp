@@ -27,6 +27,24 @@ private Q_SLOTS:
         QCOMPARE(e.database, 0);
     }
 
+    void parsesTlsUrls()
+    {
+        RedisEndpoint e;
+        QString error;
+        QVERIFY(RedisEndpoint::parse(
+            QStringLiteral("rediss://default@example.redis.cache.windows.net:6380/1"), &e, &error));
+        QVERIFY(e.tls);
+        QCOMPARE(e.host, QStringLiteral("example.redis.cache.windows.net"));
+        QCOMPARE(e.port, quint16(6380));
+        QCOMPARE(e.database, 1);
+        QCOMPARE(e.user, QStringLiteral("default"));
+        QCOMPARE(e.displayUrl(),
+                 QStringLiteral("rediss://***@example.redis.cache.windows.net:6380/1"));
+        QVERIFY(!e.tlsInsecure); // verification is on unless asked otherwise
+        QVERIFY(RedisEndpoint::parse(QStringLiteral("redis://h:1"), &e, &error));
+        QVERIFY(!e.tls);
+    }
+
     void parsesUnixUrls()
     {
         RedisEndpoint e;
@@ -53,7 +71,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("fragment");
         QTest::newRow("no scheme") << QStringLiteral("localhost:6379") << QStringLiteral("scheme");
         QTest::newRow("http") << QStringLiteral("http://h:1") << QStringLiteral("redis://");
-        QTest::newRow("tls") << QStringLiteral("rediss://h:1") << QStringLiteral("TLS");
+        QTest::newRow("tls without host")
+            << QStringLiteral("rediss:///0") << QStringLiteral("host");
         QTest::newRow("bad db") << QStringLiteral("redis://h:1/x") << QStringLiteral("database");
         QTest::newRow("no host") << QStringLiteral("redis:///0") << QStringLiteral("host");
         QTest::newRow("empty socket") << QStringLiteral("unix://") << QStringLiteral("socket");

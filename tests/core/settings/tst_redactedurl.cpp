@@ -73,7 +73,7 @@ private Q_SLOTS:
         // Every parse error names the URL, redacted.
         for (const QString &bad :
              { u"redis://usr-K3x5:pw-Z9q7@host:99999/0"_s, u"redis://usr-K3x5:pw-Z9q7@host/x"_s,
-               u"rediss://usr-K3x5:pw-Z9q7@host/0"_s, u"http://usr-K3x5:pw-Z9q7@host/0"_s,
+               u"rediss://usr-K3x5:pw-Z9q7@host/x"_s, u"http://usr-K3x5:pw-Z9q7@host/0"_s,
                u"redis://usr-K3x5:pw-Z9q7@/0"_s, u"usr-K3x5:pw-Z9q7@host"_s }) {
             QVERIFY(!RedisEndpoint::parse(bad, &endpoint, &error));
             QVERIFY2(!showsSecret(error), qPrintable(error));

@@ -221,6 +221,40 @@ private Q_SLOTS:
                            "is not valid)")));
     }
 
+    void redisTlsOptions()
+    {
+        Settings settings(file("tls.ini"));
+        QVERIFY(!settings.flag(SettingKey::RedisTlsInsecure)); // verification on by default
+        const QString ca = file("ca.pem");
+        {
+            QFile pem(ca);
+            QVERIFY(pem.open(QIODevice::WriteOnly));
+            pem.write("-----BEGIN CERTIFICATE-----\n");
+        }
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("REDRIVE_REDIS_CA"), ca);
+        env.insert(QStringLiteral("REDRIVE_REDIS_CERT"), file("missing.pem"));
+        QStringList errors;
+        settings.applyEnvironment(env, &errors);
+        QCOMPARE(settings.string(SettingKey::RedisTlsCa), ca);
+        QCOMPARE(errors.size(), 1); // the certificate that does not exist
+        QVERIFY2(errors.first().contains(QLatin1String("missing.pem")), qPrintable(errors.first()));
+
+        QCommandLineParser parser;
+        Settings::addOptions(&parser);
+        QVERIFY(parser.parse(
+            { QStringLiteral("redrive"), QStringLiteral("--redis"),
+              QStringLiteral("rediss://cache.example:6380/0"), QStringLiteral("--redis-insecure"),
+              QStringLiteral("--redis-tls-server-name"), QStringLiteral("redis.internal") }));
+        errors.clear();
+        settings.applyCommandLine(parser, &errors);
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
+        QVERIFY(settings.flag(SettingKey::RedisTlsInsecure)); // the flag alone means yes
+        QCOMPARE(settings.string(SettingKey::RedisTlsServerName), QStringLiteral("redis.internal"));
+        QVERIFY(settings.describe().contains(
+            QLatin1String("redis/tls_insecure = true  (command line)")));
+    }
+
     void everyFlagHasAnEnvironmentTwin()
     {
         for (const SettingSpec &spec : Settings::specs()) {
