@@ -16,6 +16,13 @@ namespace redrive::core {
 
 Q_LOGGING_CATEGORY(lcEngine, "redrive.engine")
 
+namespace {
+// How long a starting embedded redis-server may take to answer before its absence is reported
+// (it usually answers within tens of milliseconds; a loaded machine replaying a large AOF takes
+// longer, and the console shows "connecting" meanwhile).
+constexpr int EmbeddedStartGraceMs = 10000;
+} // namespace
+
 Engine::Engine(Settings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
@@ -214,6 +221,10 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
     // Logged and shown once per change: going up, going down, or a new reason while down (the
     // retries of an outage are not news).
     const auto reportProblem = [this](const QString &reason) {
+        if (m_embeddedStarting) {
+            m_startupProblem = reason;
+            return;
+        }
         if (reason == m_reportedRedisProblem)
             return;
         m_reportedRedisProblem = reason;
@@ -224,6 +235,7 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
             [this, reportProblem](RedisConnection::State state) {
                 switch (state) {
                 case RedisConnection::State::Ready: {
+                    m_embeddedStarting = false;
                     m_reportedRedisProblem.clear();
                     const QString detail
                         = QStringLiteral("connected to %1%2")
@@ -245,6 +257,17 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
                 }
             });
     connect(m_redis.get(), &RedisConnection::attemptFailed, this, reportProblem);
+    m_embeddedStarting = m_embedded != nullptr;
+    m_startupProblem.clear();
+    if (m_embeddedStarting) {
+        QTimer::singleShot(EmbeddedStartGraceMs, m_redis.get(), [this, reportProblem] {
+            if (!m_embeddedStarting)
+                return;
+            m_embeddedStarting = false;
+            if (!m_redis->isReady())
+                reportProblem(m_startupProblem.isEmpty() ? m_redis->lastError() : m_startupProblem);
+        });
+    }
     m_redis->open();
     return true;
 }

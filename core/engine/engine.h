@@ -86,6 +86,10 @@ private:
     std::unique_ptr<EmbeddedRedis> m_embedded;
     std::unique_ptr<RedisConnection> m_redis;
     QString m_reportedRedisProblem; // last Redis failure logged ("" while connected)
+    // The embedded redis-server is starting: failed attempts (its socket does not exist yet) are
+    // not news until it has had EmbeddedStartGraceMs to answer.
+    bool m_embeddedStarting = false;
+    QString m_startupProblem; // the last failure while starting, reported if the grace runs out
     std::unique_ptr<DownstreamClient> m_downstream;
     // -- receiver ---------------------------------------------------------------------------------
     std::unique_ptr<WebhookReceiver> m_receiver;

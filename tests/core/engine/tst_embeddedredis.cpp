@@ -2,8 +2,8 @@
 // The embedded Redis as a user meets it: `redrive --headless` with no Redis URL; and how the
 // engine reports a Redis that refuses the login.
 #include "core/redis/redisconnection.h"
-#include "tests/support/redriveprocess.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redriveprocess.h"
 
 #include <QDir>
 #include <QProcess>
@@ -134,6 +134,8 @@ private Q_SLOTS:
         QCOMPARE(redrive.log.count("embedded Redis takes none"), 1);
         QCOMPARE(redrive.log.count("connected to unix://"), 1);
         QVERIFY2(!redrive.log.contains("refused the"), redrive.log.constData()); // not the login
+        // The attempts made while the server was creating its socket are not an outage.
+        QVERIFY2(!redrive.log.contains("Redis unavailable"), redrive.log.constData());
         QVERIFY(!redrive.log.contains("unwanted-pw-31337"));
     }
 
@@ -169,6 +171,27 @@ private Q_SLOTS:
         QVERIFY2(connections > 0 && connections <= 15, "a reconnect storm");
         QVERIFY(!redrive.log.contains("unwanted-pw-4242"));
         QVERIFY(!health.contains("unwanted-pw-4242"));
+    }
+
+    // A redis-server that starts but never answers (here a program that only sleeps) is
+    // reported once its start-up grace has passed, with the reason, and /healthz says so.
+    void embeddedRedisThatNeverAnswersIsReported()
+    {
+        QTemporaryDir home;
+        const QString fake = home.filePath(QStringLiteral("silent-redis-server"));
+        QFile script(fake);
+        QVERIFY(script.open(QIODevice::WriteOnly));
+        script.write("#!/bin/sh\nexec sleep 120\n");
+        script.close();
+        QVERIFY(script.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        Redrive redrive(home.path(), { QStringLiteral("--redis-server"), fake });
+        QVERIFY2(redrive.waitFor("receiving deliveries at"), redrive.log.constData());
+        QVERIFY2(!redrive.log.contains("Redis unavailable"), redrive.log.constData());
+        QVERIFY2(redrive.waitFor("Redis unavailable", 30000), redrive.log.constData());
+        QVERIFY2(redrive.log.contains("redis.sock"), redrive.log.constData());
+        QVERIFY(redrive.get("/healthz").startsWith("HTTP/1.1 503"));
+        redrive.collect(2000);
+        QCOMPARE(redrive.log.count("Redis unavailable"), 1);
     }
 
     void killedRedriveLeavesNoOrphan()
