@@ -21,6 +21,11 @@ private Q_SLOTS:
         QCOMPARE(e.user, QStringLiteral("app"));
         QVERIFY(!e.isUnix());
         QCOMPARE(e.displayUrl(), QStringLiteral("redis://***@10.0.0.5:6380/2")); // user hidden too
+        // A user name with the characters that end user-info or a host is still hidden whole.
+        for (const QString &user : { QStringLiteral("ops@team"), QStringLiteral("a:b/c?d#e") }) {
+            e.user = user;
+            QCOMPARE(e.displayUrl(), QStringLiteral("redis://***@10.0.0.5:6380/2"));
+        }
 
         QVERIFY(RedisEndpoint::parse(QStringLiteral("redis://127.0.0.1"), &e, &error));
         QCOMPARE(e.port, quint16(6379));
