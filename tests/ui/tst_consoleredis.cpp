@@ -57,6 +57,7 @@ private Q_SLOTS:
     void redisOutageIsShownAndRecovers();
     void receiverDeliveriesShowLive();
     void retriesOffWithoutADownstream();
+    void downstreamShownWithoutItsPassword();
     void permanentFailureShowsTheRetriesTheFlagAllows();
 
 private:
@@ -278,6 +279,19 @@ void TestConsoleRedis::retriesOffWithoutADownstream()
              QStringLiteral("paused: retries off"));
     QTest::qWait(1500); // a worker would have emptied the list by now
     QCOMPARE(m_redis.llen(Dlq), 3);
+}
+
+// The status bar names the downstream the worker sends to, never with its user-info.
+void TestConsoleRedis::downstreamShownWithoutItsPassword()
+{
+    QVERIFY(m_settings->setValue(SettingKey::WorkerEnabled, true));
+    QVERIFY(m_settings->setValue(SettingKey::DownstreamUrl,
+                                 QStringLiteral("http://crm:pw-in-url-5150@127.0.0.1:9/hook")));
+    openWindow();
+    QVERIFY(m_engine->worker());
+    const QString tip = m_window->retriesStatus()->toolTip();
+    QVERIFY2(tip.contains(QStringLiteral("http://***@127.0.0.1:9/hook")), qPrintable(tip));
+    QVERIFY2(!tip.contains(QStringLiteral("pw-in-url-5150")), qPrintable(tip));
 }
 
 // One meaning of the number everywhere: with --max-retries 2 an entry that keeps failing is a

@@ -7,6 +7,7 @@
 #include "core/queue/queuewatcher.h"
 #include "core/receiver/webhookreceiver.h"
 #include "core/settings/credentialstore.h"
+#include "core/settings/redactedurl.h"
 #include "core/settings/settings.h"
 #include "ui/dialogs/aboutdialog.h"
 #include "ui/dialogs/editentrydialog.h"
@@ -69,9 +70,10 @@ MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
                       : engine.redis()->lastError());
     m_watcher->start();
     if (engine.worker()) {
-        setRetriesRunning(true, engine.downstream()->url().isEmpty()
-                                    ? tr("the simulated downstream")
-                                    : engine.downstream()->url().toString());
+        setRetriesRunning(true,
+                          engine.downstream()->url().isEmpty()
+                              ? tr("the simulated downstream")
+                              : core::redactedUrl(engine.downstream()->url().toString()));
     } else {
         setRetriesRunning(false, engine.workerOffReason());
         // Turned off on purpose (--no-worker) needs no word; off for want of a downstream does.
@@ -211,9 +213,8 @@ void MainWindow::buildMenus()
         { QStringLiteral("light"), tr("&Light") },
         { QStringLiteral("dark"), tr("&Dark") },
     };
-    const QString current
-        = appearance::themeName(appearance::themeFromName(QString::fromUtf8(
-            m_memory->value(QStringLiteral("appearance/theme")))));
+    const QString current = appearance::themeName(appearance::themeFromName(
+        QString::fromUtf8(m_memory->value(QStringLiteral("appearance/theme")))));
     for (const auto &[name, text] : choices) {
         QAction *action = theme->addAction(text);
         action->setCheckable(true);
@@ -246,8 +247,8 @@ void MainWindow::updateIcons()
 {
     using Icon = IconProvider::Icon;
     const QPalette palette = this->palette();
-    const Icon icons[] = { Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures,
-                           Icon::Receiver };
+    const Icon icons[]
+        = { Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures, Icon::Receiver };
     for (int i = 0; i < m_sidebar->count() && i < int(std::size(icons)); ++i)
         m_sidebar->item(i)->setIcon(IconProvider::icon(icons[i], palette));
 }
