@@ -168,6 +168,21 @@ void LoadGenerator::sendNext(Client *client)
     client->sentAt = m_clock.elapsed();
     client->socket.write(deliveryRequest(taggedPayload(client->id)));
     ++m_sent;
+    if (m_interrupt && !m_interrupted && acknowledgedCount() >= m_interruptAfter
+        && inFlight() >= m_interruptInFlight) {
+        client->socket.flush(); // handed to the kernel: on its way to the receiver
+        m_interrupted = true;
+        m_interrupt();
+    }
+}
+
+void LoadGenerator::interruptWhenInFlight(int acknowledged, int inFlight,
+                                          std::function<void()> interrupt)
+{
+    m_interruptAfter = acknowledged;
+    m_interruptInFlight = inFlight;
+    m_interrupt = std::move(interrupt);
+    m_interrupted = false;
 }
 
 void LoadGenerator::onReadyRead(Client *client)

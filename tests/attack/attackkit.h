@@ -15,6 +15,7 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -52,6 +53,11 @@ public:
     void start(quint16 port);
     // No new requests; those in flight are given up (counted unanswered).
     void stop();
+    // Calls `interrupt` once, right after sending a request, when at least `acknowledged` were
+    // answered 2xx and at least `inFlight` wait for their answers: whatever it does (a kill)
+    // lands while the receiver is working on them, not at a moment sampled from outside.
+    void interruptWhenInFlight(int acknowledged, int inFlight, std::function<void()> interrupt);
+    bool interrupted() const { return m_interrupted; }
 
     QList<QByteArray> acknowledged() const { return m_acknowledged; } // answered 2xx
     int sent() const { return m_sent; }
@@ -91,6 +97,10 @@ private:
     QList<qint64> m_acknowledgedAt;
     QList<QByteArray> m_acknowledged;
     QMap<int, int> m_statuses;
+    int m_interruptAfter = -1;
+    int m_interruptInFlight = 1;
+    std::function<void()> m_interrupt;
+    bool m_interrupted = false;
 };
 
 // A downstream on a free loopback port that records the ids in each delivery and the
