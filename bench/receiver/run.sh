@@ -6,6 +6,9 @@
 # tests/data/genesys-notification.json, checks that the list holds at least as many entries as
 # there were 2xx answers (no acknowledged loss), and in the same run measures
 # `redis-benchmark -t lpush -d 1500 -c 32` against the same redis-server as the ceiling.
+# With BENCH_TLS=1 the same redis-server also listens with TLS (a CA and a server certificate
+# made with openssl for the run) and each run also measures redrive over `rediss://` right after
+# the plain run: the cost of TLS between the receiver and Redis, as a ratio in the same run.
 # With BENCH_PROBE=1 each run also measures bench/receiver/probe the same way, right after
 # redrive: QHttpServer 6.4's own router and an async LPUSH of the raw body, nothing else — the
 # floor the receiver's work adds to, under the same conditions (this machine is shared).
@@ -13,7 +16,7 @@
 #
 # Usage: bench/receiver/run.sh [runs (3)] [seconds per wrk run (10)]
 # Environment: REDRIVE_BINARY (default build/release/app/redrive, built if missing),
-# BENCH_PROBE=1, BENCH_LPUSH_REQUESTS (default 400000), BENCH_KEEP=1 (keep the work folder).
+# BENCH_PROBE=1, BENCH_TLS=1, BENCH_LPUSH_REQUESTS (default 400000), BENCH_KEEP=1 (keep the work folder).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -52,9 +55,23 @@ free_port() {
 }
 
 redis_port=$(free_port)
+tls_args=()
+if [ "${BENCH_TLS:-0}" = 1 ]; then
+    command -v openssl >/dev/null || { echo "missing openssl" >&2; exit 1; }
+    tls_port=$(free_port)
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bench CA" \
+        -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$work/server.key" \
+        -out "$work/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.ext"
+    openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+        -CAcreateserial -days 2 -extfile "$work/san.ext" -out "$work/server.pem" 2>/dev/null
+    tls_args=(--tls-port "$tls_port" --tls-cert-file "$work/server.pem"
+        --tls-key-file "$work/server.key" --tls-ca-cert-file "$work/ca.pem" --tls-auth-clients no)
+fi
 start_redis() {
     redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-        >>"$work/redis.log" 2>&1 &
+        "${tls_args[@]}" >>"$work/redis.log" 2>&1 &
     redis_pid=$!
     for _ in $(seq 100); do
         redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return
@@ -72,14 +89,18 @@ start_redis
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# measure <name> <binary>: one wrk run against a freshly started server. Prints its line and
-# appends "req/s p50 p99 rss_mb" to $work/<name>; returns 1 when the run does not count.
+# measure <name> <binary> [redis arguments]: one wrk run against a freshly started server.
+# Prints its line and appends "req/s p50 p99 rss_mb" to $work/<name>; returns 1 when the run
+# does not count.
 measure() {
     local name=$1 server=$2
+    shift 2
+    local redis=("$@")
+    [ ${#redis[@]} -gt 0 ] || redis=(--redis "redis://127.0.0.1:$redis_port/0")
     rcli flushall >/dev/null
     REDRIVE_NO_KEYCHAIN=1 XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
         "$server" --headless --no-worker --simulate-failure always \
-        --redis "redis://127.0.0.1:$redis_port/0" --listen 127.0.0.1:0 2>"$work/server.log" &
+        "${redis[@]}" --listen 127.0.0.1:0 2>"$work/server.log" &
     server_pid=$!
     local url=""
     for _ in $(seq 100); do
@@ -138,6 +159,11 @@ while [ "$run" -lt "$runs" ]; do
     run=$((run + 1))
     rm -f "$work"/*.next
     if ! measure redrive "$binary"; then run=$((run - 1)); continue; fi
+    if [ -n "${tls_port:-}" ] && ! measure tls "$binary" --redis "rediss://127.0.0.1:$tls_port/0" \
+        --redis-ca "$work/ca.pem"; then
+        run=$((run - 1))
+        continue
+    fi
     if [ -n "$probe" ] && ! measure probe "$probe"; then run=$((run - 1)); continue; fi
 
     rcli flushall >/dev/null
@@ -153,7 +179,7 @@ while [ "$run" -lt "$runs" ]; do
     c_p50=$(awk -F'"' '/^"LPUSH"/ { print $10 }' "$work/ceiling.csv")
     c_p99=$(awk -F'"' '/^"LPUSH"/ { print $14 }' "$work/ceiling.csv")
     printf '%-3s %-8s %9s %8s %8s\n' "$run" ceiling "$ceiling" "$c_p50" "$c_p99"
-    for name in redrive probe; do
+    for name in redrive tls probe; do
         [ -f "$work/$name.next" ] || continue
         read -r rps rest <"$work/$name.next"
         echo "$(cat "$work/$name.next") $ceiling $(awk -v a="$rps" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }')" \
@@ -165,9 +191,13 @@ col() { awk -v c="$2" '{ print $c }' "$work/$1.results" | median; }
 echo
 echo "| server | req/s | p50 ms | p99 ms | peak RSS MB | LPUSH ceiling req/s | ratio to ceiling |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for name in redrive probe; do
+for name in redrive tls probe; do
     [ -f "$work/$name.results" ] || continue
     printf '| %s | %.0f | %s | %s | %s | %.0f | %.2f |\n' "$name" "$(col "$name" 1)" "$(col "$name" 2)" \
         "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)" "$(col "$name" 6)"
 done
+if [ -f "$work/tls.results" ]; then
+    paste -d' ' "$work/tls.results" "$work/redrive.results" | awk '{ print $1 / $7 }' >"$work/tls.ratio"
+    echo "redrive over rediss:// / over redis://, same run: median ratio $(median <"$work/tls.ratio")"
+fi
 echo "(medians of $runs runs of ${seconds} s each; no 2xx without its entry in any run)"
