@@ -43,8 +43,8 @@ QByteArray taggedId(const QByteArray &tag, int number)
 
 QByteArray taggedPayload(const QByteArray &id)
 {
-    return R"({"topicName":"v2.users.attack.presence","version":"2","eventBody":{"attackId":")"
-        + id + R"(","presenceDefinition":{"systemPresence":"Available"}}})";
+    return R"({"topicName":"v2.users.attack.presence","version":"2","eventBody":{"attackId":")" + id
+        + R"(","presenceDefinition":{"systemPresence":"Available"}}})";
 }
 
 QList<QByteArray> idsIn(const QByteArray &text)

@@ -78,12 +78,13 @@ private Q_SLOTS:
             }
             // Stored without an answer: the kill came between Redis' confirmation and the
             // answer. The sender sends it again: a duplicate, never a loss.
-            const auto storedThisRound = std::count_if(
-                stored.begin(), stored.end(),
-                [&tag](const QByteArray &id) { return id.startsWith("atk" + tag + 'n'); });
-            qInfo("round %d: sent %d, acknowledged %d, stored %d, lost %d; %d in flight at the kill",
-                  round, load.sent(), load.acknowledgedCount(), int(storedThisRound), lost,
-                  inFlight);
+            const auto storedThisRound
+                = std::count_if(stored.begin(), stored.end(), [&tag](const QByteArray &id) {
+                      return id.startsWith("atk" + tag + 'n');
+                  });
+            qInfo(
+                "round %d: sent %d, acknowledged %d, stored %d, lost %d; %d in flight at the kill",
+                round, load.sent(), load.acknowledgedCount(), int(storedThisRound), lost, inFlight);
             QCOMPARE(lost, 0);
             QVERIFY(load.acknowledgedCount() > 0);
             // No delivery is stored twice: each id is in the DLQ once.

@@ -3,6 +3,7 @@
 // engine reports a Redis that refuses the login.
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redissync.h"
 #include "tests/support/redriveprocess.h"
 
 #include <QDir>
@@ -14,6 +15,7 @@
 #include <csignal>
 
 using namespace redrive::core;
+using redrive::tests::runCommand;
 
 namespace {
 
@@ -34,19 +36,6 @@ bool processAlive(qint64 pid)
 }
 
 using Redrive = redrive::tests::RedriveProcess;
-
-RedisReply run(RedisConnection &connection, const QList<QByteArray> &args)
-{
-    RedisReply reply;
-    bool done = false;
-    QObject context;
-    connection.command(args, &context, [&](const RedisReply &r) {
-        reply = r;
-        done = true;
-    });
-    [&] { QTRY_VERIFY_WITH_TIMEOUT(done, 10000); }();
-    return reply;
-}
 
 } // namespace
 
@@ -75,11 +64,16 @@ private Q_SLOTS:
             QSignalSpy ready(&connection, &RedisConnection::ready);
             connection.open();
             QVERIFY(ready.wait(5000));
-            QCOMPARE(run(connection, { "CONFIG", "GET", "appendonly" }).elements().value(1).bytes(),
+            QCOMPARE(runCommand(connection, { "CONFIG", "GET", "appendonly" })
+                         .elements()
+                         .value(1)
+                         .bytes(),
                      QByteArray("yes"));
-            QCOMPARE(run(connection, { "CONFIG", "GET", "port" }).elements().value(1).bytes(),
-                     QByteArray("0")); // no TCP port at all
-            QCOMPARE(run(connection, { "LPUSH", "genesys_webhook_dlq", "kept" }).toInteger(), 1);
+            QCOMPARE(
+                runCommand(connection, { "CONFIG", "GET", "port" }).elements().value(1).bytes(),
+                QByteArray("0")); // no TCP port at all
+            QCOMPARE(runCommand(connection, { "LPUSH", "genesys_webhook_dlq", "kept" }).toInteger(),
+                     1);
 
             redrive.process.terminate();
             QVERIFY(redrive.process.waitForFinished(15000));
@@ -98,7 +92,7 @@ private Q_SLOTS:
             QSignalSpy ready(&connection, &RedisConnection::ready);
             connection.open();
             QVERIFY(ready.wait(5000));
-            QCOMPARE(run(connection, { "LINDEX", "genesys_webhook_dlq", "0" }).bytes(),
+            QCOMPARE(runCommand(connection, { "LINDEX", "genesys_webhook_dlq", "0" }).bytes(),
                      QByteArray("kept"));
         }
     }

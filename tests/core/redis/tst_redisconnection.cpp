@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redissync.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -10,6 +11,7 @@
 
 using namespace redrive::core;
 using redrive::tests::RedisServer;
+using redrive::tests::runCommand;
 
 class TestRedisConnection : public QObject
 {
@@ -21,20 +23,6 @@ private:
         RedisEndpoint endpoint;
         endpoint.port = server.port();
         return endpoint;
-    }
-
-    // Sends a command and waits for its reply (test code only).
-    static RedisReply run(RedisConnection &connection, const QList<QByteArray> &args)
-    {
-        RedisReply reply;
-        bool done = false;
-        QObject context;
-        connection.command(args, &context, [&](const RedisReply &r) {
-            reply = r;
-            done = true;
-        });
-        [&] { QTRY_VERIFY_WITH_TIMEOUT(done, 10000); }();
-        return reply;
     }
 
 private Q_SLOTS:
@@ -49,17 +37,17 @@ private Q_SLOTS:
         QVERIFY(connection.isReady());
 
         const QByteArray binary("a\0b\r\nc", 6);
-        QCOMPARE(run(connection, { "SET", "k", binary }).bytes(), QByteArray("OK"));
-        const RedisReply value = run(connection, { "GET", "k" });
+        QCOMPARE(runCommand(connection, { "SET", "k", binary }).bytes(), QByteArray("OK"));
+        const RedisReply value = runCommand(connection, { "GET", "k" });
         QCOMPARE(value.type(), RedisReply::Type::String);
         QCOMPARE(value.bytes(), binary);
-        QCOMPARE(run(connection, { "RPUSH", "l", "x", "y" }).toInteger(), 2);
-        const RedisReply list = run(connection, { "LRANGE", "l", "0", "-1" });
+        QCOMPARE(runCommand(connection, { "RPUSH", "l", "x", "y" }).toInteger(), 2);
+        const RedisReply list = runCommand(connection, { "LRANGE", "l", "0", "-1" });
         QCOMPARE(list.type(), RedisReply::Type::Array);
         QCOMPARE(list.elements().size(), 2);
         QCOMPARE(list.elements().at(1).bytes(), QByteArray("y"));
-        QVERIFY(run(connection, { "GET", "missing" }).isNil());
-        const RedisReply error = run(connection, { "LPUSH", "k", "x" }); // k is a string
+        QVERIFY(runCommand(connection, { "GET", "missing" }).isNil());
+        const RedisReply error = runCommand(connection, { "LPUSH", "k", "x" }); // k is a string
         QVERIFY(error.isError());
         QVERIFY(error.errorText().contains(QLatin1String("WRONGTYPE")));
         // CLIENT SETNAME went through during login.
@@ -80,13 +68,13 @@ private Q_SLOTS:
         server.stop();
         QVERIFY(lost.wait(5000));
         QVERIFY(!connection.isReady());
-        const RedisReply down = run(connection, { "PING" });
+        const RedisReply down = runCommand(connection, { "PING" });
         QVERIFY(down.isError());
         QVERIFY2(down.errorText().contains(QLatin1String("Redis")), qPrintable(down.errorText()));
 
         QVERIFY(server.start()); // same port
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
-        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(connection, { "PING" }).bytes(), QByteArray("PONG"));
     }
 
     void pendingCallbacksGetAnErrorWhenTheServerDies()
@@ -125,7 +113,7 @@ private Q_SLOTS:
         // Writes wait, reads (PING, the login) pass: the server is up but never answers the LPUSH.
         QCOMPARE(server.command({ "CLIENT", "PAUSE", "60000", "WRITE" }).toByteArray(),
                  QByteArray("OK"));
-        const RedisReply stalled = run(connection, { "LPUSH", "k", "v" });
+        const RedisReply stalled = runCommand(connection, { "LPUSH", "k", "v" });
         QVERIFY(stalled.isError());
         QVERIFY2(stalled.errorText().contains(QLatin1String("did not answer")),
                  qPrintable(stalled.errorText()));
@@ -134,17 +122,17 @@ private Q_SLOTS:
                  qPrintable(lost.first().first().toString()));
         // It starts over by itself and works as soon as the server answers again.
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
-        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(connection, { "PING" }).bytes(), QByteArray("PONG"));
         QCOMPARE(server.command({ "CLIENT", "UNPAUSE" }).toByteArray(), QByteArray("OK"));
-        QCOMPARE(run(connection, { "LPUSH", "k", "w" }).isError(), false);
+        QCOMPARE(runCommand(connection, { "LPUSH", "k", "w" }).isError(), false);
         // A slow answer within the limit is not a stall.
         connection.setReplyTimeout(5000);
-        QCOMPARE(run(connection,
-                     { "EVAL",
-                       "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
-                       "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s "
-                       "> 800000 return 1",
-                       "0" })
+        QCOMPARE(runCommand(connection,
+                            { "EVAL",
+                              "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+                              "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s "
+                              "> 800000 return 1",
+                              "0" })
                      .toInteger(),
                  1);
         QCOMPARE(lost.size(), 1);
@@ -283,7 +271,8 @@ private Q_SLOTS:
         auto context = std::make_unique<QObject>();
         connection.command({ "PING" }, context.get(), [&](const RedisReply &) { ++calls; });
         context.reset();
-        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG")); // drains the first
+        QCOMPARE(runCommand(connection, { "PING" }).bytes(),
+                 QByteArray("PONG")); // drains the first
         QCOMPARE(calls, 0);
     }
 
@@ -328,7 +317,7 @@ private Q_SLOTS:
         QSignalSpy ready(&good, &RedisConnection::ready);
         good.open();
         QVERIFY(ready.wait(5000));
-        QCOMPARE(run(good, { "SET", "in-db-3", "1" }).bytes(), QByteArray("OK"));
+        QCOMPARE(runCommand(good, { "SET", "in-db-3", "1" }).bytes(), QByteArray("OK"));
         QCOMPARE(server.command({ "AUTH", "s3cret" }).toByteArray(), QByteArray("OK"));
     }
 
@@ -403,21 +392,22 @@ private Q_SLOTS:
         connection.open();
         subscriber.open();
         QVERIFY(ready.wait(5000));
-        QCOMPARE(run(connection, { "SET", "k", "v" }).bytes(), QByteArray("OK"));
+        QCOMPARE(runCommand(connection, { "SET", "k", "v" }).bytes(), QByteArray("OK"));
         QCOMPARE(server.command({ "SELECT", "2" }).toByteArray(), QByteArray("OK"));
         QTRY_VERIFY_WITH_TIMEOUT(subscribed.size() >= 1, 5000);
-        QCOMPARE(run(connection, { "PUBLISH", "events", "over-unix" }).toInteger(), 1);
+        QCOMPARE(runCommand(connection, { "PUBLISH", "events", "over-unix" }).toInteger(), 1);
         QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 1, 5000);
         QCOMPARE(messages.first().at(1).toByteArray(), QByteArray("over-unix"));
 
         server.stop();
         QTRY_VERIFY_WITH_TIMEOUT(!connection.isReady(), 10000);
-        QVERIFY(run(connection, { "PING" }).isError());
+        QVERIFY(runCommand(connection, { "PING" }).isError());
         QVERIFY(server.start(args));
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
-        QCOMPARE(run(connection, { "GET", "k" }).isNil(), true); // no persistence: a new server
+        QCOMPARE(runCommand(connection, { "GET", "k" }).isNil(),
+                 true); // no persistence: a new server
         QTRY_VERIFY_WITH_TIMEOUT(subscribed.size() >= 2, 10000); // subscribed again by itself
-        QCOMPARE(run(connection, { "PUBLISH", "events", "again" }).toInteger(), 1);
+        QCOMPARE(runCommand(connection, { "PUBLISH", "events", "again" }).toInteger(), 1);
         QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 2, 5000);
     }
 
@@ -452,7 +442,7 @@ private Q_SLOTS:
         QVERIFY(!connection.isReady());
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 10000);
-        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(connection, { "PING" }).bytes(), QByteArray("PONG"));
         QTest::qWait(50);
         QCOMPARE(ok, 1);
         QCOMPARE(failed, 10);

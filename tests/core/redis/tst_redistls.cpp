@@ -4,6 +4,7 @@
 #include "core/queue/deadletterentry.h"
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redissync.h"
 #include "tests/support/redriveprocess.h"
 #include "tests/support/testenv.h"
 
@@ -18,6 +19,7 @@
 using namespace redrive::core;
 using redrive::tests::RedisServer;
 using redrive::tests::RedriveProcess;
+using redrive::tests::runCommand;
 
 namespace {
 constexpr int WaitMs = 15000;
@@ -52,19 +54,6 @@ private:
         if (withCa)
             endpoint.tlsCaFile = server.tlsFile(QStringLiteral("ca.pem"));
         return endpoint;
-    }
-
-    static RedisReply run(RedisConnection &connection, const QList<QByteArray> &args)
-    {
-        RedisReply reply;
-        bool done = false;
-        QObject context;
-        connection.command(args, &context, [&](const RedisReply &r) {
-            reply = r;
-            done = true;
-        });
-        [&] { QTRY_VERIFY_WITH_TIMEOUT(done, WaitMs); }();
-        return reply;
     }
 
     // Waits until an attempt failed; true when the connection never became ready meanwhile.
@@ -104,13 +93,13 @@ private Q_SLOTS:
         subscriber.open();
         QVERIFY2(ready.wait(WaitMs), qPrintable(connection.lastError()));
         const QByteArray binary("a\0b\r\nc", 6);
-        QCOMPARE(run(connection, { "SET", "k", binary }).bytes(), QByteArray("OK"));
-        QCOMPARE(run(connection, { "GET", "k" }).bytes(), binary);
+        QCOMPARE(runCommand(connection, { "SET", "k", binary }).bytes(), QByteArray("OK"));
+        QCOMPARE(runCommand(connection, { "GET", "k" }).bytes(), binary);
         QCOMPARE(server.command({ "GET", "k" }).toByteArray(), binary); // the same server
         // A large value crosses many TLS records both ways.
         const QByteArray large(3 * 1024 * 1024, 'x');
-        QCOMPARE(run(connection, { "SET", "large", large }).bytes(), QByteArray("OK"));
-        QCOMPARE(run(connection, { "GET", "large" }).bytes(), large);
+        QCOMPARE(runCommand(connection, { "SET", "large", large }).bytes(), QByteArray("OK"));
+        QCOMPARE(runCommand(connection, { "GET", "large" }).bytes(), large);
         // Pipelined.
         int answered = 0;
         QObject context;
@@ -125,7 +114,7 @@ private Q_SLOTS:
         QVERIFY(server.command({ "CLIENT", "LIST" }).toByteArray().contains("name=test-tls"));
 
         QTRY_VERIFY_WITH_TIMEOUT(subscribed.size() >= 1, WaitMs);
-        QCOMPARE(run(connection, { "PUBLISH", "events", "over-tls" }).toInteger(), 1);
+        QCOMPARE(runCommand(connection, { "PUBLISH", "events", "over-tls" }).toInteger(), 1);
         QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 1, WaitMs);
         QCOMPARE(messages.first().at(0).toByteArray(), QByteArray("events"));
         QCOMPARE(messages.first().at(1).toByteArray(), QByteArray("over-tls"));
@@ -145,7 +134,7 @@ private Q_SLOTS:
         systemCas.setReconnectDelays(20, 100);
         QVERIFY(refused(systemCas, QStringLiteral("TLS: certificate verify failed")));
         // Commands while refused fail with the reason.
-        const RedisReply reply = run(connection, { "PING" });
+        const RedisReply reply = runCommand(connection, { "PING" });
         QVERIFY(reply.isError());
         QVERIFY2(reply.errorText().contains(QLatin1String("TLS")), qPrintable(reply.errorText()));
     }
@@ -166,7 +155,7 @@ private Q_SLOTS:
         QSignalSpy ready(&with, &RedisConnection::ready);
         with.open();
         QVERIFY2(ready.wait(WaitMs), qPrintable(with.lastError()));
-        QCOMPARE(run(with, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(with, { "PING" }).bytes(), QByteArray("PONG"));
     }
 
     void insecureConnectsToASelfSignedServer()
@@ -184,7 +173,7 @@ private Q_SLOTS:
         QSignalSpy ready(&insecure, &RedisConnection::ready);
         insecure.open();
         QVERIFY2(ready.wait(WaitMs), qPrintable(insecure.lastError()));
-        QCOMPARE(run(insecure, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(insecure, { "PING" }).bytes(), QByteArray("PONG"));
     }
 
     void theServerNameMustMatch()
@@ -212,7 +201,7 @@ private Q_SLOTS:
         QSignalSpy ready(&named, &RedisConnection::ready);
         named.open();
         QVERIFY2(ready.wait(WaitMs), qPrintable(named.lastError()));
-        QCOMPARE(run(named, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(named, { "PING" }).bytes(), QByteArray("PONG"));
     }
 
     void filesThatCannotBeUsedAreAFailureWithTheirReason()
@@ -263,9 +252,9 @@ private Q_SLOTS:
 
         QVERIFY(server.start(server.tlsArgs())); // same ports, same certificates
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), WaitMs);
-        QCOMPARE(run(connection, { "PING" }).bytes(), QByteArray("PONG"));
+        QCOMPARE(runCommand(connection, { "PING" }).bytes(), QByteArray("PONG"));
         QTRY_VERIFY_WITH_TIMEOUT(subscribed.size() >= 2, WaitMs); // subscribed again by itself
-        QCOMPARE(run(connection, { "PUBLISH", "events", "again" }).toInteger(), 1);
+        QCOMPARE(runCommand(connection, { "PUBLISH", "events", "again" }).toInteger(), 1);
         QTRY_VERIFY_WITH_TIMEOUT(messages.size() >= 1, WaitMs);
     }
 

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#include "tests/support/redissync.h"
+
+#include "core/redis/redisconnection.h"
+
+#include <QObject>
+#include <QTest>
+
+namespace redrive::tests {
+
+core::RedisReply runCommand(core::RedisConnection &connection, const QList<QByteArray> &args,
+                            int waitMs)
+{
+    core::RedisReply reply;
+    bool done = false;
+    QObject context;
+    connection.command(args, &context, [&](const core::RedisReply &r) {
+        reply = r;
+        done = true;
+    });
+    if (!QTest::qWaitFor([&] { return done; }, waitMs)) {
+        const QString message
+            = QStringLiteral("no reply to %1 within %2 ms")
+                  .arg(QString::fromLatin1(args.isEmpty() ? QByteArray() : args.first()))
+                  .arg(waitMs);
+        QTest::qFail(qPrintable(message), __FILE__, __LINE__);
+        return core::RedisReply::error(message);
+    }
+    return reply;
+}
+
+} // namespace redrive::tests
