@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redisconnection.h"
 
+#include "core/redis/redislocator.h"
+
 #include <QFile>
 #include <QLocalSocket>
 #include <QRandomGenerator>
@@ -19,6 +21,8 @@ namespace redrive::core {
 
 namespace {
 constexpr int ConnectTimeoutMs = 5000;
+// How long a locator may look for the server before the attempt counts as failed.
+constexpr int LocateTimeoutMs = 3 * ConnectTimeoutMs;
 // At most one early attempt per this many ms when commands arrive while down.
 constexpr int NudgeIntervalMs = 250;
 // A login Redis refused is a configuration problem: retried, but no faster than this.
@@ -111,14 +115,28 @@ RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &c
     , m_endpoint(endpoint)
     , m_clientName(clientName.toUtf8())
 {
+    m_locator = createRedisLocator(m_endpoint, this);
+    if (m_locator)
+        connect(m_locator, &RedisLocator::relocate, this, &RedisConnection::relocate);
+    else
+        m_target = { m_endpoint.host, m_endpoint.port };
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisConnection::connectNow);
     m_connectTimeout.setSingleShot(true);
     m_connectTimeout.setInterval(ConnectTimeoutMs);
     connect(&m_connectTimeout, &QTimer::timeout, this, [this] {
+        if (m_locating) {
+            m_locating = false;
+            m_locator->cancel();
+            m_lastError = QStringLiteral("cannot connect to Redis at %1: no server found in %2 s")
+                              .arg(where())
+                              .arg(LocateTimeoutMs / 1000);
+            handleLost(m_lastError);
+            return;
+        }
         if (m_state == State::Ready || !m_io)
             return;
-        abandon(QStringLiteral("timed out connecting to Redis at %1").arg(m_endpoint.displayUrl()));
+        abandon(QStringLiteral("timed out connecting to Redis at %1").arg(where()));
     });
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(0);
@@ -132,9 +150,11 @@ RedisConnection::~RedisConnection()
 {
     m_destroying = true;
     m_wanted = false;
+    if (m_locator)
+        m_locator->stop();
     std::vector<Pending> calls = dropLink();
     // Each command in flight still gets its one answer, except those this object asked itself.
-    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(m_endpoint.displayUrl()));
+    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(where()));
 }
 
 void RedisConnection::setReplyTimeout(int milliseconds)
@@ -154,7 +174,7 @@ void RedisConnection::checkStalled()
     const qint64 waited = m_clock.elapsed() - m_pending[m_pendingHead].sentAt;
     if (m_replyTimeoutMs > 0 && waited > m_replyTimeoutMs) {
         abandon(QStringLiteral("Redis at %1 did not answer for %2 ms: reconnecting")
-                    .arg(m_endpoint.displayUrl())
+                    .arg(where())
                     .arg(waited));
     }
 }
@@ -227,7 +247,7 @@ void RedisConnection::setReconnectDelays(int minimumMs, int maximumMs)
 void RedisConnection::open()
 {
     m_wanted = true;
-    if (m_state == State::Disconnected && !m_io && !m_reconnectTimer.isActive())
+    if (m_state == State::Disconnected && !m_io && !m_locating && !m_reconnectTimer.isActive())
         connectNow();
 }
 
@@ -236,25 +256,76 @@ void RedisConnection::close()
     m_wanted = false;
     m_reconnectTimer.stop();
     m_connectTimeout.stop();
+    m_locating = false;
+    if (m_locator)
+        m_locator->stop();
     std::vector<Pending> calls = dropLink();
     const QPointer<RedisConnection> guard(this);
-    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(m_endpoint.displayUrl()));
+    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(where()));
     if (guard)
         setState(State::Disconnected);
 }
 
+QString RedisConnection::where() const
+{
+    if (!m_locator || m_target.host.isEmpty())
+        return m_endpoint.displayUrl();
+    return QStringLiteral("%1 (%2)").arg(m_endpoint.displayUrl(), m_target.toString());
+}
+
+QString RedisConnection::serverAddress() const
+{
+    if (m_endpoint.isUnix())
+        return m_endpoint.unixSocket;
+    return m_target.host.isEmpty() ? QString() : m_target.toString();
+}
+
 void RedisConnection::connectNow()
 {
-    if (!m_wanted || m_io)
+    if (!m_wanted || m_io || m_locating)
         return;
     ++m_connectAttempts;
     m_lastAttemptAt = m_clock.elapsed();
+    if (!m_locator) {
+        startAttempt();
+        return;
+    }
+    // The server is found anew for every attempt: after a failover it is another one.
+    m_target = {};
+    m_locating = true;
+    m_connectTimeout.start(LocateTimeoutMs);
+    const QPointer<RedisConnection> guard(this);
+    m_locator->locate([guard](const QString &host, quint16 port, const QString &error) {
+        if (guard)
+            guard->located(host, port, error);
+    });
+}
+
+void RedisConnection::located(const QString &host, quint16 port, const QString &error)
+{
+    if (!m_locating)
+        return;
+    m_locating = false;
+    m_connectTimeout.stop();
+    if (!m_wanted)
+        return;
+    if (!error.isEmpty()) {
+        m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
+                          .arg(m_endpoint.displayUrl(), error);
+        handleLost(m_lastError);
+        return;
+    }
+    m_target = { host, port };
+    startAttempt();
+}
+
+void RedisConnection::startAttempt()
+{
     QSslConfiguration tls;
     if (m_endpoint.tls && !m_endpoint.isUnix()) {
         QString error;
         if (!tlsConfiguration(m_endpoint, &tls, &error)) {
-            m_lastError = QStringLiteral("cannot connect to Redis at %1: %2")
-                              .arg(m_endpoint.displayUrl(), error);
+            m_lastError = QStringLiteral("cannot connect to Redis at %1: %2").arg(where(), error);
             handleLost(m_lastError);
             return;
         }
@@ -288,6 +359,11 @@ void RedisConnection::connectNow()
     if (!m_clientName.isEmpty())
         sendLogin(LoginStep::SetName,
                   { QByteArrayLiteral("CLIENT"), QByteArrayLiteral("SETNAME"), m_clientName });
+    if (m_locator) {
+        const QList<QByteArray> check = m_locator->checkCommand();
+        if (!check.isEmpty())
+            sendLogin(LoginStep::Check, check);
+    }
     sendLogin(LoginStep::Ping, { QByteArrayLiteral("PING") });
 
     // The socket may report a failure from inside the connect call: nothing follows it here.
@@ -315,8 +391,8 @@ void RedisConnection::connectNow()
         connect(socket, &QSslSocket::errorOccurred, this, &RedisConnection::socketFailed);
         connect(socket, &QSslSocket::disconnected, this, &RedisConnection::socketFailed);
         const QString name
-            = m_endpoint.tlsServerName.isEmpty() ? m_endpoint.host : m_endpoint.tlsServerName;
-        socket->connectToHostEncrypted(m_endpoint.host, m_endpoint.port, name);
+            = m_endpoint.tlsServerName.isEmpty() ? m_target.host : m_endpoint.tlsServerName;
+        socket->connectToHostEncrypted(m_target.host, m_target.port, name);
         return;
     }
     auto *socket = new QTcpSocket(this);
@@ -326,7 +402,7 @@ void RedisConnection::connectNow()
     connect(socket, &QTcpSocket::readyRead, this, &RedisConnection::readAvailable);
     connect(socket, &QTcpSocket::errorOccurred, this, &RedisConnection::socketFailed);
     connect(socket, &QTcpSocket::disconnected, this, &RedisConnection::socketFailed);
-    socket->connectToHost(m_endpoint.host, m_endpoint.port);
+    socket->connectToHost(m_target.host, m_target.port);
 }
 
 void RedisConnection::linkUp()
@@ -380,10 +456,10 @@ void RedisConnection::socketFailed()
             ? QStringLiteral("the server closed the connection")
             : m_local->errorString();
     }
-    const QString where = m_endpoint.displayUrl();
+    const QString place = where();
     abandon(m_state == State::Ready
-                ? QStringLiteral("connection to Redis at %1 lost: %2").arg(where, what)
-                : QStringLiteral("cannot connect to Redis at %1: %2").arg(where, what));
+                ? QStringLiteral("connection to Redis at %1 lost: %2").arg(place, what)
+                : QStringLiteral("cannot connect to Redis at %1: %2").arg(place, what));
 }
 
 void RedisConnection::queueCommand(const QList<QByteArray> &args)
@@ -461,8 +537,7 @@ void RedisConnection::readAvailable()
         if (got <= 0)
             return;
         if (redisReaderFeed(m_reader, buffer, size_t(got)) != REDIS_OK) {
-            abandon(QStringLiteral("out of memory reading from Redis at %1")
-                        .arg(m_endpoint.displayUrl()));
+            abandon(QStringLiteral("out of memory reading from Redis at %1").arg(where()));
             return;
         }
         for (;;) {
@@ -470,7 +545,7 @@ void RedisConnection::readAvailable()
             if (redisReaderGetReply(m_reader, &reply) != REDIS_OK) {
                 abandon(QStringLiteral("Redis at %1 sent something that is not RESP (%2): "
                                        "reconnecting")
-                            .arg(m_endpoint.displayUrl(), QString::fromLatin1(m_reader->errstr)));
+                            .arg(where(), QString::fromLatin1(m_reader->errstr)));
                 return;
             }
             if (!reply)
@@ -510,7 +585,17 @@ void RedisConnection::dispatch(void *raw)
     Pending call;
     if (!takePending(&call)) {
         abandon(QStringLiteral("Redis at %1 answered a command that was not sent: reconnecting")
-                    .arg(m_endpoint.displayUrl()));
+                    .arg(where()));
+        return;
+    }
+    if (call.isLogin && call.step == LoginStep::Check) {
+        if (!m_loginError.isEmpty())
+            return;
+        // Not the server wanted (a primary just demoted): this attempt fails, and the next one
+        // locates the server again, under the backoff.
+        const QString wrong = m_locator->checkReply(RedisReply::fromHiredis(r));
+        if (!wrong.isEmpty())
+            abandon(QStringLiteral("Redis at %1: %2").arg(where(), wrong));
         return;
     }
     if (call.isLogin) {
@@ -519,35 +604,70 @@ void RedisConnection::dispatch(void *raw)
                      isError ? QString::fromUtf8(r->str, qsizetype(r->len)) : QString());
         return;
     }
+    const bool redirect = m_locator && r->type == REDIS_REPLY_ERROR
+        && m_locator->isRedirect(QByteArray::fromRawData(r->str, qsizetype(r->len)));
+    if (redirect) {
+        // The command gets its error; then the server is located again.
+        const QString reason = QStringLiteral("Redis at %1 is no longer the server to use: %2")
+                                   .arg(where(), QString::fromUtf8(r->str, qsizetype(r->len)));
+        const quint64 generation = m_generation;
+        const QPointer<RedisConnection> guard(this);
+        if (!call.hasContext || call.context)
+            call.callback(RedisReply::fromHiredis(r));
+        if (guard && generation == m_generation)
+            relocate(reason);
+        return;
+    }
     if (call.hasContext && !call.context)
         return; // whoever asked is gone
     call.callback(RedisReply::fromHiredis(r));
+}
+
+void RedisConnection::relocate(const QString &reason)
+{
+    if (!m_wanted || m_destroying)
+        return;
+    m_nextDelayMs = m_minDelayMs; // not a failure of this client: back soon
+    if (m_locating) {
+        m_locating = false;
+        m_locator->cancel();
+        m_connectTimeout.stop();
+        m_reconnectTimer.start(0);
+        return;
+    }
+    if (m_io) {
+        abandon(reason);
+        return;
+    }
+    m_reconnectTimer.start(0);
 }
 
 void RedisConnection::loginReplied(LoginStep step, bool isError, const QString &text)
 {
     if (!m_loginError.isEmpty())
         return; // the first refusal is the reason; what follows it is its consequence
-    const QString where = m_endpoint.displayUrl();
+    const QString place = where();
     QString refusal;
     switch (step) {
     case LoginStep::Auth:
         // Redis' reason goes to the user; the password itself never does.
         if (isError)
-            refusal = QStringLiteral("Redis at %1 refused the login: %2").arg(where, text);
+            refusal = QStringLiteral("Redis at %1 refused the login: %2").arg(place, text);
         break;
     case LoginStep::Select:
         if (isError)
             refusal = QStringLiteral("Redis at %1 refused database %2: %3")
-                          .arg(where)
+                          .arg(place)
                           .arg(m_endpoint.database)
                           .arg(text);
         break;
+    case LoginStep::Check:
+        return; // answered in dispatch()
     case LoginStep::SetName:
         return; // a name is a courtesy: a Redis that refuses it is still usable
     case LoginStep::Ping:
         if (isError)
-            refusal = QStringLiteral("Redis at %1 refused the connection: %2").arg(where, text);
+            refusal = QStringLiteral("Redis at %1 refused the connection: %2").arg(place, text);
         else
             becomeReady();
         break;
@@ -581,7 +701,7 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
     if (!m_io) {
         nudge();
         const QString reason = m_lastError.isEmpty()
-            ? QStringLiteral("not connected to Redis at %1").arg(m_endpoint.displayUrl())
+            ? QStringLiteral("not connected to Redis at %1").arg(where())
             : m_lastError;
         const QObject *target = context ? context : this;
         QMetaObject::invokeMethod(
@@ -643,7 +763,8 @@ void RedisConnection::nudge()
 {
     // Only while an attempt is merely scheduled: not while one runs, not after close(), and not
     // when Redis refused the login (a delivery does not change its configuration).
-    if (!m_wanted || m_destroying || m_io || m_loginRefused || !m_reconnectTimer.isActive())
+    if (!m_wanted || m_destroying || m_io || m_locating || m_loginRefused
+        || !m_reconnectTimer.isActive())
         return;
     const qint64 sinceLast
         = m_lastAttemptAt < 0 ? NudgeIntervalMs : m_clock.elapsed() - m_lastAttemptAt;

@@ -19,11 +19,14 @@ class QLocalSocket;
 
 namespace redrive::core {
 
+class RedisLocator;
+
 // One asynchronous connection to Redis over a Qt socket (QTcpSocket for redis://, QSslSocket for
 // rediss://, QLocalSocket for unix://), with hiredis' RESP reader parsing the replies. It runs on
 // the Qt event loop of the thread it lives on, pipelines commands (everything queued in one turn
 // of the event loop goes out in one write), logs in (AUTH/SELECT/CLIENT SETNAME) and reconnects
-// by itself with backoff. Nothing here ever blocks the calling thread.
+// by itself with backoff. Nothing here ever blocks the calling thread. For an endpoint that is
+// not direct (Sentinel), a RedisLocator finds the server before each attempt.
 class RedisConnection final : public QObject
 {
     Q_OBJECT
@@ -46,6 +49,11 @@ public:
     bool isReady() const { return m_state == State::Ready; }
     QString lastError() const { return m_lastError; }
     const RedisEndpoint &endpoint() const { return m_endpoint; }
+    // The server of the live link or of the attempt in progress ("host:port"; the socket path
+    // for unix://); for a located endpoint, empty while none is known.
+    QString serverAddress() const;
+    // Null for a direct endpoint.
+    RedisLocator *locator() const { return m_locator; }
     qsizetype pendingCount() const { return qsizetype(m_pending.size() - m_pendingHead); }
     // Connections tried since construction (diagnostics, and tests that check for storms).
     int connectAttempts() const { return m_connectAttempts; }
@@ -71,6 +79,11 @@ public:
     // through messageReceived, and the subscriptions are renewed after every reconnect.
     void subscribe(const QList<QByteArray> &channels);
 
+    // The server is no longer the one to use (a failover, a redirect): drops the link (commands
+    // in flight fail with `reason`) and, for a located endpoint, locates it again. What the
+    // locator's relocate() signal and a redirect error do.
+    void relocate(const QString &reason);
+
 Q_SIGNALS:
     void ready();
     // Left Ready or Connecting. Attempts that fail while already down stay Disconnected and
@@ -85,7 +98,7 @@ Q_SIGNALS:
     void subscribed(const QByteArray &channel);
 
 private:
-    enum class LoginStep { Auth, Select, SetName, Ping };
+    enum class LoginStep { Auth, Select, SetName, Check, Ping };
     // One command sent and not yet answered, oldest first. Login steps have no callback.
     struct Pending
     {
@@ -97,6 +110,11 @@ private:
         LoginStep step = LoginStep::Ping;
     };
     void connectNow();
+    // Logs in and opens the transport to m_target (the endpoint's, or the one located).
+    void startAttempt();
+    void located(const QString &host, quint16 port, const QString &error);
+    // Where the messages say the connection goes: the URL, and the server located.
+    QString where() const;
     // Appends one command in RESP to the output, to go out with the others of this turn.
     void queueCommand(const QList<QByteArray> &args);
     void scheduleFlush();
@@ -122,6 +140,9 @@ private:
     bool takePending(Pending *call);
 
     RedisEndpoint m_endpoint;
+    RedisLocator *m_locator = nullptr; // a child; null for a direct endpoint
+    RedisAddress m_target; // the server this attempt goes to (located or the endpoint's)
+    bool m_locating = false; // the locator is looking for the server of this attempt
     QByteArray m_clientName;
     // The transport of the attempt in progress or of the live connection (null while down):
     // m_io reads and writes; exactly one of m_tcp (QTcpSocket or QSslSocket) and m_local is set.

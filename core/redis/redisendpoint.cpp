@@ -8,14 +8,90 @@
 
 namespace redrive::core {
 
+namespace {
+constexpr quint16 SentinelPort = 26379;
+
+// `redis+sentinel://[user[:password]@]host:port[,host:port...]/MASTER_NAME[/db]`: QUrl takes
+// one host only, so the parts are taken apart here; each host:port still goes through QUrl.
+bool parseSentinel(const QString &text, const QString &scheme, RedisEndpoint *result,
+                   QString *error)
+{
+    const QString shown = redactedUrl(text);
+    QString rest = text.mid(scheme.size() + 3); // after "scheme://"
+    const qsizetype at = rest.lastIndexOf(QLatin1Char('@'));
+    if (at >= 0) {
+        const QString userInfo = rest.left(at);
+        const qsizetype colon = userInfo.indexOf(QLatin1Char(':'));
+        result->user = QUrl::fromPercentEncoding(userInfo.left(colon).toUtf8());
+        if (colon >= 0)
+            result->password = QUrl::fromPercentEncoding(userInfo.mid(colon + 1).toUtf8());
+        rest.remove(0, at + 1);
+    }
+    const qsizetype slash = rest.indexOf(QLatin1Char('/'));
+    const QString hosts = rest.left(slash);
+    const QString path = slash < 0 ? QString() : rest.mid(slash + 1);
+    for (const QString &entry : hosts.split(QLatin1Char(','))) {
+        const QUrl one(QStringLiteral("redis://") + entry.trimmed(), QUrl::StrictMode);
+        const int port = one.port(SentinelPort);
+        if (entry.trimmed().isEmpty() || !one.isValid() || one.host().isEmpty()
+            || !one.userInfo().isEmpty() || !one.path().isEmpty() || port < 1 || port > 65535) {
+            *error = QStringLiteral("Redis URL \"%1\": \"%2\" is not a sentinel's host:port")
+                         .arg(shown, entry);
+            return false;
+        }
+        result->seeds.append({ one.host(), quint16(port) });
+    }
+    const QStringList parts = path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
+    if (parts.isEmpty() || parts.size() > 2) {
+        *error = QStringLiteral("Redis URL \"%1\": expected %2://[user@]host:port[,host:port...]"
+                                "/MASTER_NAME[/db], naming the primary the sentinels know")
+                     .arg(shown, scheme);
+        return false;
+    }
+    result->masterName = QUrl::fromPercentEncoding(parts.at(0).toUtf8());
+    if (parts.size() == 2) {
+        bool ok = false;
+        result->database = parts.at(1).toInt(&ok);
+        if (!ok || result->database < 0) {
+            *error = QStringLiteral("Redis URL \"%1\": the database after the master name must "
+                                    "be a number >= 0")
+                         .arg(shown);
+            return false;
+        }
+    }
+    result->kind = RedisEndpoint::Kind::Sentinel;
+    result->tls = scheme == QLatin1String("rediss+sentinel");
+    result->host = result->seeds.first().host;
+    result->port = result->seeds.first().port;
+    return true;
+}
+} // namespace
+
+QString RedisAddress::toString() const
+{
+    return host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]:%2").arg(host).arg(port)
+                                           : QStringLiteral("%1:%2").arg(host).arg(port);
+}
+
 bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString *error)
 {
     RedisEndpoint result;
+    const QString trimmed = text.trimmed();
+    for (const QString &scheme :
+         { QStringLiteral("redis+sentinel"), QStringLiteral("rediss+sentinel") }) {
+        if (trimmed.startsWith(scheme + QLatin1String("://"), Qt::CaseInsensitive)) {
+            if (!parseSentinel(trimmed, scheme, &result, error))
+                return false;
+            *endpoint = result;
+            return true;
+        }
+    }
     const QUrl url(text.trimmed(), QUrl::StrictMode);
     if (!url.isValid() || url.scheme().isEmpty()) {
         *error
             = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db, "
-                             "rediss://[user@]host:port/db or unix:///path/to/redis.sock")
+                             "rediss://[user@]host:port/db, unix:///path/to/redis.sock or "
+                             "redis+sentinel://host:port[,host:port...]/MASTER_NAME[/db]")
                   .arg(redactedUrl(text));
         return false;
     }
@@ -64,7 +140,8 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
             }
         }
     } else {
-        *error = QStringLiteral("Redis URL \"%1\": scheme must be redis://, rediss:// or unix://")
+        *error = QStringLiteral("Redis URL \"%1\": scheme must be redis://, rediss://, unix://, "
+                                "redis+sentinel:// or rediss+sentinel://")
                      .arg(redactedUrl(text));
         return false;
     }
@@ -81,6 +158,16 @@ QString RedisEndpoint::displayUrl() const
             .arg(unixSocket, database ? QStringLiteral("?db=%1").arg(database) : QString());
     // The user goes through the one redaction like every URL shown; the password is never put in.
     const QString userPart = user.isEmpty() ? QString() : user + QLatin1Char('@');
+    if (kind == Kind::Sentinel) {
+        QStringList hosts;
+        for (const RedisAddress &seed : seeds)
+            hosts.append(seed.toString());
+        return redactedUrl(
+            QStringLiteral("%1://%2%3/%4/%5")
+                .arg(tls ? QLatin1String("rediss+sentinel") : QLatin1String("redis+sentinel"),
+                     userPart, hosts.join(QLatin1Char(',')), masterName)
+                .arg(database));
+    }
     const QString hostPart
         = host.contains(QLatin1Char(':')) ? QStringLiteral("[%1]").arg(host) : host;
     return redactedUrl(

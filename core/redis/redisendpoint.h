@@ -1,15 +1,35 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QList>
 #include <QString>
 
 namespace redrive::core {
 
+// One host:port.
+struct RedisAddress
+{
+    QString host;
+    quint16 port = 6379;
+    bool operator==(const RedisAddress &other) const = default;
+    QString toString() const; // "host:port", "[::1]:port"
+};
+
 // Where a Redis server is and how to log in: parsed from `redis://[user@]host:port/db`,
-// `rediss://[user@]host:port/db` (TLS) or `unix:///path/to/socket[?db=N]`. The password never
-// comes from the URL text shown to users.
+// `rediss://[user@]host:port/db` (TLS), `unix:///path/to/socket[?db=N]`, or
+// `redis+sentinel://[user@]host:port[,host:port...]/MASTER_NAME[/db]` (and `rediss+sentinel://`),
+// where the server is the primary the sentinels name. The password never comes from the URL
+// text shown to users.
 struct RedisEndpoint
 {
+    // Direct: host:port or unixSocket is the server. Otherwise a RedisLocator finds the server
+    // before each connection attempt (core/redis/redislocator.h), starting from `seeds`.
+    enum class Kind { Direct, Sentinel };
+    Kind kind = Kind::Direct;
+    QList<RedisAddress> seeds; // Sentinel: the sentinels, asked in this order
+    QString masterName; // Sentinel: the name the sentinels know the primary by
+    QString sentinelPassword; // Sentinel: for the sentinels (AUTH), never from argv
+
     QString host = QStringLiteral("127.0.0.1");
     quint16 port = 6379;
     QString unixSocket; // non-empty: connect through this socket instead of host:port
@@ -26,6 +46,7 @@ struct RedisEndpoint
     bool tlsInsecure = false; // no verification at all: says so at every start
 
     bool isUnix() const { return !unixSocket.isEmpty(); }
+    bool isDirect() const { return kind == Kind::Direct; }
 
     // Parses `url`; on failure returns false and sets `error` to a message fit for a user.
     // A password embedded in the URL is accepted (tools print such URLs) but moved to `password`.

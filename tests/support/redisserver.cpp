@@ -86,16 +86,39 @@ bool RedisServer::start(const QStringList &extraArgs)
 {
     if (m_port == 0)
         m_port = freePort();
-    m_process = std::make_unique<QProcess>();
-    m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_process->setStandardOutputFile(QProcess::nullDevice());
-    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     QStringList args { QStringLiteral("--port"),       QString::number(m_port),
                        QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
                        QStringLiteral("--save"),       QString(),
                        QStringLiteral("--appendonly"), QStringLiteral("no"),
                        QStringLiteral("--dir"),        m_dir.path() };
     args.append(extraArgs);
+    return launch(args);
+}
+
+bool RedisServer::startSentinel(const QString &config)
+{
+    if (m_port == 0)
+        m_port = freePort();
+    const QString path = m_dir.filePath(QStringLiteral("sentinel.conf"));
+    if (!QFile::exists(path)) {
+        QFile file(path);
+        const QString text = QStringLiteral("port %1\nbind 127.0.0.1\ndir %2\n%3\n")
+                                 .arg(m_port)
+                                 .arg(m_dir.path(), config);
+        if (!file.open(QIODevice::WriteOnly) || file.write(text.toUtf8()) < 0) {
+            m_error = QStringLiteral("cannot write %1").arg(path);
+            return false;
+        }
+    }
+    return launch({ path, QStringLiteral("--sentinel") });
+}
+
+bool RedisServer::launch(const QStringList &args)
+{
+    m_process = std::make_unique<QProcess>();
+    m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    m_process->setStandardOutputFile(QProcess::nullDevice());
+    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     m_process->start(QStringLiteral("redis-server"), args);
     if (!m_process->waitForStarted(5000)) {
         m_error = QStringLiteral("redis-server did not start: %1").arg(m_process->errorString());

@@ -23,6 +23,10 @@ public:
     RedisServer &operator=(const RedisServer &) = delete;
 
     bool start(const QStringList &extraArgs = {});
+    // Starts a sentinel: writes sentinel.conf (port, bind, dir, then `config`) in this server's
+    // temporary folder (a sentinel rewrites its file) and runs `redis-server sentinel.conf
+    // --sentinel`. Started again, it keeps what it learnt.
+    bool startSentinel(const QString &config);
     void stop();
     // Ends the server with SIGKILL, as a crash would: with "--appendonly yes --appendfsync
     // always" every write it confirmed is still there after start().
@@ -57,6 +61,8 @@ public:
     void flushAll() const;
 
 private:
+    bool launch(const QStringList &args);
+
     std::unique_ptr<QProcess> m_process;
     QTemporaryDir m_dir;
     quint16 m_port = 0;

@@ -61,6 +61,53 @@ private Q_SLOTS:
         QVERIFY(e.isUnix());
     }
 
+    void parsesSentinelUrls()
+    {
+        RedisEndpoint e;
+        QString error;
+        QVERIFY2(
+            RedisEndpoint::parse(
+                QStringLiteral("redis+sentinel://app@10.0.0.1:26380,[::1]:26381,s3/mymaster/2"), &e,
+                &error),
+            qPrintable(error));
+        QCOMPARE(e.kind, RedisEndpoint::Kind::Sentinel);
+        QVERIFY(!e.isDirect());
+        QVERIFY(!e.tls);
+        QCOMPARE(e.seeds.size(), 3);
+        QCOMPARE(e.seeds.at(0), (RedisAddress { QStringLiteral("10.0.0.1"), 26380 }));
+        QCOMPARE(e.seeds.at(1), (RedisAddress { QStringLiteral("::1"), 26381 }));
+        QCOMPARE(e.seeds.at(2), (RedisAddress { QStringLiteral("s3"), 26379 })); // Sentinel's port
+        QCOMPARE(e.masterName, QStringLiteral("mymaster"));
+        QCOMPARE(e.database, 2);
+        QCOMPARE(e.user, QStringLiteral("app"));
+        QCOMPARE(e.displayUrl(),
+                 QStringLiteral("redis+sentinel://***@10.0.0.1:26380,[::1]:26381,s3:26379/"
+                                "mymaster/2"));
+
+        QVERIFY2(RedisEndpoint::parse(QStringLiteral("rediss+sentinel://h:1/primary"), &e, &error),
+                 qPrintable(error));
+        QVERIFY(e.tls);
+        QCOMPARE(e.kind, RedisEndpoint::Kind::Sentinel);
+        QCOMPARE(e.database, 0);
+        QCOMPARE(e.user, QString());
+        QCOMPARE(e.seeds, (QList<RedisAddress> { { QStringLiteral("h"), 1 } }));
+        QCOMPARE(e.displayUrl(), QStringLiteral("rediss+sentinel://h:1/primary/0"));
+
+        // A password in the URL is taken out of it, whatever it holds.
+        QVERIFY2(RedisEndpoint::parse(QStringLiteral("redis+sentinel://u:p%40ss/w:rd@h:1/m"), &e,
+                                      &error),
+                 qPrintable(error));
+        QCOMPARE(e.user, QStringLiteral("u"));
+        QCOMPARE(e.password, QStringLiteral("p@ss/w:rd"));
+        QVERIFY(!e.displayUrl().contains(QLatin1String("ss/w")));
+        QCOMPARE(e.seeds.size(), 1);
+
+        // A direct URL stays direct.
+        QVERIFY(RedisEndpoint::parse(QStringLiteral("redis://h:1"), &e, &error));
+        QVERIFY(e.isDirect());
+        QVERIFY(e.seeds.isEmpty());
+    }
+
     void passwordNeverShown()
     {
         RedisEndpoint e;
@@ -81,6 +128,22 @@ private Q_SLOTS:
         QTest::newRow("bad db") << QStringLiteral("redis://h:1/x") << QStringLiteral("database");
         QTest::newRow("no host") << QStringLiteral("redis:///0") << QStringLiteral("host");
         QTest::newRow("empty socket") << QStringLiteral("unix://") << QStringLiteral("socket");
+        QTest::newRow("sentinel without master")
+            << QStringLiteral("redis+sentinel://h:26379") << QStringLiteral("MASTER_NAME");
+        QTest::newRow("sentinel, empty master")
+            << QStringLiteral("redis+sentinel://h:26379/") << QStringLiteral("MASTER_NAME");
+        QTest::newRow("sentinel, bad db")
+            << QStringLiteral("redis+sentinel://h:26379/m/x") << QStringLiteral("database");
+        QTest::newRow("sentinel, too deep")
+            << QStringLiteral("redis+sentinel://h:26379/m/0/1") << QStringLiteral("MASTER_NAME");
+        QTest::newRow("sentinel, empty host")
+            << QStringLiteral("redis+sentinel://h:1,,h2:2/m") << QStringLiteral("host:port");
+        QTest::newRow("sentinel, bad port")
+            << QStringLiteral("redis+sentinel://h:99999/m") << QStringLiteral("host:port");
+        QTest::newRow("sentinel, no host")
+            << QStringLiteral("redis+sentinel:///m") << QStringLiteral("host:port");
+        QTest::newRow("sentinel, password not shown")
+            << QStringLiteral("redis+sentinel://u:hunter2@h:x/m") << QStringLiteral("***@h:x");
     }
 
     void rejectsBadUrls()
@@ -91,6 +154,7 @@ private Q_SLOTS:
         QString error;
         QVERIFY(!RedisEndpoint::parse(url, &e, &error));
         QVERIFY2(error.contains(fragment), qPrintable(error));
+        QVERIFY2(!error.contains(QLatin1String("hunter2")), qPrintable(error));
     }
 };
 

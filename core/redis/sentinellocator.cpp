@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+#include "core/redis/sentinellocator.h"
+
+#include "core/redis/redisconnection.h"
+
+#include <QTimer>
+
+namespace redrive::core {
+
+namespace {
+// How long an unanswered sentinel keeps a locate() waiting before the next one is asked.
+constexpr int SentinelReplyTimeoutMs = 5000;
+// Before the watch on +switch-master moves to the next sentinel after a failure.
+constexpr int WatchRetryMs = 1000;
+
+void dispose(RedisConnection *connection)
+{
+    if (!connection)
+        return;
+    connection->close();
+    connection->deleteLater(); // may be inside one of its own signals
+}
+} // namespace
+
+SentinelLocator::SentinelLocator(const RedisEndpoint &endpoint, QObject *parent)
+    : RedisLocator(parent)
+    , m_endpoint(endpoint)
+{ }
+
+SentinelLocator::~SentinelLocator()
+{
+    stop();
+}
+
+RedisEndpoint SentinelLocator::sentinelEndpoint(int index) const
+{
+    // The sentinels take their own password (the default user) and the primary's TLS settings.
+    RedisEndpoint sentinel;
+    sentinel.host = m_endpoint.seeds.at(index).host;
+    sentinel.port = m_endpoint.seeds.at(index).port;
+    sentinel.password = m_endpoint.sentinelPassword;
+    sentinel.tls = m_endpoint.tls;
+    sentinel.tlsCaFile = m_endpoint.tlsCaFile;
+    sentinel.tlsCertFile = m_endpoint.tlsCertFile;
+    sentinel.tlsKeyFile = m_endpoint.tlsKeyFile;
+    sentinel.tlsServerName = m_endpoint.tlsServerName;
+    sentinel.tlsInsecure = m_endpoint.tlsInsecure;
+    return sentinel;
+}
+
+QString SentinelLocator::currentSentinel() const
+{
+    return m_endpoint.seeds.at(m_index).toString();
+}
+
+void SentinelLocator::locate(Located done)
+{
+    ++m_generation;
+    m_done = std::move(done);
+    m_tried = 0;
+    m_failures.clear();
+    m_anyKnowsNothing = false;
+    if (!m_watcher)
+        watch();
+    ask();
+}
+
+void SentinelLocator::ask()
+{
+    if (!m_query) {
+        auto *query = new RedisConnection(sentinelEndpoint(m_index),
+                                          QStringLiteral("redrive-sentinel"), this);
+        query->setReplyTimeout(SentinelReplyTimeoutMs);
+        m_query = query;
+        connect(query, &RedisConnection::ready, this, [this, query] {
+            if (query == m_query && m_done)
+                ask();
+        });
+        connect(query, &RedisConnection::attemptFailed, this, [this, query](const QString &reason) {
+            if (query == m_query && m_done)
+                sentinelFailed(reason);
+        });
+        query->open(); // the answer comes through ready() or attemptFailed()
+        return;
+    }
+    if (!m_query->isReady()) {
+        // Still on its first attempt: ready() or attemptFailed() follows. Down since it last
+        // answered: the next sentinel is asked rather than waiting for its backoff.
+        if (m_query->state() == RedisConnection::State::Disconnected
+            && !m_query->lastError().isEmpty())
+            sentinelFailed(m_query->lastError());
+        return;
+    }
+    RedisConnection *query = m_query;
+    query->command({ QByteArrayLiteral("SENTINEL"), QByteArrayLiteral("get-master-addr-by-name"),
+                     m_endpoint.masterName.toUtf8() },
+                   this, [this, query](const RedisReply &reply) {
+                       if (query != m_query || !m_done)
+                           return;
+                       if (reply.isError()) {
+                           sentinelFailed(reply.errorText());
+                           return;
+                       }
+                       const QList<RedisReply> &parts = reply.elements();
+                       bool ok = false;
+                       const uint port = parts.size() == 2 ? parts.at(1).bytes().toUInt(&ok) : 0;
+                       if (!ok || port < 1 || port > 65535 || parts.at(0).bytes().isEmpty()) {
+                           m_anyKnowsNothing = true;
+                           sentinelFailed(QStringLiteral("the sentinel at %1 knows no primary "
+                                                         "named %2")
+                                              .arg(currentSentinel(), m_endpoint.masterName));
+                           return;
+                       }
+                       finish(QString::fromUtf8(parts.at(0).bytes()), quint16(port), {});
+                   });
+}
+
+void SentinelLocator::sentinelFailed(const QString &reason)
+{
+    if (!m_failures.contains(reason))
+        m_failures.append(reason);
+    RedisConnection *old = m_query;
+    m_query = nullptr; // before close(): its failing commands see that they are stale
+    dispose(old);
+    m_index = (m_index + 1) % int(m_endpoint.seeds.size());
+    if (++m_tried < m_endpoint.seeds.size()) {
+        ask();
+        return;
+    }
+    if (m_anyKnowsNothing) {
+        finish({}, 0,
+               QStringLiteral("no primary known for %1: failing over (%2)")
+                   .arg(m_endpoint.masterName, m_failures.join(QLatin1String("; "))));
+    } else {
+        finish({}, 0,
+               QStringLiteral("no primary known for %1: no sentinel answered (%2)")
+                   .arg(m_endpoint.masterName, m_failures.join(QLatin1String("; "))));
+    }
+}
+
+void SentinelLocator::finish(const QString &host, quint16 port, const QString &error)
+{
+    if (!m_done)
+        return;
+    Located done = std::move(m_done);
+    m_done = nullptr;
+    if (error.isEmpty())
+        m_lastLocated = RedisAddress { host, port };
+    const quint64 generation = m_generation;
+    // Never from inside locate(): from the event loop, unless cancelled meanwhile.
+    QMetaObject::invokeMethod(
+        this,
+        [this, generation, done = std::move(done), host, port, error] {
+            if (generation == m_generation)
+                done(host, port, error);
+        },
+        Qt::QueuedConnection);
+}
+
+void SentinelLocator::cancel()
+{
+    ++m_generation;
+    m_done = nullptr;
+}
+
+void SentinelLocator::stop()
+{
+    cancel();
+    m_watchWanted = false;
+    RedisConnection *query = m_query;
+    RedisConnection *watcher = m_watcher;
+    m_query = nullptr;
+    m_watcher = nullptr;
+    dispose(query);
+    dispose(watcher);
+}
+
+void SentinelLocator::watch()
+{
+    auto *watcher = new RedisConnection(sentinelEndpoint(m_watchIndex),
+                                        QStringLiteral("redrive-sentinel-watch"), this);
+    m_watcher = watcher;
+    connect(watcher, &RedisConnection::messageReceived, this,
+            [this](const QByteArray &, const QByteArray &message) {
+                // "<master name> <old ip> <old port> <new ip> <new port>"
+                const QList<QByteArray> parts = message.split(' ');
+                if (parts.size() < 5 || QString::fromUtf8(parts.at(0)) != m_endpoint.masterName)
+                    return;
+                Q_EMIT relocate(QStringLiteral("failing over: the sentinels moved the primary of "
+                                               "%1 from %2:%3 to %4:%5")
+                                    .arg(m_endpoint.masterName, QString::fromUtf8(parts.at(1)),
+                                         QString::fromUtf8(parts.at(2)),
+                                         QString::fromUtf8(parts.at(3)),
+                                         QString::fromUtf8(parts.at(4))));
+            });
+    connect(watcher, &RedisConnection::subscribed, this, [this, watcher] {
+        // A switch while no sentinel was watched went unseen: the primary is asked for again.
+        if (watcher == m_watcher)
+            verify();
+    });
+    connect(watcher, &RedisConnection::attemptFailed, this, [this, watcher] {
+        if (watcher != m_watcher)
+            return;
+        m_watcher = nullptr;
+        dispose(watcher);
+        m_watchIndex = (m_watchIndex + 1) % int(m_endpoint.seeds.size());
+        QTimer::singleShot(WatchRetryMs, this, [this] {
+            if (!m_watcher && m_watchWanted)
+                watch();
+        });
+    });
+    m_watchWanted = true;
+    watcher->subscribe({ QByteArrayLiteral("+switch-master") });
+    watcher->open();
+}
+
+void SentinelLocator::verify()
+{
+    // Only between locate() calls, with a sentinel at hand: a locate() finds the primary anyway.
+    if (m_done || !m_query || !m_query->isReady() || m_lastLocated.host.isEmpty())
+        return;
+    const RedisAddress known = m_lastLocated;
+    RedisConnection *query = m_query;
+    query->command({ QByteArrayLiteral("SENTINEL"), QByteArrayLiteral("get-master-addr-by-name"),
+                     m_endpoint.masterName.toUtf8() },
+                   this, [this, query, known](const RedisReply &reply) {
+                       if (query != m_query || m_done || reply.elements().size() != 2)
+                           return;
+                       const RedisAddress now { QString::fromUtf8(reply.elements().at(0).bytes()),
+                                                quint16(reply.elements().at(1).bytes().toUInt()) };
+                       if (now != known && known == m_lastLocated)
+                           Q_EMIT relocate(QStringLiteral("failing over: the sentinels name %1 "
+                                                          "as the primary of %2 now")
+                                               .arg(now.toString(), m_endpoint.masterName));
+                   });
+}
+
+QList<QByteArray> SentinelLocator::checkCommand() const
+{
+    return { QByteArrayLiteral("ROLE") };
+}
+
+QString SentinelLocator::checkReply(const RedisReply &reply) const
+{
+    if (reply.isError())
+        return QStringLiteral("ROLE refused (%1): cannot tell whether it is the primary of %2")
+            .arg(reply.errorText(), m_endpoint.masterName);
+    const QByteArray role
+        = reply.elements().isEmpty() ? QByteArray() : reply.elements().first().bytes();
+    if (role == "master")
+        return {};
+    return QStringLiteral("it is a %1, not the primary of %2: failing over")
+        .arg(role.isEmpty() ? QStringLiteral("server of unknown role") : QString::fromUtf8(role),
+             m_endpoint.masterName);
+}
+
+bool SentinelLocator::isRedirect(const QByteArray &errorText) const
+{
+    // A primary demoted under our feet refuses writes.
+    return errorText.startsWith("READONLY");
+}
+
+} // namespace redrive::core

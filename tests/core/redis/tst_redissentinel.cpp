@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// redis+sentinel://: the connection finds the primary through the sentinels, checks its ROLE
+// and follows a failover. Real processes: a primary, a replica and three sentinels.
+#include "core/redis/redisconnection.h"
+#include "core/redis/redislocator.h"
+#include "tests/support/redissentinel.h"
+#include "tests/support/redissync.h"
+
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTest>
+
+using namespace redrive::core;
+using redrive::tests::RedisSentinelSetup;
+using redrive::tests::RedisServer;
+using redrive::tests::runCommand;
+
+namespace {
+constexpr int Patience = 60000; // generous: the suite runs under ASan on busy machines
+
+RedisEndpoint endpointFor(const QString &url)
+{
+    RedisEndpoint endpoint;
+    QString error;
+    if (!RedisEndpoint::parse(url, &endpoint, &error))
+        qFatal("%s", qPrintable(error));
+    return endpoint;
+}
+
+QString address(const RedisServer &server)
+{
+    return QStringLiteral("127.0.0.1:%1").arg(server.port());
+}
+} // namespace
+
+class TestRedisSentinel : public QObject
+{
+    Q_OBJECT
+
+    RedisSentinelSetup m_setup;
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY2(m_setup.start(1), qPrintable(m_setup.errorString())); }
+
+    void findsThePrimary()
+    {
+        const RedisEndpoint endpoint = endpointFor(m_setup.url());
+        QVERIFY(!endpoint.isDirect());
+        RedisConnection connection(endpoint, QStringLiteral("sentinel-test"));
+        QVERIFY(connection.locator());
+        QSignalSpy ready(&connection, &RedisConnection::ready);
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
+        QCOMPARE(connection.serverAddress(), address(m_setup.node(0)));
+        QCOMPARE(runCommand(connection, { "SET", "sentinel-key", "v" }, Patience).bytes(),
+                 QByteArray("OK"));
+        QCOMPARE(m_setup.node(0).command({ "GET", "sentinel-key" }).toByteArray(), QByteArray("v"));
+        QVERIFY(m_setup.node(0)
+                    .command({ "CLIENT", "LIST" })
+                    .toByteArray()
+                    .contains("name=sentinel-test"));
+        // It watches a sentinel for +switch-master.
+        QTRY_VERIFY_WITH_TIMEOUT(m_setup.sentinel(0)
+                                     .command({ "CLIENT", "LIST" })
+                                     .toByteArray()
+                                     .contains("name=redrive-sentinel-watch"),
+                                 Patience);
+        connection.close();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_setup.sentinel(0)
+                                      .command({ "CLIENT", "LIST" })
+                                      .toByteArray()
+                                      .contains("name=redrive-sentinel"),
+                                 Patience);
+    }
+
+    void skipsSentinelsThatDoNotAnswer()
+    {
+        // A port nobody listens on, first in the list: the next sentinel is asked.
+        quint16 deadPort = 0;
+        {
+            QTcpServer probe;
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            deadPort = probe.serverPort();
+        }
+        QString url = m_setup.url();
+        url.replace(QLatin1String("redis+sentinel://"),
+                    QStringLiteral("redis+sentinel://127.0.0.1:%1,").arg(deadPort));
+        RedisConnection connection(endpointFor(url), QStringLiteral("sentinel-test"));
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
+        QCOMPARE(connection.serverAddress(), address(m_setup.node(0)));
+    }
+
+    void unknownMasterIsReported()
+    {
+        QString url = m_setup.url();
+        url.replace(QString::fromLatin1(m_setup.masterName()), QStringLiteral("nobody"));
+        RedisConnection connection(endpointFor(url), QStringLiteral("sentinel-test"));
+        QSignalSpy failed(&connection, &RedisConnection::attemptFailed);
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), Patience);
+        const QString reason = failed.first().first().toString();
+        QVERIFY2(reason.contains(QLatin1String("no primary known for nobody")), qPrintable(reason));
+        QVERIFY(!connection.isReady());
+        QVERIFY(connection.serverAddress().isEmpty());
+        // Commands fail at once with that reason.
+        const RedisReply reply = runCommand(connection, { "PING" }, Patience);
+        QVERIFY(reply.isError());
+        QVERIFY2(reply.errorText().contains(QLatin1String("no primary known")),
+                 qPrintable(reply.errorText()));
+    }
+
+    // Last: it moves the primary. Both a command connection and a subscriber follow.
+    void followsAFailover()
+    {
+        RedisConnection connection(endpointFor(m_setup.url()), QStringLiteral("sentinel-test"));
+        RedisConnection subscriber(endpointFor(m_setup.url()), QStringLiteral("sentinel-sub"));
+        QSignalSpy messages(&subscriber, &RedisConnection::messageReceived);
+        QSignalSpy subscribed(&subscriber, &RedisConnection::subscribed);
+        subscriber.subscribe({ "news" });
+        connection.open();
+        subscriber.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady() && !subscribed.isEmpty(), Patience);
+        const quint16 oldPort = m_setup.primaryPort();
+        QCOMPARE(connection.serverAddress(), QStringLiteral("127.0.0.1:%1").arg(oldPort));
+
+        const QVariant started
+            = m_setup.sentinel(1).command({ "SENTINEL", "FAILOVER", m_setup.masterName() });
+        QCOMPARE(started.toByteArray(), QByteArray("OK"));
+        QVERIFY(m_setup.waitForNewPrimary(oldPort, Patience));
+        RedisServer *primary = m_setup.primary();
+        QVERIFY(primary);
+        QTRY_COMPARE_WITH_TIMEOUT(connection.serverAddress(), address(*primary), Patience);
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
+        QTRY_COMPARE_WITH_TIMEOUT(runCommand(connection, { "SET", "after", "1" }, Patience).bytes(),
+                                  QByteArray("OK"), Patience);
+        QCOMPARE(primary->command({ "GET", "after" }).toByteArray(), QByteArray("1"));
+
+        // The subscriber is on the new primary: what is published there arrives.
+        QTRY_COMPARE_WITH_TIMEOUT(subscriber.serverAddress(), address(*primary), Patience);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (primary->command({ "PUBLISH", "news", "hello" }), !messages.isEmpty()), Patience);
+        QCOMPARE(messages.first().at(1).toByteArray(), QByteArray("hello"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRedisSentinel)
+#include "tst_redissentinel.moc"
