@@ -3,7 +3,7 @@
 
 #include "core/metrics/prometheustext.h"
 #include "core/queue/retryworker.h"
-#include "core/receiver/entrywriter.h"
+#include "core/queue/entrywriter.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
@@ -47,7 +47,7 @@ void EngineMetrics::refresh()
     };
     m_pending = 3;
     m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.dlq }, this, read(&Queues::dlq));
-    m_redis->command({ QByteArrayLiteral("ZCARD"), m_keys.key("schedule") }, this,
+    m_redis->command({ QByteArrayLiteral("ZCARD"), m_keys.schedule() }, this,
                      read(&Queues::scheduled));
     m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.permanent }, this,
                      read(&Queues::permanent));

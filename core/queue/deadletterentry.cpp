@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/deadletterentry.h"
 
+#include "core/queue/entrywriter.h"
+
 #include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QUuid>
@@ -89,24 +91,6 @@ bool findPayload(const QByteArray &text, qsizetype *start, qsizetype *length)
     return found;
 }
 
-// Drops whitespace outside strings: one line per entry, same keys, order and number digits.
-QByteArray minify(const QByteArray &json)
-{
-    QByteArray out;
-    out.reserve(json.size());
-    for (qsizetype i = 0; i < json.size(); ++i) {
-        const char c = json.at(i);
-        if (c == '"') {
-            const qsizetype end = skipString(json, i);
-            out.append(json.constData() + i, end - i);
-            i = end - 1;
-        } else if (!isSpace(c)) {
-            out.append(c);
-        }
-    }
-    return out;
-}
-
 } // namespace
 
 DeadLetterEntry DeadLetterEntry::parse(const QByteArray &raw)
@@ -139,26 +123,16 @@ DeadLetterEntry DeadLetterEntry::create(const QByteArray &payload, const QString
                                         const QString &source, const QString &id,
                                         const QDateTime &receivedAt)
 {
-    const QString now = formatTimestamp(QDateTime::currentDateTimeUtc());
-    QJsonObject fields;
-    fields.insert(QStringLiteral("error_message"), errorMessage);
-    fields.insert(QStringLiteral("status_code"), statusCode);
-    fields.insert(QStringLiteral("timestamp"), now);
-    fields.insert(QStringLiteral("retry_count"), 0);
-    fields.insert(QStringLiteral("id"),
-                  id.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : id);
-    fields.insert(QStringLiteral("received_at"), formatTimestamp(receivedAt));
-    fields.insert(QStringLiteral("source"), source);
-    QJsonObject headerObject;
-    for (const auto &[name, value] : headers)
-        headerObject.insert(QString::fromLatin1(name).toLower(), QString::fromUtf8(value));
-    fields.insert(QStringLiteral("headers"), headerObject);
-    QJsonArray attempts;
-    attempts.append(QJsonObject { { QStringLiteral("at"), now },
-                                  { QStringLiteral("status_code"), statusCode },
-                                  { QStringLiteral("error"), errorMessage } });
-    fields.insert(QStringLiteral("attempts"), attempts);
-    return parse(compose(minify(payload), fields));
+    EntryWriter::Fields fields;
+    fields.payload = payload;
+    fields.errorMessage = errorMessage;
+    fields.statusCode = statusCode;
+    fields.headers = headers;
+    fields.source = source;
+    fields.id = id.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : id;
+    fields.receivedAtMs = receivedAt.toMSecsSinceEpoch();
+    fields.nowMs = QDateTime::currentMSecsSinceEpoch();
+    return parse(EntryWriter::write(fields));
 }
 
 QByteArray DeadLetterEntry::compose(const QByteArray &payload, const QJsonObject &fields)
@@ -314,7 +288,7 @@ DeadLetterEntry DeadLetterEntry::withPayload(const QByteArray &newPayload) const
     if (!hasOwnId())
         fields.insert(QStringLiteral("id"), id());
     fields.insert(QStringLiteral("edited_at"), formatTimestamp(QDateTime::currentDateTimeUtc()));
-    return parse(compose(minify(newPayload), fields));
+    return parse(compose(EntryWriter::minify(newPayload), fields));
 }
 
 DeadLetterEntry DeadLetterEntry::resetForRetry() const

@@ -30,8 +30,9 @@ public:
 
     static DeadLetterEntry parse(const QByteArray &raw);
 
-    // A new entry for a delivery that failed with `statusCode`/`errorMessage`.
-    // `payload` must be the text of a JSON object; it is stored unchanged.
+    // A new entry for a delivery that failed with `statusCode`/`errorMessage`, written by
+    // EntryWriter (the one writer of new entries). `payload` must be the text of a JSON object;
+    // it is stored unchanged but for whitespace outside strings.
     static DeadLetterEntry create(const QByteArray &payload, const QString &errorMessage,
                                   int statusCode, const HeaderList &headers, const QString &source,
                                   const QString &id = QString(),

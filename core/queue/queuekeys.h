@@ -8,7 +8,8 @@ namespace redrive::core {
 
 class Settings;
 
-// The Redis key names in use: the two tutorial lists and Redrive's own keys under the prefix.
+// Every Redis key name the queue uses: the two tutorial lists and Redrive's own keys under the
+// prefix. Nothing else spells a key.
 struct QueueKeys
 {
     QByteArray dlq = "genesys_webhook_dlq";
@@ -16,9 +17,18 @@ struct QueueKeys
     QByteArray prefix = "genesys_webhook_dlq:";
     bool prefixSet = false; // --key-prefix (or a twin) given, rather than following the DLQ key
 
-    // Pub/sub channel announcing changes to either list (payload: a short JSON event).
+    // Pub/sub channel announcing changes to either list (payload: a QueueEvent's JSON).
     QByteArray channel() const { return prefix + "events"; }
-    QByteArray key(const char *suffix) const { return prefix + suffix; }
+    // ZSET raw element -> due time (ms) of entries waiting for their backoff.
+    QByteArray schedule() const { return prefix + "schedule"; }
+    // SET of the retry workers' ids.
+    QByteArray workers() const { return prefix + "workers"; }
+    // LIST of the entries worker `workerId` is attempting; its lease (a string with a PX).
+    QByteArray inflight(const QByteArray &workerId) const { return inflightPrefix() + workerId; }
+    QByteArray lease(const QByteArray &workerId) const { return leasePrefix() + workerId; }
+    // The same without the worker id, for scripts that go through every worker's keys.
+    QByteArray inflightPrefix() const { return prefix + "inflight:"; }
+    QByteArray leasePrefix() const { return prefix + "lease:"; }
 
     // Without --key-prefix, a DLQ key with a hash tag ("{genesys}:webhook_dlq") puts the other
     // keys under "<dlq key>:", so that they keep its tag (and its Redis Cluster slot).

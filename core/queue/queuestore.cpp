@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/queuestore.h"
 
+#include "core/queue/queueevent.h"
+#include "core/queue/queuescript.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
@@ -152,32 +154,21 @@ QByteArray QueueStore::key(List list) const
     return list == List::DeadLetter ? m_keys.dlq : m_keys.permanent;
 }
 
-QByteArray QueueStore::scheduleKey() const
-{
-    return m_keys.key("schedule");
-}
-
 void QueueStore::evalScript(const QByteArray &script, const QList<QByteArray> &keys,
                             const QList<QByteArray> &args, const QObject *context,
                             std::function<void(const RedisReply &)> callback)
 {
-    QList<QByteArray> command { QByteArrayLiteral("EVAL"), script,
-                                QByteArray::number(keys.size()) };
-    command += keys;
-    command += args;
-    m_connection->command(command, context, std::move(callback));
+    redrive::core::evalScript(m_connection, script, keys, args, context, std::move(callback));
 }
 
 void QueueStore::publish(List list, const char *action, qint64 count)
 {
-    const QJsonObject event { { QStringLiteral("list"),
-                                list == List::DeadLetter ? QStringLiteral("dlq")
-                                                         : QStringLiteral("permanent") },
-                              { QStringLiteral("action"), QString::fromLatin1(action) },
-                              { QStringLiteral("count"), count } };
-    m_connection->command({ QByteArrayLiteral("PUBLISH"), m_keys.channel(),
-                            QJsonDocument(event).toJson(QJsonDocument::Compact) },
-                          this, [](const RedisReply &) {});
+    QueueEvent event;
+    event.event = action;
+    event.source = "console";
+    event.list = list;
+    event.count = count;
+    event.publish(m_connection, m_keys);
 }
 
 void QueueStore::page(List list, qint64 offset, int count, const QObject *context,
@@ -328,8 +319,8 @@ void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArr
         return;
     }
     const QByteArray replacement = original.withPayload(newPayload).raw();
-    evalScript(EditScript, { key(list), scheduleKey() }, { original.raw(), replacement }, context,
-               [this, list, callback = std::move(callback)](const RedisReply &reply) {
+    evalScript(EditScript, { key(list), m_keys.schedule() }, { original.raw(), replacement },
+               context, [this, list, callback = std::move(callback)](const RedisReply &reply) {
                    OperationResult result;
                    if (reply.isError()) {
                        result.code = QueueError::Redis;
@@ -377,7 +368,7 @@ void QueueStore::purge(List list, const QObject *context, BulkCallback callback)
 {
     QList<QByteArray> keys { key(list) };
     if (list == List::DeadLetter)
-        keys.append(scheduleKey());
+        keys.append(m_keys.schedule());
     evalScript(PurgeScript, keys, {}, context,
                [this, list, callback = std::move(callback)](const RedisReply &reply) {
                    BulkResult result;
@@ -446,7 +437,7 @@ void QueueStore::bulkStep(std::shared_ptr<BulkJob> job)
         }
     }
     job->next = end;
-    evalScript(BulkScript, { key(job->list), scheduleKey(), m_keys.dlq }, args, this,
+    evalScript(BulkScript, { key(job->list), m_keys.schedule(), m_keys.dlq }, args, this,
                [this, job](const RedisReply &reply) {
                    if (job->hasContext && !job->context)
                        return;

@@ -65,7 +65,7 @@ struct BulkResult
 
 // Queue operations for the console and scripts, over the tutorial's two lists. Every mutation is
 // one Lua script that matches elements by their exact raw text, so it is atomic against running
-// workers and other consoles; each publishes a short JSON event on keys.channel().
+// workers and other consoles; each publishes a QueueEvent (source "console") on keys.channel().
 // All calls are asynchronous: the callback runs once, on this object's thread, unless `context`
 // is destroyed first.
 class QueueStore final : public QObject
@@ -172,7 +172,6 @@ private:
                      BulkCallback callback, Progress progress);
     void scanStep(std::shared_ptr<ScanJob> job);
     void publish(List list, const char *action, qint64 count);
-    QByteArray scheduleKey() const;
 
     RedisConnection *m_connection;
     QueueKeys m_keys;

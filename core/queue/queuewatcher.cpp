@@ -1,22 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/queuewatcher.h"
 
+#include "core/queue/queueevent.h"
 #include "core/redis/redisconnection.h"
-#include "core/redis/redisreply.h"
-
-#include <QJsonDocument>
-#include <QJsonObject>
 
 namespace redrive::core {
-
-namespace {
-
-constexpr char SignatureScript[] = R"lua(
-return {redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0) or '',
-        redis.call('LLEN', KEYS[2]), redis.call('LINDEX', KEYS[2], 0) or ''}
-)lua";
-
-} // namespace
 
 QueueWatcher::QueueWatcher(RedisConnection *commands, const RedisEndpoint &endpoint,
                            const QueueKeys &keys, int pollIntervalMs, QObject *parent)
@@ -24,19 +12,17 @@ QueueWatcher::QueueWatcher(RedisConnection *commands, const RedisEndpoint &endpo
     , m_commands(commands)
     , m_subscriber(std::make_unique<RedisConnection>(endpoint, QStringLiteral("redrive-watch")))
     , m_keys(keys)
+    , m_detector({ keys.dlq, keys.permanent })
 {
     m_timer.setInterval(pollIntervalMs);
     connect(&m_timer, &QTimer::timeout, this, &QueueWatcher::poll);
     connect(m_subscriber.get(), &RedisConnection::messageReceived, this,
             [this](const QByteArray &, const QByteArray &message) {
-                const QString list = QJsonDocument::fromJson(message)
-                                         .object()
-                                         .value(QStringLiteral("list"))
-                                         .toString();
+                const QueueEvent event = QueueEvent::fromJson(message);
                 // An event naming no list (another tool's format) may concern either.
-                if (list != QStringLiteral("permanent"))
+                if (event.list != QueueStore::List::PermanentFailures)
                     Q_EMIT changed(QueueStore::List::DeadLetter);
-                if (list != QStringLiteral("dlq"))
+                if (event.list != QueueStore::List::DeadLetter)
                     Q_EMIT changed(QueueStore::List::PermanentFailures);
             });
 }
@@ -59,28 +45,18 @@ void QueueWatcher::stop()
 
 void QueueWatcher::poll()
 {
-    if (m_polling || !m_commands->isReady())
+    if (m_detector.isChecking() || !m_commands->isReady())
         return;
-    m_polling = true;
-    m_commands->command({ QByteArrayLiteral("EVAL"), QByteArray(SignatureScript),
-                          QByteArrayLiteral("2"), m_keys.dlq, m_keys.permanent },
-                        this, [this](const RedisReply &reply) {
-                            m_polling = false;
-                            if (reply.isError() || reply.elements().size() != 4)
-                                return;
-                            const auto &e = reply.elements();
-                            for (int i = 0; i < 2; ++i) {
-                                const QByteArray signature
-                                    = QByteArray::number(e.at(2 * i).toInteger()) + '\n'
-                                    + e.at(2 * i + 1).bytes();
-                                // The first reading is the baseline, not a change.
-                                if (m_haveSignature && signature != m_signature[i])
-                                    Q_EMIT changed(i == 0 ? QueueStore::List::DeadLetter
-                                                          : QueueStore::List::PermanentFailures);
-                                m_signature[i] = signature;
-                            }
-                            m_haveSignature = true;
-                        });
+    // The first reading is the baseline, not a change.
+    const bool baseline = !m_detector.hasReading();
+    m_detector.check(m_commands, this, [this, baseline](const QList<bool> &differs) {
+        if (baseline)
+            return;
+        if (differs.at(0))
+            Q_EMIT changed(QueueStore::List::DeadLetter);
+        if (differs.at(1))
+            Q_EMIT changed(QueueStore::List::PermanentFailures);
+    });
 }
 
 } // namespace redrive::core

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/queue/listchangedetector.h"
 #include "core/queue/queuekeys.h"
 #include "core/queue/queuestore.h"
 #include "core/redis/redisendpoint.h"
@@ -15,9 +16,9 @@ namespace redrive::core {
 class RedisConnection;
 
 // Tells the console when either list changed: at once for changes announced on
-// keys.channel() (queue operations, the worker), and within `pollIntervalMs` for writes by
-// tools that announce nothing (the receiver's plain LPUSH, the tutorial, redis-cli), by
-// comparing each list's length and head element.
+// keys.channel() (QueueEvents from the receiver, the worker and queue operations), and within
+// `pollIntervalMs` for writes by tools that announce nothing (the tutorial, redis-cli) or
+// announcements that were lost, through a ListChangeDetector.
 class QueueWatcher final : public QObject
 {
     Q_OBJECT
@@ -43,9 +44,7 @@ private:
     std::unique_ptr<RedisConnection> m_subscriber;
     QueueKeys m_keys;
     QTimer m_timer;
-    QByteArray m_signature[2];
-    bool m_polling = false;
-    bool m_haveSignature = false;
+    ListChangeDetector m_detector;
 };
 
 } // namespace redrive::core

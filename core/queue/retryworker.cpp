@@ -4,6 +4,8 @@
 #include "core/delivery/downstreamclient.h"
 #include "core/queue/deadletterentry.h"
 #include "core/queue/keepalivehttpclient.h"
+#include "core/queue/queueevent.h"
+#include "core/queue/queuescript.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
@@ -11,8 +13,6 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHostInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 
@@ -39,9 +39,9 @@ constexpr int SubscribeGraceMs = 2000;
 // to the new end; a due one (or one never scheduled: written by another tool) moves to our
 // in-flight list in the same step, so it is never only in memory and never held by two workers.
 // Returns {claimed, complete, nextDue, now, checked, len, length after, head after} (the last two
-// are what watch() compares, so our own rotation is not mistaken for news); `complete` = the whole
-// list was seen, which also makes schedule members that are due but no longer in the list provably
-// stale.
+// are noted by watch()'s detector, so our own rotation is not mistaken for news); `complete` = the
+// whole list was seen, which also makes schedule members that are due but no longer in the list
+// provably stale.
 constexpr char ClaimScript[] = REDRIVE_LUA_NOW R"lua(
 local want = tonumber(ARGV[1])
 local len = redis.call('LLEN', KEYS[1])
@@ -94,7 +94,7 @@ for i = 1, #ARGV do redis.call('LREM', KEYS[1], -1, ARGV[i]) end
 return #ARGV
 )lua";
 
-// KEYS: workers set, dlq, own lease. ARGV: prefix, own id, lease ms.
+// KEYS: workers set, dlq, own lease. ARGV: lease key prefix, own id, lease ms, in-flight prefix.
 // Renews our lease and registers us (in that order, in one step: a worker is never listed
 // without a lease), then hands the in-flight entries of workers whose lease expired back to
 // the DLQ's old end, where they are claimed first. Returns the number recovered.
@@ -105,8 +105,8 @@ redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
 redis.call('SADD', KEYS[1], ARGV[2])
 local moved = 0
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if id ~= ARGV[2] and redis.call('EXISTS', ARGV[1] .. 'lease:' .. id) == 0 then
-    local list = ARGV[1] .. 'inflight:' .. id
+  if id ~= ARGV[2] and redis.call('EXISTS', ARGV[1] .. id) == 0 then
+    local list = ARGV[4] .. id
     while redis.call('LMOVE', list, KEYS[2], 'RIGHT', 'RIGHT') do moved = moved + 1 end
     redis.call('SREM', KEYS[1], id)
   end
@@ -121,10 +121,6 @@ while redis.call('LMOVE', KEYS[4], KEYS[2], 'RIGHT', 'RIGHT') do moved = moved +
 redis.call('DEL', KEYS[3])
 redis.call('SREM', KEYS[1], ARGV[1])
 return moved
-)lua";
-
-constexpr char WatchScript[] = R"lua(
-return {redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0) or ''}
 )lua";
 
 QByteArray makeWorkerId()
@@ -149,8 +145,9 @@ RetryWorker::RetryWorker(RedisConnection *commands, const RedisEndpoint &endpoin
     , m_keys(keys)
     , m_config(config)
     , m_id(makeWorkerId())
-    , m_inflightKey(keys.prefix + "inflight:" + m_id)
-    , m_leaseKey(keys.prefix + "lease:" + m_id)
+    , m_inflightKey(keys.inflight(m_id))
+    , m_leaseKey(keys.lease(m_id))
+    , m_detector({ keys.dlq })
 {
     m_config.concurrency = qMax(1, m_config.concurrency);
     m_config.maxRetries = qMax(1, m_config.maxRetries);
@@ -172,7 +169,7 @@ RetryWorker::RetryWorker(RedisConnection *commands, const RedisEndpoint &endpoin
             [this](const QByteArray &, const QByteArray &message) {
                 // Our own outcomes need no wake-up; anything else (an edit, a retry-now, an
                 // import) may have made something due.
-                if (!message.contains("\"source\":\"worker\""))
+                if (QueueEvent::fromJson(message).source != "worker")
                     poll();
             });
     // The first look waits for the subscription: from then on no "something is due" message
@@ -196,11 +193,12 @@ void RetryWorker::start()
     if (m_running)
         return;
     m_running = true;
-    qCInfo(lcWorker).noquote() << "retry worker" << QString::fromUtf8(m_id)
-                               << "started: up to" << m_config.maxRetries
-                               << (m_config.maxRetries == 1 ? "retry" : "retries") << "per entry, backoff"
-                               << m_config.backoff.baseMs << "to" << m_config.backoff.maxMs
-                               << "ms, concurrency" << m_config.concurrency;
+    qCInfo(lcWorker).noquote() << "retry worker" << QString::fromUtf8(m_id) << "started: up to"
+                               << m_config.maxRetries
+                               << (m_config.maxRetries == 1 ? "retry" : "retries")
+                               << "per entry, backoff" << m_config.backoff.baseMs << "to"
+                               << m_config.backoff.maxMs << "ms, concurrency"
+                               << m_config.concurrency;
     m_fastClient.reset();
     if (KeepAliveHttpClient::supports(m_downstream->url())
         && m_downstream->simulation().mode == FailureSimulation::Mode::Never) {
@@ -238,7 +236,7 @@ void RetryWorker::stop()
     // outcome finds nothing to act on. If this command never reaches Redis, the lease expires
     // and the next worker recovers them.
     m_leaseHeld = false;
-    eval(ReleaseScript, { m_keys.key("workers"), m_keys.dlq, m_leaseKey, m_inflightKey }, { m_id },
+    eval(ReleaseScript, { m_keys.workers(), m_keys.dlq, m_leaseKey, m_inflightKey }, { m_id },
          [](const RedisReply &) {});
     qCInfo(lcWorker).noquote() << "retry worker" << QString::fromUtf8(m_id) << "stopped";
 }
@@ -247,19 +245,16 @@ void RetryWorker::eval(const char *script, const QList<QByteArray> &keys,
                        const QList<QByteArray> &args,
                        std::function<void(const RedisReply &)> callback)
 {
-    QList<QByteArray> command { QByteArrayLiteral("EVAL"), QByteArray(script),
-                                QByteArray::number(keys.size()) };
-    command += keys;
-    command += args;
-    m_commands->command(command, this, std::move(callback));
+    evalScript(m_commands, script, keys, args, this, std::move(callback));
 }
 
 void RetryWorker::heartbeat()
 {
     if (!m_running || !m_commands->isReady())
         return;
-    eval(HeartbeatScript, { m_keys.key("workers"), m_keys.dlq, m_leaseKey },
-         { m_keys.prefix, m_id, QByteArray::number(m_config.leaseMs) },
+    eval(HeartbeatScript, { m_keys.workers(), m_keys.dlq, m_leaseKey },
+         { m_keys.leasePrefix(), m_id, QByteArray::number(m_config.leaseMs),
+           m_keys.inflightPrefix() },
          [this](const RedisReply &reply) {
              if (reply.isError() || reply.elements().size() != 2) {
                  qCWarning(lcWorker).noquote() << "heartbeat failed:" << reply.errorText();
@@ -287,19 +282,11 @@ void RetryWorker::heartbeat()
 
 void RetryWorker::watch()
 {
-    if (!m_running || m_watching || !m_commands->isReady())
+    if (!m_running || m_detector.isChecking() || !m_commands->isReady())
         return;
-    m_watching = true;
-    eval(WatchScript, { m_keys.dlq }, {}, [this](const RedisReply &reply) {
-        m_watching = false;
-        if (reply.isError() || reply.elements().size() != 2)
-            return;
-        const QByteArray signature = QByteArray::number(reply.elements().at(0).toInteger()) + '\n'
-            + reply.elements().at(1).bytes();
-        if (signature != m_watchSignature) {
-            m_watchSignature = signature;
+    m_detector.check(m_commands, this, [this](const QList<bool> &changed) {
+        if (changed.at(0))
             poll();
-        }
     });
 }
 
@@ -317,7 +304,7 @@ void RetryWorker::poll()
     m_claiming = true;
     m_pollAgain = false;
     const int want = qMin(free, ClaimBatch);
-    eval(ClaimScript, { m_keys.dlq, m_keys.key("schedule"), m_inflightKey },
+    eval(ClaimScript, { m_keys.dlq, m_keys.schedule(), m_inflightKey },
          { QByteArray::number(want), QByteArray::number(ClaimBudget) },
          [this, want](const RedisReply &reply) {
              m_claiming = false;
@@ -326,8 +313,8 @@ void RetryWorker::poll()
              if (reply.isError() || reply.elements().size() != 8) {
                  // Tried again every second; said once per reason (e.g. a key of another type
                  // under the DLQ's name stays until someone removes it).
-                 const QString error = reply.isError() ? reply.errorText()
-                                                       : QStringLiteral("unexpected reply");
+                 const QString error
+                     = reply.isError() ? reply.errorText() : QStringLiteral("unexpected reply");
                  if (error != m_claimError)
                      qCWarning(lcWorker).noquote()
                          << "claim failed:" << error << "- trying again every second";
@@ -341,7 +328,7 @@ void RetryWorker::poll()
              }
              const auto &e = reply.elements();
              const auto &claimedElements = e.at(0).elements();
-             m_watchSignature = QByteArray::number(e.at(6).toInteger()) + '\n' + e.at(7).bytes();
+             m_detector.note(0, e.at(6).toInteger(), e.at(7).bytes());
              m_stats.claimed += claimedElements.size();
              for (const RedisReply &element : claimedElements)
                  attempt(element.bytes());
@@ -388,7 +375,7 @@ void RetryWorker::attempt(const QByteArray &raw)
         // Kept byte for byte: the console shows it raw and says why (DeadLetterEntry::problem).
         qCWarning(lcWorker).noquote() << "set aside as a permanent failure:" << entry.problem();
         ++m_stats.setAside;
-        finish(raw, "permanent", raw, 0);
+        finish(raw, "permanent", raw, 0, entry.id());
         return;
     }
     QElapsedTimer clock;
@@ -409,7 +396,7 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
 {
     if (result.outcome == DownstreamResult::Outcome::Delivered) {
         ++m_stats.delivered;
-        finish(raw, "done", QByteArray(), 0);
+        finish(raw, "done", QByteArray(), 0, QString());
         return;
     }
     const DeadLetterEntry entry = DeadLetterEntry::parse(raw);
@@ -424,7 +411,7 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
             << "retry" << retries << "of" << entry.id() << "failed:" << result.error << "- next in"
             << (delay < 10000 ? QStringLiteral("%1 ms").arg(delay)
                               : QStringLiteral("%1 s").arg(delay / 1000));
-        finish(raw, "retry", next.raw(), delay);
+        finish(raw, "retry", next.raw(), delay, entry.id());
         return;
     }
     ++m_stats.failedPermanently;
@@ -432,11 +419,11 @@ void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &re
     // entry in the DLQ, is one more record in its attempt history).
     qCInfo(lcWorker).noquote() << "permanent failure of" << entry.id() << "after" << retries
                                << (retries == 1 ? "retry:" : "retries:") << result.error;
-    finish(raw, "permanent", entry.withFailedAttempt(attempt, QDateTime()).raw(), 0);
+    finish(raw, "permanent", entry.withFailedAttempt(attempt, QDateTime()).raw(), 0, entry.id());
 }
 
 void RetryWorker::finish(const QByteArray &raw, const char *mode, const QByteArray &replacement,
-                         qint64 dueMs)
+                         qint64 dueMs, const QString &id)
 {
     if (qstrcmp(mode, "done") == 0) {
         m_doneBatch.append(raw);
@@ -444,19 +431,16 @@ void RetryWorker::finish(const QByteArray &raw, const char *mode, const QByteArr
             QMetaObject::invokeMethod(this, &RetryWorker::flushDone, Qt::QueuedConnection);
         return;
     }
-    QByteArray event;
-    {
-        const QJsonObject object { { QStringLiteral("list"),
-                                     qstrcmp(mode, "retry") == 0 ? QStringLiteral("dlq")
-                                                                 : QStringLiteral("permanent") },
-                                   { QStringLiteral("action"), QString::fromLatin1(mode) },
-                                   { QStringLiteral("count"), 1 },
-                                   { QStringLiteral("source"), QStringLiteral("worker") } };
-        event = QJsonDocument(object).toJson(QJsonDocument::Compact);
-    }
-    eval(FinishScript, { m_inflightKey, m_keys.dlq, m_keys.permanent, m_keys.key("schedule") },
-         { QByteArray(mode), raw, replacement, QByteArray::number(dueMs),
-           event.isEmpty() ? QByteArray() : m_keys.channel(), event },
+    QueueEvent event;
+    event.event = mode;
+    event.source = "worker";
+    event.list = qstrcmp(mode, "retry") == 0 ? QueueStore::List::DeadLetter
+                                             : QueueStore::List::PermanentFailures;
+    event.count = 1;
+    event.ids = { id };
+    eval(FinishScript, { m_inflightKey, m_keys.dlq, m_keys.permanent, m_keys.schedule() },
+         { QByteArray(mode), raw, replacement, QByteArray::number(dueMs), m_keys.channel(),
+           event.toJson(m_keys) },
          [this](const RedisReply &reply) {
              --m_inFlight;
              if (reply.isError()) {

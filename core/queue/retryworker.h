@@ -3,6 +3,7 @@
 
 #include "core/metrics/latencyhistogram.h"
 #include "core/queue/backoffpolicy.h"
+#include "core/queue/listchangedetector.h"
 #include "core/queue/queuekeys.h"
 #include "core/redis/redisendpoint.h"
 
@@ -45,7 +46,7 @@ public:
         int concurrency = 16;
         int leaseMs = 10000;
         // How often the DLQ's length and head are compared, to notice entries pushed by tools
-        // that do not publish on the channel (receiver, tutorial, redis-cli).
+        // that do not publish on the channel (the tutorial, redis-cli) or announcements lost.
         int watchIntervalMs = 200;
     };
 
@@ -90,7 +91,7 @@ private:
     void poll();
     void attempt(const QByteArray &raw);
     void finish(const QByteArray &raw, const char *mode, const QByteArray &replacement,
-                qint64 dueMs);
+                qint64 dueMs, const QString &id);
     void onDownstream(const QByteArray &raw, const DownstreamResult &result);
     void watch();
     void flushDone();
@@ -113,7 +114,7 @@ private:
     Stats m_stats;
     LatencyHistogram m_attemptLatency;
     bool m_leaseHeld = false; // a renewal found our lease: the next one expects it
-    QByteArray m_watchSignature;
+    ListChangeDetector m_detector; // the DLQ's length and head
     QString m_claimError; // why the last claim failed, empty once one succeeded
     QList<QByteArray> m_doneBatch;
     int m_inFlight = 0;
@@ -123,7 +124,6 @@ private:
     bool m_running = false;
     bool m_claiming = false;
     bool m_pollAgain = false;
-    bool m_watching = false;
 };
 
 } // namespace redrive::core

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "core/receiver/webhookreceiver.h"
 
+#include "core/queue/entrywriter.h"
 #include "core/receiver/descriptorlimit.h"
-#include "core/receiver/entrywriter.h"
 #include "core/receiver/payloadvalidator.h"
 #include "core/receiver/receiverconnection.h"
 #include "core/receiver/receivertcpserver.h"
-#include "core/redis/redisconnection.h"
 
 #include <QAbstractHttpServer>
 #include <QCryptographicHash>
@@ -183,10 +182,10 @@ struct WebhookReceiver::Delivery
 WebhookReceiver::WebhookReceiver(RedisConnection *redis, DownstreamClient *downstream,
                                  const QueueKeys &keys, QObject *parent)
     : QObject(parent)
-    , m_redis(redis)
+    , m_queue(redis, keys, ReceiverSource, this) // children move with this object
     , m_downstream(downstream)
-    , m_keys(keys)
 {
+    m_housekeeping.setParent(this);
     connect(&m_housekeeping, &QTimer::timeout, this, &WebhookReceiver::housekeeping);
 }
 
@@ -197,8 +196,7 @@ WebhookReceiver::~WebhookReceiver()
 
 void WebhookReceiver::setRedisConnection(RedisConnection *redis)
 {
-    m_redis = redis;
-    m_queueRefresh.reset(); // replies still owed by the previous connection are ignored
+    m_queue.setConnection(redis);
 }
 
 void WebhookReceiver::setConfig(const ReceiverConfig &config)
@@ -349,7 +347,8 @@ QUrl WebhookReceiver::url() const
 
 QByteArray WebhookReceiver::metricsText() const
 {
-    QByteArray text = m_metrics.render(m_keys.dlq, m_keys.permanent, m_redis && m_redis->isReady());
+    QByteArray text
+        = m_metrics.render(m_queue.keys().dlq, m_queue.keys().permanent, m_queue.isReady());
     if (m_extraMetrics)
         text += m_extraMetrics();
     return text;
@@ -432,13 +431,12 @@ void WebhookReceiver::handleHealth(ReceiverConnection *connection, bool proxied)
     int status = 200;
     QByteArray body = proxied ? "{\"status\":\"ok\"}" : "{\"status\":\"ok\",\"redis\":\"up\"}";
     ResponseHeaders headers;
-    if (!m_redis || !m_redis->isReady()) {
+    if (!m_queue.isReady()) {
         status = 503;
         body = proxied ? "{\"status\":\"unavailable\""
                        : "{\"status\":\"unavailable\",\"redis\":\"down\",\"error\":";
         if (!proxied)
-            EntryWriter::appendString(
-                &body, m_redis ? m_redis->lastError() : QStringLiteral("no Redis connection"));
+            EntryWriter::appendString(&body, m_queue.unavailableReason());
         body += '}';
         headers.append(
             { QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.retryAfterSeconds) });
@@ -594,7 +592,7 @@ void WebhookReceiver::onDownstreamResult(const DeliveryPtr &delivery,
 
 void WebhookReceiver::store(const DeliveryPtr &delivery, const DownstreamResult &result)
 {
-    if (!m_redis) {
+    if (!m_queue.hasConnection()) {
         answerUnavailable(delivery, QStringLiteral("no Redis connection"));
         return;
     }
@@ -610,27 +608,27 @@ void WebhookReceiver::store(const DeliveryPtr &delivery, const DownstreamResult 
     fields.errorMessage = result.error;
     fields.statusCode = result.statusCode;
     fields.headers = DeadLetterEntry::redactHeaders(stored, m_config.secretHeader);
-    fields.source = ReceiverSource;
     fields.id = delivery->id;
     fields.receivedAtMs = delivery->receivedAtMs;
     fields.nowMs = QDateTime::currentMSecsSinceEpoch();
-    const QByteArray &key
-        = delivery->outcome == DeliveryEvent::Outcome::Deferred ? m_keys.dlq : m_keys.permanent;
+    const QueueStore::List list = delivery->outcome == DeliveryEvent::Outcome::Deferred
+        ? QueueStore::List::DeadLetter
+        : QueueStore::List::PermanentFailures;
     delivery->sequence = ++m_nextSequence;
     delivery->redisClock.start();
     m_awaitingRedis.insert(delivery->sequence, delivery);
-    m_redis->command({ QByteArrayLiteral("LPUSH"), key, EntryWriter::write(fields) }, this,
-                     [this, delivery](const RedisReply &reply) { onStored(delivery, reply); });
+    m_queue.defer(
+        list, std::move(fields), this,
+        [this, delivery](const DeadLetterWriter::Result &stored) { onStored(delivery, stored); });
 }
 
-void WebhookReceiver::onStored(const DeliveryPtr &delivery, const RedisReply &reply)
+void WebhookReceiver::onStored(const DeliveryPtr &delivery, const DeadLetterWriter::Result &stored)
 {
     m_awaitingRedis.remove(delivery->sequence);
     const bool deferred = delivery->outcome == DeliveryEvent::Outcome::Deferred;
-    if (reply.isError() || reply.type() != RedisReply::Type::Integer) {
+    if (!stored.stored) {
         m_metrics.recordRedisError();
-        const QString reason
-            = reply.isError() ? reply.errorText() : QStringLiteral("unexpected reply to LPUSH");
+        const QString &reason = stored.error;
         if (!m_redisFailing)
             qCWarning(lcReceiver,
                       "could not store a delivery in Redis (%s); answering 503 until "
@@ -652,51 +650,8 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const RedisReply &re
                   "delivery %s was stored after its 503 (Redis was slow): the sender may send "
                   "it again",
                   qPrintable(delivery->id));
-    announce(deferred, delivery->id);
     answer(delivery, 200,
            statusBody(deferred ? "deferred_to_dlq" : "permanent_failure", delivery->id));
-}
-
-void WebhookReceiver::announce(bool dlq, const QString &id)
-{
-    // Best effort, after the write, and never waited for: the console refreshes on it. Writes
-    // confirmed in the same event-loop pass share one message (one PUBLISH per delivery would
-    // double the commands Redis runs under load); a lone delivery gets a message of its own.
-    QStringList &ids = dlq ? m_announceDlq : m_announcePermanent;
-    ids.append(id);
-    if (ids.size() >= MaxIdsPerAnnouncement) {
-        publishAnnouncements();
-    } else if (!m_announceScheduled) {
-        m_announceScheduled = true;
-        QMetaObject::invokeMethod(this, &WebhookReceiver::publishAnnouncements,
-                                  Qt::QueuedConnection);
-    }
-}
-
-void WebhookReceiver::publishAnnouncements()
-{
-    m_announceScheduled = false;
-    if (!m_redis)
-        return;
-    for (const bool dlq : { true, false }) {
-        QStringList &ids = dlq ? m_announceDlq : m_announcePermanent;
-        if (ids.isEmpty())
-            continue;
-        QByteArray event = "{\"event\":\"pushed\",\"source\":\"receiver\",\"list\":\"";
-        event += dlq ? "dlq" : "permanent";
-        event += "\",\"key\":";
-        EntryWriter::appendUtf8String(&event, dlq ? m_keys.dlq : m_keys.permanent);
-        event += ",\"count\":" + QByteArray::number(ids.size()) + ",\"ids\":[";
-        for (qsizetype i = 0; i < ids.size(); ++i) {
-            if (i > 0)
-                event += ',';
-            EntryWriter::appendString(&event, ids.at(i));
-        }
-        event += "]}";
-        ids.clear();
-        m_redis->command({ QByteArrayLiteral("PUBLISH"), m_keys.channel(), event }, this,
-                         [](const RedisReply &) {});
-    }
 }
 
 void WebhookReceiver::answerUnavailable(const DeliveryPtr &delivery, const QString &reason)
@@ -804,30 +759,13 @@ void WebhookReceiver::housekeeping()
 
 void WebhookReceiver::refreshQueueLengths()
 {
-    if (!m_redis || !m_redis->isReady() || (m_queueRefresh && m_queueRefresh->pending > 0))
-        return;
-    auto refresh = std::make_shared<QueueRefresh>();
-    m_queueRefresh = refresh;
-    const auto handle = [this, refresh](bool dlq) {
-        return [this, refresh, dlq](const RedisReply &reply) {
-            if (refresh != m_queueRefresh)
-                return; // a refresh of a connection since replaced
-            --refresh->pending;
-            if (reply.type() == RedisReply::Type::Integer)
-                (dlq ? refresh->lengths.dlq : refresh->lengths.permanent) = reply.toInteger();
-            else
-                refresh->lengths.known = false;
-            if (refresh->pending > 0 || !refresh->lengths.known)
-                return;
-            const ReceiverMetrics::QueueLengths previous = m_metrics.queueLengths();
-            m_metrics.setQueueLengths(refresh->lengths);
-            if (!previous.known || previous.dlq != refresh->lengths.dlq
-                || previous.permanent != refresh->lengths.permanent)
-                Q_EMIT queueLengthsChanged(refresh->lengths.dlq, refresh->lengths.permanent);
-        };
-    };
-    m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.dlq }, this, handle(true));
-    m_redis->command({ QByteArrayLiteral("LLEN"), m_keys.permanent }, this, handle(false));
+    m_queue.readLengths(this, [this](const DeadLetterWriter::Lengths &lengths) {
+        const ReceiverMetrics::QueueLengths previous = m_metrics.queueLengths();
+        m_metrics.setQueueLengths({ true, lengths.dlq, lengths.permanent });
+        if (!previous.known || previous.dlq != lengths.dlq
+            || previous.permanent != lengths.permanent)
+            Q_EMIT queueLengthsChanged(lengths.dlq, lengths.permanent);
+    });
 }
 
 } // namespace redrive::core

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/delivery/downstreamclient.h"
+#include "core/queue/deadletterwriter.h"
 #include "core/queue/queuekeys.h"
 #include "core/receiver/deliveryevent.h"
 #include "core/receiver/receiverconfig.h"
@@ -23,12 +24,12 @@ class QHttpServerRequest;
 namespace redrive::core {
 
 class RedisConnection;
-class RedisReply;
 class ReceiverConnection;
 class ReceiverTcpServer;
 
 // The webhook receiver: an embedded QHttpServer that takes Genesys Cloud deliveries, hands each
-// to the downstream system and, when that fails, stores it in Redis before answering. A 2xx
+// to the downstream system and, when that fails, asks the queue to defer it (DeadLetterWriter:
+// the entry, its Redis write and its announcement are the queue's) before answering. A 2xx
 // always means "processed" or "stored": if Redis does not confirm the write, the answer is 503
 // with Retry-After and nothing is acknowledged. Also serves GET /healthz and GET /metrics.
 // Lives on one thread with the RedisConnection and DownstreamClient it is given (not owned).
@@ -42,8 +43,9 @@ public:
                     QObject *parent = nullptr);
     ~WebhookReceiver() override;
 
-    // The connection entries are written through; null until there is one (deliveries that
-    // need storing are answered 503 meanwhile). Lets the owner bind the port before Redis starts.
+    // The connection the queue writes entries through; null until there is one (deliveries
+    // that need storing are answered 503 meanwhile). Lets the owner bind the port before Redis
+    // starts.
     void setRedisConnection(RedisConnection *redis);
     // Takes effect at the next start().
     void setConfig(const ReceiverConfig &config);
@@ -107,21 +109,18 @@ private:
                    const QString &message, const QByteArray &method, const QByteArray &target);
     void onDownstreamResult(const DeliveryPtr &delivery, const DownstreamResult &result);
     void store(const DeliveryPtr &delivery, const DownstreamResult &result);
-    void onStored(const DeliveryPtr &delivery, const RedisReply &reply);
+    void onStored(const DeliveryPtr &delivery, const DeadLetterWriter::Result &result);
     void answer(const DeliveryPtr &delivery, int status, const QByteArray &body,
                 const QList<QPair<QByteArray, QByteArray>> &headers = {});
     void answerUnavailable(const DeliveryPtr &delivery, const QString &reason);
-    void announce(bool dlq, const QString &id);
-    void publishAnnouncements();
     void emitEvent(DeliveryEvent &&event);
     void housekeeping();
     void finishStop(bool notify = true);
     void refreshQueueLengths();
     bool checkSecret(const QByteArray &provided) const;
 
-    QPointer<RedisConnection> m_redis;
+    DeadLetterWriter m_queue;
     QPointer<DownstreamClient> m_downstream;
-    QueueKeys m_keys;
     ReceiverConfig m_config;
     QByteArray m_secretDigest; // SHA-256 of the shared secret; empty: no check
     std::unique_ptr<QAbstractHttpServer> m_http;
@@ -133,16 +132,6 @@ private:
     QHash<quint64, DeliveryPtr> m_awaitingRedis;
     quint64 m_nextSequence = 0;
     qint64 m_inFlight = 0;
-    struct QueueRefresh
-    {
-        int pending = 2; // LLEN replies still to come
-        ReceiverMetrics::QueueLengths lengths { true, 0, 0 };
-    };
-    std::shared_ptr<QueueRefresh> m_queueRefresh;
-    static constexpr qsizetype MaxIdsPerAnnouncement = 200;
-    QStringList m_announceDlq;
-    QStringList m_announcePermanent;
-    bool m_announceScheduled = false;
     bool m_stopping = false;
     bool m_redisFailing = false;
     quint64 m_failuresSinceOk = 0;

@@ -37,10 +37,10 @@ class TestQueueKeys : public QObject
         return { keys.dlq,
                  keys.permanent,
                  keys.channel(),
-                 keys.key("schedule"),
-                 keys.key("workers"),
-                 keys.prefix + "inflight:" + id,
-                 keys.prefix + "lease:" + id };
+                 keys.schedule(),
+                 keys.workers(),
+                 keys.inflight(id),
+                 keys.lease(id) };
     }
 
 private Q_SLOTS:

@@ -171,13 +171,13 @@ private Q_SLOTS:
         const QByteArray a = entryText(1), b = entryText(2);
         m_redis.lpush(m_keys.dlq, a);
         m_redis.lpush(m_keys.permanent, b);
-        m_redis.command({ "ZADD", m_keys.key("schedule"), "99999999999999", a });
+        m_redis.command({ "ZADD", m_keys.schedule(), "99999999999999", a });
 
         auto op = run<OperationResult>([&](auto cb) {
             m_store->retryNow(QueueStore::List::DeadLetter, DeadLetterEntry::parse(a), this, cb);
         });
         QCOMPARE(op.code, QueueError::None);
-        QCOMPARE(m_redis.command({ "ZCARD", m_keys.key("schedule") }).toLongLong(), 0);
+        QCOMPARE(m_redis.command({ "ZCARD", m_keys.schedule() }).toLongLong(), 0);
 
         const DeadLetterEntry permanent = DeadLetterEntry::parse(b).withFailedAttempt(
             { QDateTime::currentDateTimeUtc(), 500, QStringLiteral("x"), 1 }, {});

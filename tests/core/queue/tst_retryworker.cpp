@@ -54,9 +54,9 @@ private:
     {
         qlonglong total = 0;
         const QVariantList workers
-            = m_redis.command({ "SMEMBERS", m_keys.key("workers") }).toList();
+            = m_redis.command({ "SMEMBERS", m_keys.workers() }).toList();
         for (const QVariant &id : workers)
-            total += m_redis.llen(m_keys.prefix + "inflight:" + id.toByteArray());
+            total += m_redis.llen(m_keys.inflight(id.toByteArray()));
         return total;
     }
 
@@ -250,7 +250,7 @@ private Q_SLOTS:
         QVERIFY(object.value(QStringLiteral("original_payload")).isObject());
         QVERIFY(!object.value(QStringLiteral("next_attempt_at")).toString().isEmpty());
         const double due
-            = m_redis.command({ "ZSCORE", m_keys.key("schedule"), waiting.first() }).toDouble();
+            = m_redis.command({ "ZSCORE", m_keys.schedule(), waiting.first() }).toDouble();
         QVERIFY(due > 0);
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 20000);
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
@@ -269,7 +269,7 @@ private Q_SLOTS:
         QCOMPARE(failed.statusCode(), 503);
         QCOMPARE(failed.payload(),
                  QByteArrayLiteral("{\"id\": \"evt-7\", \"topicName\": \"v2.test\"}"));
-        QCOMPARE(m_redis.command({ "ZCARD", m_keys.key("schedule") }).toLongLong(), 0);
+        QCOMPARE(m_redis.command({ "ZCARD", m_keys.schedule() }).toLongLong(), 0);
     }
 
     void nonRetryableGoesStraightToPermanent()
@@ -362,7 +362,7 @@ private Q_SLOTS:
         m_redis.command({ "EVAL",
                           "local t = redis.call('TIME') redis.call('ZADD', KEYS[1], t[1]*1000 + "
                           "3600000, ARGV[1])",
-                          "1", m_keys.key("schedule"), raw });
+                          "1", m_keys.schedule(), raw });
         auto worker = makeWorker(&client, {});
         QSignalSpy idle(worker.get(), &RetryWorker::idle);
         worker->start();
@@ -393,7 +393,7 @@ private Q_SLOTS:
                           "'{\"original_payload\":{\"n\":' .. i .. '},\"retry_count\":1}' "
                           "redis.call('LPUSH', KEYS[1], e) redis.call('ZADD', KEYS[2], "
                           "t[1]*1000 + 3600000, e) end",
-                          "2", m_keys.dlq, m_keys.key("schedule") });
+                          "2", m_keys.dlq, m_keys.schedule() });
         auto worker = makeWorker(&client, {});
         QSignalSpy idle(worker.get(), &RetryWorker::idle);
         worker->start();
@@ -457,7 +457,7 @@ private Q_SLOTS:
         QCOMPARE(
             QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),
             1000);
-        QCOMPARE(m_redis.command({ "SCARD", m_keys.key("workers") }).toLongLong(), 2);
+        QCOMPARE(m_redis.command({ "SCARD", m_keys.workers() }).toLongLong(), 2);
         a->terminate();
         b->terminate();
         QVERIFY(a->waitForFinished());

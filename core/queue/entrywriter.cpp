@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "core/receiver/entrywriter.h"
+#include "core/queue/entrywriter.h"
 
 #include <QDateTime>
 #include <QVarLengthArray>

@@ -10,10 +10,12 @@
 
 namespace redrive::core {
 
-// Writes the text of a new dead-letter entry byte for byte as DeadLetterEntry::create() does
-// (same fields, key order, escaping and timestamps; tst_entrywriter compares the two), without
-// going through QJsonObject: create() costs ~70 µs per entry, this ~2 µs, and the receiver
-// writes one per failed delivery at wire speed. Reading entries stays DeadLetterEntry's job.
+// The one writer of new dead-letter entries' text: DeadLetterEntry::create() and the receiver's
+// deferrals (DeadLetterWriter) both go through it, so there is one format. The text is what
+// QJsonDocument would write for the same fields (key order, escaping, timestamps; tst_entrywriter
+// compares it with a QJsonObject composition), without going through QJsonObject: that costs
+// ~70 µs per entry, this ~2 µs, and the receiver writes one per failed delivery at wire speed.
+// Reading entries stays DeadLetterEntry's job.
 class EntryWriter
 {
 public:

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/queue/entrywriter.h"
+#include "core/queue/queuekeys.h"
+#include "core/queue/queuestore.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+
+#include <functional>
+
+namespace redrive::core {
+
+class RedisConnection;
+
+// The queue's side of "defer this delivery", for the receiver: one LPUSH of the entry
+// EntryWriter writes, to the DLQ or straight to permanent failures; once Redis confirmed it, the
+// write is announced on the channel as a QueueEvent "pushed" (the writes confirmed in one pass of
+// the event loop share one message: one PUBLISH per delivery would double the commands Redis
+// runs under load). Also reads both lists' lengths for the receiver's metrics.
+class DeadLetterWriter final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(DeadLetterWriter)
+
+public:
+    struct Result
+    {
+        bool stored = false; // Redis confirmed the write
+        QString error; // why not, fit for a log and an answer's body
+    };
+    using Callback = std::function<void(const Result &)>;
+    struct Lengths
+    {
+        qint64 dlq = 0;
+        qint64 permanent = 0;
+    };
+
+    // `source` names the writer in the entries (their `source` field) and in the events.
+    DeadLetterWriter(RedisConnection *connection, const QueueKeys &keys, const QString &source,
+                     QObject *parent = nullptr);
+    ~DeadLetterWriter() override;
+
+    // Null until there is one; replies still owed by a previous connection are dropped.
+    void setConnection(RedisConnection *connection);
+    bool hasConnection() const { return !m_connection.isNull(); }
+    bool isReady() const;
+    // Why the connection is not ready, fit to show (a Redis error, or "no Redis connection").
+    QString unavailableReason() const;
+    const QueueKeys &keys() const { return m_keys; }
+
+    // Writes the entry of `fields` (its source set to this writer's) at the new end of `list`.
+    // `done` runs once on this object's thread, never from inside this call, unless `context`
+    // is destroyed first.
+    void defer(QueueStore::List list, EntryWriter::Fields fields, const QObject *context,
+               Callback done);
+
+    // Reads both lengths at once; `done` is not called when they could not be read. At most one
+    // reading is under way: a call meanwhile does nothing.
+    void readLengths(const QObject *context, std::function<void(const Lengths &)> done);
+
+private:
+    void announce(QueueStore::List list, const QString &id);
+    void publishAnnouncements();
+
+    static constexpr qsizetype MaxIdsPerAnnouncement = 200;
+    QPointer<RedisConnection> m_connection;
+    QueueKeys m_keys;
+    QString m_source;
+    QByteArray m_sourceUtf8;
+    QStringList m_announceDlq;
+    QStringList m_announcePermanent;
+    bool m_announceScheduled = false;
+    struct LengthReading;
+    std::shared_ptr<LengthReading> m_reading;
+};
+
+} // namespace redrive::core
