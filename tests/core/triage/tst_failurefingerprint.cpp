@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/deadletterentry.h"
-#include "core/receiver/entrywriter.h"
+#include "core/queue/entrywriter.h"
 #include "core/triage/failurefingerprint.h"
 #include "core/triage/failuregroupaggregator.h"
 

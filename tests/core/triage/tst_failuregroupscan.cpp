@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/queuekeys.h"
-#include "core/receiver/entrywriter.h"
+#include "core/queue/entrywriter.h"
 #include "core/redis/redisconnection.h"
 #include "core/triage/failuregroupscan.h"
 #include "core/triage/failuregrouptracker.h"
