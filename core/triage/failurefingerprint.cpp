@@ -9,6 +9,8 @@
 #include <QDate>
 #include <QTime>
 
+#include <cstring>
+
 namespace redrive::core {
 
 namespace {
@@ -35,7 +37,9 @@ struct Reader
         }
         return false;
     }
-    // At an opening quote: the bytes between the quotes, escapes left as they are.
+    // At an opening quote: the bytes between the quotes, escapes left as they are. Looks for
+    // the closing quote with memchr (most of an entry is the payload's strings); control
+    // characters inside are not checked.
     QByteArrayView rawString()
     {
         if (p >= end || *p != '"') {
@@ -43,24 +47,20 @@ struct Reader
             return {};
         }
         const char *start = ++p;
-        while (p < end) {
-            if (*p == '\\') {
-                p += 2;
-                continue;
-            }
-            if (*p == '"') {
-                QByteArrayView text(start, p - start);
-                ++p;
-                return text;
-            }
-            if (static_cast<unsigned char>(*p) < 0x20) {
-                ok = false; // control characters must be escaped
+        for (;;) {
+            const char *quote = static_cast<const char *>(std::memchr(p, '"', size_t(end - p)));
+            if (!quote) {
+                p = end;
+                ok = false;
                 return {};
             }
-            ++p;
+            const char *escapes = quote;
+            while (escapes > start && escapes[-1] == '\\')
+                --escapes;
+            p = quote + 1;
+            if ((quote - escapes) % 2 == 0) // not itself escaped
+                return QByteArrayView(start, quote - start);
         }
-        ok = false;
-        return {};
     }
     // Skips one value of any type, checking the structure (depth limited like Qt's parser).
     void skipValue(int depth = 0)

@@ -32,8 +32,8 @@ struct FailureFacts
 };
 
 // Reads `raw` (one list element). Strict about the JSON structure (balanced, strings closed,
-// nothing after the object), lenient about what it does not look at (numbers' syntax inside the
-// payload is not checked). Agrees with DeadLetterEntry on fields, topic and timestamps.
+// nothing after the object), lenient about what it does not look at (numbers' syntax, control
+// characters inside strings). Agrees with DeadLetterEntry on fields, topic and timestamps.
 FailureFacts extractFailureFacts(QByteArrayView raw);
 
 // An entry's failure group: what failed, where and for which kind of event.
