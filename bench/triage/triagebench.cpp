@@ -7,9 +7,9 @@
 //
 //   redrive-triage-bench [--runs N] [--lua] [sizes...]      (defaults: 3 runs, 100000 1000000)
 
+#include "core/queue/entrywriter.h"
 #include "core/queue/queuekeys.h"
 #include "core/queue/topicpattern.h"
-#include "core/receiver/entrywriter.h"
 #include "core/redis/redisconnection.h"
 #include "core/triage/failurefingerprint.h"
 #include "core/triage/failuregroupscan.h"
