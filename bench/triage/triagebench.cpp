@@ -5,7 +5,8 @@
 // logged). With --lua it also times the alternative: a Lua script that extracts the fields
 // inside Redis, so that only a few strings per entry travel.
 //
-//   redrive-triage-bench [--runs N] [--lua] [sizes...]      (defaults: 3 runs, 100000 1000000)
+//   redrive-triage-bench [--runs N] [--lua] [--window-kb K] [sizes...]
+//   (defaults: 3 runs, FailureGroupScan's window size, 100000 1000000)
 
 #include "core/queue/entrywriter.h"
 #include "core/queue/queuekeys.h"
@@ -25,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 
 using namespace redrive::core;
@@ -118,6 +120,7 @@ void fill(RedisServer &redis, const QByteArray &key, qint64 count)
 struct RedisSide
 {
     qint64 maxUs = 0; // longest single call
+    qint64 p99Us = 0;
     qint64 calls = 0;
     double usPerCall = 0;
     qint64 totalUs = 0;
@@ -126,6 +129,7 @@ struct RedisSide
 RedisSide slowlog(RedisServer &redis, const QByteArray &command)
 {
     RedisSide side;
+    QList<qint64> durations;
     const QVariantList entries = redis
                                      .command({ QByteArrayLiteral("SLOWLOG"),
                                                 QByteArrayLiteral("GET"), QByteArrayLiteral("-1") })
@@ -141,7 +145,11 @@ RedisSide slowlog(RedisServer &redis, const QByteArray &command)
         side.maxUs = qMax(side.maxUs, us);
         side.totalUs += us;
         ++side.calls;
+        durations.append(us);
     }
+    std::sort(durations.begin(), durations.end());
+    if (!durations.isEmpty())
+        side.p99Us = durations.at(durations.size() * 99 / 100);
     side.usPerCall = side.calls ? double(side.totalUs) / double(side.calls) : 0;
     return side;
 }
@@ -152,9 +160,17 @@ void resetStats(RedisServer &redis)
     redis.command({ QByteArrayLiteral("CONFIG"), QByteArrayLiteral("RESETSTAT") });
 }
 
+qint64 cpuMs()
+{
+    timespec t {};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return qint64(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
 struct Run
 {
     qint64 wallMs = 0;
+    qint64 cpuMs = 0; // this process' CPU time: the client's share, whatever the machine's load
     qint64 longestClientMs = 0;
     qint64 longestProgressGapMs = 0;
     RedisSide redis;
@@ -163,10 +179,13 @@ struct Run
     int windows = 0;
 };
 
-Run scanOnce(RedisServer &redis, RedisConnection &connection, const QByteArray &key)
+Run scanOnce(RedisServer &redis, RedisConnection &connection, const QByteArray &key,
+             qint64 windowBytes)
 {
     resetStats(redis);
     FailureGroupScan scan(&connection, key);
+    if (windowBytes > 0)
+        scan.setWindowBytes(windowBytes);
     QEventLoop loop;
     FailureGroups result;
     QElapsedTimer clock;
@@ -180,10 +199,12 @@ Run scanOnce(RedisServer &redis, RedisConnection &connection, const QByteArray &
         result = groups;
         loop.quit();
     });
+    const qint64 cpuStart = cpuMs();
     clock.start();
     scan.start();
     loop.exec();
     run.wallMs = clock.elapsed();
+    run.cpuMs = cpuMs() - cpuStart;
     if (!result.ok()) {
         out << "  scan failed: " << result.error << "\n";
         return run;
@@ -223,6 +244,7 @@ Run luaScanOnce(RedisServer &redis, RedisConnection &connection, const QByteArra
     Run run;
     QEventLoop loop;
     QElapsedTimer clock;
+    const qint64 cpuStart = cpuMs();
     clock.start();
     qint64 next = 0;
     int inFlight = 0;
@@ -270,6 +292,7 @@ Run luaScanOnce(RedisServer &redis, RedisConnection &connection, const QByteArra
     send();
     loop.exec();
     run.wallMs = clock.elapsed();
+    run.cpuMs = cpuMs() - cpuStart;
     run.groups = int(counts.size());
     run.redis = slowlog(redis, "EVAL");
     return run;
@@ -288,6 +311,7 @@ void report(const char *what, const QList<Run> &runs)
     for (const Run &r : runs)
         out << " " << r.wallMs << " ms";
     out << "\n    median wall " << median<qint64>(runs, [](const Run &r) { return r.wallMs; })
+        << " ms; client CPU median " << median<qint64>(runs, [](const Run &r) { return r.cpuMs; })
         << " ms; windows " << runs.first().windows << "; scanned " << runs.first().scanned
         << "; groups " << runs.first().groups << "\n    longest Redis call (SLOWLOG) median "
         << median<qint64>(runs, [](const Run &r) { return r.redis.maxUs; }) << " us, worst "
@@ -295,6 +319,7 @@ void report(const char *what, const QList<Run> &runs)
                runs.begin(), runs.end(),
                [](const Run &a, const Run &b) { return a.redis.maxUs < b.redis.maxUs; })
                ->redis.maxUs
+        << " us; p99 median " << median<qint64>(runs, [](const Run &r) { return r.redis.p99Us; })
         << " us; Redis time per call " << qint64(runs.first().redis.usPerCall)
         << " us, total Redis time median "
         << median<qint64>(runs, [](const Run &r) { return r.redis.totalUs; }) / 1000
@@ -313,10 +338,13 @@ int main(int argc, char **argv)
     QStringList args = app.arguments().mid(1);
     int runs = 3;
     bool lua = false;
+    qint64 windowBytes = 0;
     QList<qint64> sizes;
     for (qsizetype i = 0; i < args.size(); ++i) {
         if (args.at(i) == QLatin1String("--runs") && i + 1 < args.size())
             runs = args.at(++i).toInt();
+        else if (args.at(i) == QLatin1String("--window-kb") && i + 1 < args.size())
+            windowBytes = args.at(++i).toLongLong() * 1024;
         else if (args.at(i) == QLatin1String("--lua"))
             lua = true;
         else
@@ -352,7 +380,7 @@ int main(int argc, char **argv)
         fill(redis, key, size);
         QList<Run> scans;
         for (int i = 0; i < runs; ++i)
-            scans.append(scanOnce(redis, connection, key));
+            scans.append(scanOnce(redis, connection, key, windowBytes));
         report("FailureGroupScan (LRANGE windows, fields read in the client)", scans);
         if (lua) {
             QList<Run> luaRuns;

@@ -4,6 +4,8 @@
 #include "core/queue/deadletterentry.h"
 #include "core/queue/topicpattern.h"
 
+#include <QJsonArray>
+
 #include <algorithm>
 
 namespace redrive::core {
@@ -14,6 +16,33 @@ namespace {
 constexpr qsizetype CacheLimit = 20000;
 
 } // namespace
+
+QJsonObject FailureGroup::toJson() const
+{
+    const auto time = [](const QDateTime &t) {
+        return t.isValid() ? QJsonValue(DeadLetterEntry::formatTimestamp(t))
+                           : QJsonValue(QJsonValue::Null);
+    };
+    QJsonArray buckets;
+    for (const int n : arrivals)
+        buckets.append(n);
+    return QJsonObject {
+        { QStringLiteral("id"), id },
+        { QStringLiteral("title"), title },
+        { QStringLiteral("kind"), failureKindName(fingerprint.kind) },
+        { QStringLiteral("status_code"), fingerprint.statusCode },
+        { QStringLiteral("host"), fingerprint.host },
+        { QStringLiteral("topic_pattern"), fingerprint.topicPattern },
+        { QStringLiteral("detail"), fingerprint.detail },
+        { QStringLiteral("count"), count },
+        { QStringLiteral("share"), share },
+        { QStringLiteral("first_seen"), time(firstSeen) },
+        { QStringLiteral("last_seen"), time(lastSeen) },
+        { QStringLiteral("arrivals"), buckets },
+        { QStringLiteral("bucket_minutes"), int(FailureGroups::BucketMs / 60000) },
+        { QStringLiteral("example_id"), exampleId },
+    };
+}
 
 const FailureGroup *FailureGroups::find(const QString &groupId) const
 {

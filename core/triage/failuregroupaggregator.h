@@ -7,6 +7,7 @@
 #include <QByteArrayView>
 #include <QDateTime>
 #include <QHash>
+#include <QJsonObject>
 #include <QList>
 #include <QMetaType>
 #include <QString>
@@ -27,6 +28,12 @@ struct FailureGroup
     // (FailureGroups::BucketCount buckets of BucketMs each).
     QList<int> arrivals;
     QString exampleId; // DeadLetterEntry::id() of the group's first element in scan order
+
+    // One JSON object with stable field names (docs/TRIAGE.md), for `--json` output and
+    // anything else that hands groups on: id, title, kind, status_code, host, topic_pattern,
+    // detail, count, share, first_seen, last_seen (ISO 8601 UTC or null), arrivals,
+    // bucket_minutes, example_id.
+    QJsonObject toJson() const;
 };
 
 // The groups of one list at one time.

@@ -85,9 +85,18 @@ void FailureGroupTracker::scanFinished(const FailureGroups &result)
         Q_EMIT failed(result.error);
         return;
     }
+    QStringList appeared;
+    if (m_hasGroups) {
+        for (const FailureGroup &group : result.groups) {
+            if (!m_groups.find(group.id))
+                appeared.append(group.id);
+        }
+    }
     m_groups = result;
     m_hasGroups = true;
     Q_EMIT updated(m_groups);
+    if (!appeared.isEmpty())
+        Q_EMIT groupsAppeared(appeared);
     schedule();
 }
 

@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QObject>
+#include <QStringList>
 #include <QTimer>
 
 #include <memory>
@@ -55,6 +56,9 @@ public:
 Q_SIGNALS:
     // A scan completed: groups() holds its result.
     void updated(const redrive::core::FailureGroups &groups);
+    // Groups in this scan's result that the previous successful scan did not have (never for
+    // the first scan: everything is new then). For notifications of new kinds of failure.
+    void groupsAppeared(const QStringList &groupIds);
     // A scan failed (Redis unreachable, wrong key type, ...); groups() keeps the last good one.
     void failed(const QString &error);
     void progress(qint64 scanned, qint64 length);

@@ -4,6 +4,8 @@
 #include "core/triage/failurefingerprint.h"
 #include "core/triage/failuregroupaggregator.h"
 
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTest>
 #include <QUuid>
 
@@ -317,6 +319,21 @@ private Q_SLOTS:
         QCOMPARE(result.groups.at(2).count, 2);
         QCOMPARE(result.find(top.id), &result.groups.at(0));
         QCOMPARE(result.find(QStringLiteral("nope")), nullptr);
+
+        const QJsonObject json = top.toJson();
+        QCOMPARE(json.value(QStringLiteral("id")).toString(), top.id);
+        QCOMPARE(json.value(QStringLiteral("kind")).toString(), QStringLiteral("http"));
+        QCOMPARE(json.value(QStringLiteral("status_code")).toInt(), 503);
+        QCOMPARE(json.value(QStringLiteral("topic_pattern")).toString(),
+                 QStringLiteral("v2.users.{id}.presence"));
+        QCOMPARE(json.value(QStringLiteral("count")).toInteger(), 30);
+        QCOMPARE(json.value(QStringLiteral("last_seen")).toString(),
+                 DeadLetterEntry::formatTimestamp(top.lastSeen));
+        QCOMPARE(json.value(QStringLiteral("arrivals")).toArray().size(),
+                 FailureGroups::BucketCount);
+        QCOMPARE(json.value(QStringLiteral("bucket_minutes")).toInt(), 15);
+        QCOMPARE(json.value(QStringLiteral("example_id")).toString(), top.exampleId);
+        QVERIFY(result.groups.at(2).toJson().value(QStringLiteral("first_seen")).isNull());
     }
 };
 

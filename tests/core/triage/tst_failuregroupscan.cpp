@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "core/queue/queuekeys.h"
 #include "core/queue/entrywriter.h"
+#include "core/queue/queuekeys.h"
 #include "core/redis/redisconnection.h"
 #include "core/triage/failuregroupscan.h"
 #include "core/triage/failuregrouptracker.h"
@@ -268,10 +268,12 @@ private Q_SLOTS:
         FailureGroupTracker tracker(m_connection.get(), m_keys.dlq);
         tracker.setMinInterval(0);
         QSignalSpy updated(&tracker, &FailureGroupTracker::updated);
+        QSignalSpy appeared(&tracker, &FailureGroupTracker::groupsAppeared);
         tracker.start();
         QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, 30000);
         QCOMPARE(tracker.groups().scanned, 2);
         QVERIFY(tracker.hasGroups());
+        QCOMPARE(appeared.size(), 0); // the first scan finds, it does not announce
         // Changes in a burst: coalesced into scans that end with every entry counted.
         for (int i = 0; i < 50; ++i) {
             m_redis.lpush(m_keys.dlq,
@@ -281,6 +283,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!tracker.isScanning() && tracker.groups().scanned == 52, 30000);
         QVERIFY(updated.size() < 50);
         QCOMPARE(countOf(tracker.groups(), Timeout), 50);
+        QCOMPARE(appeared.size(), 1); // the timeouts, once
+        const QStringList ids = appeared.first().first().toStringList();
+        QCOMPARE(ids.size(), 1);
+        QCOMPARE(tracker.groups().find(ids.first())->title, Timeout);
         // Redis away: failed(), the last groups kept; back: counted again without a change.
         QSignalSpy failed(&tracker, &FailureGroupTracker::failed);
         tracker.setRetryInterval(200);
