@@ -10,6 +10,7 @@
 #include <QTime>
 
 #include <cstring>
+#include <limits>
 
 namespace redrive::core {
 
@@ -126,7 +127,12 @@ struct Reader
             return 0;
         bool good = false;
         const double value = QByteArrayView(start, p - start).toDouble(&good);
-        return good && value == double(int(value)) ? int(value) : 0;
+        // Only doubles that are ints (as QJsonValue::toInt); the range check comes first, as
+        // converting a double beyond int's range is undefined.
+        if (!good || !(value >= double(std::numeric_limits<int>::min()))
+            || !(value <= double(std::numeric_limits<int>::max())))
+            return 0;
+        return value == double(int(value)) ? int(value) : 0;
     }
 };
 

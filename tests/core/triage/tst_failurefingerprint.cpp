@@ -253,6 +253,10 @@ private Q_SLOTS:
         QTest::newRow("duplicate keys") << QByteArrayLiteral(
             "{\"original_payload\":{\"topic\":\"first\"},\"original_payload\":{\"event\":\"e\"},"
             "\"error_message\":\"a\",\"error_message\":\"b\"}");
+        QTest::newRow("huge and fractional status") << QByteArrayLiteral(
+            "{\"original_payload\":{},\"status_code\":1e300,\"error_message\":\"x\"}");
+        QTest::newRow("fractional status") << QByteArrayLiteral(
+            "{\"original_payload\":{},\"status_code\":503.5,\"error_message\":\"x\"}");
         QTest::newRow("payload not an object") << QByteArrayLiteral(
             "{ \"original_payload\" : [1], \"error_message\" : \"x\" , \"status_code\" : 404 }");
     }

@@ -190,7 +190,9 @@ private Q_SLOTS:
             ++round;
             // A few new entries of their own group at the head ...
             QList<QByteArray> args { QByteArrayLiteral("LPUSH"), m_keys.dlq };
-            for (int i = 0; i < 1 + round % 20; ++i)
+            // (At most 8 a window, 16 between two windows in flight: fewer than the smallest
+            // window, so the scan always finds its place again.)
+            for (int i = 0; i < 1 + round % 8; ++i)
                 args.append(entry(QStringLiteral("downstream answered 502"), 502, 900000 + i));
             m_redis.command(args);
             // ... and, every other window of the first 60, the worker's claim of the oldest
