@@ -2,13 +2,14 @@
 // Entry point: parses the command line, resolves secrets, then wires the Engine to either the
 // main window or the headless service. Everything else lives in core and ui.
 
+#include "app/manpage.h"
 #include "core/engine/engine.h"
 #include "core/genesys/genesyscli.h"
+#include "core/queue/queuekeys.h"
 #include "core/receiver/descriptorlimit.h"
 #include "core/settings/credentialfiles.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
-#include "app/manpage.h"
 #include "core/settings/settings.h"
 #include "ui/widgets/appearance.h"
 #include "ui/widgets/iconprovider.h"
@@ -83,8 +84,8 @@ bool wantsGui(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const QByteArray arg(argv[i]);
         if (arg == "--headless" || arg == "--help" || arg == "-h" || arg == "--help-all"
-            || arg == "--version" || arg == "-v" || arg == "--print-config"
-            || arg == "--help-man" || arg == "--help-env")
+            || arg == "--version" || arg == "-v" || arg == "--print-config" || arg == "--help-man"
+            || arg == "--help-env")
             return false;
     }
     return !(argc > 1 && QByteArray(argv[1]) == "genesys");
@@ -104,6 +105,18 @@ bool hasDisplay()
 void printError(const QString &text)
 {
     std::fprintf(stderr, "redrive: %s\n", qPrintable(text));
+}
+
+// Redis Cluster (--redis redis+cluster://...): keys that cannot share one slot are a
+// configuration error, found before anything starts; "" otherwise.
+QString clusterKeyProblem(const Settings &settings)
+{
+    RedisEndpoint endpoint;
+    QString error;
+    if (!RedisEndpoint::parse(settings.string(SettingKey::RedisUrl), &endpoint, &error)
+        || endpoint.kind != RedisEndpoint::Kind::Cluster)
+        return {};
+    return QueueKeys::fromSettings(settings).clusterProblem();
 }
 
 // Secrets from $CREDENTIALS_DIRECTORY (systemd's LoadCredential=) go first in `store`. False,
@@ -249,6 +262,10 @@ int main(int argc, char **argv)
     if (!errors.isEmpty()) {
         for (const QString &error : std::as_const(errors))
             printError(error);
+        return 2;
+    }
+    if (const QString problem = clusterKeyProblem(settings); !problem.isEmpty()) {
+        printError(problem);
         return 2;
     }
     if (!settings.flag(SettingKey::ReceiverEnabled) && !settings.flag(SettingKey::WorkerEnabled)) {

@@ -7,6 +7,7 @@
 #include "core/engine/enginemetrics.h"
 #include "core/queue/retryworker.h"
 #include "core/receiver/webhookreceiver.h"
+#include "core/redis/redishashslot.h"
 #include "core/settings/settings.h"
 
 #include <QLoggingCategory>
@@ -199,6 +200,12 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
         m_endpoint = m_embedded->endpoint();
     } else if (!RedisEndpoint::parse(url, &m_endpoint, error)) {
         return false;
+    } else if (m_endpoint.kind == RedisEndpoint::Kind::Cluster) {
+        // Every script touches several keys: in a cluster they must all be in one slot.
+        *error = m_keys.clusterProblem();
+        if (!error->isEmpty())
+            return false;
+        m_endpoint.clusterSlot = redisHashSlot(m_keys.dlq);
     }
     if (!secrets.redisPassword.isEmpty()) {
         // The embedded Redis listens on a private socket (folder mode 700) and has no password:

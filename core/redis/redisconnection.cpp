@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redisconnection.h"
 
+#include "core/redis/clusterlocator.h"
 #include "core/redis/redislocator.h"
 
 #include <QFile>
@@ -31,6 +32,11 @@ constexpr int RefusedLoginMaxDelayMs = 5000;
 constexpr qint64 ReadChunk = 16 * 1024;
 // The output buffer keeps its capacity from turn to turn, unless a burst made it this large.
 constexpr qsizetype KeptOutputCapacity = 1024 * 1024;
+// Redis Cluster: how often one command follows MOVED or ASK before its caller gets the error
+// (a slot moving back and forth), and how long TRYAGAIN (a migration in progress) is retried.
+constexpr int MaxRedirects = 16;
+constexpr int TryAgainDelayMs = 50;
+constexpr int MaxTryAgain = 200; // 10 s
 // Past this many answered entries at the front, the queue of calls in flight is compacted.
 constexpr size_t CompactPendingAfter = 1024;
 
@@ -116,6 +122,19 @@ RedisConnection::RedisConnection(const RedisEndpoint &endpoint, const QString &c
     , m_clientName(clientName.toUtf8())
 {
     m_locator = createRedisLocator(m_endpoint, this);
+    m_cluster = qobject_cast<ClusterLocator *>(m_locator);
+    m_tryAgainTimer.setSingleShot(true);
+    m_tryAgainTimer.setInterval(TryAgainDelayMs);
+    connect(&m_tryAgainTimer, &QTimer::timeout, this, [this] {
+        std::vector<Pending> calls;
+        calls.swap(m_tryAgain);
+        const QPointer<RedisConnection> guard(this);
+        for (Pending &call : calls) {
+            if (!guard)
+                return;
+            resubmit(std::move(call));
+        }
+    });
     if (m_locator)
         connect(m_locator, &RedisLocator::relocate, this, &RedisConnection::relocate);
     else
@@ -154,7 +173,10 @@ RedisConnection::~RedisConnection()
         m_locator->stop();
     std::vector<Pending> calls = dropLink();
     // Each command in flight still gets its one answer, except those this object asked itself.
-    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(where()));
+    const QString reason = QStringLiteral("connection to Redis at %1 closed").arg(where());
+    failAll(calls, reason);
+    failHeld(reason);
+    delete m_askLink.data(); // its commands in flight fail through their callbacks, now
 }
 
 void RedisConnection::setReplyTimeout(int milliseconds)
@@ -261,9 +283,16 @@ void RedisConnection::close()
         m_locator->stop();
     std::vector<Pending> calls = dropLink();
     const QPointer<RedisConnection> guard(this);
-    failAll(calls, QStringLiteral("connection to Redis at %1 closed").arg(where()));
-    if (guard)
-        setState(State::Disconnected);
+    const QString reason = QStringLiteral("connection to Redis at %1 closed").arg(where());
+    failAll(calls, reason);
+    if (!guard || !failHeld(reason))
+        return;
+    if (m_askLink) {
+        m_askLink->close();
+        m_askLink->deleteLater();
+        m_askLink = nullptr;
+    }
+    setState(State::Disconnected);
 }
 
 QString RedisConnection::where() const
@@ -338,7 +367,7 @@ void RedisConnection::startAttempt()
     }
     // The first attempt shows as Connecting; the retries of an outage stay Disconnected, with
     // the reason in lastError(), so that a state change means a change for the user.
-    if (m_lastError.isEmpty())
+    if (m_lastError.isEmpty() && !m_moving) // a move to a slot's new owner is no outage
         setState(State::Connecting);
     m_connectTimeout.start();
     m_loginError.clear();
@@ -555,6 +584,10 @@ void RedisConnection::readAvailable()
             // A callback may have closed, dropped or destroyed the connection.
             if (!guard || generation != m_generation)
                 return;
+            if (m_moving && m_pendingHead >= m_pending.size()) {
+                moveWhenDrained();
+                return;
+            }
         }
     }
 }
@@ -604,6 +637,9 @@ void RedisConnection::dispatch(void *raw)
                      isError ? QString::fromUtf8(r->str, qsizetype(r->len)) : QString());
         return;
     }
+    if (m_cluster && r->type == REDIS_REPLY_ERROR
+        && redirected(call, QByteArray::fromRawData(r->str, qsizetype(r->len))))
+        return;
     const bool redirect = m_locator && r->type == REDIS_REPLY_ERROR
         && m_locator->isRedirect(QByteArray::fromRawData(r->str, qsizetype(r->len)));
     if (redirect) {
@@ -686,6 +722,16 @@ void RedisConnection::becomeReady()
     m_nextDelayMs = m_minDelayMs;
     m_loginRefused = false;
     m_lastError.clear();
+    if (m_moving) {
+        // On the slot's new owner: the commands MOVED away go first, in their order.
+        m_moving = false;
+        std::vector<Pending> held;
+        held.swap(m_held);
+        for (Pending &call : held) {
+            if (!call.hasContext || call.context)
+                send(std::move(call));
+        }
+    }
     if (!m_channels.isEmpty()) {
         m_pubsub = true;
         queueCommand(QList<QByteArray> { QByteArrayLiteral("SUBSCRIBE") } + m_channels);
@@ -698,6 +744,15 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
                               Callback callback)
 {
     Q_ASSERT(QThread::currentThread() == thread());
+    if (m_moving) {
+        Pending call;
+        call.callback = std::move(callback);
+        call.context = context;
+        call.hasContext = context != nullptr;
+        call.args = args;
+        m_held.push_back(std::move(call));
+        return;
+    }
     if (!m_io) {
         nudge();
         const QString reason = m_lastError.isEmpty()
@@ -716,6 +771,8 @@ void RedisConnection::command(const QList<QByteArray> &args, const QObject *cont
     call.context = context;
     call.hasContext = context != nullptr;
     call.sentAt = m_clock.elapsed();
+    if (m_cluster)
+        call.args = args;
     m_pending.push_back(std::move(call));
     if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
         m_stallTimer.start();
@@ -736,6 +793,8 @@ void RedisConnection::subscribe(const QList<QByteArray> &channels)
 void RedisConnection::handleLost(const QString &reason)
 {
     m_connectTimeout.stop();
+    if (!failHeld(reason))
+        return;
     m_loginRefused = !m_loginError.isEmpty();
     m_loginError.clear();
     const bool wasUp = m_state != State::Disconnected;
@@ -780,6 +839,151 @@ void RedisConnection::setState(State state)
     m_state = state;
     if (!m_destroying)
         Q_EMIT stateChanged(state);
+}
+
+} // namespace redrive::core
+
+namespace redrive::core {
+
+bool RedisConnection::redirected(Pending &call, const QByteArray &errorText)
+{
+    const bool moved = errorText.startsWith("MOVED ");
+    const bool ask = errorText.startsWith("ASK ");
+    const bool tryAgain = errorText.startsWith("TRYAGAIN");
+    if (!moved && !ask && !tryAgain)
+        return false;
+    if (call.redirects >= (tryAgain ? MaxTryAgain : MaxRedirects) || m_destroying)
+        return false; // the caller gets the error
+    if (call.hasContext && !call.context)
+        return true; // whoever asked is gone: nothing to send again
+    ++call.redirects;
+    if (tryAgain) {
+        m_tryAgain.push_back(std::move(call));
+        if (!m_tryAgainTimer.isActive())
+            m_tryAgainTimer.start();
+        return true;
+    }
+    // "MOVED 3999 127.0.0.1:6381"; an empty host ("MOVED 3999 :6381") is the node answering.
+    const QList<QByteArray> parts = errorText.split(' ');
+    if (parts.size() < 3)
+        return false;
+    bool slotOk = false;
+    const int slot = parts.at(1).toInt(&slotOk);
+    const QByteArray &address = parts.at(2);
+    const qsizetype colon = address.lastIndexOf(':');
+    bool portOk = false;
+    const uint port = colon < 0 ? 0 : address.mid(colon + 1).toUInt(&portOk);
+    if (!slotOk || !portOk || port < 1 || port > 65535)
+        return false;
+    QString host = QString::fromUtf8(address.left(colon));
+    if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
+        host = host.mid(1, host.size() - 2);
+    if (host.isEmpty())
+        host = m_target.host;
+    const RedisAddress node { host, quint16(port) };
+    ++m_redirectsFollowed;
+    if (ask) {
+        askNode(std::move(call), node);
+        return true;
+    }
+    m_cluster->moved(slot, node);
+    m_held.push_back(std::move(call));
+    m_moving = true; // the link moves once nothing is in flight on it (readAvailable)
+    return true;
+}
+
+void RedisConnection::moveWhenDrained()
+{
+    if (!m_moving || m_pendingHead < m_pending.size() || m_locating)
+        return;
+    // Nothing in flight here any more: over to the new owner, which the locator has from MOVED.
+    std::vector<Pending> none = dropLink();
+    Q_ASSERT(none.empty());
+    m_reconnectTimer.stop();
+    m_nextDelayMs = m_minDelayMs;
+    connectNow();
+}
+
+void RedisConnection::send(Pending &&call)
+{
+    queueCommand(call.args);
+    call.sentAt = m_clock.elapsed();
+    m_pending.push_back(std::move(call));
+    if (m_replyTimeoutMs > 0 && !m_stallTimer.isActive())
+        m_stallTimer.start();
+}
+
+void RedisConnection::resubmit(Pending &&call)
+{
+    if (call.hasContext && !call.context)
+        return;
+    if (m_moving) {
+        m_held.push_back(std::move(call));
+        if (!m_io)
+            return;
+        moveWhenDrained();
+        return;
+    }
+    if (!m_io || m_destroying) {
+        call.callback(RedisReply::error(
+            m_lastError.isEmpty() ? QStringLiteral("not connected to Redis at %1").arg(where())
+                                  : m_lastError));
+        return;
+    }
+    send(std::move(call));
+}
+
+void RedisConnection::askNode(Pending &&call, const RedisAddress &node)
+{
+    if (!m_askLink || m_askTarget != node) {
+        if (m_askLink) {
+            m_askLink->close();
+            m_askLink->deleteLater();
+        }
+        RedisEndpoint direct = m_endpoint;
+        direct.kind = RedisEndpoint::Kind::Direct;
+        direct.seeds.clear();
+        direct.host = node.host;
+        direct.port = node.port;
+        direct.database = 0;
+        m_askLink = new RedisConnection(
+            direct, QString::fromUtf8(m_clientName) + QStringLiteral("-ask"), this);
+        m_askLink->setReplyTimeout(m_replyTimeoutMs);
+        m_askLink->open();
+        m_askTarget = node;
+    }
+    // ASKING lets the importing node take the one command after it for a slot it does not own
+    // yet; both go out together on the same link.
+    m_askLink->command({ QByteArrayLiteral("ASKING") }, this, [](const RedisReply &) {});
+    const QList<QByteArray> args = call.args;
+    m_askLink->command(args, this, [this, call = std::move(call)](const RedisReply &reply) mutable {
+        if (call.hasContext && !call.context)
+            return;
+        if (reply.isError() && !m_destroying && redirected(call, reply.bytes())) {
+            if (m_moving && m_io && m_pendingHead >= m_pending.size())
+                moveWhenDrained();
+            return;
+        }
+        call.callback(reply);
+    });
+}
+
+bool RedisConnection::failHeld(const QString &reason)
+{
+    if (m_held.empty() && m_tryAgain.empty()) {
+        m_moving = false;
+        return true;
+    }
+    m_moving = false;
+    m_tryAgainTimer.stop();
+    std::vector<Pending> calls;
+    calls.swap(m_held);
+    for (Pending &call : m_tryAgain)
+        calls.push_back(std::move(call));
+    m_tryAgain.clear();
+    const QPointer<RedisConnection> guard(this);
+    failAll(calls, reason);
+    return !guard.isNull();
 }
 
 } // namespace redrive::core

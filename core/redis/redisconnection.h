@@ -19,6 +19,7 @@ class QLocalSocket;
 
 namespace redrive::core {
 
+class ClusterLocator;
 class RedisLocator;
 
 // One asynchronous connection to Redis over a Qt socket (QTcpSocket for redis://, QSslSocket for
@@ -55,6 +56,8 @@ public:
     // Null for a direct endpoint.
     RedisLocator *locator() const { return m_locator; }
     qsizetype pendingCount() const { return qsizetype(m_pending.size() - m_pendingHead); }
+    // Redis Cluster: commands sent again after a MOVED or ASK reply, since construction.
+    int redirectsFollowed() const { return m_redirectsFollowed; }
     // Connections tried since construction (diagnostics, and tests that check for storms).
     int connectAttempts() const { return m_connectAttempts; }
     // Delay before the next attempt after a failure: starts at `minimumMs`, doubles up to
@@ -108,6 +111,8 @@ private:
         bool hasContext = false;
         bool isLogin = false;
         LoginStep step = LoginStep::Ping;
+        QList<QByteArray> args; // Cluster: kept to send it again after MOVED, ASK or TRYAGAIN
+        int redirects = 0; // times it was sent again
     };
     void connectNow();
     // Logs in and opens the transport to m_target (the endpoint's, or the one located).
@@ -138,9 +143,30 @@ private:
     void setState(State state);
     void scheduleReconnect();
     bool takePending(Pending *call);
+    // Redis Cluster (redis+cluster://). A command answered MOVED waits (held) until every command
+    // still in flight on this link is answered; then the link goes to the new owner and the
+    // held commands go out first. ASK sends ASKING and the command to the importing node, on a
+    // link of its own. TRYAGAIN (a script's keys split by a migration) sends it again shortly.
+    // The caller sees only the final answer. True when `errorText` was one of these.
+    bool redirected(Pending &call, const QByteArray &errorText);
+    void send(Pending &&call);
+    // Sends again from the event loop: held while moving, failed while down.
+    void resubmit(Pending &&call);
+    void moveWhenDrained();
+    void askNode(Pending &&call, const RedisAddress &node);
+    // Fails the commands held for a move or waiting to try again; false if that destroyed us.
+    bool failHeld(const QString &reason);
 
     RedisEndpoint m_endpoint;
     RedisLocator *m_locator = nullptr; // a child; null for a direct endpoint
+    ClusterLocator *m_cluster = nullptr; // m_locator, for redis+cluster://
+    std::vector<Pending> m_held; // MOVED: waiting for the link to the slot's new owner
+    bool m_moving = false; // a MOVED came: commands are held until the new link is ready
+    std::vector<Pending> m_tryAgain; // TRYAGAIN: sent again when m_tryAgainTimer fires
+    QTimer m_tryAgainTimer;
+    QPointer<RedisConnection> m_askLink; // ASK: to the node importing the slot
+    RedisAddress m_askTarget;
+    int m_redirectsFollowed = 0;
     RedisAddress m_target; // the server this attempt goes to (located or the endpoint's)
     bool m_locating = false; // the locator is looking for the server of this attempt
     QByteArray m_clientName;

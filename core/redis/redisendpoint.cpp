@@ -11,12 +11,12 @@ namespace redrive::core {
 namespace {
 constexpr quint16 SentinelPort = 26379;
 
-// `redis+sentinel://[user[:password]@]host:port[,host:port...]/MASTER_NAME[/db]`: QUrl takes
+// `scheme://[user[:password]@]host:port[,host:port...][/path]` (Sentinel, Cluster): QUrl takes
 // one host only, so the parts are taken apart here; each host:port still goes through QUrl.
-bool parseSentinel(const QString &text, const QString &scheme, RedisEndpoint *result,
-                   QString *error)
+// Sets the user, password and seeds of `result`, and `path` to what follows the first '/'.
+bool parseHostList(const QString &text, const QString &scheme, quint16 defaultPort,
+                   const QString &what, RedisEndpoint *result, QString *path, QString *error)
 {
-    const QString shown = redactedUrl(text);
     QString rest = text.mid(scheme.size() + 3); // after "scheme://"
     const qsizetype at = rest.lastIndexOf(QLatin1Char('@'));
     if (at >= 0) {
@@ -29,18 +29,32 @@ bool parseSentinel(const QString &text, const QString &scheme, RedisEndpoint *re
     }
     const qsizetype slash = rest.indexOf(QLatin1Char('/'));
     const QString hosts = rest.left(slash);
-    const QString path = slash < 0 ? QString() : rest.mid(slash + 1);
+    *path = slash < 0 ? QString() : rest.mid(slash + 1);
     for (const QString &entry : hosts.split(QLatin1Char(','))) {
         const QUrl one(QStringLiteral("redis://") + entry.trimmed(), QUrl::StrictMode);
-        const int port = one.port(SentinelPort);
+        const int port = one.port(defaultPort);
         if (entry.trimmed().isEmpty() || !one.isValid() || one.host().isEmpty()
             || !one.userInfo().isEmpty() || !one.path().isEmpty() || port < 1 || port > 65535) {
-            *error = QStringLiteral("Redis URL \"%1\": \"%2\" is not a sentinel's host:port")
-                         .arg(shown, entry);
+            *error = QStringLiteral("Redis URL \"%1\": \"%2\" is not a %3's host:port")
+                         .arg(redactedUrl(text), entry, what);
             return false;
         }
         result->seeds.append({ one.host(), quint16(port) });
     }
+    result->host = result->seeds.first().host;
+    result->port = result->seeds.first().port;
+    return true;
+}
+
+// `redis+sentinel://[user[:password]@]host:port[,host:port...]/MASTER_NAME[/db]`.
+bool parseSentinel(const QString &text, const QString &scheme, RedisEndpoint *result,
+                   QString *error)
+{
+    const QString shown = redactedUrl(text);
+    QString path;
+    if (!parseHostList(text, scheme, SentinelPort, QStringLiteral("sentinel"), result, &path,
+                       error))
+        return false;
     const QStringList parts = path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
     if (parts.isEmpty() || parts.size() > 2) {
         *error = QStringLiteral("Redis URL \"%1\": expected %2://[user@]host:port[,host:port...]"
@@ -61,8 +75,24 @@ bool parseSentinel(const QString &text, const QString &scheme, RedisEndpoint *re
     }
     result->kind = RedisEndpoint::Kind::Sentinel;
     result->tls = scheme == QLatin1String("rediss+sentinel");
-    result->host = result->seeds.first().host;
-    result->port = result->seeds.first().port;
+    return true;
+}
+
+// `redis+cluster://[user[:password]@]host:port[,host:port...][/0]`: seed nodes of a Redis
+// Cluster, which has database 0 only.
+bool parseCluster(const QString &text, const QString &scheme, RedisEndpoint *result, QString *error)
+{
+    QString path;
+    if (!parseHostList(text, scheme, 6379, QStringLiteral("cluster node"), result, &path, error))
+        return false;
+    if (!path.isEmpty() && path != QLatin1String("0")) {
+        *error = QStringLiteral("Redis URL \"%1\": a Redis Cluster has database 0 only: expected "
+                                "%2://[user@]host:port[,host:port...]")
+                     .arg(redactedUrl(text), scheme);
+        return false;
+    }
+    result->kind = RedisEndpoint::Kind::Cluster;
+    result->tls = scheme == QLatin1String("rediss+cluster");
     return true;
 }
 } // namespace
@@ -78,9 +108,13 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
     RedisEndpoint result;
     const QString trimmed = text.trimmed();
     for (const QString &scheme :
-         { QStringLiteral("redis+sentinel"), QStringLiteral("rediss+sentinel") }) {
+         { QStringLiteral("redis+sentinel"), QStringLiteral("rediss+sentinel"),
+           QStringLiteral("redis+cluster"), QStringLiteral("rediss+cluster") }) {
         if (trimmed.startsWith(scheme + QLatin1String("://"), Qt::CaseInsensitive)) {
-            if (!parseSentinel(trimmed, scheme, &result, error))
+            const bool ok = scheme.endsWith(QLatin1String("cluster"))
+                ? parseCluster(trimmed, scheme, &result, error)
+                : parseSentinel(trimmed, scheme, &result, error);
+            if (!ok)
                 return false;
             *endpoint = result;
             return true;
@@ -91,7 +125,8 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
         *error
             = QStringLiteral("Redis URL \"%1\" is not valid: expected redis://[user@]host:port/db, "
                              "rediss://[user@]host:port/db, unix:///path/to/redis.sock or "
-                             "redis+sentinel://host:port[,host:port...]/MASTER_NAME[/db]")
+                             "redis+sentinel://host:port[,host:port...]/MASTER_NAME[/db] or "
+                             "redis+cluster://host:port[,host:port...]")
                   .arg(redactedUrl(text));
         return false;
     }
@@ -141,7 +176,8 @@ bool RedisEndpoint::parse(const QString &text, RedisEndpoint *endpoint, QString 
         }
     } else {
         *error = QStringLiteral("Redis URL \"%1\": scheme must be redis://, rediss://, unix://, "
-                                "redis+sentinel:// or rediss+sentinel://")
+                                "redis+sentinel://, rediss+sentinel://, redis+cluster:// or "
+                                "rediss+cluster://")
                      .arg(redactedUrl(text));
         return false;
     }
@@ -158,6 +194,15 @@ QString RedisEndpoint::displayUrl() const
             .arg(unixSocket, database ? QStringLiteral("?db=%1").arg(database) : QString());
     // The user goes through the one redaction like every URL shown; the password is never put in.
     const QString userPart = user.isEmpty() ? QString() : user + QLatin1Char('@');
+    if (kind == Kind::Cluster) {
+        QStringList hosts;
+        for (const RedisAddress &seed : seeds)
+            hosts.append(seed.toString());
+        return redactedUrl(
+            QStringLiteral("%1://%2%3")
+                .arg(tls ? QLatin1String("rediss+cluster") : QLatin1String("redis+cluster"),
+                     userPart, hosts.join(QLatin1Char(','))));
+    }
     if (kind == Kind::Sentinel) {
         QStringList hosts;
         for (const RedisAddress &seed : seeds)

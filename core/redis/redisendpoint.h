@@ -18,15 +18,19 @@ struct RedisAddress
 // Where a Redis server is and how to log in: parsed from `redis://[user@]host:port/db`,
 // `rediss://[user@]host:port/db` (TLS), `unix:///path/to/socket[?db=N]`, or
 // `redis+sentinel://[user@]host:port[,host:port...]/MASTER_NAME[/db]` (and `rediss+sentinel://`),
-// where the server is the primary the sentinels name. The password never comes from the URL
+// where the server is the primary the sentinels name, or
+// `redis+cluster://[user@]host:port[,host:port...]` (and `rediss+cluster://`), where it is the
+// Redis Cluster node owning `clusterSlot`. The password never comes from the URL
 // text shown to users.
 struct RedisEndpoint
 {
     // Direct: host:port or unixSocket is the server. Otherwise a RedisLocator finds the server
     // before each connection attempt (core/redis/redislocator.h), starting from `seeds`.
-    enum class Kind { Direct, Sentinel };
+    enum class Kind { Direct, Sentinel, Cluster };
     Kind kind = Kind::Direct;
-    QList<RedisAddress> seeds; // Sentinel: the sentinels, asked in this order
+    QList<RedisAddress> seeds; // Sentinel: the sentinels, asked in this order; Cluster: nodes
+    // Cluster: the hash slot of the keys (all in one), -1 while unknown (the first MOVED tells)
+    int clusterSlot = -1;
     QString masterName; // Sentinel: the name the sentinels know the primary by
     QString sentinelPassword; // Sentinel: for the sentinels (AUTH), never from argv
 

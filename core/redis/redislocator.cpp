@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/redis/redislocator.h"
 
+#include "core/redis/clusterlocator.h"
 #include "core/redis/sentinellocator.h"
 
 namespace redrive::core {
@@ -12,6 +13,8 @@ RedisLocator *createRedisLocator(const RedisEndpoint &endpoint, QObject *parent)
         return nullptr;
     case RedisEndpoint::Kind::Sentinel:
         return new SentinelLocator(endpoint, parent);
+    case RedisEndpoint::Kind::Cluster:
+        return new ClusterLocator(endpoint, parent);
     }
     return nullptr;
 }

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Redis Cluster against real processes: three primaries made by `redis-cli --cluster create`.
+#include "core/redis/clusterlocator.h"
+#include "core/redis/redisconnection.h"
 #include "core/redis/redishashslot.h"
 #include "tests/support/rediscluster.h"
 
 #include <QRandomGenerator>
+#include <QSet>
 #include <QTest>
+#include <QTimer>
+
+#include <memory>
 
 using namespace redrive::core;
 using namespace redrive::tests;
@@ -14,6 +20,19 @@ class TestRedisCluster : public QObject
     Q_OBJECT
 
     RedisCluster m_cluster;
+
+    // A connection to the owner of the slot of `tag`, from seeds `url`.
+    std::unique_ptr<RedisConnection> connectTo(const QString &url, const QByteArray &tag)
+    {
+        RedisEndpoint endpoint;
+        QString error;
+        if (!RedisEndpoint::parse(url, &endpoint, &error))
+            qFatal("%s", qPrintable(error));
+        endpoint.clusterSlot = redisHashSlot(tag);
+        auto connection = std::make_unique<RedisConnection>(endpoint, QStringLiteral("test"));
+        connection->open();
+        return connection;
+    }
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY2(m_cluster.start(3), qPrintable(m_cluster.errorString())); }
@@ -59,6 +78,92 @@ private Q_SLOTS:
                     .toString()
                     .startsWith(
                         QStringLiteral("MOVED %1 127.0.0.1:%2").arg(slot).arg(m_cluster.port(to))));
+    }
+
+    void followsTheSlotWithoutLosingCommands()
+    {
+        // RPUSHes go out in a steady stream while the slot moves twice; each is answered with
+        // the list's new length (no error), and each value is in the list once: none lost,
+        // none run twice.
+        const QByteArray key = "{moving}:list";
+        const int slot = redisHashSlot(key);
+        const int from = m_cluster.ownerOf(slot);
+        const int to = (from + 1) % m_cluster.size();
+        auto connection = connectTo(m_cluster.url(), key);
+        QTRY_VERIFY_WITH_TIMEOUT(connection->isReady(), 30000);
+
+        int sent = 0;
+        int answered = 0;
+        QStringList errors;
+        QTimer sender;
+        sender.setInterval(2);
+        connect(&sender, &QTimer::timeout, this, [&] {
+            for (int i = 0; i < 5; ++i) {
+                connection->command({ "RPUSH", key, QByteArray::number(sent++) }, this,
+                                    [&](const RedisReply &reply) {
+                                        ++answered;
+                                        if (reply.isError())
+                                            errors.append(reply.errorText());
+                                    });
+            }
+        });
+        sender.start();
+        QTRY_VERIFY_WITH_TIMEOUT(answered >= 200, 30000);
+        QVERIFY2(m_cluster.moveSlot(slot, from, to), qPrintable(m_cluster.errorString()));
+        const int afterFirst = sent + 200;
+        QTRY_VERIFY_WITH_TIMEOUT(answered >= afterFirst, 30000);
+        QVERIFY2(m_cluster.moveSlot(slot, to, from), qPrintable(m_cluster.errorString()));
+        const int afterSecond = sent + 200;
+        QTRY_VERIFY_WITH_TIMEOUT(answered >= afterSecond, 30000);
+        sender.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(answered, sent, 30000);
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
+
+        const QVariantList values
+            = m_cluster.node(from).command({ "LRANGE", key, "0", "-1" }).toList();
+        QSet<QByteArray> seen;
+        for (const QVariant &value : values) {
+            QVERIFY2(!seen.contains(value.toByteArray()), value.toByteArray().constData());
+            seen.insert(value.toByteArray());
+        }
+        QCOMPARE(int(values.size()), sent);
+        QVERIFY(connection->redirectsFollowed() > 0);
+        QVERIFY(connection->isReady());
+        qInfo("%d commands, %d sent again after MOVED/ASK, all answered once", sent,
+              connection->redirectsFollowed());
+    }
+
+    void locatesTheOwnerPastADeadSeed()
+    {
+        // The first seed does not answer: the next one tells the slot map.
+        const QString url
+            = QStringLiteral("redis+cluster://127.0.0.1:1,127.0.0.1:%1").arg(m_cluster.port(2));
+        auto connection = connectTo(url, "seed");
+        QTRY_VERIFY_WITH_TIMEOUT(connection->isReady(), 30000);
+        RedisReply got;
+        bool done = false;
+        connection->command({ "SET", "{seed}:k", "v" }, this, [&](const RedisReply &reply) {
+            got = reply;
+            done = true;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done, 30000);
+        QCOMPARE(got.bytes(), QByteArray("OK"));
+        const int owner = m_cluster.ownerOf(redisHashSlot("seed"));
+        QCOMPARE(m_cluster.node(owner).command({ "GET", "{seed}:k" }).toByteArray(),
+                 QByteArray("v"));
+        // Straight to the owner: nothing was redirected.
+        QCOMPARE(connection->redirectsFollowed(), 0);
+    }
+
+    void aNodeWithoutClusterSupportIsNamed()
+    {
+        RedisServer plain;
+        QVERIFY2(plain.start(), qPrintable(plain.errorString()));
+        auto connection
+            = connectTo(QStringLiteral("redis+cluster://127.0.0.1:%1").arg(plain.port()), "x");
+        QTRY_VERIFY_WITH_TIMEOUT(!connection->lastError().isEmpty(), 30000);
+        QVERIFY2(connection->lastError().contains(QLatin1String("not a Redis Cluster node")),
+                 qPrintable(connection->lastError()));
     }
 };
 

@@ -108,6 +108,36 @@ private Q_SLOTS:
         QVERIFY(e.seeds.isEmpty());
     }
 
+    void parsesClusterUrls()
+    {
+        RedisEndpoint e;
+        QString error;
+        QVERIFY2(
+            RedisEndpoint::parse(
+                QStringLiteral("redis+cluster://app@10.0.0.1:7000,[::1]:7001,node3"), &e, &error),
+            qPrintable(error));
+        QCOMPARE(e.kind, RedisEndpoint::Kind::Cluster);
+        QVERIFY(!e.isDirect());
+        QVERIFY(!e.tls);
+        QCOMPARE(e.seeds.size(), 3);
+        QCOMPARE(e.seeds.at(0), (RedisAddress { QStringLiteral("10.0.0.1"), 7000 }));
+        QCOMPARE(e.seeds.at(1), (RedisAddress { QStringLiteral("::1"), 7001 }));
+        QCOMPARE(e.seeds.at(2), (RedisAddress { QStringLiteral("node3"), 6379 }));
+        QCOMPARE(e.database, 0);
+        QCOMPARE(e.clusterSlot, -1); // the engine sets it from the keys
+        QCOMPARE(e.user, QStringLiteral("app"));
+        QCOMPARE(e.displayUrl(),
+                 QStringLiteral("redis+cluster://***@10.0.0.1:7000,[::1]:7001,node3:6379"));
+
+        QVERIFY2(
+            RedisEndpoint::parse(QStringLiteral("rediss+cluster://u:hunter2@h:1/0"), &e, &error),
+            qPrintable(error));
+        QVERIFY(e.tls);
+        QCOMPARE(e.kind, RedisEndpoint::Kind::Cluster);
+        QCOMPARE(e.password, QStringLiteral("hunter2"));
+        QCOMPARE(e.displayUrl(), QStringLiteral("rediss+cluster://***@h:1"));
+    }
+
     void passwordNeverShown()
     {
         RedisEndpoint e;
@@ -142,6 +172,12 @@ private Q_SLOTS:
             << QStringLiteral("redis+sentinel://h:99999/m") << QStringLiteral("host:port");
         QTest::newRow("sentinel, no host")
             << QStringLiteral("redis+sentinel:///m") << QStringLiteral("host:port");
+        QTest::newRow("cluster, database")
+            << QStringLiteral("redis+cluster://h:7000/1") << QStringLiteral("database 0 only");
+        QTest::newRow("cluster, bad port")
+            << QStringLiteral("redis+cluster://h:7000,h:0") << QStringLiteral("host:port");
+        QTest::newRow("cluster, no host")
+            << QStringLiteral("rediss+cluster://") << QStringLiteral("cluster node's host:port");
         QTest::newRow("sentinel, password not shown")
             << QStringLiteral("redis+sentinel://u:hunter2@h:x/m") << QStringLiteral("***@h:x");
     }
