@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/delivery/downstreamclient.h"
 
+#include "core/delivery/keepalivehttpclient.h"
+
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -17,23 +19,9 @@ const QString SimulatedError = QStringLiteral("Simulated Database Connection Tim
 
 } // namespace
 
-bool DownstreamClient::isForwardedHeader(const QByteArray &name)
-{
-    const QByteArray lower = name.toLower();
-    return lower == "content-type" || lower.startsWith("inin-") || lower.startsWith("x-genesys")
-        || lower == "user-agent";
-}
-
 HeaderList DownstreamClient::forwardedHeaders(const HeaderList &headers) const
 {
-    HeaderList forwarded;
-    for (const auto &header : headers) {
-        const auto &[name, value] = header;
-        if (isForwardedHeader(name) && name.compare(m_secretHeader, Qt::CaseInsensitive) != 0
-            && value != DeadLetterEntry::RedactedValue)
-            forwarded.append(header);
-    }
-    return forwarded;
+    return HeaderPolicy::forwarded(headers, m_secretHeader);
 }
 
 bool FailureSimulation::parse(const QString &text, FailureSimulation *out)
@@ -69,9 +57,26 @@ DownstreamClient::~DownstreamClient() = default;
 void DownstreamClient::configure(const QUrl &url, int timeoutMs,
                                  const FailureSimulation &simulation)
 {
+    const bool sameTarget = url == m_url && timeoutMs == m_timeoutMs;
     m_url = url;
     m_timeoutMs = timeoutMs;
     m_simulation = simulation;
+    if (sameTarget && m_keepAlive)
+        return; // its connections stay, and so do the attempts on them
+    // Attempts still on the previous target's client fail as retryable: they are tried again.
+    if (m_keepAlive)
+        m_keepAlive->abandon(QStringLiteral("downstream changed during the attempt"));
+    delete m_keepAlive;
+    m_keepAlive = nullptr;
+    if (KeepAliveHttpClient::supports(url))
+        m_keepAlive = new KeepAliveHttpClient(url, timeoutMs, this);
+}
+
+DownstreamClient::Transport DownstreamClient::transport() const
+{
+    if (m_url.isEmpty())
+        return Transport::None;
+    return m_keepAlive ? Transport::KeepAlive : Transport::QtNetwork;
 }
 
 bool DownstreamClient::isPassThrough() const
@@ -124,6 +129,11 @@ void DownstreamClient::deliver(const QByteArray &payload, const QString &deliver
     if (m_url.isEmpty()) {
         finishLater(context, std::move(callback),
                     { DownstreamResult::Outcome::Delivered, 200, {}, 0 }, 0);
+        return;
+    }
+    if (m_keepAlive) {
+        m_keepAlive->deliver(payload, deliveryId, forwardedHeaders(headers), context,
+                             std::move(callback));
         return;
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "core/queue/deadletterentry.h"
+#include "core/delivery/headerpolicy.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -13,6 +13,8 @@
 class QNetworkAccessManager;
 
 namespace redrive::core {
+
+class KeepAliveHttpClient;
 
 // What happened when a delivery was handed to the downstream system.
 struct DownstreamResult
@@ -34,9 +36,13 @@ struct FailureSimulation
     static bool parse(const QString &text, FailureSimulation *out);
 };
 
-// Hands payloads to the downstream HTTP endpoint (POST, same JSON) and classifies the outcome:
-// 2xx delivered; 408, 429, 5xx, timeouts and connection errors retryable; other 4xx permanent.
-// Shared by the receiver and the retry worker. Lives on one thread.
+// The one way to the downstream system, for the receiver's first attempt and the worker's
+// retries: hands payloads to the downstream HTTP endpoint (POST, same JSON) and classifies the
+// outcome: 2xx delivered; 408, 429, 5xx, timeouts and connection errors retryable; other 4xx
+// permanent. It picks the transport: a plain http:// URL without credentials goes through
+// KeepAliveHttpClient (lean, kept-alive sockets), anything else (https, user:password@) through
+// Qt's QNetworkAccessManager; failure simulation comes first either way. Headers go through
+// HeaderPolicy::forwarded(). Lives on one thread.
 class DownstreamClient final : public QObject
 {
     Q_OBJECT
@@ -67,17 +73,18 @@ public:
                  const QObject *context, Callback callback);
 
     static DownstreamResult::Outcome classifyStatus(int statusCode);
-    // Delivery headers passed on downstream (besides the content type and the delivery id).
-    static bool isForwardedHeader(const QByteArray &name);
-    // The part of `headers` that goes downstream: forwarded names only, never the secret
-    // header, never a value an earlier version stored redacted (the placeholder is no value).
+    // HeaderPolicy::forwarded() with this client's secret header.
     HeaderList forwardedHeaders(const HeaderList &headers) const;
+    // Which transport deliveries take now (for logs and tests).
+    enum class Transport { None, KeepAlive, QtNetwork };
+    Transport transport() const;
 
 private:
     void finishLater(const QObject *context, Callback callback, DownstreamResult result,
                      int delayMs);
 
     std::unique_ptr<QNetworkAccessManager> m_network;
+    KeepAliveHttpClient *m_keepAlive = nullptr; // a child, for a plain http:// URL
     QUrl m_url;
     int m_timeoutMs = 10000;
     FailureSimulation m_simulation;

@@ -325,18 +325,4 @@ QDateTime DeadLetterEntry::parseTimestamp(const QString &text)
     return time; // without an offset Qt reads local time, as datetime.now() wrote it
 }
 
-HeaderList DeadLetterEntry::redactHeaders(const HeaderList &headers, const QByteArray &secretHeader)
-{
-    HeaderList result;
-    for (const auto &[name, value] : headers) {
-        const QByteArray lower = name.toLower();
-        if (lower == secretHeader.toLower())
-            continue; // not even its presence: an entry edited and retried must not carry it
-        const bool secret = lower == "authorization" || lower == "cookie"
-            || lower == "proxy-authorization" || lower == "x-api-key";
-        result.append({ name, secret ? RedactedValue.toByteArray() : value });
-    }
-    return result;
-}
-
 } // namespace redrive::core

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/delivery/headerpolicy.h"
+
 #include <QByteArray>
 #include <QDateTime>
 #include <QJsonArray>
@@ -10,8 +12,6 @@
 #include <QString>
 
 namespace redrive::core {
-
-using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
 // One element of the dead-letter or permanent-failure list. The text in Redis is the truth:
 // parse() never fails, keeps the exact bytes (operations match elements by value) and copes with
@@ -75,11 +75,6 @@ public:
 
     static QString formatTimestamp(const QDateTime &time);
     static QDateTime parseTimestamp(const QString &text);
-    // What is stored instead of a credential's value (Authorization, Cookie, ...).
-    static constexpr QByteArrayView RedactedValue = "[redacted]";
-    // Headers worth keeping for a delivery: the shared secret's header (`secretHeader`) is
-    // dropped, whatever its name; other credentials' values are replaced by RedactedValue.
-    static HeaderList redactHeaders(const HeaderList &headers, const QByteArray &secretHeader);
 
 private:
     static QByteArray compose(const QByteArray &payload, const QJsonObject &fields);

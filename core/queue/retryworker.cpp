@@ -3,7 +3,6 @@
 
 #include "core/delivery/downstreamclient.h"
 #include "core/queue/deadletterentry.h"
-#include "core/queue/keepalivehttpclient.h"
 #include "core/queue/queueevent.h"
 #include "core/queue/queuescript.h"
 #include "core/redis/redisconnection.h"
@@ -199,12 +198,6 @@ void RetryWorker::start()
                                << "per entry, backoff" << m_config.backoff.baseMs << "to"
                                << m_config.backoff.maxMs << "ms, concurrency"
                                << m_config.concurrency;
-    m_fastClient.reset();
-    if (KeepAliveHttpClient::supports(m_downstream->url())
-        && m_downstream->simulation().mode == FailureSimulation::Mode::Never) {
-        m_fastClient
-            = std::make_unique<KeepAliveHttpClient>(m_downstream->url(), m_downstream->timeoutMs());
-    }
     m_subscriber->subscribe({ m_keys.channel() });
     m_subscriber->open();
     m_heartbeatTimer.start();
@@ -384,12 +377,7 @@ void RetryWorker::attempt(const QByteArray &raw)
         m_attemptLatency.record(clock.nsecsElapsed());
         onDownstream(raw, result);
     };
-    // Filtered here for both clients: the keep-alive one does not know the secret header.
-    const HeaderList headers = m_downstream->forwardedHeaders(entry.headers());
-    if (m_fastClient)
-        m_fastClient->deliver(entry.payload(), entry.id(), headers, this, onResult);
-    else
-        m_downstream->deliver(entry.payload(), entry.id(), headers, this, onResult);
+    m_downstream->deliver(entry.payload(), entry.id(), entry.headers(), this, onResult);
 }
 
 void RetryWorker::onDownstream(const QByteArray &raw, const DownstreamResult &result)

@@ -15,7 +15,6 @@
 namespace redrive::core {
 
 class DownstreamClient;
-class KeepAliveHttpClient;
 class RedisConnection;
 class RedisReply;
 struct DownstreamResult;
@@ -101,8 +100,6 @@ private:
     RedisConnection *m_commands;
     std::unique_ptr<RedisConnection> m_subscriber;
     DownstreamClient *m_downstream;
-    // Plain-http downstream without failure simulation: the lean client (see its header).
-    std::unique_ptr<KeepAliveHttpClient> m_fastClient;
     QueueKeys m_keys;
     Config m_config;
     QByteArray m_id;

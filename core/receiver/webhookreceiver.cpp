@@ -64,19 +64,6 @@ private:
     Handler m_handler;
 };
 
-// Hop-by-hop headers describe the connection, not the delivery: they are not stored.
-bool isStoredHeader(const QByteArray &name)
-{
-    static const char *const hopByHop[]
-        = { "connection", "keep-alive",     "transfer-encoding", "te",     "upgrade",
-            "expect",     "content-length", "proxy-connection",  "trailer" };
-    for (const char *skip : hopByHop) {
-        if (name.compare(skip, Qt::CaseInsensitive) == 0)
-            return false;
-    }
-    return true;
-}
-
 // application/json or application/<anything>+json, with an optional charset that must be UTF-8.
 bool isJsonContentType(const QByteArray &value, QString *problem)
 {
@@ -596,18 +583,12 @@ void WebhookReceiver::store(const DeliveryPtr &delivery, const DownstreamResult 
         answerUnavailable(delivery, QStringLiteral("no Redis connection"));
         return;
     }
-    HeaderList stored;
-    stored.reserve(delivery->headers.size());
-    for (const auto &header : std::as_const(delivery->headers)) {
-        if (isStoredHeader(header.first))
-            stored.append(header);
-    }
     EntryWriter::Fields fields;
     fields.payload = delivery->body;
     fields.payloadCompact = delivery->compact;
     fields.errorMessage = result.error;
     fields.statusCode = result.statusCode;
-    fields.headers = DeadLetterEntry::redactHeaders(stored, m_config.secretHeader);
+    fields.headers = HeaderPolicy::stored(delivery->headers, m_config.secretHeader);
     fields.id = delivery->id;
     fields.receivedAtMs = delivery->receivedAtMs;
     fields.nowMs = QDateTime::currentMSecsSinceEpoch();

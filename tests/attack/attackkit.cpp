@@ -249,61 +249,16 @@ qint64 LoadGenerator::firstAcknowledgedSince(qint64 since) const
     return -1;
 }
 
-// ---- RecordingDownstream ----
+// ---- what the downstream received ----
 
-RecordingDownstream::RecordingDownstream(int delayMs, QObject *parent)
-    : QObject(parent)
-    , m_delayMs(delayMs)
+QList<Receipt> receiptsOf(const FakeDownstream &downstream)
 {
-    m_server.listen(QHostAddress::LocalHost, 0);
-    connect(&m_server, &QTcpServer::newConnection, this, [this] {
-        while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-            socket->setParent(this);
-            connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-            connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-                // The worker went away (killed) with a request unanswered.
-                if (m_waiting.remove(socket))
-                    ++m_abandoned;
-                m_buffers.remove(socket);
-                socket->deleteLater();
-            });
-        }
-    });
-}
-
-void RecordingDownstream::onReadyRead(QTcpSocket *socket)
-{
-    QByteArray &buffer = m_buffers[socket];
-    buffer += socket->readAll();
-    for (;;) {
-        const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
-        if (headEnd < 0)
-            return;
-        const QByteArray head = buffer.left(headEnd);
-        qint64 length = 0;
-        QByteArray deliveryId;
-        for (const QByteArray &line : head.split('\n')) {
-            const QByteArray lower = line.toLower();
-            if (lower.startsWith("content-length:"))
-                length = line.mid(15).trimmed().toLongLong();
-            else if (lower.startsWith("x-redrive-delivery-id:"))
-                deliveryId = line.mid(22).trimmed();
-        }
-        if (buffer.size() < headEnd + 4 + length)
-            return;
-        const QByteArray body = buffer.mid(headEnd + 4, length);
-        buffer.remove(0, headEnd + 4 + length);
-        const QList<QByteArray> ids = idsIn(body);
-        m_receipts.append({ ids.isEmpty() ? QByteArray() : ids.first(), deliveryId });
-        m_waiting.insert(socket);
-        QTimer::singleShot(m_delayMs, socket, [this, socket] {
-            if (!m_waiting.remove(socket))
-                return;
-            ++m_answered;
-            socket->write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: "
-                          "application/json\r\n\r\n{}");
-        });
+    QList<Receipt> receipts;
+    for (const FakeDownstream::Request &request : downstream.requests()) {
+        const QList<QByteArray> ids = idsIn(request.body);
+        receipts.append({ ids.isEmpty() ? QByteArray() : ids.first(), request.deliveryId });
     }
+    return receipts;
 }
 
 // ---- raw exchanges ----

@@ -5,6 +5,8 @@
 // keep-alive connections, a downstream that records what it receives, raw exchanges, and the ids
 // found in a Redis list.
 
+#include "tests/support/fakedownstream.h"
+
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
@@ -103,38 +105,14 @@ private:
     bool m_interrupted = false;
 };
 
-// A downstream on a free loopback port that records the ids in each delivery and the
-// X-Redrive-Delivery-Id header it came with, and answers 200 after `delayMs`.
-class RecordingDownstream : public QObject
+// What a FakeDownstream received, delivery by delivery: the first tagged id in the body and the
+// X-Redrive-Delivery-Id header it came with.
+struct Receipt
 {
-    Q_OBJECT
-
-public:
-    explicit RecordingDownstream(int delayMs, QObject *parent = nullptr);
-    quint16 port() const { return m_server.serverPort(); }
-
-    struct Receipt
-    {
-        QByteArray id; // from the body
-        QByteArray deliveryId; // X-Redrive-Delivery-Id
-    };
-    const QList<Receipt> &receipts() const { return m_receipts; }
-    int answered() const { return m_answered; }
-    // Requests received and not answered yet.
-    int pending() const { return int(m_receipts.size()) - m_answered - m_abandoned; }
-
-private:
-    struct Connection;
-    void onReadyRead(QTcpSocket *socket);
-
-    QTcpServer m_server;
-    int m_delayMs;
-    QList<Receipt> m_receipts;
-    int m_answered = 0;
-    int m_abandoned = 0;
-    QHash<QTcpSocket *, QByteArray> m_buffers;
-    QSet<QTcpSocket *> m_waiting; // a request received, its answer not sent yet
+    QByteArray id; // from the body
+    QByteArray deliveryId; // X-Redrive-Delivery-Id
 };
+QList<Receipt> receiptsOf(const FakeDownstream &downstream);
 
 // One raw exchange on a new connection: what came back before the receiver closed or the
 // deadline passed.

@@ -104,7 +104,9 @@ private Q_SLOTS:
         for (const QByteArray &element : junk)
             m_redis.lpush(Dlq, element);
         m_redis.lpush(Dlq, validEntry(1));
-        RecordingDownstream downstream(0);
+        FakeDownstream downstream;
+        downstream.delayMs = 0;
+        QVERIFY(downstream.listen());
         RedriveProcess worker;
         startWorker(&worker, downstream.port());
 
@@ -119,7 +121,7 @@ private Q_SLOTS:
         QCOMPARE(setAside.size(), expected.size());
         for (qsizetype i = 0; i < expected.size(); ++i)
             QVERIFY2(setAside.at(i) == expected.at(i), qPrintable(QString::number(i)));
-        QCOMPARE(downstream.receipts().first().id, taggedId("lg", 1));
+        QCOMPARE(receiptsOf(downstream).first().id, taggedId("lg", 1));
 
         const double share = busyShare([&] { return worker.cpuSeconds(); });
         qInfo("worker after setting %d garbage elements aside: %.1f %% of a core",
@@ -147,7 +149,9 @@ private Q_SLOTS:
         m_redis.flushAll();
         m_redis.command(write);
         const QVariant before = m_redis.command(read);
-        RecordingDownstream downstream(0);
+        FakeDownstream downstream;
+        downstream.delayMs = 0;
+        QVERIFY(downstream.listen());
         RedriveProcess worker;
         startWorker(&worker, downstream.port());
         QVERIFY2(worker.waitFor("serving /healthz", WaitMs), worker.log.constData());

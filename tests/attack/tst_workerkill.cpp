@@ -53,7 +53,9 @@ private Q_SLOTS:
     {
         for (int n = 0; n < Entries; ++n)
             m_redis.lpush(Dlq, entry(n));
-        RecordingDownstream downstream(DownstreamDelayMs);
+        FakeDownstream downstream;
+        downstream.delayMs = DownstreamDelayMs;
+        QVERIFY(downstream.listen());
         QVERIFY(downstream.port() > 0);
 
         for (int kill = 1; kill <= Kills; ++kill) {
@@ -77,7 +79,7 @@ private Q_SLOTS:
         startWorker(&worker, downstream.port());
         const auto distinctReceived = [&] {
             QSet<QByteArray> ids;
-            for (const auto &receipt : downstream.receipts())
+            for (const auto &receipt : receiptsOf(downstream))
                 ids.insert(receipt.id);
             return ids;
         };
@@ -93,7 +95,7 @@ private Q_SLOTS:
             QVERIFY2(received.contains(taggedId("wk", n)), taggedId("wk", n).constData());
         // Duplicates, each with one delivery id over all its attempts.
         QHash<QByteArray, QList<QByteArray>> deliveryIds;
-        for (const auto &receipt : downstream.receipts())
+        for (const auto &receipt : receiptsOf(downstream))
             deliveryIds[receipt.id].append(receipt.deliveryId);
         int duplicates = 0;
         for (auto it = deliveryIds.begin(); it != deliveryIds.end(); ++it) {
@@ -108,7 +110,7 @@ private Q_SLOTS:
             }
         }
         qInfo("%d entries, %d kills: %d deliveries received, %d duplicates, 0 lost", Entries,
-              Kills, int(downstream.receipts().size()), duplicates);
+              Kills, int(receiptsOf(downstream).size()), duplicates);
     }
 
 private:

@@ -5,7 +5,7 @@
 #include "core/queue/queuestore.h"
 #include "core/queue/retryworker.h"
 #include "core/redis/redisconnection.h"
-#include "tests/core/queue/testdownstream.h"
+#include "tests/support/fakedownstream.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
 
@@ -23,7 +23,17 @@
 #include <signal.h>
 
 using namespace redrive::core;
+using redrive::tests::FakeDownstream;
 using redrive::tests::RedisServer;
+
+namespace {
+
+qsizetype distinct(const QList<QByteArray> &ids)
+{
+    return QSet<QByteArray>(ids.cbegin(), ids.cend()).size();
+}
+
+} // namespace
 
 class TestRetryWorker : public QObject
 {
@@ -135,10 +145,10 @@ private Q_SLOTS:
 
     void successRemovesAndGarbageIsSetAside()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         QVERIFY(downstream.listen());
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 5000, {});
+        client.configure(downstream.url(), 5000, {});
         const QByteArray ours = DeadLetterEntry::create("{\"a\":1}", QStringLiteral("HTTP 503"),
                                                         503, {}, QStringLiteral("test"))
                                     .raw();
@@ -152,10 +162,10 @@ private Q_SLOTS:
         worker->start();
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq), 0, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(inflightTotal(), 0, 10000);
-        QCOMPARE(downstream.bodies.size(), 2);
-        QVERIFY(downstream.bodies.contains("{\"a\":1}"));
-        QVERIFY(downstream.bodies.contains("{\"id\": \"evt-1\", \"topicName\": \"v2.test\"}"));
-        QCOMPARE(downstream.deliveryIds.count(DeadLetterEntry::parse(ours).id().toUtf8()), 1);
+        QCOMPARE(downstream.bodies().size(), 2);
+        QVERIFY(downstream.bodies().contains("{\"a\":1}"));
+        QVERIFY(downstream.bodies().contains("{\"id\": \"evt-1\", \"topicName\": \"v2.test\"}"));
+        QCOMPARE(downstream.deliveryIds().count(DeadLetterEntry::parse(ours).id().toUtf8()), 1);
         // Set aside byte for byte, with a reason the console can show.
         const QList<QByteArray> permanent = m_redis.lrange(m_keys.permanent);
         QCOMPARE(permanent.size(), 2);
@@ -187,12 +197,12 @@ private Q_SLOTS:
     {
         QFETCH(QByteArray, secretHeader);
         QFETCH(QString, simulation);
-        TestDownstream downstream;
+        FakeDownstream downstream;
         QVERIFY(downstream.listen());
         FailureSimulation mode;
         QVERIFY(FailureSimulation::parse(simulation, &mode));
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 5000, mode);
+        client.configure(downstream.url(), 5000, mode);
         client.setSecretHeader(secretHeader);
         const HeaderList inClear { { "Content-Type", "application/json" },
                                    { secretHeader.toLower(), "s3cret-in-clear" },
@@ -211,9 +221,10 @@ private Q_SLOTS:
                           .raw());
         auto worker = makeWorker(&client, {});
         worker->start();
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.heads.size(), 2, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.requests().size(), 2, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq), 0, 10000);
-        for (const QByteArray &head : std::as_const(downstream.heads)) {
+        for (const FakeDownstream::Request &request : downstream.requests()) {
+            const QByteArray &head = request.head;
             const QByteArray lower = head.toLower();
             QVERIFY2(!lower.contains("\n" + secretHeader.toLower() + ':'), head.constData());
             QVERIFY2(!head.contains("s3cret"), head.constData());
@@ -224,11 +235,11 @@ private Q_SLOTS:
 
     void maxRetriesThenPermanentWithHistory()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         downstream.status = 503;
         QVERIFY(downstream.listen());
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 5000, {});
+        client.configure(downstream.url(), 5000, {});
         m_redis.lpush(m_keys.dlq, tutorialEntry(7));
         RetryWorker::Config config;
         config.maxRetries = 3;
@@ -241,7 +252,7 @@ private Q_SLOTS:
         // has run the write, so wait for that too (the first retry is at least 1000 ms away).
         QTRY_COMPARE_WITH_TIMEOUT(worker->stats().rescheduled, 1, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(inflightTotal(), 0, 10000);
-        QCOMPARE(downstream.deliveryIds.size(), 1);
+        QCOMPARE(downstream.deliveryIds().size(), 1);
         const QList<QByteArray> waiting = m_redis.lrange(m_keys.dlq);
         QCOMPARE(waiting.size(), 1);
         const QJsonObject object = QJsonDocument::fromJson(waiting.first()).object();
@@ -254,13 +265,13 @@ private Q_SLOTS:
         QVERIFY(due > 0);
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 20000);
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
-        QCOMPARE(downstream.deliveryIds.size(), 3);
+        QCOMPARE(downstream.deliveryIds().size(), 3);
         // Never before the backoff: equal jitter waits at least half the ceiling (2000, 4000 ms).
-        QVERIFY(downstream.arrivals.at(1) - downstream.arrivals.at(0) >= 1000);
-        QVERIFY(downstream.arrivals.at(2) - downstream.arrivals.at(1) >= 2000);
+        QVERIFY(downstream.requests().at(1).arrivalMs - downstream.requests().at(0).arrivalMs >= 1000);
+        QVERIFY(downstream.requests().at(2).arrivalMs - downstream.requests().at(1).arrivalMs >= 2000);
         // One stable id for every attempt, even for a tutorial entry without one.
         QCOMPARE(
-            QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),
+            distinct(downstream.deliveryIds()),
             1);
         const DeadLetterEntry failed
             = DeadLetterEntry::parse(m_redis.lrange(m_keys.permanent).first());
@@ -274,33 +285,33 @@ private Q_SLOTS:
 
     void nonRetryableGoesStraightToPermanent()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         downstream.status = 422;
         QVERIFY(downstream.listen());
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 5000, {});
+        client.configure(downstream.url(), 5000, {});
         m_redis.lpush(m_keys.dlq, tutorialEntry(3));
         auto worker = makeWorker(&client, {});
         worker->start();
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.permanent), 1, 10000);
-        QCOMPARE(downstream.deliveryIds.size(), 1);
+        QCOMPARE(downstream.deliveryIds().size(), 1);
         QCOMPARE(DeadLetterEntry::parse(m_redis.lrange(m_keys.permanent).first()).statusCode(),
                  422);
     }
 
     void editRacingAWorkerIsRefused()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         downstream.hold = true;
         QVERIFY(downstream.listen());
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 30000, {});
+        client.configure(downstream.url(), 30000, {});
         const QByteArray raw = tutorialEntry(5);
         m_redis.lpush(m_keys.dlq, raw);
         const DeadLetterEntry seenByConsole = DeadLetterEntry::parse(raw);
         auto worker = makeWorker(&client, {});
         worker->start();
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.held, 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.held(), 1, 10000);
         QueueStore store(m_connection.get(), m_keys);
         std::optional<OperationResult> result;
         store.edit(QueueStore::List::DeadLetter, seenByConsole, "{\"edited\":true}", this,
@@ -352,10 +363,10 @@ private Q_SLOTS:
 
     void consoleRetryNowWakesTheWorker()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         QVERIFY(downstream.listen());
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 5000, {});
+        client.configure(downstream.url(), 5000, {});
         const QByteArray raw = tutorialEntry(9);
         m_redis.lpush(m_keys.dlq, raw);
         // Due in an hour.
@@ -367,7 +378,7 @@ private Q_SLOTS:
         QSignalSpy idle(worker.get(), &RetryWorker::idle);
         worker->start();
         QVERIFY(idle.wait(5000));
-        QCOMPARE(downstream.deliveryIds.size(), 0);
+        QCOMPARE(downstream.deliveryIds().size(), 0);
         QCOMPARE(m_redis.llen(m_keys.dlq), 1);
         // The worker listens on its own connection; publish only once it is subscribed.
         QTRY_COMPARE_WITH_TIMEOUT(subscribers(), 1, 10000);
@@ -377,16 +388,16 @@ private Q_SLOTS:
                        [&](const OperationResult &r) { result = r; });
         QTRY_VERIFY(result.has_value());
         QVERIFY(result->ok());
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds().size(), 1, 5000);
         QTRY_COMPARE(m_redis.llen(m_keys.dlq), 0);
     }
 
     void longWaitingListCausesNoWork()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         QVERIFY(downstream.listen());
         DownstreamClient client;
-        client.configure(QUrl(downstream.url()), 5000, {});
+        client.configure(downstream.url(), 5000, {});
         // More waiting entries than one claim call looks at.
         m_redis.command({ "EVAL",
                           "local t = redis.call('TIME') for i = 1, 2500 do local e = "
@@ -403,42 +414,42 @@ private Q_SLOTS:
         QTest::qWait(1000);
         const QByteArray stats = m_redis.command({ "INFO", "commandstats" }).toByteArray();
         QVERIFY2(!stats.contains("cmdstat_lmove"), stats.constData());
-        QCOMPARE(downstream.deliveryIds.size(), 0);
+        QCOMPARE(downstream.deliveryIds().size(), 0);
         // A new entry from another tool is noticed and delivered; the waiting ones stay.
         m_redis.lpush(m_keys.dlq, tutorialEntry(1));
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 1, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds().size(), 1, 5000);
         QTRY_COMPARE(m_redis.llen(m_keys.dlq), 2500);
     }
 
     void sigkillMidAttemptLosesNothing()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         downstream.hold = true;
         QVERIFY(downstream.listen());
         m_redis.lpush(m_keys.dlq, tutorialEntry(11));
-        auto first = startHeadless(downstream.url());
+        auto first = startHeadless(downstream.url().toString());
         QVERIFY(first->waitForStarted());
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.held, 1, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.held(), 1, 15000);
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
         QCOMPARE(inflightTotal(), 1);
         ::kill(pid_t(first->processId()), SIGKILL);
         QVERIFY(first->waitForFinished());
 
         downstream.hold = false;
-        auto second = startHeadless(downstream.url());
+        auto second = startHeadless(downstream.url().toString());
         QVERIFY(second->waitForStarted());
         // Recovered once the dead worker's lease has expired, then delivered.
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 2, 40000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds().size(), 2, 40000);
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq) + inflightTotal(), 0, 10000);
         QCOMPARE(m_redis.llen(m_keys.permanent), 0);
-        QCOMPARE(downstream.deliveryIds.at(0), downstream.deliveryIds.at(1));
+        QCOMPARE(downstream.deliveryIds().at(0), downstream.deliveryIds().at(1));
         second->terminate();
         QVERIFY(second->waitForFinished());
     }
 
     void twoWorkerProcessesNeverShareAnEntry()
     {
-        TestDownstream downstream;
+        FakeDownstream downstream;
         downstream.delayMs = 2; // keeps each attempt open long enough for an overlap to show
         QVERIFY(downstream.listen());
         m_redis.command({ "EVAL",
@@ -447,15 +458,15 @@ private Q_SLOTS:
                           "\"status_code\":500,\"timestamp\":\"2026-01-01T00:00:00\","
                           "\"retry_count\":0,\"id\":\"d-' .. i .. '\"}') end",
                           "1", m_keys.dlq });
-        auto a = startHeadless(downstream.url());
-        auto b = startHeadless(downstream.url());
+        auto a = startHeadless(downstream.url().toString());
+        auto b = startHeadless(downstream.url().toString());
         QVERIFY(a->waitForStarted());
         QVERIFY(b->waitForStarted());
-        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds.size(), 1000, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(downstream.deliveryIds().size(), 1000, 60000);
         QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(m_keys.dlq) + inflightTotal(), 0, 10000);
-        QCOMPARE(downstream.overlaps, 0);
+        QCOMPARE(downstream.overlaps(), 0);
         QCOMPARE(
-            QSet<QByteArray>(downstream.deliveryIds.begin(), downstream.deliveryIds.end()).size(),
+            distinct(downstream.deliveryIds()),
             1000);
         QCOMPARE(m_redis.command({ "SCARD", m_keys.workers() }).toLongLong(), 2);
         a->terminate();

@@ -5,7 +5,7 @@
 #include "core/queue/queuekeys.h"
 #include "core/receiver/webhookreceiver.h"
 #include "core/redis/redisconnection.h"
-#include "tests/core/receiver/fakedownstream.h"
+#include "tests/support/fakedownstream.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "core/queue/keepalivehttpclient.h"
+#include "core/delivery/keepalivehttpclient.h"
 
 #include <QTcpServer>
 #include <QTcpSocket>

@@ -16,11 +16,12 @@ class QTimer;
 
 namespace redrive::core {
 
-// The retry worker's HTTP/1.1 client for a plain-http downstream: one kept-alive socket per
-// parallel attempt, requests written in one piece, answers read for status and body only.
+// DownstreamClient's transport for a plain-http downstream: one kept-alive socket per parallel
+// attempt, requests written in one piece, answers read for status and body only.
 // QNetworkAccessManager spends most of a drain's CPU on per-request machinery and allows 6
-// connections per host; this keeps the same classification and error texts as DownstreamClient
-// (which stays in charge of https, proxies and failure simulation).
+// connections per host; this keeps the same classification and error texts as the Qt transport
+// (which stays in charge of https and URLs with credentials). Only forwarded headers
+// (HeaderPolicy::isForwarded) are written.
 class KeepAliveHttpClient final : public QObject
 {
     Q_OBJECT
@@ -35,6 +36,9 @@ public:
 
     void deliver(const QByteArray &payload, const QString &deliveryId, const HeaderList &headers,
                  const QObject *context, DownstreamClient::Callback callback);
+    // Ends every attempt under way now as a retryable failure with `error` (before this client
+    // is replaced), and closes its connections.
+    void abandon(const QString &error);
 
 private:
     struct Request

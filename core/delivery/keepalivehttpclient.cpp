@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "core/queue/keepalivehttpclient.h"
+#include "core/delivery/keepalivehttpclient.h"
 
 #include <QTcpSocket>
 #include <QTimer>
@@ -52,7 +52,7 @@ void KeepAliveHttpClient::deliver(const QByteArray &payload, const QString &deli
     auto request = std::make_shared<Request>();
     QByteArray bytes = m_requestHead;
     for (const auto &[name, value] : headers) {
-        if (DownstreamClient::isForwardedHeader(name) && name.toLower() != "content-type"
+        if (HeaderPolicy::isForwarded(name) && name.toLower() != "content-type"
             && !name.contains('\n') && !value.contains('\n') && !value.contains('\r'))
             bytes += name + ": " + value + "\r\n";
     }
@@ -251,6 +251,23 @@ void KeepAliveHttpClient::complete(Connection *connection, const DownstreamResul
     DownstreamResult result = resultIn;
     result.elapsedMs = request->clock.elapsed();
     request->callback(result);
+}
+
+void KeepAliveHttpClient::abandon(const QString &error)
+{
+    const QList<Connection *> all = m_all;
+    for (Connection *connection : all) {
+        const std::shared_ptr<Request> request = std::move(connection->request);
+        drop(connection);
+        if (!request || (request->hasContext && !request->context))
+            continue;
+        DownstreamResult result;
+        result.outcome = DownstreamResult::Outcome::Retryable;
+        result.statusCode = 502;
+        result.error = error;
+        result.elapsedMs = request->clock.elapsed();
+        request->callback(result);
+    }
 }
 
 void KeepAliveHttpClient::drop(Connection *connection)
