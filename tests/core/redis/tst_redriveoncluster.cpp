@@ -158,7 +158,8 @@ private Q_SLOTS:
         // --simulate-failure always fails the worker's retries too: every entry is claimed,
         // retried twice under backoff and moved to the permanent failures, through the
         // worker's scripts on the slot (DLQ, schedule, in-flight list, lease, workers set).
-        RecordingDownstream downstream(0);
+        FakeDownstream downstream;
+        QVERIFY(downstream.listen());
         RedriveProcess redrive;
         startRedrive(redrive,
                      { QStringLiteral("--downstream"),
