@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QIODevice>
 #include <QLoggingCategory>
+#include <QRegularExpression>
 
 #include <algorithm>
 
@@ -21,19 +22,19 @@ constexpr int SearchPage = 500;
 constexpr int RetryMs = 1000;
 
 // Error replies that say "not now" rather than "never": the record is held and sent again.
-// Transport failures (RedisConnection's own texts, in sentences) are "not now" too; a reply
-// from Redis starts with an upper-case code.
-bool worthRetrying(const QString &error)
+// Transport failures (RedisConnection's own texts: sentences, "TLS: ...", the link down when the
+// answer comes) are "not now" too; a reply from Redis starts with a code in capitals.
+bool worthRetrying(const QString &error, bool linkUp)
 {
-    const QString code = error.section(QLatin1Char(' '), 0, 0);
-    const bool fromRedis = !code.isEmpty() && code == code.toUpper() && code.at(0).isLetter();
-    if (!fromRedis)
+    static const QRegularExpression redisCode(QStringLiteral("^([A-Z]+)( |$)"));
+    const QRegularExpressionMatch match = redisCode.match(error);
+    if (!linkUp || !match.hasMatch())
         return true;
     static const QStringList transient {
         QStringLiteral("LOADING"),    QStringLiteral("BUSY"),     QStringLiteral("READONLY"),
         QStringLiteral("MASTERDOWN"), QStringLiteral("TRYAGAIN"), QStringLiteral("CLUSTERDOWN")
     };
-    return transient.contains(code);
+    return transient.contains(match.captured(1));
 }
 
 // `text` cut to at most `limit` bytes of UTF-8, never inside a character.
@@ -186,7 +187,7 @@ void AuditLog::send(Pending pending)
             return;
         }
         const QString error = reply.errorText();
-        if (!worthRetrying(error)) {
+        if (!worthRetrying(error, m_connection->isReady())) {
             lose(*shared, error);
             return;
         }

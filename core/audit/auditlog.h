@@ -72,7 +72,8 @@ public:
     void setClient(const QString &client) { m_client = client; }
 
     // Appends `record`; user, host, client and (when 0) the time are filled in. `done` runs once,
-    // when Redis confirmed it (written) or when it is lost, never from inside this call.
+    // when Redis confirmed it (written) or when it is lost, never from inside this call; not at
+    // all for a record still held when this object is destroyed (a warning line says it).
     void record(AuditRecord record, const QObject *context = nullptr, WriteCallback done = {});
 
     // Newest first: `count` records older than `cursor` ("" = the newest).

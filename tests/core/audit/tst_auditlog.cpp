@@ -546,6 +546,30 @@ private Q_SLOTS:
         QCOMPARE(m_log->heldCount(), 0);
     }
 
+    void busyRedisIsAskedAgain()
+    {
+        // A replica refuses writes with READONLY ("not now", as after a failover): held, then
+        // written once it takes writes again, without the link ever dropping.
+        QSignalSpy lost(m_log.get(), &AuditLog::lost);
+        QCOMPARE(m_redis.command({ "REPLICAOF", "127.0.0.1", "1" }), QVariant(QByteArray("OK")));
+        QTest::ignoreMessage(QtWarningMsg,
+                             QRegularExpression(QStringLiteral("^audit records held until Redis "
+                                                               "takes them: READONLY")));
+        bool answered = false, written = false;
+        m_log->record(retryOf(7), this, [&](bool ok, const QString &) {
+            answered = true;
+            written = ok;
+        });
+        QTRY_COMPARE_WITH_TIMEOUT(m_log->heldCount(), 1, 30000);
+        QVERIFY(!answered);
+        QCOMPARE(m_redis.command({ "REPLICAOF", "NO", "ONE" }), QVariant(QByteArray("OK")));
+        QTRY_VERIFY_WITH_TIMEOUT(answered, 30000);
+        QVERIFY(written);
+        QCOMPARE(lost.size(), 0);
+        QCOMPARE(readPage(QByteArray(), 1).records.constFirst().count, qint64(8));
+        QVERIFY(m_connection->isReady());
+    }
+
     void destroyedWhileHoldingSaysSo()
     {
         m_redis.stop();
