@@ -4,6 +4,7 @@
 #include <QDeadlineTimer>
 #include <QProcess>
 #include <QStringList>
+#include <QTcpServer>
 #include <QThread>
 
 namespace redrive::tests {
@@ -14,6 +15,16 @@ QString replyText(const QVariant &reply)
     if (reply.typeId() == QMetaType::QString)
         return reply.toString();
     return QString::fromUtf8(reply.toByteArray());
+}
+
+// A free loopback port for a node's cluster bus: by default it is the node's port + 10000,
+// which a port above 55535 would not leave room for.
+quint16 freeBusPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
 }
 
 bool isError(const QVariant &reply)
@@ -55,7 +66,8 @@ bool RedisCluster::start(int primaries, int replicasEach)
         // own folder (--dir).
         if (!node->start({ QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
                            QStringLiteral("--cluster-config-file"), QStringLiteral("nodes.conf"),
-                           QStringLiteral("--cluster-node-timeout"), QStringLiteral("3000") }))
+                           QStringLiteral("--cluster-node-timeout"), QStringLiteral("3000"),
+                           QStringLiteral("--cluster-port"), QString::number(freeBusPort()) }))
             return fail(QStringLiteral("cluster node %1: %2").arg(i).arg(node->errorString()));
         addresses.append(QStringLiteral("127.0.0.1:%1").arg(node->port()));
         m_nodes.push_back(std::move(node));
@@ -105,6 +117,30 @@ bool RedisCluster::waitUntilStable(int timeoutMs)
 QByteArray RedisCluster::nodeId(int index) const
 {
     return m_nodes.at(size_t(index))->command({ "CLUSTER", "MYID" }).toByteArray();
+}
+
+QList<int> RedisCluster::primaries() const
+{
+    QList<int> result;
+    for (int i = 0; i < size(); ++i) {
+        if (!m_nodes.at(size_t(i))->isRunning())
+            continue;
+        const QVariantList role = m_nodes.at(size_t(i))->command({ "ROLE" }).toList();
+        if (!role.isEmpty() && role.first().toByteArray() == "master")
+            result.append(i);
+    }
+    return result;
+}
+
+int RedisCluster::nextPrimary(int index) const
+{
+    const QList<int> all = primaries();
+    for (int step = 1; step <= size(); ++step) {
+        const int candidate = (index + step) % size();
+        if (candidate != index && all.contains(candidate))
+            return candidate;
+    }
+    return -1;
 }
 
 int RedisCluster::ownerOf(int slot, int asker) const

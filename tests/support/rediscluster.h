@@ -37,6 +37,10 @@ public:
     QString url(int seeds = 0) const;
     // The node's id in the cluster (CLUSTER MYID).
     QByteArray nodeId(int index) const;
+    // The nodes that are primaries now (ROLE), in index order; a killed node is none.
+    QList<int> primaries() const;
+    // The next primary after `index` (in index order, wrapping round), other than `index`.
+    int nextPrimary(int index) const;
     // The node owning `slot` as node `asker` sees it (CLUSTER SLOTS); -1 when none.
     int ownerOf(int slot, int asker = 0) const;
     // Waits (up to `timeoutMs`) until every node says node `owner` owns `slot`.

@@ -63,7 +63,8 @@ private Q_SLOTS:
         const int slot = redisHashSlot("fixture");
         const int from = m_cluster.ownerOf(slot);
         QVERIFY(from >= 0);
-        const int to = (from + 1) % m_cluster.size();
+        const int to = m_cluster.nextPrimary(from);
+        QVERIFY(to >= 0);
         for (int i = 0; i < 5; ++i) {
             const QByteArray key = "{fixture}:" + QByteArray::number(i);
             QCOMPARE(m_cluster.node(from).command({ "SET", key, "v" }).toByteArray(),
@@ -88,7 +89,8 @@ private Q_SLOTS:
         const QByteArray key = "{moving}:list";
         const int slot = redisHashSlot(key);
         const int from = m_cluster.ownerOf(slot);
-        const int to = (from + 1) % m_cluster.size();
+        const int to = m_cluster.nextPrimary(from);
+        QVERIFY(from >= 0 && to >= 0);
         auto connection = connectTo(m_cluster.url(), key);
         QTRY_VERIFY_WITH_TIMEOUT(connection->isReady(), 30000);
 
