@@ -67,7 +67,10 @@ bool RedisCluster::start(int primaries, int replicasEach)
         if (!node->start({ QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
                            QStringLiteral("--cluster-config-file"), QStringLiteral("nodes.conf"),
                            QStringLiteral("--cluster-node-timeout"), QStringLiteral("3000"),
-                           QStringLiteral("--cluster-port"), QString::number(freeBusPort()) }))
+                           QStringLiteral("--cluster-port"), QString::number(freeBusPort()),
+                           // Replicas get their first copy at once, not after 5 s: a replica
+                           // without one never takes over from its primary.
+                           QStringLiteral("--repl-diskless-sync-delay"), QStringLiteral("0") }))
             return fail(QStringLiteral("cluster node %1: %2").arg(i).arg(node->errorString()));
         addresses.append(QStringLiteral("127.0.0.1:%1").arg(node->port()));
         m_nodes.push_back(std::move(node));
@@ -98,6 +101,13 @@ bool RedisCluster::waitUntilStable(int timeoutMs)
                 && info.contains(QStringLiteral("cluster_known_nodes:%1\r").arg(size()));
             if (!ok)
                 last = QStringLiteral("node %1: %2").arg(i).arg(info.left(300));
+            const QVariantList role = node(i).command({ "ROLE" }).toList();
+            if (ok && !role.isEmpty() && role.first().toByteArray() == "slave") {
+                ok = replyText(node(i).command({ "INFO", "replication" }))
+                         .contains(QLatin1String("master_link_status:up"));
+                if (!ok)
+                    last = QStringLiteral("replica %1 has no copy of its primary yet").arg(i);
+            }
         }
         // Every node must also see the same owner for a few slots spread over the range.
         for (int slot = 0; slot < 16384 && ok; slot += 4096) {

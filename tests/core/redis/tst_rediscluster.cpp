@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Redis Cluster against real processes: three primaries made by `redis-cli --cluster create`.
+// Redis Cluster against real processes: three primaries with a replica each, made by
+// `redis-cli --cluster create`.
 #include "core/redis/clusterlocator.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redishashslot.h"
 #include "tests/support/rediscluster.h"
 
+#include <QElapsedTimer>
 #include <QRandomGenerator>
 #include <QSet>
 #include <QTest>
@@ -35,7 +37,7 @@ class TestRedisCluster : public QObject
     }
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY2(m_cluster.start(3), qPrintable(m_cluster.errorString())); }
+    void initTestCase() { QVERIFY2(m_cluster.start(3, 1), qPrintable(m_cluster.errorString())); }
 
     void hashSlotsAreRedisOwn()
     {
@@ -166,6 +168,61 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!connection->lastError().isEmpty(), 30000);
         QVERIFY2(connection->lastError().contains(QLatin1String("not a Redis Cluster node")),
                  qPrintable(connection->lastError()));
+    }
+
+    // Last: it kills a primary.
+    void followsAFailover()
+    {
+        // The owner of the slot dies (SIGKILL); its replica takes over after the cluster's node
+        // timeout. Commands in flight then fail (never answered OK), the next attempts read
+        // the slot map again, and once it names the promoted replica, commands succeed there.
+        const QByteArray key = "{failover}:list";
+        const int slot = redisHashSlot(key);
+        const int owner = m_cluster.ownerOf(slot);
+        QVERIFY(owner >= 0);
+        auto connection = connectTo(m_cluster.url(), key);
+        QTRY_VERIFY_WITH_TIMEOUT(connection->isReady(), 30000);
+        auto *locator = qobject_cast<ClusterLocator *>(connection->locator());
+        QVERIFY(locator);
+        const int mapsBefore = locator->mapsRead();
+
+        int sent = 0;
+        int answered = 0;
+        int failed = 0;
+        int okAfterKill = 0;
+        bool killed = false;
+        QTimer sender;
+        sender.setInterval(20);
+        connect(&sender, &QTimer::timeout, this, [&] {
+            connection->command({ "RPUSH", key, QByteArray::number(sent++) }, this,
+                                [&](const RedisReply &reply) {
+                                    ++answered;
+                                    if (reply.isError())
+                                        ++failed;
+                                    else if (killed)
+                                        ++okAfterKill;
+                                });
+        });
+        sender.start();
+        QTRY_VERIFY_WITH_TIMEOUT(answered >= 20, 30000);
+        m_cluster.node(owner).kill();
+        killed = true;
+        QElapsedTimer sinceKill;
+        sinceKill.start();
+        // Generous: the node timeout (3 s), the election, and a loaded machine.
+        QTRY_VERIFY2_WITH_TIMEOUT(okAfterKill >= 20, qPrintable(connection->lastError()), 60000);
+        const qint64 backAfterMs = sinceKill.elapsed();
+        sender.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(answered, sent, 30000);
+
+        const int promoted = m_cluster.ownerOf(slot, m_cluster.nextPrimary(owner));
+        QVERIFY(promoted >= 0 && promoted != owner);
+        QVERIFY(m_cluster.primaries().contains(promoted));
+        QVERIFY(locator->mapsRead() > mapsBefore);
+        QVERIFY(m_cluster.node(promoted).llen(key) >= okAfterKill);
+        qInfo("owner killed: %d commands failed meanwhile, commands succeeded again on the "
+              "promoted replica %lld ms after the kill (%d slot maps read)",
+              failed, backAfterMs, locator->mapsRead() - mapsBefore);
     }
 };
 
