@@ -145,7 +145,7 @@ void resolveSecrets(CredentialStore *store, QObject *context,
         Engine::Secrets secrets;
         QString fatal;
         QStringList notes;
-        int pending = 2;
+        int pending = 3;
     };
     auto state = std::make_shared<State>();
     const auto finishOne = [state, done] {
@@ -175,6 +175,10 @@ void resolveSecrets(CredentialStore *store, QObject *context,
     store->read(SecretKind::RedisPassword, context, [state, handle](const SecretResult &r) {
         handle(SecretKind::RedisPassword, r,
                [state](const QString &v) { state->secrets.redisPassword = v; });
+    });
+    store->read(SecretKind::RedisSentinelPassword, context, [state, handle](const SecretResult &r) {
+        handle(SecretKind::RedisSentinelPassword, r,
+               [state](const QString &v) { state->secrets.redisSentinelPassword = v; });
     });
     store->read(SecretKind::SharedSecret, context, [state, handle](const SecretResult &r) {
         handle(SecretKind::SharedSecret, r,
@@ -237,9 +241,10 @@ int main(int argc, char **argv)
         "Redrive: a console and webhook receiver for Genesys Cloud deliveries that failed "
         "downstream. Without options it opens the window.\n"
         "Secrets come from credential files in $CREDENTIALS_DIRECTORY (receiver-shared-secret, "
-        "redis-password, genesys-client-secret; systemd LoadCredential=), else from "
-        "REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD and GENESYS_CLIENT_SECRET, else from the OS "
-        "keychain; never from the command line.\n"
+        "redis-password, redis-sentinel-password, genesys-client-secret; systemd "
+        "LoadCredential=), else from REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD, "
+        "REDRIVE_REDIS_SENTINEL_PASSWORD and GENESYS_CLIENT_SECRET, else from the OS keychain; "
+        "never from the command line.\n"
         "Subcommand: redrive genesys --help (Genesys Cloud registration)."));
     parser.addHelpOption();
     parser.addVersionOption();

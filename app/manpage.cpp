@@ -112,7 +112,8 @@ QString environmentFileTemplate()
         "`redrive --print-config` shows what a value turns into; `man redrive` explains each."));
     text += comment(QStringLiteral(
         "No secrets here: the service reads them as systemd credentials from "
-        "/etc/credstore/redrive.receiver-shared-secret, /etc/credstore/redrive.redis-password and "
+        "/etc/credstore/redrive.receiver-shared-secret, /etc/credstore/redrive.redis-password, "
+        "/etc/credstore/redrive.redis-sentinel-password and "
         "/etc/credstore/redrive.genesys-client-secret (mode 600, root)."));
     text += QStringLiteral("# Generated from Redrive's option table.\n");
     for (const SettingSpec &spec : Settings::specs()) {
@@ -123,8 +124,7 @@ QString environmentFileTemplate()
         if (spec.type == QMetaType::Bool)
             value = spec.defaultValue.toBool() ? QStringLiteral("1") : QStringLiteral("0");
         text += QLatin1Char('\n');
-        text += comment((spec.flag.isEmpty() ? QString()
-                                             : QStringLiteral("--%1: ").arg(spec.flag))
+        text += comment((spec.flag.isEmpty() ? QString() : QStringLiteral("--%1: ").arg(spec.flag))
                         + spec.help);
         text += QStringLiteral("#%1=%2\n").arg(name, value);
     }
@@ -172,13 +172,13 @@ QString manPage(const QList<QCommandLineOption> &options)
     page += QLatin1Char('\n');
 
     page += QStringLiteral(".SH OPTIONS\n");
-    page += item(optionTag(QCommandLineOption(QStringList { QStringLiteral("h"),
-                                                            QStringLiteral("help") })),
-                 roff(QStringLiteral("Show the options and exit.")));
+    page += item(
+        optionTag(QCommandLineOption(QStringList { QStringLiteral("h"), QStringLiteral("help") })),
+        roff(QStringLiteral("Show the options and exit.")));
     page += item(bold(QStringLiteral("--help-all")),
                  roff(QStringLiteral("Show the options, Qt's own included, and exit.")));
-    page += item(optionTag(QCommandLineOption(QStringList { QStringLiteral("v"),
-                                                            QStringLiteral("version") })),
+    page += item(optionTag(QCommandLineOption(
+                     QStringList { QStringLiteral("v"), QStringLiteral("version") })),
                  roff(QStringLiteral("Show the version and exit.")));
     for (const QCommandLineOption &option : options) {
         if (option.flags().testFlag(QCommandLineOption::HiddenFromHelp))
@@ -206,11 +206,11 @@ QString manPage(const QList<QCommandLineOption> &options)
         }
     }
     for (SecretKind kind : CredentialStore::allKinds()) {
-        page += item(bold(CredentialStore::environmentVariable(kind)),
-                     roff(QStringLiteral("The %1, when no credential file %2 holds it. Held in "
-                                         "memory only; never put it on the command line.")
-                              .arg(CredentialStore::displayName(kind),
-                                   CredentialFiles::fileName(kind))));
+        page += item(
+            bold(CredentialStore::environmentVariable(kind)),
+            roff(QStringLiteral("The %1, when no credential file %2 holds it. Held in "
+                                "memory only; never put it on the command line.")
+                     .arg(CredentialStore::displayName(kind), CredentialFiles::fileName(kind))));
     }
     page += item(bold(QStringLiteral("REDRIVE_NO_KEYCHAIN")),
                  roff(QStringLiteral("1: do not ask the OS keychain (Secret Service) for "
@@ -245,7 +245,8 @@ QString manPage(const QList<QCommandLineOption> &options)
     for (SecretKind kind : CredentialStore::allKinds())
         credentialNames.append(bold(CredentialFiles::fileName(kind)));
     page += item(bold(QStringLiteral("$CREDENTIALS_DIRECTORY/")) + italic(QStringLiteral("NAME")),
-                 roff(QStringLiteral("Secrets, one per file named ")) + credentialNames.join(QStringLiteral(", "))
+                 roff(QStringLiteral("Secrets, one per file named "))
+                     + credentialNames.join(QStringLiteral(", "))
                      + roff(QStringLiteral(
                          "; one trailing newline is ignored. A credential file wins over the "
                          "environment variable, which wins over the keychain. A file that is "

@@ -218,6 +218,15 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
             m_endpoint.password = secrets.redisPassword;
     }
 
+    if (!secrets.redisSentinelPassword.isEmpty()) {
+        if (m_endpoint.kind == RedisEndpoint::Kind::Sentinel)
+            m_endpoint.sentinelPassword = secrets.redisSentinelPassword;
+        else
+            qCInfo(lcEngine).noquote()
+                << "the Redis Sentinel password (keychain or REDRIVE_REDIS_SENTINEL_PASSWORD) is "
+                   "not used: it is for redis+sentinel:// URLs only";
+    }
+
     if (!applyRedisTls(error))
         return false;
 
@@ -244,9 +253,13 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
                 case RedisConnection::State::Ready: {
                     m_embeddedStarting = false;
                     m_reportedRedisProblem.clear();
+                    // A located server (the primary the sentinels name) is said too.
                     const QString detail
                         = QStringLiteral("connected to %1%2")
-                              .arg(m_endpoint.displayUrl(),
+                              .arg(m_endpoint.isDirect() ? m_endpoint.displayUrl()
+                                                         : QStringLiteral("%1 (primary %2)")
+                                                               .arg(m_endpoint.displayUrl(),
+                                                                    m_redis->serverAddress()),
                                    m_endpoint.tls && m_endpoint.tlsInsecure
                                        ? QStringLiteral(" (TLS certificate not "
                                                         "verified: --redis-insecure)")

@@ -33,6 +33,7 @@ public:
     struct Secrets
     {
         QString redisPassword;
+        QString redisSentinelPassword; // for redis+sentinel://: the sentinels' own password
         QByteArray sharedSecret;
     };
 

@@ -12,6 +12,8 @@ QString CredentialStore::keyName(SecretKind kind)
         return QStringLiteral("redis-password");
     case SecretKind::SharedSecret:
         return QStringLiteral("receiver-shared-secret");
+    case SecretKind::RedisSentinelPassword:
+        return QStringLiteral("redis-sentinel-password");
     }
     return {};
 }
@@ -25,6 +27,8 @@ QString CredentialStore::displayName(SecretKind kind)
         return QStringLiteral("Redis password");
     case SecretKind::SharedSecret:
         return QStringLiteral("receiver shared secret");
+    case SecretKind::RedisSentinelPassword:
+        return QStringLiteral("Redis Sentinel password");
     }
     return {};
 }
@@ -38,13 +42,16 @@ QString CredentialStore::environmentVariable(SecretKind kind)
         return QStringLiteral("REDRIVE_REDIS_PASSWORD");
     case SecretKind::SharedSecret:
         return QStringLiteral("REDRIVE_SHARED_SECRET");
+    case SecretKind::RedisSentinelPassword:
+        return QStringLiteral("REDRIVE_REDIS_SENTINEL_PASSWORD");
     }
     return {};
 }
 
 QList<SecretKind> CredentialStore::allKinds()
 {
-    return { SecretKind::GenesysClientSecret, SecretKind::RedisPassword, SecretKind::SharedSecret };
+    return { SecretKind::GenesysClientSecret, SecretKind::RedisPassword, SecretKind::SharedSecret,
+             SecretKind::RedisSentinelPassword };
 }
 
 } // namespace redrive::core

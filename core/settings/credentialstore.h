@@ -8,9 +8,9 @@
 
 namespace redrive::core {
 
-// The three secrets Redrive handles. They never go into the settings file, a log line or a
+// The secrets Redrive handles. They never go into the settings file, a log line or a
 // command line: only into the OS keychain (or, for headless use, the process environment).
-enum class SecretKind { GenesysClientSecret, RedisPassword, SharedSecret };
+enum class SecretKind { GenesysClientSecret, RedisPassword, SharedSecret, RedisSentinelPassword };
 
 struct SecretResult
 {
