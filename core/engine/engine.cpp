@@ -207,6 +207,11 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
             return false;
         m_endpoint.clusterSlot = redisHashSlot(m_keys.dlq);
     }
+    if (m_embedded && m_settings.integer(SettingKey::RedisReplicas) > 0) {
+        *error = QStringLiteral("--redis-replicas needs a Redis with replicas (--redis): the "
+                                "embedded Redis has none, so no delivery could be acknowledged");
+        return false;
+    }
     if (!secrets.redisPassword.isEmpty()) {
         // The embedded Redis listens on a private socket (folder mode 700) and has no password:
         // sending it one would only make it refuse the login.

@@ -5,6 +5,8 @@
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
+#include <vector>
+
 namespace redrive::core {
 
 struct DeadLetterWriter::LengthReading
@@ -12,6 +14,24 @@ struct DeadLetterWriter::LengthReading
     int pending = 2; // LLEN replies still to come
     bool ok = true;
     Lengths lengths;
+};
+
+// The writes of one pass of the event loop and the one WAIT that confirms them all: WAIT
+// answers for every write sent before it on the same link.
+struct DeadLetterWriter::Batch
+{
+    struct Write
+    {
+        Callback done;
+        QPointer<const QObject> context;
+        bool hasContext = false;
+        QueueStore::List list = QueueStore::List::DeadLetter;
+        QString id;
+        bool stored = false; // LPUSH answered
+        QString error; // why not
+    };
+    std::vector<Write> writes;
+    quint64 linkId = 0; // the link the writes went out on
 };
 
 DeadLetterWriter::DeadLetterWriter(RedisConnection *connection, const QueueKeys &keys,
@@ -24,6 +44,12 @@ DeadLetterWriter::DeadLetterWriter(RedisConnection *connection, const QueueKeys 
 { }
 
 DeadLetterWriter::~DeadLetterWriter() = default;
+
+void DeadLetterWriter::setReplicas(int replicas, int timeoutMs)
+{
+    m_replicas = qMax(0, replicas);
+    m_replicasTimeoutMs = qMax(1, timeoutMs); // WAIT with 0 would wait for ever
+}
 
 void DeadLetterWriter::setConnection(RedisConnection *connection)
 {
@@ -58,6 +84,46 @@ void DeadLetterWriter::defer(QueueStore::List list, EntryWriter::Fields fields,
     fields.source = m_source;
     const QString id = fields.id;
     const QByteArray &key = list == QueueStore::List::DeadLetter ? m_keys.dlq : m_keys.permanent;
+    if (m_replicas > 0) {
+        // Settled by the pass's WAIT (confirmBatch), which goes after every write of this pass.
+        if (!m_batch) {
+            m_batch = std::make_shared<Batch>();
+            m_batch->linkId = m_connection->linkId();
+            QMetaObject::invokeMethod(this, &DeadLetterWriter::confirmBatch, Qt::QueuedConnection);
+        }
+        const std::shared_ptr<Batch> batch = m_batch;
+        if (batch->linkId != m_connection->linkId()) {
+            // The link changed within this pass: WAIT could not vouch for the earlier writes.
+            QMetaObject::invokeMethod(
+                this,
+                [guard = QPointer<const QObject>(context), hasContext = context != nullptr,
+                 done = std::move(done)] {
+                    if (!hasContext || guard)
+                        done({ false, QStringLiteral("the connection to Redis changed") });
+                },
+                Qt::QueuedConnection);
+            return;
+        }
+        const size_t slot = batch->writes.size();
+        Batch::Write write;
+        write.done = std::move(done);
+        write.context = context;
+        write.hasContext = context != nullptr;
+        write.list = list;
+        write.id = id;
+        batch->writes.push_back(std::move(write));
+        m_connection->command({ QByteArrayLiteral("LPUSH"), key, EntryWriter::write(fields) }, this,
+                              [batch, slot](const RedisReply &reply) {
+                                  Batch::Write &write = batch->writes[slot];
+                                  write.stored = !reply.isError()
+                                      && reply.type() == RedisReply::Type::Integer;
+                                  if (!write.stored)
+                                      write.error = reply.isError()
+                                          ? reply.errorText()
+                                          : QStringLiteral("unexpected reply to LPUSH");
+                              });
+        return;
+    }
     // The callback's context is the caller's; the announcement is this object's business and
     // needs this object alive, which `writer` tells.
     m_connection->command({ QByteArrayLiteral("LPUSH"), key, EntryWriter::write(fields) }, context,
@@ -74,6 +140,58 @@ void DeadLetterWriter::defer(QueueStore::List list, EntryWriter::Fields fields,
                                   writer->announce(list, id);
                               done({ true, QString() });
                           });
+}
+
+void DeadLetterWriter::confirmBatch()
+{
+    const std::shared_ptr<Batch> batch = std::exchange(m_batch, nullptr);
+    if (!batch)
+        return;
+    const int replicas = m_replicas;
+    const int timeoutMs = m_replicasTimeoutMs;
+    const auto settle = [writer = QPointer<DeadLetterWriter>(this), batch, replicas,
+                         timeoutMs](const RedisReply &reply) {
+        QString refusal;
+        if (reply.isError())
+            refusal = QStringLiteral("the replicas' confirmation (WAIT) failed: %1")
+                          .arg(reply.errorText());
+        else if (reply.type() != RedisReply::Type::Integer)
+            refusal = QStringLiteral("unexpected reply to WAIT");
+        else if (reply.toInteger() < replicas)
+            refusal = QStringLiteral("Redis stored the delivery, but only %1 of the %2 replicas "
+                                     "asked for (--redis-replicas) confirmed it within %3 ms: "
+                                     "not acknowledged, though it may be in the queue")
+                          .arg(reply.toInteger())
+                          .arg(replicas)
+                          .arg(timeoutMs);
+        for (Batch::Write &write : batch->writes) {
+            if (write.hasContext && !write.context)
+                continue; // whoever asked is gone
+            if (!write.stored) {
+                write.done({ false, write.error });
+            } else if (!refusal.isEmpty()) {
+                write.done({ false, refusal });
+            } else {
+                if (writer)
+                    writer->announce(write.list, write.id);
+                write.done({ true, QString() });
+            }
+        }
+    };
+    if (!m_connection || m_connection->linkId() != batch->linkId) {
+        // Dropped since the writes went out: their answers (errors) are in, or on their way;
+        // nothing vouches for those that were answered.
+        QMetaObject::invokeMethod(
+            this,
+            [settle] {
+                settle(RedisReply::error(QStringLiteral("the connection to Redis was lost")));
+            },
+            Qt::QueuedConnection);
+        return;
+    }
+    m_connection->command(
+        { QByteArrayLiteral("WAIT"), QByteArray::number(replicas), QByteArray::number(timeoutMs) },
+        this, settle);
 }
 
 void DeadLetterWriter::announce(QueueStore::List list, const QString &id)

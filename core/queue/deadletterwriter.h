@@ -43,6 +43,12 @@ public:
                      QObject *parent = nullptr);
     ~DeadLetterWriter() override;
 
+    // Replicated acknowledgements: a write counts as stored only once `WAIT replicas timeoutMs`
+    // confirms that many replicas have it (one WAIT after the writes of each pass of the event
+    // loop). 0 (the default): once the primary has it.
+    void setReplicas(int replicas, int timeoutMs);
+    int replicas() const { return m_replicas; }
+
     // Null until there is one; replies still owed by a previous connection are dropped.
     void setConnection(RedisConnection *connection);
     bool hasConnection() const { return !m_connection.isNull(); }
@@ -62,7 +68,10 @@ public:
     void readLengths(const QObject *context, std::function<void(const Lengths &)> done);
 
 private:
+    struct Batch;
     void announce(QueueStore::List list, const QString &id);
+    // Sends the WAIT for the writes of this pass and settles them with its answer.
+    void confirmBatch();
     void publishAnnouncements();
 
     static constexpr qsizetype MaxIdsPerAnnouncement = 200;
@@ -75,6 +84,9 @@ private:
     bool m_announceScheduled = false;
     struct LengthReading;
     std::shared_ptr<LengthReading> m_reading;
+    int m_replicas = 0;
+    int m_replicasTimeoutMs = 1000;
+    std::shared_ptr<Batch> m_batch; // writes waiting for their WAIT to be sent
 };
 
 } // namespace redrive::core

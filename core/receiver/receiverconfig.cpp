@@ -43,6 +43,8 @@ ReceiverConfig ReceiverConfig::fromSettings(const Settings &settings)
     config.secretHeader = settings.string(SettingKey::SecretHeader).toLatin1();
     config.maxConnections = settings.integer(SettingKey::MaxConnections);
     config.headerTimeoutMs = settings.integer(SettingKey::HeaderTimeout) * 1000;
+    config.redisReplicas = settings.integer(SettingKey::RedisReplicas);
+    config.redisReplicasTimeoutMs = settings.integer(SettingKey::RedisReplicasTimeoutMs);
     return config;
 }
 

@@ -31,6 +31,9 @@ struct ReceiverConfig
     // 0: DescriptorLimit::defaultMaxConnections().
     int maxConnections = 0;
     int housekeepingMs = 1000; // queue lengths refresh, timeouts
+    // A write is acknowledged once this many replicas confirmed it (WAIT), within the timeout.
+    int redisReplicas = 0;
+    int redisReplicasTimeoutMs = 1000;
 
     // Parses "HOST:PORT" (an IP address, [IPv6] or localhost). False with `error` set otherwise.
     static bool parseListen(const QString &text, QHostAddress *address, quint16 *port,

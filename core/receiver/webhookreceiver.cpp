@@ -189,6 +189,7 @@ void WebhookReceiver::setRedisConnection(RedisConnection *redis)
 void WebhookReceiver::setConfig(const ReceiverConfig &config)
 {
     m_config = config;
+    m_queue.setReplicas(config.redisReplicas, config.redisReplicasTimeoutMs);
 }
 
 void WebhookReceiver::setSharedSecret(const QByteArray &secret)

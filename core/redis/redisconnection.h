@@ -58,6 +58,9 @@ public:
     qsizetype pendingCount() const { return qsizetype(m_pending.size() - m_pendingHead); }
     // Redis Cluster: commands sent again after a MOVED or ASK reply, since construction.
     int redirectsFollowed() const { return m_redirectsFollowed; }
+    // Changes whenever a link is dropped: commands sent under one value went on one link, in
+    // order (a WAIT then covers the writes before it).
+    quint64 linkId() const { return m_generation; }
     // Connections tried since construction (diagnostics, and tests that check for storms).
     int connectAttempts() const { return m_connectAttempts; }
     // Delay before the next attempt after a failure: starts at `minimumMs`, doubles up to

@@ -115,8 +115,9 @@ QList<SettingSpec> buildSpecs()
         { SettingKey::RedisUrl, QStringLiteral("redis/url"), QStringLiteral("redis"),
           env({ "REDRIVE_REDIS_URL", "REDIS_URL" }), T::QString, QString(), QStringLiteral("URL"),
           QStringLiteral("Redis to use: redis://[user@]host:port/db, rediss://... (TLS), "
-                         "unix:///path or redis+cluster://host:port[,host:port...] (Redis "
-                         "Cluster). Empty: start "
+                         "redis+sentinel://host:port[,host:port...]/MASTER_NAME[/db] (the "
+                         "primary the sentinels name), unix:///path or "
+                         "redis+cluster://host:port[,host:port...] (Redis Cluster). Empty: start "
                          "a private embedded redis-server. The password comes from the keychain "
                          "or REDRIVE_REDIS_PASSWORD."),
           [](const QVariant &v) -> QString {
@@ -343,6 +344,19 @@ QList<SettingSpec> buildSpecs()
           QStringLiteral("rediss://: do not verify the server certificate at all (encrypted but "
                          "open to impersonation; warned at every start)."),
           {} },
+        { SettingKey::RedisReplicas, QStringLiteral("redis/replicas"),
+          QStringLiteral("redis-replicas"), env({ "REDRIVE_REDIS_REPLICAS" }), T::Int, 0,
+          QStringLiteral("N"),
+          QStringLiteral("A deferred delivery is answered 2xx only once N replicas confirmed its "
+                         "write (WAIT); otherwise 503, though the entry may be stored. 0: once "
+                         "the primary has it."),
+          range(0, 100) },
+        { SettingKey::RedisReplicasTimeoutMs, QStringLiteral("redis/replicas_timeout_ms"),
+          QStringLiteral("redis-replicas-timeout"), env({ "REDRIVE_REDIS_REPLICAS_TIMEOUT" }),
+          T::Int, 1000, QStringLiteral("MS"),
+          QStringLiteral("How long a write waits for --redis-replicas confirmations before the "
+                         "delivery is answered 503."),
+          range(1, 60000) },
     };
     Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
     for (int i = 0; i < specs.size(); ++i)

@@ -50,6 +50,9 @@ enum class SettingKey {
     RedisTlsKey,
     RedisTlsServerName,
     RedisTlsInsecure,
+    // Replicated acknowledgements (WAIT)
+    RedisReplicas,
+    RedisReplicasTimeoutMs,
     KeyCount
 };
 

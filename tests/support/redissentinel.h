@@ -44,6 +44,7 @@ public:
     // The data node a running node's ROLE calls master, only when exactly one does; null
     // otherwise.
     RedisServer *soleMaster();
+    // The waits below run the event loop (a test's load keeps going meanwhile).
     // Waits until every running sentinel names a primary other than `oldPort`, that node says
     // ROLE master and its replicas are online; false after `timeoutMs`.
     bool waitForNewPrimary(quint16 oldPort, int timeoutMs = 60000);

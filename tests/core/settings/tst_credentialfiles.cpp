@@ -82,7 +82,8 @@ private Q_SLOTS:
         QCOMPARE(names,
                  (QStringList { QStringLiteral("genesys-client-secret"),
                                 QStringLiteral("redis-password"),
-                                QStringLiteral("receiver-shared-secret") }));
+                                QStringLiteral("receiver-shared-secret"),
+                                QStringLiteral("redis-sentinel-password") }));
     }
 
     void readsThePresentFilesAndStripsOneTrailingNewline()
@@ -127,8 +128,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("reason");
         QTest::newRow("empty") << QByteArray() << QStringLiteral("is empty");
         QTest::newRow("only a newline") << QByteArray("\n") << QStringLiteral("is empty");
-        QTest::newRow("too large") << QByteArray(CredentialFiles::MaxSize + 1, 'x')
-                                   << QStringLiteral("larger than");
+        QTest::newRow("too large")
+            << QByteArray(CredentialFiles::MaxSize + 1, 'x') << QStringLiteral("larger than");
     }
     void unusableFileIsAnErrorNamingIt()
     {
@@ -178,7 +179,8 @@ private Q_SLOTS:
                 { QStringLiteral("REDRIVE_SHARED_SECRET=from-env"),
                   QStringLiteral("GENESYS_CLIENT_SECRET=genesys-from-env") }),
             &keychain);
-        layered.setCredentialFileSecrets({ { SecretKind::SharedSecret, QStringLiteral("from-file") } });
+        layered.setCredentialFileSecrets(
+            { { SecretKind::SharedSecret, QStringLiteral("from-file") } });
 
         QCOMPARE(readNow(layered, SecretKind::SharedSecret).value, QStringLiteral("from-file"));
         QCOMPARE(layered.overrideOrigin(SecretKind::SharedSecret),
@@ -200,6 +202,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         writeFile(dir.filePath(QStringLiteral("receiver-shared-secret")), "file-secret-4711\n");
+        writeFile(dir.filePath(QStringLiteral("redis-sentinel-password")), "file-sentinel-4712\n");
         QProcessEnvironment env;
         env.insert(QStringLiteral("CREDENTIALS_DIRECTORY"), dir.path());
         env.insert(QStringLiteral("REDRIVE_SHARED_SECRET"), QStringLiteral("env-secret-0815"));
@@ -212,7 +215,14 @@ private Q_SLOTS:
         QVERIFY2(run.out.contains("secret redis-password = set (REDRIVE_REDIS_PASSWORD)"),
                  run.out.constData());
         QVERIFY2(run.out.contains("secret genesys-client-secret = not set"), run.out.constData());
-        for (const QByteArray value : { "file-secret-4711", "env-secret-0815", "env-password-0816" }) {
+        QVERIFY2(run.out.contains("secret redis-sentinel-password = set (credential file "
+                                  "$CREDENTIALS_DIRECTORY/redis-sentinel-password)"),
+                 run.out.constData());
+        // The options of replicated acknowledgements are there too.
+        QVERIFY2(run.out.contains("redis/replicas = 0"), run.out.constData());
+        QVERIFY2(run.out.contains("redis/replicas_timeout_ms = 1000"), run.out.constData());
+        for (const QByteArray value :
+             { "file-secret-4711", "env-secret-0815", "env-password-0816", "file-sentinel-4712" }) {
             QVERIFY(!run.out.contains(value));
             QVERIFY(!run.err.contains(value));
         }
