@@ -5,6 +5,7 @@
 // (SENTINEL FAILOVER) or forced by a kill -9 of the primary; the receiver answers 2xx again once
 // the new primary is elected; and the retry worker follows the primary to its new home.
 #include "tests/attack/attackkit.h"
+#include "tests/support/fakedownstream.h"
 #include "tests/support/redissentinel.h"
 #include "tests/support/redriveprocess.h"
 #include "tests/support/testenv.h"
@@ -147,8 +148,8 @@ private Q_SLOTS:
         RedisSentinelSetup setup;
         QVERIFY2(setup.start(1, WaitMs), qPrintable(setup.errorString()));
         const quint16 oldPort = setup.primaryPort();
-        RecordingDownstream downstream(0);
-        QVERIFY(downstream.port() > 0);
+        FakeDownstream downstream;
+        QVERIFY(downstream.listen());
         RedriveProcess worker;
         worker.start(m_home.path(),
                      { QStringLiteral("--headless"), QStringLiteral("--worker-only"),
@@ -156,8 +157,8 @@ private Q_SLOTS:
                        QStringLiteral("http://127.0.0.1:%1/hook").arg(downstream.port()),
                        QStringLiteral("--admin-listen"), QStringLiteral("127.0.0.1:0") });
         const auto received = [&downstream](const QByteArray &id) {
-            for (const auto &receipt : downstream.receipts()) {
-                if (receipt.id == id)
+            for (const QByteArray &body : downstream.bodies()) {
+                if (idsIn(body).contains(id))
                     return true;
             }
             return false;
