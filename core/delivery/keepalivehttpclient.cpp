@@ -16,10 +16,12 @@ struct KeepAliveHttpClient::Connection
     bool received = false; // bytes of the current answer arrived
 };
 
-KeepAliveHttpClient::KeepAliveHttpClient(const QUrl &url, int timeoutMs, QObject *parent)
+KeepAliveHttpClient::KeepAliveHttpClient(const QUrl &url, int timeoutMs, QObject *parent,
+                                         int maxConnections)
     : QObject(parent)
     , m_url(url)
     , m_timeoutMs(timeoutMs)
+    , m_maxConnections(qMax(1, maxConnections))
 {
     QByteArray target = url.path(QUrl::FullyEncoded).toUtf8();
     if (target.isEmpty())
@@ -34,6 +36,7 @@ KeepAliveHttpClient::KeepAliveHttpClient(const QUrl &url, int timeoutMs, QObject
 
 KeepAliveHttpClient::~KeepAliveHttpClient()
 {
+    m_closing = true;
     const QList<Connection *> all = m_all;
     for (Connection *connection : all)
         drop(connection);
@@ -66,7 +69,30 @@ void KeepAliveHttpClient::deliver(const QByteArray &payload, const QString &deli
     request->context = context;
     request->hasContext = context != nullptr;
     request->clock.start();
+    dispatch(std::move(request));
+}
+
+void KeepAliveHttpClient::dispatch(std::shared_ptr<Request> request)
+{
+    if (m_closing)
+        return;
+    if (m_idle.isEmpty() && m_all.size() >= m_maxConnections) {
+        m_waiting.append(std::move(request));
+        return;
+    }
     send(acquire(), std::move(request));
+}
+
+void KeepAliveHttpClient::reuse(Connection *connection)
+{
+    while (!m_waiting.isEmpty()) {
+        std::shared_ptr<Request> next = m_waiting.takeFirst();
+        if (next->hasContext && !next->context)
+            continue; // nobody waits for its outcome any more
+        send(connection, std::move(next));
+        return;
+    }
+    m_idle.append(connection);
 }
 
 KeepAliveHttpClient::Connection *KeepAliveHttpClient::acquire()
@@ -214,7 +240,7 @@ void KeepAliveHttpClient::onFailure(Connection *connection, const QString &error
         connection->request.reset();
         drop(connection);
         QMetaObject::invokeMethod(
-            this, [this, request] { send(acquire(), request); }, Qt::QueuedConnection);
+            this, [this, request] { dispatch(request); }, Qt::QueuedConnection);
         return;
     }
     DownstreamResult result;
@@ -238,7 +264,7 @@ void KeepAliveHttpClient::complete(Connection *connection, const DownstreamResul
     connection->used = true;
     if (keep && connection->socket->state() == QAbstractSocket::ConnectedState) {
         connection->buffer.clear();
-        m_idle.append(connection);
+        reuse(connection);
     } else {
         // Deleting a socket from inside its own signal is not safe: later.
         QMetaObject::invokeMethod(
@@ -255,11 +281,16 @@ void KeepAliveHttpClient::complete(Connection *connection, const DownstreamResul
 
 void KeepAliveHttpClient::abandon(const QString &error)
 {
+    m_closing = true;
+    QList<std::shared_ptr<Request>> requests = std::exchange(m_waiting, {});
     const QList<Connection *> all = m_all;
     for (Connection *connection : all) {
-        const std::shared_ptr<Request> request = std::move(connection->request);
+        if (connection->request)
+            requests.prepend(std::move(connection->request));
         drop(connection);
-        if (!request || (request->hasContext && !request->context))
+    }
+    for (const std::shared_ptr<Request> &request : std::as_const(requests)) {
+        if (request->hasContext && !request->context)
             continue;
         DownstreamResult result;
         result.outcome = DownstreamResult::Outcome::Retryable;
@@ -284,6 +315,13 @@ void KeepAliveHttpClient::drop(Connection *connection)
     connection->timeout->stop();
     connection->timeout.release()->deleteLater();
     delete connection;
+    // A place is free: the oldest request waiting takes it.
+    while (!m_closing && !m_waiting.isEmpty() && m_all.size() < m_maxConnections) {
+        std::shared_ptr<Request> next = m_waiting.takeFirst();
+        if (next->hasContext && !next->context)
+            continue;
+        send(acquire(), std::move(next));
+    }
 }
 
 } // namespace redrive::core

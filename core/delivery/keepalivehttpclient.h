@@ -28,7 +28,12 @@ class KeepAliveHttpClient final : public QObject
     Q_DISABLE_COPY_MOVE(KeepAliveHttpClient)
 
 public:
-    KeepAliveHttpClient(const QUrl &url, int timeoutMs, QObject *parent = nullptr);
+    // At most `maxConnections` sockets at once; further requests wait for one to be free (the
+    // receiver's first attempts would otherwise take a descriptor each, on top of the
+    // connections they came on). The timeout runs from when a request is sent.
+    static constexpr int DefaultMaxConnections = 128;
+    KeepAliveHttpClient(const QUrl &url, int timeoutMs, QObject *parent = nullptr,
+                        int maxConnections = DefaultMaxConnections);
     ~KeepAliveHttpClient() override;
 
     // Plain http without credentials in the URL.
@@ -53,6 +58,10 @@ private:
     struct Connection;
 
     Connection *acquire();
+    // Sends on a free connection, or queues the request until one is free.
+    void dispatch(std::shared_ptr<Request> request);
+    // A connection is free for the next request waiting, if any; else it goes idle.
+    void reuse(Connection *connection);
     void send(Connection *connection, std::shared_ptr<Request> request);
     void onReadable(Connection *connection);
     void onFailure(Connection *connection, const QString &error, bool timedOut);
@@ -62,6 +71,9 @@ private:
     QUrl m_url;
     QByteArray m_requestHead;
     int m_timeoutMs;
+    int m_maxConnections;
+    bool m_closing = false;
+    QList<std::shared_ptr<Request>> m_waiting;
     QList<Connection *> m_idle;
     QList<Connection *> m_all;
 };

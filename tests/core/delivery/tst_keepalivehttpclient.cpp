@@ -96,6 +96,24 @@ private Q_SLOTS:
         QVERIFY(request.endsWith("\r\n\r\n{\"a\":1}"));
     }
 
+    void connectionsAreCapped()
+    {
+        ScriptedServer server;
+        server.answer = [](const QByteArray &) {
+            return QByteArrayLiteral("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        };
+        KeepAliveHttpClient client(server.url(), 10000, nullptr, 3);
+        int delivered = 0;
+        for (int i = 0; i < 40; ++i)
+            client.deliver("{}", QString::number(i), {}, this, [&](const DownstreamResult &r) {
+                delivered += r.outcome == DownstreamResult::Outcome::Delivered;
+            });
+        // Forty at once, three sockets: the rest wait their turn and none is lost.
+        QTRY_COMPARE_WITH_TIMEOUT(delivered, 40, 20000);
+        QCOMPARE(server.requests.size(), 40);
+        QVERIFY2(server.connections <= 3, qPrintable(QString::number(server.connections)));
+    }
+
     void staleKeepAliveIsRetriedOnAFreshConnection()
     {
         ScriptedServer server;
