@@ -3,10 +3,11 @@
 // main window or the headless service. Everything else lives in core and ui.
 
 #include "app/manpage.h"
-#include "core/engine/engine.h"
+#include "core/engine/enginethread.h"
 #include "core/genesys/genesyscli.h"
 #include "core/queue/queuekeys.h"
 #include "core/receiver/descriptorlimit.h"
+#include "core/redis/redisendpoint.h"
 #include "core/settings/credentialfiles.h"
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
@@ -134,15 +135,17 @@ bool useCredentialFiles(LayeredCredentialStore *store)
     return true;
 }
 
-// Reads the secrets the engine needs, then calls `done`. A keychain that is missing is not an
-// error (environment-only use); one that does not answer is, because going on without the shared
-// secret would accept deliveries the user meant to protect.
-void resolveSecrets(CredentialStore *store, QObject *context,
-                    std::function<void(const Engine::Secrets &, const QString &)> done)
+// Reads the secrets the engine needs, then calls `done` (with notes to log once the engine
+// started: the first line on stderr says where the receiver listens). A keychain that is missing is
+// not an error (environment-only use); one that does not answer is, because going on without the
+// shared secret would accept deliveries the user meant to protect.
+void resolveSecrets(
+    CredentialStore *store, QObject *context,
+    std::function<void(const EngineSecrets &, const QString &, const QStringList &)> done)
 {
     struct State
     {
-        Engine::Secrets secrets;
+        EngineSecrets secrets;
         QString fatal;
         QStringList notes;
         int pending = 3;
@@ -151,10 +154,7 @@ void resolveSecrets(CredentialStore *store, QObject *context,
     const auto finishOne = [state, done] {
         if (--state->pending != 0)
             return;
-        done(state->secrets, state->fatal);
-        // After the engine started: the first line on stderr says where the receiver listens.
-        for (const QString &note : std::as_const(state->notes))
-            qInfo().noquote() << note;
+        done(state->secrets, state->fatal, state->notes);
     };
     const auto handle = [state, finishOne](SecretKind kind, const SecretResult &result,
                                            auto assign) {
@@ -311,14 +311,18 @@ int main(int argc, char **argv)
         return app->exec();
     }
 
-    Engine engine(settings);
+    // The engine runs on its own thread in both modes. Headless, the main thread would do as
+    // well (it has nothing else to do), but one thread model means the service runs, and its
+    // tests exercise, exactly the engine the console runs; it costs one idle thread.
+    EngineThread engine(EngineConfig::fromSettings(settings));
     // Stop taking deliveries, let the worker hand its in-flight entries back, then quit (the
     // embedded Redis stops with the engine).
     bool stopping = false;
+    QObject::connect(&engine, &EngineThread::shutDown, app.get(), [] { QCoreApplication::quit(); });
     const auto shutdownAndQuit = [&engine, &stopping] {
         if (std::exchange(stopping, true))
             return;
-        engine.shutdown([] { QCoreApplication::quit(); });
+        engine.shutdown();
     };
     onSignals(app.get(), shutdownAndQuit);
     if (gui) {
@@ -327,25 +331,39 @@ int main(int argc, char **argv)
     }
     std::unique_ptr<redrive::ui::MainWindow> window;
     int exitCode = 0;
-    resolveSecrets(
-        &credentials, &engine, [&](const Engine::Secrets &secrets, const QString &fatal) {
-            QString error = fatal;
-            if (error.isEmpty() && engine.start(secrets, &error)) {
-                // After the first line (where the receiver listens): what the file got wrong,
-                // and old names of settings still in use.
-                for (const QString &problem : settings.fileProblems() + settings.deprecations())
-                    qWarning().noquote() << problem;
-                if (!gui)
-                    return;
-                window = std::make_unique<redrive::ui::MainWindow>(engine, settings, credentials);
-                window->show();
+    QStringList secretNotes;
+    const auto fail = [&exitCode, gui](const QString &error) {
+        printError(error);
+        if (gui)
+            QMessageBox::critical(nullptr, QStringLiteral("Redrive cannot start"), error);
+        exitCode = 1;
+        QCoreApplication::exit(1);
+    };
+    QObject::connect(
+        &engine, &EngineThread::started, app.get(), [&](bool ok, const QString &error) {
+            if (!ok) {
+                fail(error);
                 return;
             }
-            printError(error);
-            if (gui)
-                QMessageBox::critical(nullptr, QStringLiteral("Redrive cannot start"), error);
-            exitCode = 1;
-            QCoreApplication::exit(1);
+            // After the first line (where the receiver listens): what the file
+            // got wrong, and old names of settings still in use.
+            for (const QString &problem : settings.fileProblems() + settings.deprecations())
+                qWarning().noquote() << problem;
+            for (const QString &note : std::as_const(secretNotes))
+                qInfo().noquote() << note;
+            if (!gui)
+                return;
+            window = std::make_unique<redrive::ui::MainWindow>(engine, settings, credentials);
+            window->show();
+        });
+    resolveSecrets(
+        &credentials, &engine,
+        [&](const EngineSecrets &secrets, const QString &fatal, const QStringList &notes) {
+            secretNotes = notes;
+            if (!fatal.isEmpty())
+                fail(fatal);
+            else
+                engine.start(secrets, gui);
         });
     const int loopCode = app->exec();
     window.reset(); // before the engine it shows

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Fills a private Redis with realistic entries, opens the console on it and saves screenshots
 // of the main views (docs/make-screenshots.sh runs it under xvfb-run).
-#include "core/engine/engine.h"
+#include "core/engine/enginethread.h"
 #include "core/queue/deadletterentry.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
@@ -125,12 +125,21 @@ int main(int argc, char **argv)
     settings.setValue(core::SettingKey::WorkerEnabled, false);
     core::MemoryCredentialStore credentials;
     credentials.set(core::SecretKind::GenesysClientSecret, QStringLiteral("not-shown"));
-    core::Engine engine(settings);
-    if (!engine.start({}, &error)) {
+    core::EngineThread engine(core::EngineConfig::fromSettings(settings));
+    bool started = false;
+    QObject::connect(&engine, &core::EngineThread::started, &engine,
+                     [&started, &error](bool ok, const QString &why) {
+                         started = true;
+                         if (!ok)
+                             error = why;
+                     });
+    engine.start({}, true);
+    waitFor([&started]() { return started; });
+    if (!error.isEmpty() || !started) {
         QTextStream(stderr) << "engine: " << error << '\n';
         return 1;
     }
-    waitFor([&engine]() { return engine.redis()->isReady(); });
+    waitFor([&engine]() { return engine.status().redis == core::EngineStatus::Redis::Ready; });
 
     ui::MainWindow window(engine, settings, credentials);
     // The worker is off so that the lists stay as filled; the window shows them as a console

@@ -3,24 +3,36 @@
 
 #include <QDir>
 #include <QFile>
+#include <QLocalSocket>
 #include <QStandardPaths>
 #include <QTcpServer>
+#include <QTcpSocket>
 
 #include <csignal>
+#include <memory>
 #include <sys/prctl.h>
+#include <utility>
 
 namespace redrive::core {
 
 namespace {
 // sockaddr_un holds 108 bytes including the terminator.
 constexpr qsizetype MaxSocketPath = 100;
+// Between two connection attempts while redis-server is creating its socket (usually one or
+// two attempts: it listens before it loads its data).
+constexpr int ProbeIntervalMs = 20;
+constexpr int ProbeTimeoutMs = 1000;
 } // namespace
 
 EmbeddedRedis::EmbeddedRedis(const QString &program, const QString &dataDirectory, QObject *parent)
     : QObject(parent)
     , m_program(program)
     , m_dataDirectory(dataDirectory.isEmpty() ? defaultDataDirectory() : dataDirectory)
-{ }
+{
+    m_probeTimer.setSingleShot(true);
+    m_probeTimer.setInterval(ProbeIntervalMs);
+    connect(&m_probeTimer, &QTimer::timeout, this, &EmbeddedRedis::probe);
+}
 
 EmbeddedRedis::~EmbeddedRedis()
 {
@@ -66,10 +78,11 @@ bool EmbeddedRedis::claim(QString *error)
     return true;
 }
 
-bool EmbeddedRedis::start(QString *error)
+bool EmbeddedRedis::start(QString *error, int readyTimeoutMs)
 {
     if (!claim(error))
         return false;
+    m_readyTimeoutMs = readyTimeoutMs;
 
     QStringList args { QStringLiteral("--dir"),
                        m_dataDirectory,
@@ -88,6 +101,9 @@ bool EmbeddedRedis::start(QString *error)
     const QString socketPath = m_dataDirectory + QStringLiteral("/redis.sock");
     if (socketPath.toLocal8Bit().size() <= MaxSocketPath) {
         m_endpoint.unixSocket = socketPath;
+        // A socket left by a server that was killed would answer "exists" before the new one
+        // listens; the lock says no other server of ours uses it.
+        QFile::remove(socketPath);
         args << QStringLiteral("--port") << QStringLiteral("0") << QStringLiteral("--unixsocket")
              << socketPath << QStringLiteral("--unixsocketperm") << QStringLiteral("700");
     } else {
@@ -107,6 +123,9 @@ bool EmbeddedRedis::start(QString *error)
     m_process->setWorkingDirectory(m_dataDirectory);
     m_process->setStandardOutputFile(QProcess::nullDevice());
     m_process->setStandardErrorFile(QProcess::nullDevice());
+    // The signal comes when the *thread* that started the child ends: the engine's thread,
+    // which ends only after the engine (and this object, which stops the server) is gone, or
+    // when the whole process dies.
     m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     connect(m_process.get(), &QProcess::finished, this, [this](int code, QProcess::ExitStatus) {
         if (m_stopping)
@@ -128,7 +147,65 @@ bool EmbeddedRedis::start(QString *error)
         m_lock.reset();
         return false;
     }
+    m_ready = false;
+    m_startFailedSent = false;
+    m_probeTimer.setInterval(ProbeIntervalMs);
+    m_sinceStart.start();
+    probe();
     return true;
+}
+
+void EmbeddedRedis::probe()
+{
+    if (!isRunning() || m_ready)
+        return; // exitedUnexpectedly() says why it stopped
+    if (m_sinceStart.elapsed() > m_readyTimeoutMs && !m_startFailedSent) {
+        m_startFailedSent = true; // said once; the probes go on, a late start is still welcome
+        m_probeTimer.setInterval(1000);
+        Q_EMIT startFailed(
+            QStringLiteral("the embedded redis-server has not accepted a connection on %1 after "
+                           "%2 s%3")
+                .arg(m_endpoint.displayUrl())
+                .arg(m_readyTimeoutMs / 1000)
+                .arg(logTail()));
+    }
+    // A connection that succeeds is the proof (the socket file alone may exist a moment before
+    // the server listens on it); it is closed at once. An attempt gets ProbeTimeoutMs to end
+    // one way or the other.
+    QIODevice *socket = nullptr;
+    auto finished = std::make_shared<bool>(false);
+    const auto answered = [this, finished](QIODevice *device, bool connected) {
+        if (std::exchange(*finished, true))
+            return;
+        device->deleteLater();
+        if (connected) {
+            m_ready = true;
+            Q_EMIT ready();
+        } else {
+            m_probeTimer.start();
+        }
+    };
+    if (!m_endpoint.unixSocket.isEmpty()) {
+        auto *local = new QLocalSocket(this);
+        socket = local;
+        connect(local, &QLocalSocket::connected, this, [local, answered] {
+            local->abort();
+            answered(local, true);
+        });
+        connect(local, &QLocalSocket::errorOccurred, this,
+                [local, answered] { answered(local, false); });
+        local->connectToServer(m_endpoint.unixSocket);
+    } else {
+        auto *tcp = new QTcpSocket(this);
+        socket = tcp;
+        connect(tcp, &QTcpSocket::connected, this, [tcp, answered] {
+            tcp->abort();
+            answered(tcp, true);
+        });
+        connect(tcp, &QTcpSocket::errorOccurred, this, [tcp, answered] { answered(tcp, false); });
+        tcp->connectToHost(QHostAddress::LocalHost, m_endpoint.port);
+    }
+    QTimer::singleShot(ProbeTimeoutMs, socket, [socket, answered] { answered(socket, false); });
 }
 
 QString EmbeddedRedis::logTail() const
@@ -145,6 +222,7 @@ QString EmbeddedRedis::logTail() const
 
 void EmbeddedRedis::stop()
 {
+    m_probeTimer.stop();
     if (m_process) {
         m_stopping = true;
         if (m_process->state() != QProcess::NotRunning) {

@@ -5,10 +5,12 @@
 #include "core/engine/adminserver.h"
 #include "core/engine/embeddedredis.h"
 #include "core/engine/enginemetrics.h"
+#include "core/queue/queuewatcher.h"
 #include "core/queue/retryworker.h"
 #include "core/receiver/webhookreceiver.h"
 #include "core/redis/redishashslot.h"
-#include "core/settings/settings.h"
+#include "core/redis/redisreply.h"
+#include "core/settings/redactedurl.h"
 
 #include <QLoggingCategory>
 #include <QTimer>
@@ -17,68 +19,59 @@ namespace redrive::core {
 
 Q_LOGGING_CATEGORY(lcEngine, "redrive.engine")
 
-namespace {
-// How long a starting embedded redis-server may take to answer before its absence is reported
-// (it usually answers within tens of milliseconds; a loaded machine replaying a large AOF takes
-// longer, and the console shows "connecting" meanwhile).
-constexpr int EmbeddedStartGraceMs = 10000;
-} // namespace
-
-Engine::Engine(Settings &settings, QObject *parent)
+Engine::Engine(const EngineConfig &config, QObject *parent)
     : QObject(parent)
-    , m_settings(settings)
-{ }
+    , m_config(config)
+{
+    m_status.receiverEnabled = config.receiverEnabled;
+    m_status.workerWanted = config.workerEnabled;
+}
 
 Engine::~Engine()
 {
     stop();
 }
 
-QString Engine::embeddedRedisDirectory() const
-{
-    return m_embedded ? m_embedded->dataDirectory() : QString();
-}
-
 bool Engine::start(const Secrets &secrets, QString *error)
 {
     if (m_running)
         return true;
-    m_keys = QueueKeys::fromSettings(m_settings);
     if (!configureDownstream(error))
         return false;
     // Without a downstream every attempt "succeeds" (the receiver's rule: nothing to forward to),
     // so a retry worker would empty the DLQ. It runs only where retries can go somewhere.
     const bool retriesHaveATarget = !m_downstream->url().isEmpty()
         || m_downstream->simulation().mode != FailureSimulation::Mode::Never;
-    const bool workerWanted = m_settings.flag(SettingKey::WorkerEnabled);
-    m_workerOffReason.clear();
+    const bool workerWanted = m_config.workerEnabled;
+    QString workerOffReason;
     if (workerWanted && !retriesHaveATarget) {
-        if (!m_settings.flag(SettingKey::ReceiverEnabled)) {
+        if (!m_config.receiverEnabled) {
             *error = QStringLiteral("--worker-only needs a downstream to retry to: set "
                                     "--downstream URL (REDRIVE_DOWNSTREAM)");
             return false;
         }
-        m_workerOffReason = QStringLiteral("no downstream is set (--downstream URL): retries are "
-                                           "off and entries stay in the dead letter queue");
+        workerOffReason = QStringLiteral("no downstream is set (--downstream URL): retries are "
+                                         "off and entries stay in the dead letter queue");
     } else if (!workerWanted) {
-        m_workerOffReason = QStringLiteral("the retry worker is turned off (--no-worker)");
+        workerOffReason = QStringLiteral("the retry worker is turned off (--no-worker)");
     }
     // The embedded Redis' folder first: if another Redrive holds it, say so before announcing a
     // receiver that would stop again at once.
-    if (m_settings.string(SettingKey::RedisUrl).isEmpty()) {
+    if (m_config.redisUrl.isEmpty()) {
         m_embedded
-            = std::make_unique<EmbeddedRedis>(m_settings.string(SettingKey::RedisServerBinary),
-                                              m_settings.string(SettingKey::DataDirectory));
+            = std::make_unique<EmbeddedRedis>(m_config.redisServerBinary, m_config.dataDirectory);
         if (!m_embedded->claim(error)) {
             m_embedded.reset();
             return false;
         }
     }
     // -- receiver: bind before anything logs, so the first line says where it listens ------------
-    if (m_settings.flag(SettingKey::ReceiverEnabled)) {
-        m_receiver = std::make_unique<WebhookReceiver>(nullptr, m_downstream.get(), m_keys);
-        m_receiver->setConfig(ReceiverConfig::fromSettings(m_settings));
+    if (m_config.receiverEnabled) {
+        m_receiver = std::make_unique<WebhookReceiver>(nullptr, m_downstream.get(), m_config.keys);
+        m_receiver->setConfig(m_config.receiver);
         m_receiver->setSharedSecret(secrets.sharedSecret);
+        connect(m_receiver.get(), &WebhookReceiver::deliveryHandled, this,
+                &Engine::deliveryHandled);
         if (!m_receiver->start(error)) { // logs "receiving deliveries at <url>"
             stop();
             return false;
@@ -96,8 +89,7 @@ bool Engine::start(const Secrets &secrets, QString *error)
             [this] { return m_metrics ? m_metrics->render() : QByteArray(); });
         QHostAddress address;
         quint16 port = 0;
-        if (!ReceiverConfig::parseListen(m_settings.string(SettingKey::AdminListenAddress),
-                                         &address, &port, error)
+        if (!ReceiverConfig::parseListen(m_config.adminListen, &address, &port, error)
             || !m_admin->listen(address, port, error)) {
             stop();
             return false;
@@ -109,7 +101,7 @@ bool Engine::start(const Secrets &secrets, QString *error)
         stop();
         return false;
     }
-    m_metrics = std::make_unique<EngineMetrics>(m_redis.get(), m_keys);
+    m_metrics = std::make_unique<EngineMetrics>(m_redis.get(), m_config.keys);
     m_metrics->setReceiverRendersQueues(m_receiver != nullptr);
     if (m_receiver)
         m_receiver->setExtraMetrics([this] { return m_metrics->render(); });
@@ -117,45 +109,107 @@ bool Engine::start(const Secrets &secrets, QString *error)
         m_receiver->setRedisConnection(m_redis.get());
     // -- retry worker ----------------------------------------------------------------------------
     if (workerWanted && !retriesHaveATarget) {
-        qCWarning(lcEngine).noquote() << "retry worker not started:" << m_workerOffReason;
+        qCWarning(lcEngine).noquote() << "retry worker not started:" << workerOffReason;
     } else if (workerWanted) {
-        RetryWorker::Config config;
-        config.maxRetries = m_settings.integer(SettingKey::MaxRetries);
-        config.backoff.baseMs = m_settings.integer(SettingKey::BackoffBaseMs);
-        config.backoff.maxMs = m_settings.integer(SettingKey::BackoffMaxMs);
-        config.concurrency = m_settings.integer(SettingKey::Concurrency);
         m_worker = std::make_unique<RetryWorker>(m_redis.get(), m_endpoint, m_downstream.get(),
-                                                 m_keys, config);
+                                                 m_config.keys, m_config.worker);
         m_worker->start();
         m_metrics->setWorker(m_worker.get());
     }
     m_metrics->start();
     m_running = true;
+    m_status.running = true;
+    m_status.usesEmbeddedRedis = m_embedded != nullptr;
+    m_status.redisDisplayUrl = m_endpoint.displayUrl();
+    m_status.retriesRunning = m_worker != nullptr;
+    m_status.retriesDetail = m_worker
+        ? (m_downstream->url().isEmpty() ? QStringLiteral("the simulated downstream")
+                                         : redactedUrl(m_downstream->url().toString()))
+        : workerOffReason;
+    updateReceiverStatus();
+    publishStatus();
     return true;
+}
+
+void Engine::setReceiverListening(bool listening)
+{
+    if (!m_receiver)
+        return;
+    if (!listening) {
+        m_receiver->stop();
+    } else if (!m_receiver->isListening()) {
+        QString error;
+        if (!m_receiver->start(&error))
+            Q_EMIT receiverStartFailed(error);
+    }
+    updateReceiverStatus();
+    publishStatus();
+}
+
+void Engine::updateReceiverStatus()
+{
+    m_status.receiverUrl
+        = m_receiver && m_receiver->isListening() ? m_receiver->url().toString() : QString();
+}
+
+void Engine::publishStatus()
+{
+    Q_EMIT statusChanged(m_status);
+}
+
+QueueStore *Engine::openConsole()
+{
+    if (m_consoleStore || !m_redis)
+        return m_consoleStore.get();
+    m_consoleStore = std::make_unique<QueueStore>(m_redis.get(), m_config.keys);
+    m_consoleWatcher = std::make_unique<QueueWatcher>(m_redis.get(), m_endpoint, m_config.keys);
+    connect(m_consoleWatcher.get(), &QueueWatcher::changed, this, &Engine::queueChanged);
+    m_consoleWatcher->start();
+    return m_consoleStore.get();
+}
+
+void Engine::askRedisVersion(const QObject *context,
+                             std::function<void(const QString &, const QString &)> done)
+{
+    if (!m_redis || !m_redis->isReady()) {
+        done({}, QStringLiteral("not connected"));
+        return;
+    }
+    m_redis->command({ "INFO", "server" }, context, [done](const RedisReply &reply) {
+        if (reply.isError()) {
+            done({}, reply.errorText());
+            return;
+        }
+        for (const QByteArray &line : reply.bytes().split('\n')) {
+            if (line.startsWith("redis_version:")) {
+                done(QString::fromLatin1(line.mid(14).trimmed()), {});
+                return;
+            }
+        }
+        done({}, {});
+    });
 }
 
 bool Engine::configureDownstream(QString *error)
 {
     FailureSimulation simulation;
-    if (!FailureSimulation::parse(m_settings.string(SettingKey::SimulateFailure), &simulation)) {
-        *error = QStringLiteral("invalid failure simulation \"%1\"")
-                     .arg(m_settings.string(SettingKey::SimulateFailure));
+    if (!FailureSimulation::parse(m_config.simulateFailure, &simulation)) {
+        *error = QStringLiteral("invalid failure simulation \"%1\"").arg(m_config.simulateFailure);
         return false;
     }
     m_downstream = std::make_unique<DownstreamClient>();
-    m_downstream->configure(QUrl(m_settings.string(SettingKey::DownstreamUrl)),
-                            m_settings.integer(SettingKey::DownstreamTimeoutMs), simulation);
-    m_downstream->setSecretHeader(m_settings.string(SettingKey::SecretHeader).toLatin1());
+    m_downstream->configure(m_config.downstreamUrl, m_config.downstreamTimeoutMs, simulation);
+    m_downstream->setSecretHeader(m_config.secretHeader);
     return true;
 }
 
 bool Engine::applyRedisTls(QString *error)
 {
-    const QString ca = m_settings.string(SettingKey::RedisTlsCa);
-    const QString cert = m_settings.string(SettingKey::RedisTlsCert);
-    const QString key = m_settings.string(SettingKey::RedisTlsKey);
-    const QString serverName = m_settings.string(SettingKey::RedisTlsServerName);
-    const bool insecure = m_settings.flag(SettingKey::RedisTlsInsecure);
+    const QString &ca = m_config.redisTlsCa;
+    const QString &cert = m_config.redisTlsCert;
+    const QString &key = m_config.redisTlsKey;
+    const QString &serverName = m_config.redisTlsServerName;
+    const bool insecure = m_config.redisTlsInsecure;
     if (!m_endpoint.tls) {
         if (!ca.isEmpty() || !cert.isEmpty() || !key.isEmpty() || !serverName.isEmpty() || insecure)
             qCWarning(lcEngine).noquote()
@@ -185,7 +239,7 @@ bool Engine::applyRedisTls(QString *error)
 
 bool Engine::startRedis(const Secrets &secrets, QString *error)
 {
-    const QString url = m_settings.string(SettingKey::RedisUrl);
+    const QString &url = m_config.redisUrl;
     if (url.isEmpty()) {
         Q_ASSERT(m_embedded); // claimed by start()
         if (!m_embedded->start(error)) {
@@ -202,12 +256,12 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
         return false;
     } else if (m_endpoint.kind == RedisEndpoint::Kind::Cluster) {
         // Every script touches several keys: in a cluster they must all be in one slot.
-        *error = m_keys.clusterProblem();
+        *error = m_config.keys.clusterProblem();
         if (!error->isEmpty())
             return false;
-        m_endpoint.clusterSlot = redisHashSlot(m_keys.dlq);
+        m_endpoint.clusterSlot = redisHashSlot(m_config.keys.dlq);
     }
-    if (m_embedded && m_settings.integer(SettingKey::RedisReplicas) > 0) {
+    if (m_embedded && m_config.receiver.redisReplicas > 0) {
         *error = QStringLiteral("--redis-replicas needs a Redis with replicas (--redis): the "
                                 "embedded Redis has none, so no delivery could be acknowledged");
         return false;
@@ -236,27 +290,20 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
         return false;
 
     m_redis = std::make_unique<RedisConnection>(m_endpoint, QStringLiteral("redrive"));
-    if (m_embedded)
-        m_redis->setReconnectDelays(20, 1000); // the server is starting right now
     m_reportedRedisProblem.clear();
     // Logged and shown once per change: going up, going down, or a new reason while down (the
     // retries of an outage are not news).
     const auto reportProblem = [this](const QString &reason) {
-        if (m_embeddedStarting) {
-            m_startupProblem = reason;
-            return;
-        }
         if (reason == m_reportedRedisProblem)
             return;
         m_reportedRedisProblem = reason;
         qCWarning(lcEngine).noquote() << "Redis unavailable:" << reason;
-        Q_EMIT redisStateChanged(RedisConnection::State::Disconnected, reason);
+        setRedisStatus(EngineStatus::Redis::Unavailable, reason);
     };
     connect(m_redis.get(), &RedisConnection::stateChanged, this,
             [this, reportProblem](RedisConnection::State state) {
                 switch (state) {
                 case RedisConnection::State::Ready: {
-                    m_embeddedStarting = false;
                     m_reportedRedisProblem.clear();
                     // A located server (the primary the sentinels name) is said too.
                     const QString detail
@@ -270,11 +317,11 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
                                                         "verified: --redis-insecure)")
                                        : QString());
                     qCInfo(lcEngine).noquote() << detail;
-                    Q_EMIT redisStateChanged(state, detail);
+                    setRedisStatus(EngineStatus::Redis::Ready, detail);
                     break;
                 }
                 case RedisConnection::State::Connecting:
-                    Q_EMIT redisStateChanged(state, QString());
+                    setRedisStatus(EngineStatus::Redis::Connecting, QString());
                     break;
                 case RedisConnection::State::Disconnected:
                     reportProblem(m_redis->lastError());
@@ -282,19 +329,25 @@ bool Engine::startRedis(const Secrets &secrets, QString *error)
                 }
             });
     connect(m_redis.get(), &RedisConnection::attemptFailed, this, reportProblem);
-    m_embeddedStarting = m_embedded != nullptr;
-    m_startupProblem.clear();
-    if (m_embeddedStarting) {
-        QTimer::singleShot(EmbeddedStartGraceMs, m_redis.get(), [this, reportProblem] {
-            if (!m_embeddedStarting)
-                return;
-            m_embeddedStarting = false;
-            if (!m_redis->isReady())
-                reportProblem(m_startupProblem.isEmpty() ? m_redis->lastError() : m_startupProblem);
-        });
+    if (m_embedded) {
+        // The embedded server is starting right now: the connection opens once it accepts
+        // connections, so its start-up is never mistaken for an outage (a delivery in these
+        // milliseconds is answered 503, as in any outage).
+        m_redis->setReconnectDelays(20, 1000);
+        connect(m_embedded.get(), &EmbeddedRedis::ready, m_redis.get(), &RedisConnection::open);
+        connect(m_embedded.get(), &EmbeddedRedis::startFailed, this, reportProblem);
+        setRedisStatus(EngineStatus::Redis::Connecting, QString());
+    } else {
+        m_redis->open();
     }
-    m_redis->open();
     return true;
+}
+
+void Engine::setRedisStatus(EngineStatus::Redis state, const QString &detail)
+{
+    m_status.redis = state;
+    m_status.redisDetail = detail;
+    publishStatus();
 }
 
 void Engine::shutdown(std::function<void()> done, int timeoutMs)
@@ -328,6 +381,8 @@ void Engine::shutdown(std::function<void()> done, int timeoutMs)
 void Engine::stop()
 {
     // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
+    m_consoleWatcher.reset();
+    m_consoleStore.reset();
     m_receiver.reset();
     m_admin.reset();
     m_metrics.reset();
@@ -336,6 +391,7 @@ void Engine::stop()
     m_embedded.reset();
     m_downstream.reset();
     m_running = false;
+    m_status.running = false;
 }
 
 } // namespace redrive::core

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The console on a real redis-server through the engine and core::QueueStore: paging through
+// The console on a real redis-server through the engine (on its own thread) and
+// core::QueueStore: paging through
 // 100,000 entries, a write by someone else showing up by itself, the edit conflict, and a bulk
 // action on a search stating its exact count.
-#include "core/engine/engine.h"
+#include "core/engine/enginethread.h"
 #include "core/queue/deadletterentry.h"
-#include "core/receiver/webhookreceiver.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
 #include "tests/support/redisserver.h"
@@ -29,6 +29,7 @@
 #include <QNetworkReply>
 #include <QPushButton>
 #include <QScrollBar>
+#include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -68,7 +69,7 @@ private:
     QTemporaryDir m_dir;
     std::unique_ptr<core::Settings> m_settings;
     std::unique_ptr<core::MemoryCredentialStore> m_credentials;
-    std::unique_ptr<core::Engine> m_engine;
+    std::unique_ptr<core::EngineThread> m_engine;
     std::unique_ptr<ui::MainWindow> m_window;
 };
 
@@ -86,6 +87,8 @@ void TestConsoleRedis::init()
     QVERIFY(m_settings->setValue(SettingKey::RedisUrl, m_redis.url()));
     QVERIFY(m_settings->setValue(SettingKey::ReceiverEnabled, false));
     QVERIFY(m_settings->setValue(SettingKey::WorkerEnabled, false));
+    // Without the receiver /healthz gets its own port: any free one, not the default.
+    QVERIFY(m_settings->setValue(SettingKey::AdminListenAddress, QStringLiteral("127.0.0.1:0")));
     m_credentials = std::make_unique<core::MemoryCredentialStore>();
 }
 
@@ -98,10 +101,13 @@ void TestConsoleRedis::cleanup()
 
 void TestConsoleRedis::openWindow()
 {
-    m_engine = std::make_unique<core::Engine>(*m_settings);
-    QString error;
-    QVERIFY2(m_engine->start({}, &error), qPrintable(error));
-    QTRY_VERIFY(m_engine->redis()->isReady());
+    m_engine = std::make_unique<core::EngineThread>(core::EngineConfig::fromSettings(*m_settings));
+    QSignalSpy started(m_engine.get(), &core::EngineThread::started);
+    m_engine->start({}, true);
+    QVERIFY(started.wait(30000));
+    QVERIFY2(started.constFirst().at(0).toBool(),
+             qPrintable(started.constFirst().at(1).toString()));
+    QTRY_VERIFY_WITH_TIMEOUT(m_engine->status().redis == core::EngineStatus::Redis::Ready, 30000);
     m_window = std::make_unique<ui::MainWindow>(*m_engine, *m_settings, *m_credentials);
     m_window->show();
     m_window->activateWindow();
@@ -227,11 +233,12 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
     QVERIFY(m_settings->setValue(SettingKey::ReceiverEnabled, true));
     QVERIFY(m_settings->setValue(SettingKey::ListenAddress, QStringLiteral("127.0.0.1:0")));
     openWindow();
-    QVERIFY(m_engine->receiver());
-    const QUrl url = m_engine->receiver()->url();
+    QVERIFY(m_engine->status().receiverEnabled);
+    const QUrl url(m_engine->status().receiverUrl);
+    QVERIFY(url.port() > 0);
     QVERIFY(m_window->receiverStatus()->text().contains(url.toString()));
     // What app/main.cpp may also do: a second connection must not double the rows.
-    connect(m_engine->receiver(), &core::WebhookReceiver::deliveryHandled, m_window.get(),
+    connect(m_engine.get(), &core::EngineThread::deliveryHandled, m_window.get(),
             &ui::MainWindow::addDelivery);
     QNetworkAccessManager network;
     QNetworkRequest request(url);
@@ -252,10 +259,13 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
         QStringLiteral("Requests 1 · Processed 1 ·")));
     // Stop and start from the receiver page.
     QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
-    QVERIFY(!m_engine->receiver()->isListening());
-    QVERIFY(m_window->receiverStatus()->text().contains(QStringLiteral("Receiver off")));
+    QTRY_VERIFY(m_window->receiverStatus()->text().contains(QStringLiteral("Receiver off")));
+    QVERIFY(m_engine->status().receiverUrl.isEmpty());
+    QCOMPARE(m_window->receiverPanel()->startStopButton()->text(),
+             QStringLiteral("Start receiving"));
     QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
-    QVERIFY(m_engine->receiver()->isListening());
+    QTRY_VERIFY(!m_engine->status().receiverUrl.isEmpty());
+    QTRY_VERIFY(m_window->receiverStatus()->text().contains(m_engine->status().receiverUrl));
 }
 
 // Opening the console on a shared Redis without a downstream must not empty its DLQ: with
@@ -268,7 +278,7 @@ void TestConsoleRedis::retriesOffWithoutADownstream()
     QVERIFY(m_settings->setValue(SettingKey::ListenAddress, QStringLiteral("127.0.0.1:0")));
     QVERIFY(m_settings->setValue(SettingKey::WorkerEnabled, true));
     openWindow();
-    QVERIFY(!m_engine->worker());
+    QVERIFY(!m_engine->status().retriesRunning);
     QCOMPARE(m_window->retriesStatus()->text(), QStringLiteral("Retries off"));
     QVERIFY(m_window->retriesStatus()->isVisible());
     QVERIFY(m_window->retriesStatus()->toolTip().contains(QStringLiteral("no downstream")));
@@ -288,7 +298,7 @@ void TestConsoleRedis::downstreamShownWithoutItsPassword()
     QVERIFY(m_settings->setValue(SettingKey::DownstreamUrl,
                                  QStringLiteral("http://crm:pw-in-url-5150@127.0.0.1:9/hook")));
     openWindow();
-    QVERIFY(m_engine->worker());
+    QVERIFY(m_engine->status().retriesRunning);
     const QString tip = m_window->retriesStatus()->toolTip();
     QVERIFY2(tip.contains(QStringLiteral("http://***@127.0.0.1:9/hook")), qPrintable(tip));
     QVERIFY2(!tip.contains(QStringLiteral("pw-in-url-5150")), qPrintable(tip));
@@ -308,7 +318,7 @@ void TestConsoleRedis::permanentFailureShowsTheRetriesTheFlagAllows()
     QVERIFY(m_settings->setValue(SettingKey::MaxRetries, 2));
     QVERIFY(m_settings->setValue(SettingKey::BackoffBaseMs, 1));
     openWindow();
-    QVERIFY(m_engine->worker());
+    QVERIFY(m_engine->status().retriesRunning);
     QTRY_COMPARE_WITH_TIMEOUT(m_redis.llen(Permanent), 1, 30000);
     const core::DeadLetterEntry stored
         = core::DeadLetterEntry::parse(m_redis.lrange(Permanent).constFirst());

@@ -2,8 +2,7 @@
 // The console's icons and About dialog: every icon exists without an icon theme and follows the
 // palette (dark text on a light palette, light on a dark one); About names this build, its
 // licence and project page, the Qt it runs on, and the version of the Redis it talks to.
-#include "core/redis/redisconnection.h"
-#include "core/redis/redisendpoint.h"
+#include "core/engine/enginethread.h"
 #include "tests/support/redisserver.h"
 #include "ui/dialogs/aboutdialog.h"
 #include "ui/widgets/iconprovider.h"
@@ -12,6 +11,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QTest>
 
 using namespace redrive;
@@ -130,14 +130,21 @@ void TestDesktopIntegration::aboutAsksRedisForItsVersion()
     }
     QVERIFY(!version.isEmpty());
 
-    core::RedisEndpoint endpoint;
-    QString error;
-    QVERIFY2(core::RedisEndpoint::parse(server.url(), &endpoint, &error), qPrintable(error));
-    core::RedisConnection redis(endpoint, QStringLiteral("redrive-test"));
-    redis.open();
-    QTRY_VERIFY_WITH_TIMEOUT(redis.isReady(), 30000);
+    // The engine asks, on its own thread, over its own connection.
+    core::EngineConfig config;
+    config.redisUrl = server.url();
+    config.receiverEnabled = false;
+    config.workerEnabled = false;
+    config.adminListen = QStringLiteral("127.0.0.1:0");
+    core::EngineThread engine(config);
+    QSignalSpy started(&engine, &core::EngineThread::started);
+    engine.start({});
+    QVERIFY(started.wait(30000));
+    QVERIFY2(started.constFirst().at(0).toBool(),
+             qPrintable(started.constFirst().at(1).toString()));
+    QTRY_VERIFY_WITH_TIMEOUT(engine.status().redis == core::EngineStatus::Redis::Ready, 30000);
 
-    ui::AboutDialog about(&redis);
+    ui::AboutDialog about(&engine);
     auto *label = about.findChild<QLabel *>(QStringLiteral("redisVersion"));
     QTRY_VERIFY_WITH_TIMEOUT(label->text().startsWith(QString::fromLatin1(version)), 30000);
     QVERIFY(label->text().contains(QString::number(server.port())));

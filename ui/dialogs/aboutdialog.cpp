@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ui/dialogs/aboutdialog.h"
 
-#include "core/redis/redisconnection.h"
+#include "core/engine/enginethread.h"
 #include "ui/widgets/iconprovider.h"
 
 #include <QApplication>
@@ -14,7 +14,7 @@
 
 namespace redrive::ui {
 
-AboutDialog::AboutDialog(core::RedisConnection *redis, QWidget *parent)
+AboutDialog::AboutDialog(core::EngineThread *engine, QWidget *parent)
     : QDialog(parent)
     , m_redisVersion(new QLabel(this))
 {
@@ -82,7 +82,7 @@ AboutDialog::AboutDialog(core::RedisConnection *redis, QWidget *parent)
     layout->addWidget(buttons);
     setMinimumWidth(460);
 
-    askRedisVersion(redis);
+    askRedisVersion(engine);
 }
 
 QString AboutDialog::projectUrl()
@@ -90,27 +90,21 @@ QString AboutDialog::projectUrl()
     return QStringLiteral(REDRIVE_HOMEPAGE);
 }
 
-void AboutDialog::askRedisVersion(core::RedisConnection *redis)
+void AboutDialog::askRedisVersion(core::EngineThread *engine)
 {
-    if (!redis || !redis->isReady()) {
+    if (!engine || engine->status().redis != core::EngineStatus::Redis::Ready) {
         m_redisVersion->setText(tr("not connected"));
         return;
     }
     m_redisVersion->setText(tr("asking…"));
-    const QString where = redis->endpoint().displayUrl();
-    redis->command({ "INFO", "server" }, this, [this, where](const core::RedisReply &reply) {
-        if (reply.isError()) {
-            m_redisVersion->setText(tr("unknown (%1)").arg(reply.errorText()));
-            return;
-        }
-        QString version;
-        for (const QByteArray &line : reply.bytes().split('\n')) {
-            if (line.startsWith("redis_version:"))
-                version = QString::fromLatin1(line.mid(14).trimmed());
-        }
-        m_redisVersion->setText(version.isEmpty()
-                                    ? tr("unknown (INFO gave no version) at %1").arg(where)
-                                    : tr("%1 at %2").arg(version, where));
+    const QString where = engine->status().redisDisplayUrl;
+    engine->askRedisVersion(this, [this, where](const QString &version, const QString &error) {
+        if (!error.isEmpty())
+            m_redisVersion->setText(tr("unknown (%1)").arg(error));
+        else if (version.isEmpty())
+            m_redisVersion->setText(tr("unknown (INFO gave no version) at %1").arg(where));
+        else
+            m_redisVersion->setText(tr("%1 at %2").arg(version, where));
     });
 }
 

@@ -6,7 +6,7 @@
 class QLabel;
 
 namespace redrive::core {
-class RedisConnection;
+class EngineThread;
 }
 
 namespace redrive::ui {
@@ -19,13 +19,13 @@ class AboutDialog final : public QDialog
     Q_DISABLE_COPY_MOVE(AboutDialog)
 
 public:
-    // `redis` may be null (no engine, as in tests of the window alone).
-    explicit AboutDialog(core::RedisConnection *redis, QWidget *parent = nullptr);
+    // `engine` may be null (no engine, as in tests of the window alone).
+    explicit AboutDialog(core::EngineThread *engine, QWidget *parent = nullptr);
 
     static QString projectUrl();
 
 private:
-    void askRedisVersion(core::RedisConnection *redis);
+    void askRedisVersion(core::EngineThread *engine);
 
     QLabel *m_redisVersion = nullptr;
 };

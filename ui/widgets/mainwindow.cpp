@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/mainwindow.h"
 
-#include "core/delivery/downstreamclient.h"
-#include "core/engine/engine.h"
-#include "core/queue/queuestore.h"
-#include "core/queue/queuewatcher.h"
-#include "core/receiver/webhookreceiver.h"
+#include "core/engine/enginethread.h"
 #include "core/settings/credentialstore.h"
-#include "core/settings/redactedurl.h"
 #include "core/settings/settings.h"
 #include "ui/dialogs/aboutdialog.h"
 #include "ui/dialogs/editentrydialog.h"
@@ -15,6 +10,7 @@
 #include "ui/models/queuebackend.h"
 #include "ui/models/queuestorebackend.h"
 #include "ui/models/queuetablemodel.h"
+#include "ui/models/threadedqueuebackend.h"
 #include "ui/widgets/appearance.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/livedeliveriesview.h"
@@ -37,56 +33,39 @@
 
 namespace redrive::ui {
 
-using core::RedisConnection;
+using RedisState = core::EngineStatus::Redis;
 
-MainWindow::MainWindow(core::Engine &engine, core::Settings &settings,
+MainWindow::MainWindow(core::EngineThread &engine, core::Settings &settings,
                        core::CredentialStore &credentials, QWidget *parent)
     : QMainWindow(parent)
     , m_engine(&engine)
     , m_settings(settings)
     , m_credentials(credentials)
-    , m_store(std::make_unique<core::QueueStore>(engine.redis(), engine.keys()))
-    , m_watcher(std::make_unique<core::QueueWatcher>(engine.redis(), engine.redisEndpoint(),
-                                                     engine.keys()))
     , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
 {
-    Q_ASSERT(engine.redis()); // the engine is started before the window is made
-    auto backend = std::make_unique<QueueStoreBackend>(m_store.get());
-    QueueStoreBackend *storeBackend = backend.get();
+    core::QueueStore *store = engine.consoleStore();
+    Q_ASSERT(store); // the engine has started before the window is made
+    auto backend = std::make_unique<ThreadedQueueBackend>(
+        std::make_unique<QueueStoreBackend>(store), engine.engineThread(), store);
+    ThreadedQueueBackend *threaded = backend.get();
     m_backend = std::move(backend);
-    connect(m_watcher.get(), &core::QueueWatcher::changed, this,
-            [storeBackend](core::QueueStore::List list) {
-                storeBackend->notifyChanged(list == core::QueueStore::List::DeadLetter
-                                                ? QueueList::DeadLetters
-                                                : QueueList::PermanentFailures);
+    connect(&engine, &core::EngineThread::queueChanged, threaded,
+            [threaded](core::QueueStore::List list) {
+                threaded->notifyChanged(list == core::QueueStore::List::DeadLetter
+                                            ? QueueList::DeadLetters
+                                            : QueueList::PermanentFailures);
             });
     init();
-    connect(&engine, &core::Engine::redisStateChanged, this, &MainWindow::setRedisState);
-    connect(&engine, &core::Engine::problem, this,
+    connect(&engine, &core::EngineThread::statusChanged, this, &MainWindow::showEngineStatus);
+    connect(&engine, &core::EngineThread::problem, this,
             [this](const QString &message) { statusBar()->showMessage(message); });
-    setRedisState(engine.redis()->state(),
-                  engine.redis()->isReady()
-                      ? tr("connected to %1").arg(engine.redisEndpoint().displayUrl())
-                      : engine.redis()->lastError());
-    m_watcher->start();
-    if (engine.worker()) {
-        setRetriesRunning(true,
-                          engine.downstream()->url().isEmpty()
-                              ? tr("the simulated downstream")
-                              : core::redactedUrl(engine.downstream()->url().toString()));
-    } else {
-        setRetriesRunning(false, engine.workerOffReason());
-        // Turned off on purpose (--no-worker) needs no word; off for want of a downstream does.
-        if (engine.settings().flag(core::SettingKey::WorkerEnabled))
-            statusBar()->showMessage(tr("Retries are off: %1").arg(engine.workerOffReason()));
-    }
-    if (core::WebhookReceiver *receiver = engine.receiver()) {
-        connect(receiver, &core::WebhookReceiver::deliveryHandled, this, &MainWindow::addDelivery);
-        m_receiverPanel->setReceiver(receiver);
-        setReceiverUrl(receiver->isListening() ? receiver->url().toString() : QString());
-    } else {
-        setReceiverUrl(QString());
-    }
+    connect(&engine, &core::EngineThread::deliveryHandled, this, &MainWindow::addDelivery);
+    m_receiverPanel->setEngine(&engine);
+    const core::EngineStatus status = engine.status();
+    showEngineStatus(status);
+    // Turned off on purpose (--no-worker) needs no word; off for want of a downstream does.
+    if (!status.retriesRunning && status.workerWanted)
+        statusBar()->showMessage(tr("Retries are off: %1").arg(status.retriesDetail));
 }
 
 MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
@@ -98,7 +77,7 @@ MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &se
     , m_memory(std::make_unique<WindowMemory>(settings.filePath()))
 {
     init();
-    setRedisState(RedisConnection::State::Ready, tr("connected"));
+    setRedisState(RedisState::Ready, tr("connected"));
 }
 
 void MainWindow::init()
@@ -112,7 +91,6 @@ void MainWindow::init()
     m_pages->addWidget(m_permanentView);
     m_receiverPanel = new ReceiverPanel(m_settings, m_credentials, m_pages);
     m_pages->addWidget(m_receiverPanel);
-    connect(m_receiverPanel, &ReceiverPanel::listeningChanged, this, &MainWindow::setReceiverUrl);
 
     m_sidebar->addItem(tr("Live deliveries"));
     m_sidebar->addItem(tr("Dead letter queue"));
@@ -176,9 +154,7 @@ void MainWindow::init()
 MainWindow::~MainWindow()
 {
     // The pages (children, deleted after the members) hold on to the backend: take them down
-    // first, while the store and watcher they use are still there.
-    if (m_watcher)
-        m_watcher->stop();
+    // first, while the backend they use is still there.
     delete m_pages;
 }
 
@@ -227,7 +203,7 @@ void MainWindow::buildMenus()
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Redrive"), this, [this]() {
-        auto *about = new AboutDialog(m_engine ? m_engine->redis() : nullptr, this);
+        auto *about = new AboutDialog(m_engine, this);
         about->setAttribute(Qt::WA_DeleteOnClose);
         about->open();
     });
@@ -298,21 +274,34 @@ void MainWindow::setReceiverUrl(const QString &url)
     m_receiverStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
 }
 
-void MainWindow::setRedisState(RedisConnection::State state, const QString &detail)
+void MainWindow::showEngineStatus(const core::EngineStatus &status)
 {
+    // A status comes with every change (the receiver stopped, ...): the lists are re-read only
+    // when Redis itself changed.
+    if (!m_haveRedisState || status.redis != m_redisState || status.redisDetail != m_redisDetail)
+        setRedisState(status.redis, status.redisDetail);
+    setRetriesRunning(status.retriesRunning, status.retriesDetail);
+    setReceiverUrl(status.receiverEnabled ? status.receiverUrl : QString());
+}
+
+void MainWindow::setRedisState(RedisState state, const QString &detail)
+{
+    m_haveRedisState = true;
+    m_redisState = state;
+    m_redisDetail = detail;
     QString dot;
     QString text;
     switch (state) {
-    case RedisConnection::State::Ready:
+    case RedisState::Ready:
         dot = QStringLiteral("#2e9d4f");
         text = tr("Redis: %1").arg(detail);
         statusBar()->clearMessage(); // a read that failed while Redis was away is stale now
         break;
-    case RedisConnection::State::Connecting:
+    case RedisState::Connecting:
         dot = QStringLiteral("#d38b0e");
         text = tr("Redis: connecting…");
         break;
-    case RedisConnection::State::Disconnected:
+    case RedisState::Unavailable:
         dot = QStringLiteral("#c0392b");
         text = tr("Redis unavailable (retrying by itself): %1").arg(detail);
         break;
@@ -321,12 +310,12 @@ void MainWindow::setRedisState(RedisConnection::State state, const QString &deta
         QStringLiteral("<span style=\"color:%1\">●</span> %2").arg(dot, text.toHtmlEscaped()));
     m_redisStatus->setToolTip(detail);
     // Connecting at start is not an outage; losing a connection that worked is, until it is back.
-    if (state == RedisConnection::State::Ready)
+    if (state == RedisState::Ready)
         m_redisWasReady = true;
-    const bool away = m_redisWasReady && state != RedisConnection::State::Ready;
+    const bool away = m_redisWasReady && state != RedisState::Ready;
     for (QueueView *view : { m_dlqView, m_permanentView })
         view->setStale(away, detail);
-    if (state == RedisConnection::State::Ready) {
+    if (state == RedisState::Ready) {
         // Back after an outage: what is shown may be stale.
         m_dlqView->listChanged();
         m_permanentView->listChanged();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/engine/enginestatus.h"
 #include "core/receiver/deliveryevent.h"
-#include "core/redis/redisconnection.h"
 
 #include <QLabel>
 #include <QListWidget>
@@ -13,9 +13,7 @@
 
 namespace redrive::core {
 class CredentialStore;
-class Engine;
-class QueueStore;
-class QueueWatcher;
+class EngineThread;
 class Settings;
 } // namespace redrive::core
 
@@ -38,11 +36,12 @@ class MainWindow final : public QMainWindow
 public:
     enum class Page { Live, DeadLetters, PermanentFailures, Receiver };
 
-    // The application's window: the lists through a core::QueueStore on the engine's Redis
-    // connection, changes by anyone through a core::QueueWatcher, the engine's Redis state in
-    // the status bar. `engine` must be started and outlive the window.
-    MainWindow(core::Engine &engine, core::Settings &settings, core::CredentialStore &credentials,
-               QWidget *parent = nullptr);
+    // The application's window on an engine running on its own thread: the lists through the
+    // engine's queue store (each call posted to that thread, each answer posted back), changes
+    // by anyone as the engine announces them, its status in the status bar. `engine` must have
+    // started and outlive the window.
+    MainWindow(core::EngineThread &engine, core::Settings &settings,
+               core::CredentialStore &credentials, QWidget *parent = nullptr);
     // Any queue backend, without an engine (tests and tools); the Redis state shown is the
     // one given to setRedisState().
     MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &settings,
@@ -71,7 +70,9 @@ public Q_SLOTS:
     void addDelivery(const redrive::core::DeliveryEvent &event);
     // Where the receiver listens; empty when it is stopped.
     void setReceiverUrl(const QString &url);
-    void setRedisState(redrive::core::RedisConnection::State state, const QString &detail);
+    void setRedisState(redrive::core::EngineStatus::Redis state, const QString &detail);
+    // Everything the engine reports about itself: Redis, receiver, retries.
+    void showEngineStatus(const redrive::core::EngineStatus &status);
     // Whether a retry worker runs in this process: the status bar and the dead-letter list's
     // Next retry column say so. `detail`: where it sends to, or why it is off.
     void setRetriesRunning(bool running, const QString &detail);
@@ -88,11 +89,9 @@ private:
 
     void init();
 
-    core::Engine *m_engine = nullptr;
+    core::EngineThread *m_engine = nullptr;
     core::Settings &m_settings;
     core::CredentialStore &m_credentials;
-    std::unique_ptr<core::QueueStore> m_store;
-    std::unique_ptr<core::QueueWatcher> m_watcher;
     std::unique_ptr<QueueBackend> m_backend;
     std::unique_ptr<WindowMemory> m_memory;
     QListWidget *m_sidebar = new QListWidget(this);
@@ -111,6 +110,9 @@ private:
     QDateTime m_lastEventTime;
     qint64 m_dlqTotal = -1;
     bool m_redisWasReady = false;
+    bool m_haveRedisState = false;
+    core::EngineStatus::Redis m_redisState = core::EngineStatus::Redis::Connecting;
+    QString m_redisDetail;
     qint64 m_permanentTotal = -1;
 };
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/receiverpanel.h"
 
+#include "core/engine/enginethread.h"
 #include "core/genesys/ngrokdiscovery.h"
-#include "core/receiver/webhookreceiver.h"
 #include "core/settings/settings.h"
 #include "ui/dialogs/genesysregisterdialog.h"
 #include "ui/dialogs/prompts.h"
@@ -112,19 +112,10 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     m_ngrok->setAccessibleName(tr("Public URL"));
 
     connect(m_register, &QPushButton::clicked, this, &ReceiverPanel::openRegisterDialog);
+    // The engine answers with a new status (setListeningUrl() through the window).
     connect(m_startStop, &QPushButton::clicked, this, [this]() {
-        if (!m_receiver)
-            return;
-        if (m_receiver->isListening()) {
-            m_receiver->stop();
-        } else {
-            QString error;
-            if (!m_receiver->start(&error))
-                Prompts::warn(this, tr("Receiver"), tr("Cannot listen: %1").arg(error));
-        }
-        const QString url = m_receiver->isListening() ? m_receiver->url().toString() : QString();
-        setListeningUrl(url);
-        Q_EMIT listeningChanged(url);
+        if (m_engine && m_engine->status().receiverEnabled)
+            m_engine->setReceiverListening(!m_listening);
     });
 
     m_ngrok->setText(tr("looking for the ngrok agent…"));
@@ -156,18 +147,22 @@ void ReceiverPanel::watchPort(quint16 port)
     m_watcher->start();
 }
 
-void ReceiverPanel::setReceiver(core::WebhookReceiver *receiver)
+void ReceiverPanel::setEngine(core::EngineThread *engine)
 {
-    m_receiver = receiver;
-    setListeningUrl(receiver && receiver->isListening() ? receiver->url().toString() : QString());
+    m_engine = engine;
+    connect(engine, &core::EngineThread::receiverStartFailed, this, [this](const QString &error) {
+        Prompts::warn(this, tr("Receiver"), tr("Cannot listen: %1").arg(error));
+    });
+    setListeningUrl(engine->status().receiverUrl);
 }
 
 void ReceiverPanel::updateStartStop()
 {
-    m_startStop->setEnabled(m_receiver != nullptr);
-    m_startStop->setText(m_receiver && m_receiver->isListening() ? tr("Stop receiving")
-                                                                 : tr("Start receiving"));
-    if (!m_receiver)
+    const bool haveReceiver = m_engine && m_engine->status().receiverEnabled;
+    m_startStop->setEnabled(haveReceiver);
+    m_startStop->setText(haveReceiver && m_listening ? tr("Stop receiving")
+                                                     : tr("Start receiving"));
+    if (!haveReceiver)
         m_startStop->setToolTip(tr("The receiver is turned off in the settings."));
 }
 
@@ -175,6 +170,7 @@ ReceiverPanel::~ReceiverPanel() = default;
 
 void ReceiverPanel::setListeningUrl(const QString &url)
 {
+    m_listening = !url.isEmpty();
     m_url->setText(url.isEmpty() ? tr("not listening") : url);
     const int port = QUrl(url).port();
     if (port > 0)

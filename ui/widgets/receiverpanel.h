@@ -12,9 +12,9 @@ class QPushButton;
 
 namespace redrive::core {
 class CredentialStore;
+class EngineThread;
 class NgrokWatcher;
 class Settings;
-class WebhookReceiver;
 } // namespace redrive::core
 
 namespace redrive::ui {
@@ -32,8 +32,10 @@ public:
                   QWidget *parent = nullptr);
     ~ReceiverPanel() override;
 
-    // The receiver to start and stop (null: it is turned off in this process).
-    void setReceiver(core::WebhookReceiver *receiver);
+    // The engine whose receiver the page starts and stops (null, or an engine without a
+    // receiver: it is turned off in this process).
+    void setEngine(core::EngineThread *engine);
+    // Where the receiver listens (from the engine's status); empty when it is stopped.
     void setListeningUrl(const QString &url);
     QPushButton *startStopButton() const { return m_startStop; }
     void countDelivery(const core::DeliveryEvent &event);
@@ -45,9 +47,6 @@ public:
                  CountKinds };
     QPushButton *registerButton() const { return m_register; }
     void openRegisterDialog();
-
-Q_SIGNALS:
-    void listeningChanged(const QString &url);
 
 private:
     void updateCounters();
@@ -62,7 +61,8 @@ private:
     QLabel *m_ngrok;
     QPushButton *m_register;
     QPushButton *m_startStop;
-    core::WebhookReceiver *m_receiver = nullptr;
+    core::EngineThread *m_engine = nullptr;
+    bool m_listening = false;
     quint16 m_watchedPort = 0;
     qint64 m_counts[5] = {};
     qint64 m_total = 0;

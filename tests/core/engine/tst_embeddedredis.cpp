@@ -19,12 +19,18 @@ using redrive::tests::runCommand;
 
 namespace {
 
+// The first child of any of the process' threads (the engine's thread starts redis-server).
 qint64 childPid(qint64 pid)
 {
-    QFile children(QStringLiteral("/proc/%1/task/%1/children").arg(pid));
-    if (!children.open(QIODevice::ReadOnly))
-        return 0;
-    return children.readAll().trimmed().split(' ').value(0).toLongLong();
+    const QString tasks = QStringLiteral("/proc/%1/task").arg(pid);
+    for (const QString &task : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile children(tasks + QLatin1Char('/') + task + QStringLiteral("/children"));
+        if (!children.open(QIODevice::ReadOnly))
+            continue;
+        if (const qint64 child = children.readAll().trimmed().split(' ').value(0).toLongLong())
+            return child;
+    }
+    return 0;
 }
 
 bool processAlive(qint64 pid)
