@@ -11,7 +11,11 @@
 #include "core/redis/redishashslot.h"
 #include "core/redis/redisreply.h"
 #include "core/settings/redactedurl.h"
+#include "core/trends/trendreader.h"
+#include "core/trends/trendrecorder.h"
+#include "core/trends/trendsources.h"
 
+#include <QDateTime>
 #include <QLoggingCategory>
 #include <QTimer>
 
@@ -117,6 +121,7 @@ bool Engine::start(const Secrets &secrets, QString *error)
         m_metrics->setWorker(m_worker.get());
     }
     m_metrics->start();
+    startTrends();
     m_running = true;
     m_status.running = true;
     m_status.usesEmbeddedRedis = m_embedded != nullptr;
@@ -129,6 +134,28 @@ bool Engine::start(const Secrets &secrets, QString *error)
     updateReceiverStatus();
     publishStatus();
     return true;
+}
+
+void Engine::startTrends()
+{
+    // Running totals read every few seconds on this thread: nothing on the delivery path.
+    m_trends = std::make_unique<TrendRecorder>(m_redis.get(), m_config.keys);
+    m_trends->setSource([this] {
+        return trendTotals(m_receiver ? &m_receiver->counters() : nullptr,
+                           m_worker ? &m_worker->stats() : nullptr);
+    });
+    m_trends->setGaugeSource([this] {
+        const EngineMetrics::Queues &queues = m_metrics->queues();
+        return TrendRecorder::Gauges { queues.known, queues.dlq, queues.permanent };
+    });
+    m_trends->start();
+}
+
+void Engine::readTrends(TrendRange range, const QObject *context,
+                        std::function<void(const TrendSeries &)> done)
+{
+    TrendReader::read(m_redis.get(), m_config.keys, range, QDateTime::currentMSecsSinceEpoch(),
+                      context, std::move(done));
 }
 
 void Engine::setReceiverListening(bool listening)
@@ -363,6 +390,8 @@ void Engine::shutdown(std::function<void()> done, int timeoutMs)
     }
     // Replies come in order: once this PING is answered, every command the receiver and the
     // worker sent before it has been processed by Redis.
+    if (m_trends)
+        m_trends->flush(); // the last counts go before the PING below
     auto finished = std::make_shared<bool>(false);
     auto finish = [this, finished, done] {
         if (*finished)
@@ -383,6 +412,7 @@ void Engine::stop()
     // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
     m_consoleWatcher.reset();
     m_consoleStore.reset();
+    m_trends.reset(); // reads the receiver's and the worker's totals
     m_receiver.reset();
     m_admin.reset();
     m_metrics.reset();

@@ -6,6 +6,7 @@
 #include "core/queue/queuestore.h"
 #include "core/receiver/deliveryevent.h"
 #include "core/redis/redisconnection.h"
+#include "core/trends/trendseries.h"
 
 #include <QObject>
 
@@ -20,6 +21,7 @@ class EmbeddedRedis;
 class EngineMetrics;
 class QueueWatcher;
 class RetryWorker;
+class TrendRecorder;
 class WebhookReceiver;
 
 // Everything that runs behind the window or in `redrive --headless`: the Redis connection (to
@@ -72,6 +74,11 @@ public:
     EngineMetrics *metrics() const { return m_metrics.get(); }
     // Null when the receiver runs (it serves /healthz and /metrics itself).
     AdminServer *adminServer() const { return m_admin.get(); }
+    // This process' share of the trend counters in Redis (docs/TRENDS.md); null until started.
+    TrendRecorder *trends() const { return m_trends.get(); }
+    // The trend counters of `range` (every process' on this Redis); `done` runs on this thread.
+    void readTrends(TrendRange range, const QObject *context,
+                    std::function<void(const TrendSeries &)> done);
 
 Q_SIGNALS:
     void statusChanged(const redrive::core::EngineStatus &status);
@@ -87,6 +94,7 @@ private:
     bool startRedis(const Secrets &secrets, QString *error);
     bool configureDownstream(QString *error);
     void setRedisStatus(EngineStatus::Redis state, const QString &detail);
+    void startTrends();
     void updateReceiverStatus();
     void publishStatus();
 
@@ -104,6 +112,7 @@ private:
     // -- observability: /healthz and /metrics in every mode -------------------------------------
     std::unique_ptr<EngineMetrics> m_metrics;
     std::unique_ptr<AdminServer> m_admin;
+    std::unique_ptr<TrendRecorder> m_trends;
     EngineStatus m_status;
     bool m_running = false;
 };

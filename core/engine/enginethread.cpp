@@ -14,6 +14,7 @@ EngineThread::EngineThread(const EngineConfig &config, QObject *parent)
     qRegisterMetaType<EngineStatus>();
     qRegisterMetaType<DeliveryEvent>();
     qRegisterMetaType<QueueStore::List>();
+    qRegisterMetaType<TrendSeries>();
     m_thread.setObjectName(QStringLiteral("engine"));
     m_engine->moveToThread(&m_thread);
     m_status = m_engine->status(); // before the thread runs: nothing races
@@ -97,6 +98,21 @@ void EngineThread::askRedisVersion(QObject *context,
                                             done(version, error);
                                     });
                                 });
+    });
+}
+
+void EngineThread::readTrends(QObject *context, TrendRange range,
+                              std::function<void(const TrendSeries &)> done)
+{
+    QPointer<QObject> target(context);
+    Engine *engine = m_engine;
+    QMetaObject::invokeMethod(m_engine, [this, engine, target, range, done = std::move(done)] {
+        engine->readTrends(range, engine, [this, target, done](const TrendSeries &series) {
+            QMetaObject::invokeMethod(this, [target, done, series] {
+                if (target)
+                    done(series);
+            });
+        });
     });
 }
 

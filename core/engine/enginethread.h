@@ -5,6 +5,7 @@
 #include "core/engine/enginestatus.h"
 #include "core/queue/queuestore.h"
 #include "core/receiver/deliveryevent.h"
+#include "core/trends/trendseries.h"
 
 #include <QObject>
 #include <QThread>
@@ -44,6 +45,11 @@ public:
     // `context` is gone by then.
     void askRedisVersion(QObject *context,
                          std::function<void(const QString &version, const QString &error)> done);
+
+    // The trend counters of `range` in Redis (every process' on it): `done` runs on this
+    // thread with the series (its error set when Redis did not answer), unless `context` is gone.
+    void readTrends(QObject *context, TrendRange range,
+                    std::function<void(const TrendSeries &series)> done);
 
     // The console's lists: a QueueStore that lives on the engine's thread. Use it only through
     // calls posted to engineThread() (ui's ThreadedQueueBackend does); queueChanged() announces
