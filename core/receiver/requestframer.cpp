@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/receiver/requestframer.h"
 
+#include "core/text/hexdigit.h"
+
 #include <cstring>
 #include <limits>
 
@@ -63,17 +65,6 @@ template<typename F> bool forEachElement(QByteArrayView value, F f)
             return true;
         value = value.sliced(comma + 1);
     }
-}
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 // The methods there is any use for here (QHttpServer 6.4 names these and calls the rest
@@ -479,8 +470,8 @@ bool RequestFramer::chunkSizeLine(QByteArrayView line)
 {
     qsizetype i = 0;
     qint64 size = 0;
-    for (; i < line.size() && hexValue(line.at(i)) >= 0; ++i) {
-        size = size * 16 + hexValue(line.at(i)); // cannot overflow: checked against the limit
+    for (; i < line.size() && hexDigitValue(line.at(i)) >= 0; ++i) {
+        size = size * 16 + hexDigitValue(line.at(i)); // cannot overflow: checked against the limit
         if (size > m_maxBody - m_bodyBytes)
             return fail(
                 413, "payload_too_large",

@@ -4,6 +4,7 @@
 #include "core/delivery/downstreamclient.h"
 #include "core/queue/deadletterentry.h"
 #include "core/queue/topicpattern.h"
+#include "core/text/hexdigit.h"
 
 #include <QCryptographicHash>
 #include <QDate>
@@ -136,17 +137,6 @@ struct Reader
     }
 };
 
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // The text of a JSON string's inside (escapes resolved). Text without escapes, the common
 // case, is one UTF-8 conversion.
 QString decodeString(QByteArrayView raw)
@@ -188,7 +178,7 @@ QString decodeString(QByteArrayView raw)
                 return out + QString::fromUtf8(run);
             int code = 0;
             for (int k = 1; k <= 4; ++k)
-                code = code * 16 + qMax(0, hexDigit(raw.at(i + k)));
+                code = code * 16 + qMax(0, hexDigitValue(raw.at(i + k)));
             i += 4;
             flush();
             out += QChar(char16_t(code)); // surrogate halves pair up in the QString
@@ -556,10 +546,10 @@ QString FailureFingerprint::key() const
         .arg(host, topicPattern, detail);
 }
 
-QString FailureFingerprint::groupId() const
+QString FailureFingerprint::groupIdOfKey(const QString &key)
 {
     return QString::fromLatin1(
-        QCryptographicHash::hash(key().toUtf8(), QCryptographicHash::Sha1).toHex().left(12));
+        QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha1).toHex().left(12));
 }
 
 QString FailureFingerprint::title() const

@@ -49,7 +49,8 @@ struct FailureFingerprint
     // every group a user has seen.
     QString key() const;
     // 12 hex digits of the key's SHA-1: short enough for a CLI argument, stable across runs.
-    QString groupId() const;
+    QString groupId() const { return groupIdOfKey(key()); }
+    static QString groupIdOfKey(const QString &key);
     // "HTTP 503 · v2.users.{id}.presence", "Timeout · ...", "500 · Simulated ... · ...".
     QString title() const;
 
