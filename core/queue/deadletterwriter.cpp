@@ -5,9 +5,15 @@
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
+#include <QLoggingCategory>
+
 #include <vector>
 
 namespace redrive::core {
+
+namespace {
+Q_LOGGING_CATEGORY(lcQueue, "redrive.queue")
+} // namespace
 
 struct DeadLetterWriter::LengthReading
 {
@@ -41,7 +47,9 @@ DeadLetterWriter::DeadLetterWriter(RedisConnection *connection, const QueueKeys 
     , m_keys(keys)
     , m_source(source)
     , m_sourceUtf8(source.toUtf8())
-{ }
+{
+    setConnection(connection);
+}
 
 DeadLetterWriter::~DeadLetterWriter() = default;
 
@@ -49,12 +57,58 @@ void DeadLetterWriter::setReplicas(int replicas, int timeoutMs)
 {
     m_replicas = qMax(0, replicas);
     m_replicasTimeoutMs = qMax(1, timeoutMs); // WAIT with 0 would wait for ever
+    if (isReady())
+        checkReplicaCount();
 }
 
 void DeadLetterWriter::setConnection(RedisConnection *connection)
 {
+    disconnect(m_readyConnection);
     m_connection = connection;
     m_reading.reset(); // replies still owed by the previous connection are ignored
+    if (!connection)
+        return;
+    m_readyConnection = connect(connection, &RedisConnection::ready, this,
+                                &DeadLetterWriter::checkReplicaCount);
+    if (connection->isReady())
+        checkReplicaCount();
+}
+
+void DeadLetterWriter::checkReplicaCount()
+{
+    RedisConnection *connection = m_connection;
+    if (!connection)
+        return;
+    const quint64 link = connection->linkId();
+    connection->command(
+        { QByteArrayLiteral("INFO"), QByteArrayLiteral("replication") }, this,
+        [this, connection, link](const RedisReply &reply) {
+            if (connection != m_connection || link != connection->linkId() || reply.isError())
+                return;
+            const QByteArray key = QByteArrayLiteral("connected_slaves:");
+            int replicas = -1;
+            for (const QByteArray &line : reply.bytes().split('\n')) {
+                if (line.startsWith(key))
+                    replicas = line.mid(key.size()).trimmed().toInt();
+            }
+            if (replicas <= m_replicas) {
+                m_replicaWarning.clear();
+                return;
+            }
+            const QString warning
+                = QStringLiteral(
+                      "the Redis primary at %1 has %2 replicas and --redis-replicas is %3: a "
+                      "failover asked for while the primary is up (SENTINEL FAILOVER, a managed "
+                      "Redis' planned maintenance) can lose acknowledged deliveries unless "
+                      "--redis-replicas equals the number of replicas (%2)")
+                      .arg(connection->serverAddress())
+                      .arg(replicas)
+                      .arg(m_replicas);
+            if (warning == m_replicaWarning)
+                return;
+            m_replicaWarning = warning;
+            qCWarning(lcQueue).noquote() << warning;
+        });
 }
 
 bool DeadLetterWriter::isReady() const

@@ -46,6 +46,12 @@ public:
     // Replicated acknowledgements: a write counts as stored only once `WAIT replicas timeoutMs`
     // confirms that many replicas have it (one WAIT after the writes of each pass of the event
     // loop). 0 (the default): once the primary has it.
+    //
+    // Each time the connection is ready (and when this is set while it is), the primary's
+    // replicas are counted (INFO replication); when `replicas` is below that count, one warning
+    // line says that a failover asked for while the primary is up can lose acknowledged
+    // deliveries (the sentinels detach the replica they promote while the primary still takes
+    // writes that the other replicas confirm). Not repeated for the same primary and figures.
     void setReplicas(int replicas, int timeoutMs);
     int replicas() const { return m_replicas; }
 
@@ -73,6 +79,8 @@ private:
     // Sends the WAIT for the writes of this pass and settles them with its answer.
     void confirmBatch();
     void publishAnnouncements();
+    // Counts the primary's replicas and warns when m_replicas is below (see setReplicas()).
+    void checkReplicaCount();
 
     static constexpr qsizetype MaxIdsPerAnnouncement = 200;
     QPointer<RedisConnection> m_connection;
@@ -87,6 +95,8 @@ private:
     int m_replicas = 0;
     int m_replicasTimeoutMs = 1000;
     std::shared_ptr<Batch> m_batch; // writes waiting for their WAIT to be sent
+    QMetaObject::Connection m_readyConnection;
+    QString m_replicaWarning; // the last one given, not repeated
 };
 
 } // namespace redrive::core

@@ -10,8 +10,12 @@ namespace redrive::core {
 namespace {
 // How long an unanswered sentinel keeps a locate() waiting before the next one is asked.
 constexpr int SentinelReplyTimeoutMs = 5000;
-// Before the watch on +switch-master moves to the next sentinel after a failure.
-constexpr int WatchRetryMs = 1000;
+// How fast a watcher whose sentinel is down tries again (it is one of several).
+constexpr int WatchRetryMinMs = 200;
+constexpr int WatchRetryMaxMs = 2000;
+// A failing-over state whose end (+switch-master, an abort) no sentinel told us of ends after
+// this long: Sentinel's default failover-timeout, within which a leader finishes or aborts.
+constexpr int FailoverLimitMs = 180000;
 
 void dispose(RedisConnection *connection)
 {
@@ -25,7 +29,48 @@ void dispose(RedisConnection *connection)
 SentinelLocator::SentinelLocator(const RedisEndpoint &endpoint, QObject *parent)
     : RedisLocator(parent)
     , m_endpoint(endpoint)
-{ }
+{
+    m_failoverLimit.setSingleShot(true);
+    m_failoverLimit.setInterval(FailoverLimitMs);
+    connect(&m_failoverLimit, &QTimer::timeout, this, [this] {
+        endFailover();
+        Q_EMIT relocate(QStringLiteral("no sentinel told the end of the failover of %1 within "
+                                       "%2 s: asking them for the primary again")
+                            .arg(m_endpoint.masterName)
+                            .arg(FailoverLimitMs / 1000));
+    });
+}
+
+QList<QByteArray> SentinelLocator::failoverChannels()
+{
+    return { QByteArrayLiteral("+try-failover"),
+             QByteArrayLiteral("+elected-leader"),
+             QByteArrayLiteral("+failover-state-select-slave"),
+             QByteArrayLiteral("+selected-slave"),
+             QByteArrayLiteral("+failover-state-send-slaveof-noone"),
+             QByteArrayLiteral("+failover-state-wait-promotion"),
+             QByteArrayLiteral("+promoted-slave"),
+             QByteArrayLiteral("+failover-state-reconf-slaves"),
+             QByteArrayLiteral("+failover-end"),
+             QByteArrayLiteral("+failover-end-for-timeout"),
+             QByteArrayLiteral("-failover-abort-not-elected"),
+             QByteArrayLiteral("-failover-abort-no-good-slave"),
+             QByteArrayLiteral("-failover-abort-slave-timeout"),
+             QByteArrayLiteral("+switch-master") };
+}
+
+QString SentinelLocator::masterNameOf(const QByteArray &channel, const QByteArray &message)
+{
+    const QList<QByteArray> words = message.split(' ');
+    if (channel == "+switch-master")
+        return words.size() >= 5 ? QString::fromUtf8(words.at(0)) : QString();
+    const qsizetype at = words.indexOf(QByteArrayLiteral("@"));
+    if (at >= 0)
+        return at + 1 < words.size() ? QString::fromUtf8(words.at(at + 1)) : QString();
+    if (words.size() >= 2 && words.at(0) == "master")
+        return QString::fromUtf8(words.at(1));
+    return {};
+}
 
 SentinelLocator::~SentinelLocator()
 {
@@ -60,8 +105,10 @@ void SentinelLocator::locate(Located done)
     m_tried = 0;
     m_failures.clear();
     m_anyKnowsNothing = false;
-    if (!m_watcher)
-        watch();
+    if (m_watchers.isEmpty()) {
+        for (int i = 0; i < m_endpoint.seeds.size(); ++i)
+            watch(i);
+    }
     ask();
 }
 
@@ -111,7 +158,18 @@ void SentinelLocator::ask()
                                               .arg(currentSentinel(), m_endpoint.masterName));
                            return;
                        }
-                       finish(QString::fromUtf8(parts.at(0).bytes()), quint16(port), {});
+                       const RedisAddress named { QString::fromUtf8(parts.at(0).bytes()),
+                                                  quint16(port) };
+                       if (isFailingOver()) {
+                           // Nothing goes to the primary that is being replaced; a new one
+                           // named ends the state (its ROLE is still checked).
+                           if (m_failoverFrom.host.isEmpty() || named == m_failoverFrom) {
+                               finish({}, 0, m_failoverReason);
+                               return;
+                           }
+                           endFailover();
+                       }
+                       finish(named.host, named.port, {});
                    });
 }
 
@@ -166,52 +224,92 @@ void SentinelLocator::cancel()
 void SentinelLocator::stop()
 {
     cancel();
-    m_watchWanted = false;
     RedisConnection *query = m_query;
-    RedisConnection *watcher = m_watcher;
+    const QList<QPointer<RedisConnection>> watchers = std::exchange(m_watchers, {});
     m_query = nullptr;
-    m_watcher = nullptr;
     dispose(query);
-    dispose(watcher);
+    for (const QPointer<RedisConnection> &watcher : watchers)
+        dispose(watcher);
+    m_failoverBy.clear(); // no signal: the connection is closing
+    m_failoverLimit.stop();
 }
 
-void SentinelLocator::watch()
+void SentinelLocator::watch(int index)
 {
-    auto *watcher = new RedisConnection(sentinelEndpoint(m_watchIndex),
+    // One subscriber per sentinel, each coming back by itself: only the sentinel that leads a
+    // failover publishes its progress, and any of them may lead the next one.
+    auto *watcher = new RedisConnection(sentinelEndpoint(index),
                                         QStringLiteral("redrive-sentinel-watch"), this);
-    m_watcher = watcher;
+    watcher->setReconnectDelays(WatchRetryMinMs, WatchRetryMaxMs);
+    m_watchers.append(watcher);
     connect(watcher, &RedisConnection::messageReceived, this,
-            [this](const QByteArray &, const QByteArray &message) {
-                // "<master name> <old ip> <old port> <new ip> <new port>"
-                const QList<QByteArray> parts = message.split(' ');
-                if (parts.size() < 5 || QString::fromUtf8(parts.at(0)) != m_endpoint.masterName)
-                    return;
-                Q_EMIT relocate(QStringLiteral("failing over: the sentinels moved the primary of "
-                                               "%1 from %2:%3 to %4:%5")
-                                    .arg(m_endpoint.masterName, QString::fromUtf8(parts.at(1)),
-                                         QString::fromUtf8(parts.at(2)),
-                                         QString::fromUtf8(parts.at(3)),
-                                         QString::fromUtf8(parts.at(4))));
+            [this, index](const QByteArray &channel, const QByteArray &message) {
+                eventReceived(index, channel, message);
             });
-    connect(watcher, &RedisConnection::subscribed, this, [this, watcher] {
-        // A switch while no sentinel was watched went unseen: the primary is asked for again.
-        if (watcher == m_watcher)
+    connect(watcher, &RedisConnection::subscribed, this, [this](const QByteArray &channel) {
+        // A switch while this sentinel was not watched went unseen: the primary is asked for
+        // again (once per subscription, not once per channel).
+        if (channel == "+switch-master")
             verify();
     });
-    connect(watcher, &RedisConnection::attemptFailed, this, [this, watcher] {
-        if (watcher != m_watcher)
-            return;
-        m_watcher = nullptr;
-        dispose(watcher);
-        m_watchIndex = (m_watchIndex + 1) % int(m_endpoint.seeds.size());
-        QTimer::singleShot(WatchRetryMs, this, [this] {
-            if (!m_watcher && m_watchWanted)
-                watch();
-        });
-    });
-    m_watchWanted = true;
-    watcher->subscribe({ QByteArrayLiteral("+switch-master") });
+    watcher->subscribe(failoverChannels());
     watcher->open();
+}
+
+void SentinelLocator::eventReceived(int sentinel, const QByteArray &channel,
+                                    const QByteArray &message)
+{
+    if (masterNameOf(channel, message) != m_endpoint.masterName)
+        return;
+    if (channel == "+switch-master") {
+        // "<master name> <old ip> <old port> <new ip> <new port>"
+        const QList<QByteArray> parts = message.split(' ');
+        if (isFailingOver())
+            endFailover();
+        Q_EMIT relocate(QStringLiteral("failing over: the sentinels moved the primary of "
+                                       "%1 from %2:%3 to %4:%5")
+                            .arg(m_endpoint.masterName, QString::fromUtf8(parts.at(1)),
+                                 QString::fromUtf8(parts.at(2)), QString::fromUtf8(parts.at(3)),
+                                 QString::fromUtf8(parts.at(4))));
+        return;
+    }
+    if (channel.startsWith("-failover-abort")) {
+        // Only the end of every failover started: a sentinel that lost the election aborts
+        // while the winner goes on.
+        if (m_failoverBy.remove(sentinel) && m_failoverBy.isEmpty()) {
+            endFailover();
+            Q_EMIT relocate(QStringLiteral("the failover of %1 was aborted (%2 from the sentinel "
+                                           "at %3): back to its primary")
+                                .arg(m_endpoint.masterName, QString::fromUtf8(channel),
+                                     m_endpoint.seeds.at(sentinel).toString()));
+        }
+        return;
+    }
+    beginFailover(sentinel, channel);
+}
+
+void SentinelLocator::beginFailover(int sentinel, const QByteArray &event)
+{
+    const bool began = m_failoverBy.isEmpty();
+    m_failoverBy.insert(sentinel);
+    if (!began)
+        return;
+    m_failoverFrom = m_lastLocated;
+    m_failoverReason = QStringLiteral("failing over: the sentinel at %1 reported %2 for %3; no "
+                                      "writes until the sentinels name a new primary")
+                           .arg(m_endpoint.seeds.at(sentinel).toString(),
+                                QString::fromUtf8(event), m_endpoint.masterName);
+    m_failoverLimit.start();
+    Q_EMIT failingOverChanged(true);
+    // The link to the primary being replaced goes now: what is in flight is not acknowledged.
+    Q_EMIT relocate(m_failoverReason);
+}
+
+void SentinelLocator::endFailover()
+{
+    m_failoverBy.clear();
+    m_failoverLimit.stop();
+    Q_EMIT failingOverChanged(false);
 }
 
 void SentinelLocator::verify()

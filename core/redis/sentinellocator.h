@@ -4,6 +4,8 @@
 #include "core/redis/redislocator.h"
 
 #include <QPointer>
+#include <QSet>
+#include <QTimer>
 
 namespace redrive::core {
 
@@ -11,8 +13,18 @@ class RedisConnection;
 
 // Finds a Sentinel-managed primary (redis+sentinel://): asks the sentinels in turn for
 // `SENTINEL get-master-addr-by-name`, has the connection check with `ROLE` that the server it
-// reached is a primary, and follows `+switch-master` on a sentinel's pub/sub (and READONLY from
-// a demoted primary) by making the connection locate the primary again.
+// reached is a primary, and follows `+switch-master` (and READONLY from a demoted primary) by
+// making the connection locate the primary again.
+//
+// Failing over: it listens to every sentinel's pub/sub (only the sentinel leading a failover
+// publishes its progress). From the first progress event for our primary (+try-failover,
+// +elected-leader, +selected-slave, ...) until the sentinels name a new primary (or every
+// sentinel that started one aborted it), the locator is "failing over": it drops the
+// connection's link at once (the commands in flight, a WAIT among them, fail: whatever they
+// wrote is not acknowledged) and every locate() fails with failingOverReason(), so that
+// nothing is written to the old primary while the sentinels detach the replica they promote.
+// The sentinel leading a failover publishes its first events at least one of its timer ticks
+// before it sends REPLICAOF NO ONE; the link is dropped when the first of them arrives.
 class SentinelLocator final : public RedisLocator
 {
     Q_OBJECT
@@ -31,13 +43,28 @@ public:
 
     // The sentinel asked last (diagnostics and tests): "host:port".
     QString currentSentinel() const;
+    // Between the first failover event and the new primary (see above).
+    bool isFailingOver() const { return !m_failoverBy.isEmpty(); }
+    QString failingOverReason() const { return m_failoverReason; }
+    // The sentinel pub/sub channels listened to: failover progress, its aborts, +switch-master.
+    static QList<QByteArray> failoverChannels();
+    // The primary's name in a sentinel event ("master <name> <ip> <port>", "... @ <name> <ip>
+    // <port>", or +switch-master's "<name> <old ip> <old port> <new ip> <new port>").
+    static QString masterNameOf(const QByteArray &channel, const QByteArray &message);
+
+Q_SIGNALS:
+    // The failing-over state began (true) or ended (false).
+    void failingOverChanged(bool failingOver);
 
 private:
     RedisEndpoint sentinelEndpoint(int index) const;
     void ask();
     void sentinelFailed(const QString &reason);
     void finish(const QString &host, quint16 port, const QString &error);
-    void watch();
+    void watch(int index);
+    void eventReceived(int sentinel, const QByteArray &channel, const QByteArray &message);
+    void beginFailover(int sentinel, const QByteArray &event);
+    void endFailover();
     // Asks whether the primary is still the one located last; relocate() if not.
     void verify();
 
@@ -49,10 +76,12 @@ private:
     Located m_done;
     quint64 m_generation = 0; // counts locate() and cancel(): late answers are dropped
     QPointer<RedisConnection> m_query; // to sentinel m_index, kept between locate() calls
-    QPointer<RedisConnection> m_watcher; // subscribed to +switch-master on one sentinel
-    int m_watchIndex = 0;
-    bool m_watchWanted = false; // false after stop()
+    QList<QPointer<RedisConnection>> m_watchers; // one per sentinel, subscribed to the events
     RedisAddress m_lastLocated;
+    QSet<int> m_failoverBy; // sentinels that started a failover not yet ended or aborted
+    RedisAddress m_failoverFrom; // the primary located when the state began
+    QString m_failoverReason;
+    QTimer m_failoverLimit; // ends a state whose end was never heard of
 };
 
 } // namespace redrive::core

@@ -60,9 +60,9 @@ RedisSentinelSetup::~RedisSentinelSetup()
 
 bool RedisSentinelSetup::start(int replicas, int timeoutMs)
 {
-    const QStringList nodeArgs { QStringLiteral("--repl-diskless-sync"), QStringLiteral("yes"),
-                                 QStringLiteral("--repl-diskless-sync-delay"),
-                                 QStringLiteral("0") };
+    m_nodeArgs = QStringList { QStringLiteral("--repl-diskless-sync"), QStringLiteral("yes"),
+                               QStringLiteral("--repl-diskless-sync-delay"), QStringLiteral("0") };
+    const QStringList &nodeArgs = m_nodeArgs;
     m_nodes.push_back(std::make_unique<RedisServer>());
     if (!m_nodes.front()->start(nodeArgs)) {
         m_error = QStringLiteral("primary: %1").arg(m_nodes.front()->errorString());
@@ -197,6 +197,17 @@ bool RedisSentinelSetup::waitForNewPrimary(quint16 oldPort, int timeoutMs)
         QTest::qWait(100); // the test's own load keeps going
     }
     return false;
+}
+
+bool RedisSentinelSetup::restartNode(RedisServer *node)
+{
+    if (!node->start(m_nodeArgs)) {
+        m_error = QStringLiteral("restarting the node on port %1: %2")
+                      .arg(node->port())
+                      .arg(node->errorString());
+        return false;
+    }
+    return true;
 }
 
 bool RedisSentinelSetup::waitForReplicas(int replicas, int timeoutMs)

@@ -50,11 +50,15 @@ public:
     bool waitForNewPrimary(quint16 oldPort, int timeoutMs = 60000);
     // Waits until the primary has `replicas` replicas online.
     bool waitForReplicas(int replicas, int timeoutMs = 60000);
+    // Starts a data node that was stopped or killed again on its port, as it was first started
+    // (without --replicaof): the sentinels make it a replica of the primary they know.
+    bool restartNode(RedisServer *node);
 
 private:
     bool startSentinel(int index);
     bool sentinelsReady(int replicas) const;
 
+    QStringList m_nodeArgs;
     std::vector<std::unique_ptr<RedisServer>> m_nodes;
     std::vector<std::unique_ptr<RedisServer>> m_sentinels;
     QString m_error;

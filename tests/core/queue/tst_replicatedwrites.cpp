@@ -5,6 +5,7 @@
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
 
+#include <QScopeGuard>
 #include <QTest>
 
 using namespace redrive::core;
@@ -30,6 +31,17 @@ RedisEndpoint endpointFor(const RedisServer &server)
     RedisEndpoint endpoint;
     endpoint.port = server.port();
     return endpoint;
+}
+
+// The warnings logged since the last take (a message handler, for the test's thread only).
+QStringList g_warnings;
+QtMessageHandler g_previousHandler = nullptr;
+
+void recordWarnings(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (type == QtWarningMsg)
+        g_warnings.append(message);
+    g_previousHandler(type, context, message);
 }
 
 qlonglong waitCalls(const RedisServer &server)
@@ -118,6 +130,54 @@ private Q_SLOTS:
         }
         QVERIFY(waitCalls(primary) >= 3);
         QVERIFY(waitCalls(primary) < acknowledged); // one WAIT per pass, not per write
+    }
+
+    // Fewer replicas asked for than the primary has: one warning line, at the start and again
+    // after a reconnect only if the figures changed; none when they are equal.
+    void fewerReplicasThanThePrimaryHasAreWarnedOf()
+    {
+        RedisServer primary;
+        QVERIFY2(primary.start(), qPrintable(primary.errorString()));
+        RedisServer replicas[2];
+        for (RedisServer &replica : replicas)
+            QVERIFY2(replica.start({ QStringLiteral("--replicaof"), QStringLiteral("127.0.0.1"),
+                                     QString::number(primary.port()) }),
+                     qPrintable(replica.errorString()));
+        QTRY_VERIFY_WITH_TIMEOUT(primary.command({ "INFO", "replication" })
+                                     .toByteArray()
+                                     .contains("connected_slaves:2"),
+                                 Patience);
+        g_warnings.clear();
+        g_previousHandler = qInstallMessageHandler(recordWarnings);
+        const auto restore = qScopeGuard([] { qInstallMessageHandler(g_previousHandler); });
+        const auto warned = [] {
+            return g_warnings.filter(QStringLiteral("can lose acknowledged deliveries"));
+        };
+        RedisConnection connection(endpointFor(primary), QStringLiteral("test"));
+        // Every reply before a PING's has been handled once the PING's comes.
+        const auto ping = [&connection] {
+            bool answered = false;
+            connection.command({ "PING" }, &connection,
+                               [&answered](const RedisReply &) { answered = true; });
+            QTRY_VERIFY_WITH_TIMEOUT(answered, Patience);
+        };
+        DeadLetterWriter writer(&connection, QueueKeys(), QStringLiteral("test"));
+        writer.setReplicas(1, Patience);
+        connection.open();
+        QTRY_COMPARE_WITH_TIMEOUT(warned().size(), 1, Patience);
+        QVERIFY2(warned().first().contains(QStringLiteral("has 2 replicas and --redis-replicas "
+                                                          "is 1")),
+                 qPrintable(warned().first()));
+        // A reconnect to the same primary, same figures: not repeated.
+        connection.relocate(QStringLiteral("test"));
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
+        ping();
+        QCOMPARE(warned().size(), 1);
+        // Asking for every replica: nothing to warn of.
+        g_warnings.clear();
+        writer.setReplicas(2, Patience);
+        ping();
+        QVERIFY2(warned().isEmpty(), qPrintable(warned().join(QLatin1Char('\n'))));
     }
 };
 
