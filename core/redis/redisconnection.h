@@ -49,6 +49,8 @@ public:
     State state() const { return m_state; }
     bool isReady() const { return m_state == State::Ready; }
     QString lastError() const { return m_lastError; }
+    // The last attempt failed because Redis refused the login (a wrong or missing password).
+    bool loginRefused() const { return m_loginRefused; }
     const RedisEndpoint &endpoint() const { return m_endpoint; }
     // The server of the live link or of the attempt in progress ("host:port"; the socket path
     // for unix://); for a located endpoint, empty while none is known.

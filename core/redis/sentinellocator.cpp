@@ -93,6 +93,13 @@ RedisEndpoint SentinelLocator::sentinelEndpoint(int index) const
     return sentinel;
 }
 
+QString SentinelLocator::passwordSource()
+{
+    return QStringLiteral("the sentinels' password, not the primary's, comes from the keychain "
+                          "entry redis-sentinel-password, REDRIVE_REDIS_SENTINEL_PASSWORD or the "
+                          "credential file redis-sentinel-password");
+}
+
 QString SentinelLocator::currentSentinel() const
 {
     return m_endpoint.seeds.at(m_index).toString();
@@ -124,7 +131,15 @@ void SentinelLocator::ask()
                 ask();
         });
         connect(query, &RedisConnection::attemptFailed, this, [this, query](const QString &reason) {
-            if (query == m_query && m_done)
+            if (query != m_query || !m_done)
+                return;
+            if (query->loginRefused() && m_endpoint.sentinelPassword.isEmpty())
+                sentinelFailed(QStringLiteral("the sentinel at %1 asks for a password (%2)")
+                                   .arg(currentSentinel(), passwordSource()));
+            else if (query->loginRefused())
+                sentinelFailed(QStringLiteral("the sentinel at %1 refused the login: %2 (%3)")
+                                   .arg(currentSentinel(), reason, passwordSource()));
+            else
                 sentinelFailed(reason);
         });
         query->open(); // the answer comes through ready() or attemptFailed()
@@ -144,6 +159,12 @@ void SentinelLocator::ask()
                    this, [this, query](const RedisReply &reply) {
                        if (query != m_query || !m_done)
                            return;
+                       if (reply.isError() && reply.errorText().startsWith(QLatin1String("NOAUTH"))) {
+                           sentinelFailed(QStringLiteral("the sentinel at %1 asks for a password "
+                                                         "(%2)")
+                                              .arg(currentSentinel(), passwordSource()));
+                           return;
+                       }
                        if (reply.isError()) {
                            sentinelFailed(reply.errorText());
                            return;

@@ -57,6 +57,8 @@ Q_SIGNALS:
     void failingOverChanged(bool failingOver);
 
 private:
+    // Where the sentinels' password is given, for the messages of a refused login.
+    static QString passwordSource();
     RedisEndpoint sentinelEndpoint(int index) const;
     void ask();
     void sentinelFailed(const QString &reason);

@@ -252,6 +252,18 @@ QStringList RedisServer::tlsArgs(const QString &name, bool requireClientCertific
              requireClientCertificate ? QStringLiteral("yes") : QStringLiteral("no") };
 }
 
+QString RedisServer::sentinelTlsConfig(const RedisServer &files, const QString &name)
+{
+    if (m_tlsPort == 0)
+        m_tlsPort = freePort();
+    return QStringLiteral("tls-port %1\ntls-cert-file %2\ntls-key-file %3\n"
+                          "tls-ca-cert-file %4\ntls-auth-clients no\ntls-replication yes\n")
+        .arg(m_tlsPort)
+        .arg(files.tlsFile(name + QStringLiteral(".pem")),
+             files.tlsFile(name + QStringLiteral(".key")),
+             files.tlsFile(QStringLiteral("ca.pem")));
+}
+
 qint64 RedisServer::pid() const
 {
     return isRunning() ? m_process->processId() : 0;

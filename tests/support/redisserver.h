@@ -49,6 +49,11 @@ public:
     QStringList tlsArgs(const QString &name = QStringLiteral("server"),
                         bool requireClientCertificate = false);
     quint16 tlsPort() const { return m_tlsPort; }
+    // For a sentinel (startSentinel()'s `config`): a TLS port of its own (tlsPort()) serving
+    // certificate `name` of `files` (made by its makeTlsFiles()), and TLS to the servers it
+    // watches (tls-replication), trusting that server's test CA.
+    QString sentinelTlsConfig(const RedisServer &files,
+                              const QString &name = QStringLiteral("server"));
     QString tlsUrl() const { return QStringLiteral("rediss://127.0.0.1:%1/0").arg(m_tlsPort); }
 
     // Blocking RESP round trip for assertions. Returns a QByteArray for bulk/status replies, a

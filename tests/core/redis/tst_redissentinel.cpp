@@ -110,6 +110,96 @@ private Q_SLOTS:
                  qPrintable(reply.errorText()));
     }
 
+    // A sentinel with requirepass takes its own password (never the primary's); a missing or a
+    // wrong one is reported as the sentinels', with where to give it.
+    void sentinelWithAPassword()
+    {
+        RedisServer sentinel; // its own master name: the three sentinels do not count it
+        QVERIFY2(sentinel.startSentinel(QStringLiteral("requirepass sentinel-secret\n"
+                                                       "sentinel monitor redrive-pw 127.0.0.1 %1 1\n")
+                                            .arg(m_setup.primaryPort())),
+                 qPrintable(sentinel.errorString()));
+        const QString url
+            = QStringLiteral("redis+sentinel://127.0.0.1:%1/redrive-pw/0").arg(sentinel.port());
+        struct Case
+        {
+            QString password;
+            QString expected;
+        };
+        for (const Case &wrong : { Case { QString(), QStringLiteral("asks for a password") },
+                                   Case { QStringLiteral("not-the-secret-42"),
+                                          QStringLiteral("refused the login") } }) {
+            RedisEndpoint endpoint = endpointFor(url);
+            endpoint.sentinelPassword = wrong.password;
+            RedisConnection connection(endpoint, QStringLiteral("sentinel-test"));
+            QSignalSpy failed(&connection, &RedisConnection::attemptFailed);
+            connection.open();
+            QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), Patience);
+            const QString reason = failed.first().first().toString();
+            QVERIFY2(reason.contains(QStringLiteral("the sentinel at 127.0.0.1:%1 %2")
+                                         .arg(sentinel.port())
+                                         .arg(wrong.expected)),
+                     qPrintable(reason));
+            QVERIFY2(reason.contains(QLatin1String("REDRIVE_REDIS_SENTINEL_PASSWORD")),
+                     qPrintable(reason));
+            QVERIFY2(!reason.contains(QLatin1String("not-the-secret-42")), qPrintable(reason));
+            QVERIFY(!connection.isReady());
+        }
+        RedisEndpoint endpoint = endpointFor(url);
+        endpoint.sentinelPassword = QStringLiteral("sentinel-secret");
+        RedisConnection connection(endpoint, QStringLiteral("sentinel-test"));
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
+        QCOMPARE(connection.serverAddress(),
+                 QStringLiteral("127.0.0.1:%1").arg(m_setup.primaryPort()));
+    }
+
+    // rediss+sentinel://: TLS to the sentinels and to the primary they name (its TLS port), with
+    // the same CA; a CA that signed neither is refused.
+    void sentinelsAndPrimaryOverTls()
+    {
+        RedisServer primary;
+        QVERIFY2(primary.makeTlsFiles(), qPrintable(primary.errorString()));
+        QVERIFY2(primary.start(primary.tlsArgs()), qPrintable(primary.errorString()));
+        RedisServer sentinel;
+        const QString tls = sentinel.sentinelTlsConfig(primary);
+        QVERIFY2(sentinel.startSentinel(tls
+                                        + QStringLiteral("sentinel monitor redrive-tls 127.0.0.1 "
+                                                         "%1 1\n")
+                                              .arg(primary.tlsPort())),
+                 qPrintable(sentinel.errorString()));
+        const QString url = QStringLiteral("rediss+sentinel://127.0.0.1:%1/redrive-tls/0")
+                                .arg(sentinel.tlsPort());
+
+        RedisEndpoint endpoint = endpointFor(url);
+        QVERIFY(endpoint.tls);
+        endpoint.tlsCaFile = primary.tlsFile(QStringLiteral("ca.pem"));
+        RedisConnection connection(endpoint, QStringLiteral("sentinel-tls-test"));
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
+        QCOMPARE(connection.serverAddress(), QStringLiteral("127.0.0.1:%1").arg(primary.tlsPort()));
+        QCOMPARE(runCommand(connection, { "SET", "over-tls", "1" }, Patience).bytes(),
+                 QByteArray("OK"));
+        QCOMPARE(primary.command({ "GET", "over-tls" }).toByteArray(), QByteArray("1"));
+        // The failover watch is on the sentinel's TLS port too (its only port in the URL).
+        QTRY_VERIFY_WITH_TIMEOUT(sentinel.command({ "CLIENT", "LIST" })
+                                     .toByteArray()
+                                     .contains("name=redrive-sentinel-watch"),
+                                 Patience);
+
+        RedisEndpoint wrongCa = endpoint;
+        wrongCa.tlsCaFile = primary.tlsFile(QStringLiteral("other-ca.pem"));
+        RedisConnection refused(wrongCa, QStringLiteral("sentinel-tls-test"));
+        QSignalSpy failed(&refused, &RedisConnection::attemptFailed);
+        refused.open();
+        QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), Patience);
+        const QString reason = failed.first().first().toString();
+        QVERIFY2(reason.contains(QLatin1String("TLS: certificate verify failed"))
+                     && reason.contains(QString::number(sentinel.tlsPort())),
+                 qPrintable(reason));
+        QVERIFY(!refused.isReady());
+    }
+
     // Last: it moves the primary. Both a command connection and a subscriber follow.
     void followsAFailover()
     {
