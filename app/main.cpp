@@ -3,6 +3,7 @@
 // main window or the headless service. Everything else lives in core and ui.
 
 #include "app/manpage.h"
+#include "core/cli/queuecommand.h"
 #include "core/engine/enginethread.h"
 #include "core/genesys/genesyscli.h"
 #include "core/queue/queuekeys.h"
@@ -89,7 +90,7 @@ bool wantsGui(int argc, char **argv)
             || arg == "--help-env")
             return false;
     }
-    return !(argc > 1 && QByteArray(argv[1]) == "genesys");
+    return !(argc > 1 && (QByteArray(argv[1]) == "genesys" || QByteArray(argv[1]) == "queue"));
 }
 
 // Whether a window can be opened: a display server, or a Qt platform chosen explicitly
@@ -217,8 +218,10 @@ int main(int argc, char **argv)
                                       "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
                                       "%{message}"));
 
-    // `redrive genesys ...` has its own options, so it is dispatched before the main parser.
-    if (argc > 1 && qstrcmp(argv[1], "genesys") == 0) {
+    // `redrive genesys ...` and `redrive queue ...` have their own options, so they are
+    // dispatched before the main parser.
+    const bool queue = argc > 1 && qstrcmp(argv[1], "queue") == 0;
+    if (queue || (argc > 1 && qstrcmp(argv[1], "genesys") == 0)) {
         Settings settings;
         QStringList errors;
         settings.applyEnvironment(QProcessEnvironment::systemEnvironment(), &errors);
@@ -232,6 +235,8 @@ int main(int argc, char **argv)
             qEnvironmentVariableIntValue("REDRIVE_NO_KEYCHAIN") ? nullptr : &keychain);
         if (!useCredentialFiles(&credentials))
             return 2;
+        if (queue)
+            return runQueueCommand(QCoreApplication::arguments().mid(2), &settings, &credentials);
         return runGenesysCommand(QCoreApplication::arguments().mid(2), &settings,
                                  genesysSecretsFrom(&credentials));
     }
@@ -245,7 +250,8 @@ int main(int argc, char **argv)
         "LoadCredential=), else from REDRIVE_SHARED_SECRET, REDRIVE_REDIS_PASSWORD, "
         "REDRIVE_REDIS_SENTINEL_PASSWORD and GENESYS_CLIENT_SECRET, else from the OS keychain; "
         "never from the command line.\n"
-        "Subcommand: redrive genesys --help (Genesys Cloud registration)."));
+        "Subcommands: redrive genesys --help (Genesys Cloud registration), redrive queue --help "
+        "(the queue from a shell)."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QList<QCommandLineOption> options = commandLineOptions();

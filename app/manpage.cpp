@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "app/manpage.h"
 
+#include "core/cli/queuecommand.h"
 #include "core/genesys/genesyscli.h"
 #include "core/settings/credentialfiles.h"
 #include "core/settings/settings.h"
@@ -147,7 +148,8 @@ QString manPage(const QList<QCommandLineOption> &options)
     page += QStringLiteral(".SH SYNOPSIS\n"
                            ".B redrive\n[\\fIOPTION\\fR]...\n.br\n"
                            ".B redrive \\-\\-headless\n[\\fIOPTION\\fR]...\n.br\n"
-                           ".B redrive genesys\n\\fICOMMAND\\fR [\\fIOPTION\\fR]...\n");
+                           ".B redrive genesys\n\\fICOMMAND\\fR [\\fIOPTION\\fR]...\n.br\n"
+                           ".B redrive queue\n\\fICOMMAND\\fR [\\fIOPTION\\fR]...\n");
 
     page += QStringLiteral(".SH DESCRIPTION\n");
     page += roff(QStringLiteral(
@@ -193,6 +195,16 @@ QString manPage(const QList<QCommandLineOption> &options)
         "it registered. Its usage, as `redrive genesys --help` prints it:"));
     page += QLatin1Char('\n');
     page += preformatted(redrive::core::GenesysCommand::usage());
+
+    page += QStringLiteral(".SH \"QUEUE SUBCOMMAND\"\n");
+    page += roff(QStringLiteral(
+        "redrive queue inspects and acts on the dead-letter and permanent-failure lists from a "
+        "shell, with the operations of the console: every change it makes is in the audit trail "
+        "(client \"cli\"). It reaches Redis as the receiver does (the same settings, options and "
+        "secrets). --json prints one JSON object per line; the fields are documented in "
+        "docs/CLI.md. Its usage, as `redrive queue --help` prints it:"));
+    page += QLatin1Char('\n');
+    page += preformatted(redrive::core::QueueCommand::usage());
 
     page += QStringLiteral(".SH ENVIRONMENT\n");
     for (const SettingSpec &spec : Settings::specs()) {
@@ -269,7 +281,9 @@ QString manPage(const QList<QCommandLineOption> &options)
     page += item(bold(QStringLiteral("1")),
                  roff(QStringLiteral("Could not start or keep running: Redis unreachable or "
                                      "refusing the login, the address in use, redis-server "
-                                     "missing; for genesys, Genesys Cloud or ngrok failed.")));
+                                     "missing; for genesys, Genesys Cloud or ngrok failed; "
+                                     "for queue, Redis or the operation failed, or a change "
+                                     "was not confirmed.")));
     page += item(bold(QStringLiteral("2")),
                  roff(QStringLiteral("Usage or configuration error: an unknown option, a value "
                                      "out of range, an unusable credential file, no display "
@@ -292,6 +306,9 @@ QString manPage(const QList<QCommandLineOption> &options)
                          "    --public-url https://example.org/webhook/genesys \\\n"
                          "    --topic v2.detail.events.conversation.{id}.customer.start \\\n"
                          "    --workflow WORKFLOW_ID") },
+        { QStringLiteral("The failure groups of the DLQ, then retry one group as a whole:"),
+          QStringLiteral("redrive queue groups\n"
+                         "redrive queue retry --group GROUP_ID --yes") },
         { QStringLiteral("Give the service a shared secret as a credential (type it, then "
                          "Ctrl-D), and start it:"),
           QStringLiteral("install -d -m 700 /etc/credstore\n"

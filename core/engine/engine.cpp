@@ -232,36 +232,11 @@ bool Engine::configureDownstream(QString *error)
 
 bool Engine::applyRedisTls(QString *error)
 {
-    const QString &ca = m_config.redisTlsCa;
-    const QString &cert = m_config.redisTlsCert;
-    const QString &key = m_config.redisTlsKey;
-    const QString &serverName = m_config.redisTlsServerName;
-    const bool insecure = m_config.redisTlsInsecure;
-    if (!m_endpoint.tls) {
-        if (!ca.isEmpty() || !cert.isEmpty() || !key.isEmpty() || !serverName.isEmpty() || insecure)
-            qCWarning(lcEngine).noquote()
-                << "the Redis TLS settings (--redis-ca, --redis-cert, --redis-key, "
-                   "--redis-tls-server-name, --redis-insecure) apply to rediss:// only: not used "
-                   "for"
-                << m_endpoint.displayUrl();
-        return true;
-    }
-    if (cert.isEmpty() != key.isEmpty()) {
-        *error = QStringLiteral("a Redis client certificate takes both --redis-cert and "
-                                "--redis-key (or REDRIVE_REDIS_CERT and REDRIVE_REDIS_KEY)");
-        return false;
-    }
-    m_endpoint.tlsCaFile = ca;
-    m_endpoint.tlsCertFile = cert;
-    m_endpoint.tlsKeyFile = key;
-    m_endpoint.tlsServerName = serverName;
-    m_endpoint.tlsInsecure = insecure;
-    if (insecure)
-        qCWarning(lcEngine).noquote()
-            << "TLS to Redis at" << m_endpoint.displayUrl()
-            << "is NOT verified (--redis-insecure): the connection is encrypted, but anyone on the "
-               "way can pose as that Redis and read every delivery; give --redis-ca instead";
-    return true;
+    QStringList warnings;
+    const bool ok = m_config.applyRedisTls(&m_endpoint, error, &warnings);
+    for (const QString &warning : std::as_const(warnings))
+        qCWarning(lcEngine).noquote() << warning;
+    return ok;
 }
 
 bool Engine::startRedis(const Secrets &secrets, QString *error)

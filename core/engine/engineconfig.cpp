@@ -38,4 +38,36 @@ EngineConfig EngineConfig::fromSettings(const Settings &settings)
     return config;
 }
 
+bool EngineConfig::applyRedisTls(RedisEndpoint *endpoint, QString *error,
+                                 QStringList *warnings) const
+{
+    if (!endpoint->tls) {
+        if (!redisTlsCa.isEmpty() || !redisTlsCert.isEmpty() || !redisTlsKey.isEmpty()
+            || !redisTlsServerName.isEmpty() || redisTlsInsecure)
+            warnings->append(
+                QStringLiteral("the Redis TLS settings (--redis-ca, --redis-cert, --redis-key, "
+                               "--redis-tls-server-name, --redis-insecure) apply to rediss:// "
+                               "only: not used for %1")
+                    .arg(endpoint->displayUrl()));
+        return true;
+    }
+    if (redisTlsCert.isEmpty() != redisTlsKey.isEmpty()) {
+        *error = QStringLiteral("a Redis client certificate takes both --redis-cert and "
+                                "--redis-key (or REDRIVE_REDIS_CERT and REDRIVE_REDIS_KEY)");
+        return false;
+    }
+    endpoint->tlsCaFile = redisTlsCa;
+    endpoint->tlsCertFile = redisTlsCert;
+    endpoint->tlsKeyFile = redisTlsKey;
+    endpoint->tlsServerName = redisTlsServerName;
+    endpoint->tlsInsecure = redisTlsInsecure;
+    if (redisTlsInsecure)
+        warnings->append(
+            QStringLiteral("TLS to Redis at %1 is NOT verified (--redis-insecure): the connection "
+                           "is encrypted, but anyone on the way can pose as that Redis and read "
+                           "every delivery; give --redis-ca instead")
+                .arg(endpoint->displayUrl()));
+    return true;
+}
+
 } // namespace redrive::core

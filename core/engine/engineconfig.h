@@ -4,9 +4,11 @@
 #include "core/queue/queuekeys.h"
 #include "core/queue/retryworker.h"
 #include "core/receiver/receiverconfig.h"
+#include "core/redis/redisendpoint.h"
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 
 namespace redrive::core {
@@ -43,6 +45,11 @@ struct EngineConfig
     RetryWorker::Config worker;
 
     static EngineConfig fromSettings(const Settings &settings);
+
+    // Gives `endpoint` (parsed from a rediss:// URL) the TLS settings; for any other URL they do
+    // not apply and `warnings` says so when some are set. False, with a message fit for a user,
+    // when they cannot be used. The engine and `redrive queue` reach Redis alike through this.
+    bool applyRedisTls(RedisEndpoint *endpoint, QString *error, QStringList *warnings) const;
 };
 
 // Secrets resolved by the caller from the keychain, credential files or the environment; held

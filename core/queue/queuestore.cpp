@@ -284,6 +284,26 @@ void QueueStore::search(List list, const QString &needle, qint64 limit, const QO
     scanStep(job);
 }
 
+void QueueStore::scan(List list, const QString &filter, const QObject *context,
+                      ScanChunkCallback onChunk, ScanEndCallback onEnd)
+{
+    auto job = std::make_shared<ScanJob>();
+    job->key = key(list);
+    job->needle = filter.toUtf8();
+    job->context = context;
+    job->hasContext = context != nullptr;
+    job->onChunk = [onChunk = std::move(onChunk)](const QList<QPair<qint64, QByteArray>> &found,
+                                                  qint64) {
+        QList<ScanMatch> matches;
+        matches.reserve(found.size());
+        for (const auto &[index, raw] : found)
+            matches.append(ScanMatch { index, raw });
+        return onChunk(matches);
+    };
+    job->onEnd = std::move(onEnd);
+    scanStep(job);
+}
+
 void QueueStore::retryNow(List list, const DeadLetterEntry &entry, const QObject *context,
                           OperationCallback callback)
 {

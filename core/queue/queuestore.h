@@ -48,6 +48,13 @@ struct SearchResult
     QString error;
 };
 
+// One element a scan found: its index when read (0 = newest) and its exact text.
+struct ScanMatch
+{
+    qint64 index = 0;
+    QByteArray raw;
+};
+
 struct OperationResult
 {
     QueueError code = QueueError::None;
@@ -99,6 +106,16 @@ public:
     // chunks so Redis is never blocked for long. `limit` caps the entries returned (0 = none).
     void search(List list, const QString &needle, qint64 limit, const QObject *context,
                 SearchCallback callback);
+
+    // Streams the elements whose raw text contains `filter` (every element when empty), from
+    // the newest, in chunks read as search() reads them: nothing holds the whole list. `onChunk`
+    // gets each chunk's matches (possibly none) and returns false to stop; `onEnd` runs once,
+    // with QueueError::Cancelled after a stop. A walk by position: elements pushed meanwhile
+    // shift the rest, so one may be seen twice or not at all (as by search() and exports).
+    using ScanChunkCallback = std::function<bool(const QList<ScanMatch> &matches)>;
+    using ScanEndCallback = std::function<void(QueueError code, const QString &error)>;
+    void scan(List list, const QString &filter, const QObject *context, ScanChunkCallback onChunk,
+              ScanEndCallback onEnd);
 
     // Dead-letter entry: due now (its backoff is dropped). Permanent failure: same as moveToDlq.
     void retryNow(List list, const DeadLetterEntry &entry, const QObject *context,

@@ -549,8 +549,13 @@ void Settings::addOptions(QCommandLineParser *parser)
 
 void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *errors)
 {
+    // The options seen, rather than isSet() for each flag: a parser may hold only some of the
+    // options (`redrive queue` takes the Redis and key settings only), and isSet() warns about
+    // an option it does not know.
+    const QStringList seen = parser.optionNames();
+    const auto isSet = [&seen](const QString &flag) { return seen.contains(flag); };
     for (const SettingSpec &spec : specs()) {
-        if (spec.flag.isEmpty() || !parser.isSet(spec.flag))
+        if (spec.flag.isEmpty() || !isSet(spec.flag))
             continue;
         QVariant value;
         QString error;
@@ -567,14 +572,14 @@ void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *e
     }
     for (const RenamedSetting &renamed : RenamedSettings) {
         const QString flag = QLatin1String(renamed.flag);
-        if (!parser.isSet(flag))
+        if (!isSet(flag))
             continue;
         const SettingSpec &now = spec(renamed.key);
         if (const QString notice
             = renamedNotice(QStringLiteral("--") + flag, QStringLiteral("--") + now.flag);
             !m_deprecations.contains(notice))
             m_deprecations.append(notice);
-        if (parser.isSet(now.flag))
+        if (isSet(now.flag))
             continue; // the new name wins
         QVariant value;
         QString error;
@@ -585,11 +590,11 @@ void Settings::applyCommandLine(const QCommandLineParser &parser, QStringList *e
             errors->append(QStringLiteral("--%1: %2").arg(flag, error));
         }
     }
-    if (parser.isSet(QStringLiteral("no-worker"))) {
+    if (isSet(QStringLiteral("no-worker"))) {
         m_overrides.insert(SettingKey::WorkerEnabled, false);
         m_overrideSources.insert(SettingKey::WorkerEnabled, SettingSource::CommandLine);
     }
-    if (parser.isSet(QStringLiteral("worker-only"))) {
+    if (isSet(QStringLiteral("worker-only"))) {
         m_overrides.insert(SettingKey::ReceiverEnabled, false);
         m_overrideSources.insert(SettingKey::ReceiverEnabled, SettingSource::CommandLine);
     }

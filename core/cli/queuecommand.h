@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "core/queue/queuestore.h"
+
+#include <QCommandLineOption>
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+
+class QIODevice;
+
+namespace redrive::core {
+
+class AuditLog;
+class CredentialStore;
+class FailureGroupScan;
+class RedisConnection;
+class Settings;
+struct RedisEndpoint;
+
+// Where `redrive queue` reads and writes: the process's standard streams, or a test's buffers.
+struct QueueCommandIo
+{
+    QIODevice *out = nullptr; // results; `export` without --output writes its lines here
+    QIODevice *in = nullptr; // `import -` reads it
+    std::function<void(const QString &line)> err; // messages and errors, one line each
+    // stdin is a terminal: a change is confirmed by asking. Otherwise it takes --yes.
+    bool interactive = false;
+    // Puts the question to the user and returns the answer line (only when interactive).
+    std::function<QString(const QString &question)> ask;
+};
+
+// `redrive queue SUBCOMMAND` for servers without a display: stats, list, show, groups, retry,
+// delete, move, export, import and audit, on the QueueStore the console uses, with its audit
+// hook set to client "cli" so that every change is in the audit trail. Lists are read in chunks
+// (QueueStore::scan, FailureGroupScan, AuditLog pages), never whole. Asynchronous: finished()
+// comes once, after the audit records of the command were written (or given up on).
+class QueueCommand final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(QueueCommand)
+
+public:
+    enum ExitCode { Success = 0, Failure = 1, UsageError = 2 };
+
+    // `arguments` are the words after "queue". `settings` (the environment already applied)
+    // gets the Redis and key options of the command line; `credentials` (may be null) gives
+    // the Redis passwords. Both must outlive the command.
+    QueueCommand(const QStringList &arguments, Settings *settings, CredentialStore *credentials,
+                 QueueCommandIo io, QObject *parent = nullptr);
+    ~QueueCommand() override;
+
+    static QString usage();
+    // The options the command takes besides the Redis and key settings (for the manual page).
+    static QList<QCommandLineOption> ownOptions();
+    // The settings whose options `redrive queue` takes (--redis, --dlq-key, ...).
+    static QList<QCommandLineOption> settingOptions();
+
+    void start();
+    bool isFinished() const { return m_finished; }
+    int exitCode() const { return m_exitCode; }
+
+Q_SIGNALS:
+    void finished(int exitCode);
+
+private:
+    enum class Selection { None, Ids, Filter, Group, All };
+
+    bool parse(QString *error);
+    bool changesLists() const;
+    void readSecrets(std::function<void()> then);
+    void connectToRedis();
+    void run();
+    void runStats();
+    void runList();
+    void runShow(int listIndex);
+    void runGroups();
+    void runAudit();
+    void runImport();
+    // retry, delete, move, export: finds the selection, asks, then acts.
+    void runBulk();
+    void collectIds(std::function<void(const QList<DeadLetterEntry> &)> then);
+    // Every entry of --group (held until acted on).
+    void collectGroup(std::function<void(const QList<DeadLetterEntry> &)> then);
+    void confirmThen(const QString &question, std::function<void()> then);
+    void act(const QList<DeadLetterEntry> &entries);
+    void reportBulk(const BulkResult &result, const QString &verb);
+
+    QString listName(QueueStore::List list) const;
+    void line(const QString &text);
+    void jsonLine(const QJsonObject &object);
+    void fail(int exitCode, const QString &message);
+    void done(int exitCode);
+    void finishNow(int exitCode);
+
+    QStringList m_arguments;
+    Settings *m_settings;
+    CredentialStore *m_credentials;
+    QueueCommandIo m_io;
+
+    // What the command line asks for.
+    QString m_command;
+    QStringList m_positional;
+    QueueStore::List m_list = QueueStore::List::DeadLetter;
+    bool m_listGiven = false;
+    QString m_filter;
+    QString m_group;
+    bool m_json = false;
+    qint64 m_limit = -1; // -1: the command's default; 0: no limit
+    bool m_yes = false;
+    QString m_output;
+    Selection m_selection = Selection::None;
+
+    QString m_redisPassword; // never printed
+    QString m_sentinelPassword; // never printed
+    QString m_displayUrl; // the Redis URL without its password
+    bool m_embedded = false; // no --redis: the socket of the embedded Redis
+
+    std::unique_ptr<RedisConnection> m_connection;
+    std::unique_ptr<AuditLog> m_audit;
+    std::unique_ptr<QueueStore> m_store;
+    std::unique_ptr<FailureGroupScan> m_groupScan;
+    std::unique_ptr<QIODevice> m_file;
+    bool m_connected = false;
+    bool m_finished = false;
+    bool m_finishing = false;
+    int m_exitCode = Success;
+};
+
+// Runs `redrive queue ...` to completion on the process's standard streams and returns the exit
+// code. Needs a QCoreApplication; runs its event loop until the command is done.
+int runQueueCommand(const QStringList &arguments, Settings *settings, CredentialStore *credentials);
+
+} // namespace redrive::core
