@@ -12,6 +12,7 @@
 #include "core/settings/settings.h"
 #include "core/triage/failurefingerprint.h"
 #include "core/triage/failuregroupscan.h"
+#include "core/triage/failuregroupselection.h"
 
 #include <QBuffer>
 #include <QCommandLineParser>
@@ -672,7 +673,7 @@ void QueueCommand::runList()
             QByteArray text;
             for (const ScanMatch &match : matches) {
                 if (m_selection == Selection::Group
-                    && failureFingerprint(QByteArrayView(match.raw)).groupId() != m_group)
+                    && !FailureGroupSelection::belongsTo(QByteArrayView(match.raw), m_group))
                     continue;
                 const DeadLetterEntry entry = DeadLetterEntry::parse(match.raw);
                 text += m_json ? QJsonDocument(entryJson(entry, list, match.index))
@@ -954,27 +955,59 @@ void QueueCommand::collectIds(std::function<void(const QList<DeadLetterEntry> &)
         });
 }
 
-void QueueCommand::collectGroup(std::function<void(const QList<DeadLetterEntry> &)> then)
+void QueueCommand::runGroupAction()
 {
-    auto found = std::make_shared<QList<DeadLetterEntry>>();
-    m_store->scan(
-        m_list, QString(), this,
-        [this, found](const QList<ScanMatch> &matches) {
-            for (const ScanMatch &match : matches) {
-                if (failureFingerprint(QByteArrayView(match.raw)).groupId() == m_group)
-                    found->append(DeadLetterEntry::parse(match.raw));
-            }
-            return true;
-        },
-        [this, found, then](QueueError code, const QString &error) {
-            if (code != QueueError::None)
-                return fail(Failure, error);
-            if (found->isEmpty())
-                return fail(Failure,
-                            QStringLiteral("No entry of group %1 in %2: nothing changed.")
-                                .arg(m_group, QString::fromUtf8(m_store->key(m_list))));
-            then(*found);
-        });
+    using Action = FailureGroupSelection::Action;
+    const Action action = m_command == QLatin1String("export") ? Action::Export
+        : m_command == QLatin1String("delete")                 ? Action::Remove
+        : m_command == QLatin1String("move")                   ? Action::MoveToDlq
+                                                               : Action::RetryNow;
+    m_groupSelection = std::make_unique<FailureGroupSelection>(m_store.get(), m_connection.get(),
+                                                               m_list, m_group);
+    const QString verb = action == Action::Export       ? QStringLiteral("Exported")
+        : action == Action::Remove                      ? QStringLiteral("Deleted")
+        : m_list == QueueStore::List::PermanentFailures ? QStringLiteral("Moved")
+                                                        : QStringLiteral("Retried");
+    connect(m_groupSelection.get(), &FailureGroupSelection::finished, this,
+            [this, action, verb](const FailureGroupSelectionResult &result) {
+                if (m_groupSelection->action() != Action::Count) {
+                    BulkResult bulk;
+                    bulk.done = int(result.done);
+                    bulk.missing = int(result.missing);
+                    bulk.code = result.code;
+                    bulk.error = result.error;
+                    if (result.approximate && result.ok())
+                        m_io.err(QStringLiteral("warning: the list moved under the walk more than "
+                                                "it could follow: some members of group %1 may "
+                                                "have been missed; run it again for the rest.")
+                                     .arg(m_group));
+                    return reportBulk(bulk, verb);
+                }
+                if (!result.ok())
+                    return fail(Failure, result.error);
+                const QString key = QString::fromUtf8(m_store->key(m_list));
+                if (result.matched == 0)
+                    return fail(Failure,
+                                QStringLiteral("No entry of group %1 in %2: nothing changed.")
+                                    .arg(m_group, key));
+                const QString what = QStringLiteral("%1 entries of group %2 in %3")
+                                         .arg(result.matched)
+                                         .arg(m_group, key);
+                const QString question = action == Action::Remove
+                    ? QStringLiteral("Delete the %1? This cannot be undone.").arg(what)
+                    : m_list == QueueStore::List::PermanentFailures
+                    ? QStringLiteral("Move the %1 back to %2 (attempts reset, due now)?")
+                          .arg(what, QString::fromUtf8(m_store->keys().dlq))
+                    : QStringLiteral("Retry the %1 now?").arg(what);
+                confirmThen(question, [this, action] { m_groupSelection->start(action); });
+            });
+    if (action == Action::Export) {
+        m_groupSelection->setExportDevice(m_file ? m_file.get() : m_io.out);
+        m_groupSelection->start(Action::Export);
+        return;
+    }
+    // The count first: the question says it, and a group with no member here is an error.
+    m_groupSelection->start(Action::Count);
 }
 
 void QueueCommand::runBulk()
@@ -983,10 +1016,8 @@ void QueueCommand::runBulk()
         collectIds([this](const QList<DeadLetterEntry> &entries) { act(entries); });
         return;
     }
-    if (m_selection == Selection::Group) {
-        collectGroup([this](const QList<DeadLetterEntry> &entries) { act(entries); });
-        return;
-    }
+    if (m_selection == Selection::Group)
+        return runGroupAction();
     if (m_command == QLatin1String("export")) {
         act({});
         return;
@@ -1036,7 +1067,7 @@ void QueueCommand::runBulk()
 
 void QueueCommand::act(const QList<DeadLetterEntry> &entries)
 {
-    const bool byIds = m_selection == Selection::Ids || m_selection == Selection::Group;
+    const bool byIds = m_selection == Selection::Ids;
     const QString filter = m_selection == Selection::Filter ? m_filter : QString();
     const auto report = [this](const QString &verb) {
         return [this, verb](const BulkResult &result) { reportBulk(result, verb); };
@@ -1049,9 +1080,7 @@ void QueueCommand::act(const QList<DeadLetterEntry> &entries)
     }
     if (byIds) {
         const QString key = QString::fromUtf8(m_store->key(m_list));
-        const QString ids = m_selection == Selection::Group
-            ? QStringLiteral("the %1 entries of group %2").arg(entries.size()).arg(m_group)
-            : m_positional.join(QStringLiteral(", "));
+        const QString ids = m_positional.join(QStringLiteral(", "));
         const QString question = m_command == QLatin1String("delete")
             ? QStringLiteral("Delete %1 from %2? This cannot be undone.").arg(ids, key)
             : m_list == QueueStore::List::PermanentFailures

@@ -19,6 +19,7 @@ namespace redrive::core {
 class AuditLog;
 class CredentialStore;
 class FailureGroupScan;
+class FailureGroupSelection;
 class RedisConnection;
 class Settings;
 struct RedisEndpoint;
@@ -85,8 +86,8 @@ private:
     // retry, delete, move, export: finds the selection, asks, then acts.
     void runBulk();
     void collectIds(std::function<void(const QList<DeadLetterEntry> &)> then);
-    // Every entry of --group (held until acted on).
-    void collectGroup(std::function<void(const QList<DeadLetterEntry> &)> then);
+    // retry, delete, move, export --group: FailureGroupSelection (a count first, for the question).
+    void runGroupAction();
     void confirmThen(const QString &question, std::function<void()> then);
     void act(const QList<DeadLetterEntry> &entries);
     void reportBulk(const BulkResult &result, const QString &verb);
@@ -125,6 +126,7 @@ private:
     std::unique_ptr<AuditLog> m_audit;
     std::unique_ptr<QueueStore> m_store;
     std::unique_ptr<FailureGroupScan> m_groupScan;
+    std::unique_ptr<FailureGroupSelection> m_groupSelection;
     std::unique_ptr<QIODevice> m_file;
     bool m_connected = false;
     bool m_finished = false;

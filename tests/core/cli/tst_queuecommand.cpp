@@ -351,6 +351,22 @@ private Q_SLOTS:
         for (int i = 0; i < 12; ++i)
             elements.append(i % 2 ? tutorial(i) : crm503(i));
         fill(kPermanent, elements);
+        const Outcome exported
+            = run({ u"export"_s, u"--list"_s, u"permanent"_s, u"--group"_s, groupOf(tutorial(1)) });
+        QCOMPARE(exported.exitCode, 0);
+        QCOMPARE(exported.out.count('\n'), 6);
+        for (const QByteArray &line : exported.out.split('\n')) {
+            if (!line.isEmpty())
+                QCOMPARE(groupOf(line), groupOf(tutorial(1)));
+        }
+        // On a terminal, the question gives the group's count.
+        const Outcome declined
+            = run({ u"move"_s, u"--group"_s, groupOf(tutorial(1)) }, true, u"no"_s);
+        QCOMPARE(declined.exitCode, 1);
+        QVERIFY2(declined.asked.value(0).contains(u"6 entries of group"_s),
+                 qPrintable(declined.asked.value(0)));
+        QCOMPARE(m_redis.llen(kDlq), 0);
+
         const Outcome moved
             = run({ u"move"_s, u"--group"_s, groupOf(tutorial(1)), u"--yes"_s, u"--json"_s });
         QCOMPARE(moved.exitCode, 0);
