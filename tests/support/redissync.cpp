@@ -8,6 +8,28 @@
 
 namespace redrive::tests {
 
+core::RedisEndpoint endpointOf(const QString &url)
+{
+    core::RedisEndpoint endpoint;
+    QString error;
+    if (!core::RedisEndpoint::parse(url, &endpoint, &error))
+        qFatal("%s: %s", qPrintable(url), qPrintable(error));
+    return endpoint;
+}
+
+std::unique_ptr<core::RedisConnection> connectRedis(const core::RedisEndpoint &endpoint,
+                                                    const QString &clientName, int waitMs)
+{
+    auto connection = std::make_unique<core::RedisConnection>(endpoint, clientName);
+    connection->open();
+    if (!QTest::qWaitFor([&] { return connection->isReady(); }, waitMs)) {
+        qWarning("no connection to %s within %d ms: %s", qPrintable(endpoint.displayUrl()),
+                 waitMs, qPrintable(connection->lastError()));
+        return nullptr;
+    }
+    return connection;
+}
+
 core::RedisReply runCommand(core::RedisConnection &connection, const QList<QByteArray> &args,
                             int waitMs)
 {

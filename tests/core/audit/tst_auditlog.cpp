@@ -46,15 +46,9 @@ private:
 
     bool connectRedis()
     {
-        RedisEndpoint endpoint;
-        QString error;
-        if (!RedisEndpoint::parse(m_redis.url(), &endpoint, &error))
-            return false;
         m_log.reset();
-        m_connection = std::make_unique<RedisConnection>(endpoint, QStringLiteral("test"));
-        QSignalSpy ready(m_connection.get(), &RedisConnection::ready);
-        m_connection->open();
-        return ready.wait(10000);
+        m_connection = redrive::tests::connectRedis(redrive::tests::endpointOf(m_redis.url()));
+        return m_connection != nullptr;
     }
 
     // Records and waits until Redis confirmed (or the record was lost).

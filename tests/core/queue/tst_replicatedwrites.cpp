@@ -4,12 +4,14 @@
 #include "core/queue/deadletterwriter.h"
 #include "core/redis/redisconnection.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redissync.h"
 
 #include <QScopeGuard>
 #include <QTest>
 
 using namespace redrive::core;
 using redrive::tests::RedisServer;
+using redrive::tests::endpointOf;
 
 namespace {
 constexpr int Patience = 30000;
@@ -24,13 +26,6 @@ EntryWriter::Fields fields(int n)
     fields.id = QStringLiteral("entry-%1").arg(n);
     fields.nowMs = 1767225600000;
     return fields;
-}
-
-RedisEndpoint endpointFor(const RedisServer &server)
-{
-    RedisEndpoint endpoint;
-    endpoint.port = server.port();
-    return endpoint;
 }
 
 // The warnings logged since the last take (a message handler, for the test's thread only).
@@ -73,7 +68,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY2(server.start(), qPrintable(server.errorString()));
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
         DeadLetterWriter writer(&connection, QueueKeys(), QStringLiteral("test"));
@@ -87,7 +82,7 @@ private Q_SLOTS:
     {
         RedisServer server; // no replica: WAIT 1 cannot be satisfied
         QVERIFY2(server.start(), qPrintable(server.errorString()));
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
         DeadLetterWriter writer(&connection, QueueKeys(), QStringLiteral("test"));
@@ -114,7 +109,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             primary.command({ "INFO", "replication" }).toByteArray().contains("state=online"),
             Patience);
-        RedisConnection connection(endpointFor(primary), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(primary.url()), QStringLiteral("test"));
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
         DeadLetterWriter writer(&connection, QueueKeys(), QStringLiteral("test"));
@@ -153,7 +148,7 @@ private Q_SLOTS:
         const auto warned = [] {
             return g_warnings.filter(QStringLiteral("can lose acknowledged deliveries"));
         };
-        RedisConnection connection(endpointFor(primary), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(primary.url()), QStringLiteral("test"));
         // Every reply before a PING's has been handled once the PING's comes.
         const auto ping = [&connection] {
             bool answered = false;

@@ -11,26 +11,19 @@
 
 using namespace redrive::core;
 using redrive::tests::RedisServer;
+using redrive::tests::endpointOf;
 using redrive::tests::runCommand;
 
 class TestRedisConnection : public QObject
 {
     Q_OBJECT
 
-private:
-    static RedisEndpoint endpointFor(const RedisServer &server)
-    {
-        RedisEndpoint endpoint;
-        endpoint.port = server.port();
-        return endpoint;
-    }
-
 private Q_SLOTS:
     void commandsAndReplyTypes()
     {
         RedisServer server;
         QVERIFY2(server.start(), qPrintable(server.errorString()));
-        RedisConnection connection(endpointFor(server), QStringLiteral("test-conn"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test-conn"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QVERIFY(ready.wait(5000));
@@ -58,7 +51,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         connection.setReconnectDelays(20, 200);
         QSignalSpy ready(&connection, &RedisConnection::ready);
         QSignalSpy lost(&connection, &RedisConnection::disconnected);
@@ -81,7 +74,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QVERIFY(ready.wait(5000));
@@ -103,7 +96,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         connection.setReconnectDelays(20, 200);
         connection.setReplyTimeout(500);
         QSignalSpy ready(&connection, &RedisConnection::ready);
@@ -145,7 +138,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test")); // default delays
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test")); // default delays
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QVERIFY(ready.wait(10000));
@@ -176,7 +169,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         connection.setReconnectDelays(10000, 10000); // the timer alone would wait 5 s or more
         QSignalSpy ready(&connection, &RedisConnection::ready);
         QSignalSpy lost(&connection, &RedisConnection::disconnected);
@@ -218,7 +211,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start()); // no password
-        RedisEndpoint endpoint = endpointFor(server);
+        RedisEndpoint endpoint = endpointOf(server.url());
         endpoint.password = QStringLiteral("unwanted-pw-4711");
         RedisConnection connection(endpoint, QStringLiteral("test"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
@@ -252,7 +245,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start({ QStringLiteral("--requirepass"), QStringLiteral("s3cret") }));
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.lastError().contains(QLatin1String("NOAUTH")), 10000);
@@ -263,7 +256,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QVERIFY(ready.wait(5000));
@@ -283,7 +276,7 @@ private Q_SLOTS:
         int calls = 0;
         QObject context;
         {
-            RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+            RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
             QSignalSpy ready(&connection, &RedisConnection::ready);
             connection.open();
             QVERIFY(ready.wait(5000));
@@ -300,7 +293,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start({ QStringLiteral("--requirepass"), QStringLiteral("s3cret") }));
-        RedisEndpoint endpoint = endpointFor(server);
+        RedisEndpoint endpoint = endpointOf(server.url());
         endpoint.password = QStringLiteral("wrong");
         {
             RedisConnection bad(endpoint, QStringLiteral("test"));
@@ -339,7 +332,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QVERIFY(ready.wait(5000));
@@ -417,7 +410,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection connection(endpointFor(server), QStringLiteral("test"));
+        RedisConnection connection(endpointOf(server.url()), QStringLiteral("test"));
         QSignalSpy ready(&connection, &RedisConnection::ready);
         connection.open();
         QVERIFY(ready.wait(5000));
@@ -452,7 +445,7 @@ private Q_SLOTS:
     {
         RedisServer server;
         QVERIFY(server.start());
-        RedisConnection subscriber(endpointFor(server), QStringLiteral("sub"));
+        RedisConnection subscriber(endpointOf(server.url()), QStringLiteral("sub"));
         subscriber.setReconnectDelays(20, 200);
         QSignalSpy messages(&subscriber, &RedisConnection::messageReceived);
         QSignalSpy ready(&subscriber, &RedisConnection::ready);

@@ -13,19 +13,11 @@
 using namespace redrive::core;
 using redrive::tests::RedisSentinelSetup;
 using redrive::tests::RedisServer;
+using redrive::tests::endpointOf;
 using redrive::tests::runCommand;
 
 namespace {
 constexpr int Patience = 60000; // generous: the suite runs under ASan on busy machines
-
-RedisEndpoint endpointFor(const QString &url)
-{
-    RedisEndpoint endpoint;
-    QString error;
-    if (!RedisEndpoint::parse(url, &endpoint, &error))
-        qFatal("%s", qPrintable(error));
-    return endpoint;
-}
 
 QString address(const RedisServer &server)
 {
@@ -44,7 +36,7 @@ private Q_SLOTS:
 
     void findsThePrimary()
     {
-        const RedisEndpoint endpoint = endpointFor(m_setup.url());
+        const RedisEndpoint endpoint = endpointOf(m_setup.url());
         QVERIFY(!endpoint.isDirect());
         RedisConnection connection(endpoint, QStringLiteral("sentinel-test"));
         QVERIFY(connection.locator());
@@ -85,7 +77,7 @@ private Q_SLOTS:
         QString url = m_setup.url();
         url.replace(QLatin1String("redis+sentinel://"),
                     QStringLiteral("redis+sentinel://127.0.0.1:%1,").arg(deadPort));
-        RedisConnection connection(endpointFor(url), QStringLiteral("sentinel-test"));
+        RedisConnection connection(endpointOf(url), QStringLiteral("sentinel-test"));
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), Patience);
         QCOMPARE(connection.serverAddress(), address(m_setup.node(0)));
@@ -95,7 +87,7 @@ private Q_SLOTS:
     {
         QString url = m_setup.url();
         url.replace(QString::fromLatin1(m_setup.masterName()), QStringLiteral("nobody"));
-        RedisConnection connection(endpointFor(url), QStringLiteral("sentinel-test"));
+        RedisConnection connection(endpointOf(url), QStringLiteral("sentinel-test"));
         QSignalSpy failed(&connection, &RedisConnection::attemptFailed);
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), Patience);
@@ -129,7 +121,7 @@ private Q_SLOTS:
         for (const Case &wrong : { Case { QString(), QStringLiteral("asks for a password") },
                                    Case { QStringLiteral("not-the-secret-42"),
                                           QStringLiteral("refused the login") } }) {
-            RedisEndpoint endpoint = endpointFor(url);
+            RedisEndpoint endpoint = endpointOf(url);
             endpoint.sentinelPassword = wrong.password;
             RedisConnection connection(endpoint, QStringLiteral("sentinel-test"));
             QSignalSpy failed(&connection, &RedisConnection::attemptFailed);
@@ -145,7 +137,7 @@ private Q_SLOTS:
             QVERIFY2(!reason.contains(QLatin1String("not-the-secret-42")), qPrintable(reason));
             QVERIFY(!connection.isReady());
         }
-        RedisEndpoint endpoint = endpointFor(url);
+        RedisEndpoint endpoint = endpointOf(url);
         endpoint.sentinelPassword = QStringLiteral("sentinel-secret");
         RedisConnection connection(endpoint, QStringLiteral("sentinel-test"));
         connection.open();
@@ -171,7 +163,7 @@ private Q_SLOTS:
         const QString url = QStringLiteral("rediss+sentinel://127.0.0.1:%1/redrive-tls/0")
                                 .arg(sentinel.tlsPort());
 
-        RedisEndpoint endpoint = endpointFor(url);
+        RedisEndpoint endpoint = endpointOf(url);
         QVERIFY(endpoint.tls);
         endpoint.tlsCaFile = primary.tlsFile(QStringLiteral("ca.pem"));
         RedisConnection connection(endpoint, QStringLiteral("sentinel-tls-test"));
@@ -203,8 +195,8 @@ private Q_SLOTS:
     // Last: it moves the primary. Both a command connection and a subscriber follow.
     void followsAFailover()
     {
-        RedisConnection connection(endpointFor(m_setup.url()), QStringLiteral("sentinel-test"));
-        RedisConnection subscriber(endpointFor(m_setup.url()), QStringLiteral("sentinel-sub"));
+        RedisConnection connection(endpointOf(m_setup.url()), QStringLiteral("sentinel-test"));
+        RedisConnection subscriber(endpointOf(m_setup.url()), QStringLiteral("sentinel-sub"));
         QSignalSpy messages(&subscriber, &RedisConnection::messageReceived);
         QSignalSpy subscribed(&subscriber, &RedisConnection::subscribed);
         subscriber.subscribe({ "news" });

@@ -47,10 +47,7 @@ private:
 
     static RedisEndpoint tlsEndpoint(const RedisServer &server, bool withCa = true)
     {
-        RedisEndpoint endpoint;
-        QString error;
-        if (!RedisEndpoint::parse(server.tlsUrl(), &endpoint, &error))
-            qFatal("%s", qPrintable(error));
+        RedisEndpoint endpoint = redrive::tests::endpointOf(server.tlsUrl());
         if (withCa)
             endpoint.tlsCaFile = server.tlsFile(QStringLiteral("ca.pem"));
         return endpoint;

@@ -5,6 +5,7 @@
 #include "core/triage/failuregroupscan.h"
 #include "core/triage/failuregrouptracker.h"
 #include "tests/support/redisserver.h"
+#include "tests/support/redissync.h"
 #include "tests/support/testenv.h"
 
 #include <QSignalSpy>
@@ -71,14 +72,8 @@ private:
 
     bool connectRedis()
     {
-        RedisEndpoint endpoint;
-        QString error;
-        if (!RedisEndpoint::parse(m_redis.url(), &endpoint, &error))
-            return false;
-        m_connection = std::make_unique<RedisConnection>(endpoint, QStringLiteral("test"));
-        QSignalSpy ready(m_connection.get(), &RedisConnection::ready);
-        m_connection->open();
-        return ready.wait(10000);
+        m_connection = redrive::tests::connectRedis(redrive::tests::endpointOf(m_redis.url()));
+        return m_connection != nullptr;
     }
 
     // Pushes in one pipeline of RPUSHes (oldest at the right end as LPUSH would leave them).
