@@ -10,6 +10,7 @@
 #include "core/redis/redishashslot.h"
 #include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
+#include "core/trends/trendreader.h"
 #include "core/triage/failurefingerprint.h"
 #include "core/triage/failuregroupscan.h"
 #include "core/triage/failuregroupselection.h"
@@ -576,6 +577,7 @@ void QueueCommand::runStats()
         qint64 workers = 0;
         qint64 inFlight = 0;
         qint64 audit = 0;
+        TrendSeries lastHour;
         int pending = 0;
         QString error;
     };
@@ -587,6 +589,14 @@ void QueueCommand::runStats()
         if (!stats->error.isEmpty())
             return fail(Failure, QStringLiteral("Redis at %1: %2").arg(m_displayUrl, stats->error));
         const qint64 due = qMax<qint64>(0, stats->dlq - stats->waiting);
+        QJsonObject lastHour;
+        QStringList hourText;
+        for (int i = 0; i < TrendCounterCount; ++i) {
+            const auto counter = TrendCounter(i);
+            const QString name = QString::fromLatin1(trendCounterName(counter));
+            lastHour.insert(name, stats->lastHour.total(counter));
+            hourText.append(QStringLiteral("%1 %2").arg(stats->lastHour.total(counter)).arg(name));
+        }
         if (m_json) {
             jsonLine(QJsonObject {
                 { QStringLiteral("dlq_key"), QString::fromUtf8(keys.dlq) },
@@ -598,6 +608,7 @@ void QueueCommand::runStats()
                 { QStringLiteral("in_flight"), stats->inFlight },
                 { QStringLiteral("workers"), stats->workers },
                 { QStringLiteral("audit_records"), stats->audit },
+                { QStringLiteral("last_hour"), lastHour },
                 { QStringLiteral("redis"), m_displayUrl },
             });
         } else {
@@ -615,6 +626,7 @@ void QueueCommand::runStats()
                      .arg(stats->inFlight)
                      .arg(stats->workers));
             line(QStringLiteral("audit trail: %1 records").arg(stats->audit));
+            line(QStringLiteral("last hour:   %1").arg(hourText.join(QStringLiteral(", "))));
         }
         done(Success);
     };
@@ -635,6 +647,16 @@ void QueueCommand::runStats()
           "+inf" },
         &stats->waiting);
     ask({ "XLEN", m_audit->key() }, &stats->audit);
+    // The trend counters every Redrive process on this Redis adds to (docs/TRENDS.md).
+    ++stats->pending;
+    TrendReader::read(m_connection.get(), keys, TrendRange::Hour,
+                      QDateTime::currentMSecsSinceEpoch(), this,
+                      [stats, finish](const TrendSeries &series) {
+                          if (!series.ok())
+                              stats->error = series.error;
+                          stats->lastHour = series;
+                          finish();
+                      });
     ++stats->pending;
     m_connection->command({ "SMEMBERS", keys.workers() }, this,
                           [this, stats, finish, ask, keys](const RedisReply &reply) {

@@ -6,6 +6,7 @@
 #include "core/redis/redisconnection.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "core/trends/trendseries.h"
 #include "core/triage/failurefingerprint.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/redriveprocess.h"
@@ -156,6 +157,10 @@ private Q_SLOTS:
                           QByteArray::number(QDateTime::currentMSecsSinceEpoch() + 3600000),
                           crm503(1) });
         m_redis.command({ "SADD", "genesys_webhook_dlq:workers", "w1" });
+        // Four deferred this minute, as a receiver's TrendRecorder writes them.
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        m_redis.command({ "HINCRBY", TrendKeys::minuteKey(QueueKeys(), now),
+                          TrendKeys::field("deferred", int(now / TrendKeys::MinuteMs % 60)), "4" });
         m_redis.command({ "LPUSH", "genesys_webhook_dlq:inflight:w1", crm503(9) });
         const Outcome outcome = run({ u"stats"_s, u"--json"_s });
         QCOMPARE(outcome.exitCode, 0);
@@ -165,7 +170,7 @@ private Q_SLOTS:
         QCOMPARE(sorted(stats.keys()),
                  sorted({ u"dlq_key"_s, u"dlq"_s, u"due"_s, u"waiting"_s, u"permanent_key"_s,
                           u"permanent"_s, u"in_flight"_s, u"workers"_s, u"audit_records"_s,
-                          u"redis"_s }));
+                          u"last_hour"_s, u"redis"_s }));
         QCOMPARE(stats.value(u"dlq"_s).toInteger(), 3);
         QCOMPARE(stats.value(u"waiting"_s).toInteger(), 1);
         QCOMPARE(stats.value(u"due"_s).toInteger(), 2);
@@ -173,6 +178,10 @@ private Q_SLOTS:
         QCOMPARE(stats.value(u"in_flight"_s).toInteger(), 1);
         QCOMPARE(stats.value(u"workers"_s).toInteger(), 1);
         QCOMPARE(stats.value(u"dlq_key"_s).toString(), QString::fromUtf8(kDlq));
+        QCOMPARE(sorted(stats.value(u"last_hour"_s).toObject().keys()),
+                 sorted({ u"received"_s, u"forwarded"_s, u"deferred"_s, u"retried"_s,
+                          u"permanent"_s, u"rejected"_s, u"unavailable"_s }));
+        QCOMPARE(stats.value(u"last_hour"_s).toObject().value(u"deferred"_s).toInteger(), 4);
 
         const Outcome text = run({ u"stats"_s });
         QCOMPARE(text.exitCode, 0);
