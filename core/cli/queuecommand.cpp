@@ -23,9 +23,12 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSocketNotifier>
 #include <QTimer>
 
+#include <csignal>
 #include <cstdio>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace redrive::core {
@@ -900,6 +903,24 @@ void QueueCommand::runAudit()
     (*step)();
 }
 
+bool QueueCommand::interrupt()
+{
+    if (m_finished || m_finishing)
+        return false;
+    if (!m_changing) {
+        // Nothing changed yet: stop at once.
+        fail(Failure, QStringLiteral("Interrupted: nothing changed."));
+        return true;
+    }
+    if (std::exchange(m_interrupted, true))
+        return false;
+    m_io.err(QStringLiteral("Stopping after the chunk in flight (what is done stays done; it is "
+                            "in the audit trail). Interrupt again to quit at once."));
+    if (m_groupSelection && m_groupSelection->isRunning())
+        m_groupSelection->cancel();
+    return true;
+}
+
 void QueueCommand::confirmThen(const QString &question, std::function<void()> then)
 {
     if (m_yes) {
@@ -921,8 +942,10 @@ void QueueCommand::runImport()
         : m_positional.constFirst();
     confirmThen(QStringLiteral("Append the entries of %1 to %2?").arg(from, key),
                 [this, key, from] {
+                    m_changing = true;
                     m_store->importJsonLines(
-                        m_list, m_file.get(), this, [this, key, from](const BulkResult &result) {
+                        m_list, m_file.get(), this,
+                        [this, key, from](const BulkResult &result) {
                             if (m_json)
                                 jsonLine(QJsonObject {
                                     { QStringLiteral("action"), QStringLiteral("import") },
@@ -942,7 +965,8 @@ void QueueCommand::runImport()
                                          .arg(result.done)
                                          .arg(from, key));
                             done(Success);
-                        });
+                        },
+                        [this](qint64, qint64) { return !m_interrupted; });
                 });
 }
 
@@ -1021,7 +1045,10 @@ void QueueCommand::runGroupAction()
                     ? QStringLiteral("Move the %1 back to %2 (attempts reset, due now)?")
                           .arg(what, QString::fromUtf8(m_store->keys().dlq))
                     : QStringLiteral("Retry the %1 now?").arg(what);
-                confirmThen(question, [this, action] { m_groupSelection->start(action); });
+                confirmThen(question, [this, action] {
+                    m_changing = true;
+                    m_groupSelection->start(action);
+                });
             });
     if (action == Action::Export) {
         m_groupSelection->setExportDevice(m_file ? m_file.get() : m_io.out);
@@ -1094,10 +1121,13 @@ void QueueCommand::act(const QList<DeadLetterEntry> &entries)
     const auto report = [this](const QString &verb) {
         return [this, verb](const BulkResult &result) { reportBulk(result, verb); };
     };
+    // Called between chunks: false stops the operation after the chunk in flight (Ctrl+C).
+    const auto keepGoing = [this](qint64, qint64) { return !m_interrupted; };
+    m_changing = m_command != QLatin1String("export");
     if (m_command == QLatin1String("export")) {
         QIODevice *device = m_file ? m_file.get() : m_io.out;
         m_store->exportJsonLines(m_list, filter, byIds ? entries : QList<DeadLetterEntry>(), device,
-                                 this, report(QStringLiteral("Exported")));
+                                 this, report(QStringLiteral("Exported")), keepGoing);
         return;
     }
     if (byIds) {
@@ -1109,22 +1139,25 @@ void QueueCommand::act(const QList<DeadLetterEntry> &entries)
             ? QStringLiteral("Move %1 from %2 back to %3 (attempts reset, due now)?")
                   .arg(ids, key, QString::fromUtf8(m_store->keys().dlq))
             : QStringLiteral("Retry %1 of %2 now?").arg(ids, key);
-        confirmThen(question, [this, entries, report] {
+        confirmThen(question, [this, entries, report, keepGoing] {
             if (m_command == QLatin1String("delete"))
-                m_store->removeMany(m_list, entries, this, report(QStringLiteral("Deleted")));
+                m_store->removeMany(m_list, entries, this, report(QStringLiteral("Deleted")),
+                                    keepGoing);
             else if (m_list == QueueStore::List::PermanentFailures)
-                m_store->moveToDlqMany(entries, this, report(QStringLiteral("Moved")));
+                m_store->moveToDlqMany(entries, this, report(QStringLiteral("Moved")), keepGoing);
             else
-                m_store->retryNowMany(m_list, entries, this, report(QStringLiteral("Retried")));
+                m_store->retryNowMany(m_list, entries, this, report(QStringLiteral("Retried")),
+                                      keepGoing);
         });
         return;
     }
     if (m_command == QLatin1String("delete"))
-        m_store->removeMatching(m_list, filter, this, report(QStringLiteral("Deleted")));
+        m_store->removeMatching(m_list, filter, this, report(QStringLiteral("Deleted")), keepGoing);
     else if (m_list == QueueStore::List::PermanentFailures)
-        m_store->moveToDlqMatching(filter, this, report(QStringLiteral("Moved")));
+        m_store->moveToDlqMatching(filter, this, report(QStringLiteral("Moved")), keepGoing);
     else
-        m_store->retryNowMatching(m_list, filter, this, report(QStringLiteral("Retried")));
+        m_store->retryNowMatching(m_list, filter, this, report(QStringLiteral("Retried")),
+                                  keepGoing);
 }
 
 void QueueCommand::reportBulk(const BulkResult &result, const QString &verb)
@@ -1184,6 +1217,31 @@ int runQueueCommand(const QStringList &arguments, Settings *settings, Credential
         return QString::fromLocal8Bit(answer);
     };
     QueueCommand command(arguments, settings, credentials, io);
+    // SIGINT/SIGTERM reach the command from the event loop (through a socket pair: a signal
+    // handler may only write); a second one, or one with nothing to stop gently, ends the
+    // process as usual. Without SA_RESTART, so that a question waiting for its answer ends.
+    static int signalPipe[2] = { -1, -1 };
+    std::unique_ptr<QSocketNotifier> notifier;
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, signalPipe) == 0) {
+        notifier = std::make_unique<QSocketNotifier>(signalPipe[0], QSocketNotifier::Read);
+        QObject::connect(notifier.get(), &QSocketNotifier::activated, &command, [&command] {
+            char number = 0;
+            if (::read(signalPipe[0], &number, 1) != 1)
+                return;
+            if (!command.interrupt()) {
+                ::signal(number, SIG_DFL);
+                ::raise(number);
+            }
+        });
+        struct sigaction action = {};
+        action.sa_handler = [](int number) {
+            const char byte = char(number);
+            [[maybe_unused]] const ssize_t written = ::write(signalPipe[1], &byte, 1);
+        };
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGINT, &action, nullptr);
+        sigaction(SIGTERM, &action, nullptr);
+    }
     QEventLoop loop;
     QObject::connect(&command, &QueueCommand::finished, &loop, &QEventLoop::quit);
     command.start();

@@ -63,6 +63,10 @@ public:
     static QList<QCommandLineOption> settingOptions();
 
     void start();
+    // Ctrl+C: a change in progress stops after the chunk in flight (and is recorded as
+    // cancelled with what was done); anything else stops at once. False when nothing is left to
+    // stop gently (finished, or already interrupted): the caller may then quit outright.
+    bool interrupt();
     bool isFinished() const { return m_finished; }
     int exitCode() const { return m_exitCode; }
 
@@ -129,6 +133,8 @@ private:
     std::unique_ptr<FailureGroupSelection> m_groupSelection;
     std::unique_ptr<QIODevice> m_file;
     bool m_connected = false;
+    bool m_changing = false; // a change went out to Redis
+    bool m_interrupted = false;
     bool m_finished = false;
     bool m_finishing = false;
     int m_exitCode = Success;

@@ -471,6 +471,50 @@ private Q_SLOTS:
         QCOMPARE(searched.json().first().value(u"action"_s).toString(), u"delete"_s);
     }
 
+    void anInterruptStopsAChangeBetweenChunks()
+    {
+        m_redis.command({ "EVAL",
+                          "for i = 1, tonumber(ARGV[1]) do redis.call('LPUSH', KEYS[1], "
+                          "'{\"original_payload\":{\"n\":' .. i .. '},\"error_message\":"
+                          "\"x\",\"status_code\":500,\"timestamp\":\"2025-12-02T05:57:22\","
+                          "\"retry_count\":0}') end",
+                          "1", kDlq, "100000" });
+        QCOMPARE(m_redis.llen(kDlq), 100000);
+        Settings settings(m_dir.filePath(u"redrive.ini"_s));
+        QByteArray output;
+        QBuffer out(&output);
+        out.open(QIODevice::WriteOnly);
+        QStringList err;
+        QueueCommandIo io;
+        io.out = &out;
+        io.err = [&err](const QString &line) { err.append(line); };
+        QueueCommand command({ u"delete"_s, u"--all"_s, u"--yes"_s, u"--redis"_s, m_redis.url() },
+                             &settings, nullptr, io);
+        command.start();
+        // Once the first chunk is gone (elements are removed 200 a script), Ctrl+C.
+        QVERIFY(QTest::qWaitFor(
+            [this, &command] { return command.isFinished() || m_redis.llen(kDlq) < 100000; },
+            kWaitMs));
+        QVERIFY(!command.isFinished());
+        QVERIFY(command.interrupt());
+        QVERIFY(QTest::qWaitFor([&command] { return command.isFinished(); }, kWaitMs));
+        QCOMPARE(command.exitCode(), 1);
+        const qlonglong left = m_redis.llen(kDlq);
+        QVERIFY2(left > 0 && left < 100000, qPrintable(QString::number(left)));
+        QVERIFY2(err.join(u'\n').contains(u"Cancelled"_s), qPrintable(err.join(u'\n')));
+
+        // Before anything changed, an interrupt stops at once.
+        m_redis.flushAll();
+        fill(kDlq, { crm503(1) });
+        QueueCommand early({ u"delete"_s, u"--all"_s, u"--yes"_s, u"--redis"_s, m_redis.url() },
+                           &settings, nullptr, io);
+        early.start();
+        QVERIFY(early.interrupt());
+        QVERIFY(QTest::qWaitFor([&early] { return early.isFinished(); }, kWaitMs));
+        QCOMPARE(early.exitCode(), 1);
+        QCOMPARE(m_redis.llen(kDlq), 1);
+    }
+
     void usageErrorsExitWithTwo_data()
     {
         QTest::addColumn<QStringList>("arguments");
