@@ -9,14 +9,6 @@ namespace {
 // How long an unanswered node keeps a locate() waiting before the next one is asked.
 constexpr int NodeReplyTimeoutMs = 5000;
 
-void dispose(RedisConnection *connection)
-{
-    if (!connection)
-        return;
-    connection->close();
-    connection->deleteLater(); // may be inside one of its own callbacks
-}
-
 // RESP2 maps come as flat arrays: key, value, key, value.
 const RedisReply *field(const RedisReply &map, QByteArrayView name)
 {
@@ -95,35 +87,30 @@ void ClusterLocator::moved(int slot, const RedisAddress &owner)
 
 void ClusterLocator::locate(Located done)
 {
-    ++m_generation;
-    m_done = std::move(done);
-    m_failures.clear();
+    beginLocate(std::move(done));
     if (!m_hint.host.isEmpty()) {
         const RedisAddress hint = m_hint;
         m_hint = {};
-        finish(hint, {});
+        finishLocate(hint, {});
         return;
     }
-    m_toAsk = m_known;
+    QList<RedisAddress> order = m_known;
     for (const RedisAddress &seed : m_endpoint.seeds)
-        addNode(&m_toAsk, seed); // the seeds stay in the list, whatever the last map said
-    ask();
+        addNode(&order, seed); // the seeds stay in the list, whatever the last map said
+    askInTurn(order);
 }
 
-void ClusterLocator::ask()
+QString ClusterLocator::noneAnswered(const QString &failures) const
 {
-    if (m_toAsk.isEmpty()) {
-        finish({},
-               QStringLiteral("no node of the cluster told the owner of slot %1 (%2)")
-                   .arg(m_slot)
-                   .arg(m_failures.join(QLatin1String("; "))));
-        return;
-    }
-    m_asking = m_toAsk.takeFirst();
-    auto *query
-        = new RedisConnection(nodeEndpoint(m_asking), QStringLiteral("redrive-cluster-map"), this);
-    query->setReplyTimeout(NodeReplyTimeoutMs);
-    m_query = query;
+    return QStringLiteral("no node of the cluster told the owner of slot %1 (%2)")
+        .arg(m_slot)
+        .arg(failures);
+}
+
+void ClusterLocator::askServer(const RedisAddress &node)
+{
+    RedisConnection *query
+        = openQuery(nodeEndpoint(node), QStringLiteral("redrive-cluster-map"), NodeReplyTimeoutMs);
     // A connection that cannot be made fails the command queued behind its login.
     query->open();
     askMap(query, true);
@@ -134,9 +121,9 @@ void ClusterLocator::askMap(RedisConnection *query, bool shards)
     const QList<QByteArray> command { QByteArrayLiteral("CLUSTER"),
                                       shards ? QByteArrayLiteral("SHARDS")
                                              : QByteArrayLiteral("SLOTS") };
-    const quint64 generation = m_generation;
-    query->command(command, this, [this, query, shards, generation](const RedisReply &reply) {
-        if (query != m_query || generation != m_generation || !m_done)
+    const quint64 asked = generation();
+    query->command(command, this, [this, query, shards, asked](const RedisReply &reply) {
+        if (query != this->query() || asked != generation() || !isLocating())
             return;
         if (reply.isError()) {
             // CLUSTER SHARDS came with Redis 7.0; before it, CLUSTER SLOTS tells the same.
@@ -144,64 +131,33 @@ void ClusterLocator::askMap(RedisConnection *query, bool shards)
                 askMap(query, false);
                 return;
             }
-            nodeFailed(reply.bytes().startsWith("ERR This instance has cluster support disabled")
-                           ? QStringLiteral("%1 is not a Redis Cluster node (cluster support "
-                                            "disabled)")
-                                 .arg(m_asking.toString())
-                           : QStringLiteral("%1: %2").arg(m_asking.toString(), reply.errorText()));
+            serverFailed(
+                reply.bytes().startsWith("ERR This instance has cluster support disabled")
+                    ? QStringLiteral("%1 is not a Redis Cluster node (cluster support disabled)")
+                          .arg(asking().toString())
+                    : QStringLiteral("%1: %2").arg(asking().toString(), reply.errorText()));
             return;
         }
         RedisAddress owner;
         QList<RedisAddress> nodes;
         QString error;
         ++m_mapsRead;
-        if (!ownerFromMap(reply, shards, m_slot, m_endpoint.tls, m_asking, &owner, &nodes,
+        if (!ownerFromMap(reply, shards, m_slot, m_endpoint.tls, asking(), &owner, &nodes,
                           &error)) {
-            nodeFailed(QStringLiteral("%1: %2").arg(m_asking.toString(), error));
+            serverFailed(QStringLiteral("%1: %2").arg(asking().toString(), error));
             return;
         }
         // Next time the nodes of this map are asked first; the seeds remain behind them.
         m_known = nodes;
-        m_query = nullptr;
-        dispose(query);
-        finish(owner, {});
+        dropQuery();
+        finishLocate(owner, {});
     });
-}
-
-void ClusterLocator::nodeFailed(const QString &reason)
-{
-    if (!m_failures.contains(reason))
-        m_failures.append(reason);
-    RedisConnection *old = m_query;
-    m_query = nullptr;
-    dispose(old);
-    ask();
-}
-
-void ClusterLocator::finish(const RedisAddress &owner, const QString &error)
-{
-    if (!m_done)
-        return;
-    Located done = std::move(m_done);
-    m_done = nullptr;
-    const quint64 generation = m_generation;
-    // Never from inside locate(): from the event loop, unless cancelled meanwhile.
-    QMetaObject::invokeMethod(
-        this,
-        [this, generation, done = std::move(done), owner, error] {
-            if (generation == m_generation)
-                done(owner.host, owner.port, error);
-        },
-        Qt::QueuedConnection);
 }
 
 void ClusterLocator::cancel()
 {
-    ++m_generation;
-    m_done = nullptr;
-    RedisConnection *old = m_query;
-    m_query = nullptr;
-    dispose(old);
+    RedisLocator::cancel();
+    dropQuery();
 }
 
 void ClusterLocator::stop()

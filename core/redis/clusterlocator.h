@@ -3,9 +3,6 @@
 
 #include "core/redis/redislocator.h"
 
-#include <QPointer>
-#include <QStringList>
-
 namespace redrive::core {
 
 class RedisConnection;
@@ -46,22 +43,15 @@ public:
                              QList<RedisAddress> *nodes, QString *error);
 
 private:
+    void askServer(const RedisAddress &node) override;
+    QString noneAnswered(const QString &failures) const override;
     RedisEndpoint nodeEndpoint(const RedisAddress &node) const;
-    void ask();
     void askMap(RedisConnection *query, bool shards);
-    void nodeFailed(const QString &reason);
-    void finish(const RedisAddress &owner, const QString &error);
 
     RedisEndpoint m_endpoint;
     int m_slot = -1;
     QList<RedisAddress> m_known; // the seeds, then the nodes the last map named
-    QList<RedisAddress> m_toAsk; // what this locate() has yet to try
-    RedisAddress m_asking;
     RedisAddress m_hint; // from MOVED: the next locate() goes there
-    QStringList m_failures;
-    Located m_done;
-    quint64 m_generation = 0; // counts locate() and cancel(): late answers are dropped
-    QPointer<RedisConnection> m_query;
     int m_mapsRead = 0;
 };
 

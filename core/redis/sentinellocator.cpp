@@ -17,13 +17,6 @@ constexpr int WatchRetryMaxMs = 2000;
 // this long: Sentinel's default failover-timeout, within which a leader finishes or aborts.
 constexpr int FailoverLimitMs = 180000;
 
-void dispose(RedisConnection *connection)
-{
-    if (!connection)
-        return;
-    connection->close();
-    connection->deleteLater(); // may be inside one of its own signals
-}
 } // namespace
 
 SentinelLocator::SentinelLocator(const RedisEndpoint &endpoint, QObject *parent)
@@ -107,66 +100,73 @@ QString SentinelLocator::currentSentinel() const
 
 void SentinelLocator::locate(Located done)
 {
-    ++m_generation;
-    m_done = std::move(done);
-    m_tried = 0;
-    m_failures.clear();
+    beginLocate(std::move(done));
     m_anyKnowsNothing = false;
     if (m_watchers.isEmpty()) {
         for (int i = 0; i < m_endpoint.seeds.size(); ++i)
             watch(i);
     }
-    ask();
+    // The one asked last (the one that answered, unless all failed) first, then the others.
+    QList<RedisAddress> order;
+    for (qsizetype i = 0; i < m_endpoint.seeds.size(); ++i)
+        order.append(m_endpoint.seeds.at((m_index + i) % m_endpoint.seeds.size()));
+    askInTurn(order);
 }
 
-void SentinelLocator::ask()
+void SentinelLocator::askServer(const RedisAddress &sentinel)
 {
-    if (!m_query) {
-        auto *query = new RedisConnection(sentinelEndpoint(m_index),
-                                          QStringLiteral("redrive-sentinel"), this);
-        query->setReplyTimeout(SentinelReplyTimeoutMs);
-        m_query = query;
+    m_index = int(qMax(qsizetype(0), m_endpoint.seeds.indexOf(sentinel)));
+    RedisConnection *query = this->query();
+    if (query
+        && RedisAddress { query->endpoint().host, query->endpoint().port } != sentinel) {
+        dropQuery(); // kept from an earlier locate(), to another sentinel
+        query = nullptr;
+    }
+    if (!query) {
+        query = openQuery(sentinelEndpoint(m_index), QStringLiteral("redrive-sentinel"),
+                          SentinelReplyTimeoutMs);
         connect(query, &RedisConnection::ready, this, [this, query] {
-            if (query == m_query && m_done)
-                ask();
+            if (query == this->query() && isLocating())
+                askServer(asking());
         });
         connect(query, &RedisConnection::attemptFailed, this, [this, query](const QString &reason) {
-            if (query != m_query || !m_done)
+            if (query != this->query() || !isLocating())
                 return;
             if (query->loginRefused() && m_endpoint.sentinelPassword.isEmpty())
-                sentinelFailed(QStringLiteral("the sentinel at %1 asks for a password (%2)")
-                                   .arg(currentSentinel(), passwordSource()));
+                serverFailed(QStringLiteral("the sentinel at %1 asks for a password (%2)")
+                                 .arg(currentSentinel(), passwordSource()));
             else if (query->loginRefused())
-                sentinelFailed(QStringLiteral("the sentinel at %1 refused the login: %2 (%3)")
-                                   .arg(currentSentinel(), reason, passwordSource()));
+                serverFailed(QStringLiteral("the sentinel at %1 refused the login: %2 (%3)")
+                                 .arg(currentSentinel(), reason, passwordSource()));
             else
-                sentinelFailed(reason);
+                serverFailed(reason);
         });
         query->open(); // the answer comes through ready() or attemptFailed()
         return;
     }
-    if (!m_query->isReady()) {
+    if (!query->isReady()) {
         // Still on its first attempt: ready() or attemptFailed() follows. Down since it last
         // answered: the next sentinel is asked rather than waiting for its backoff.
-        if (m_query->state() == RedisConnection::State::Disconnected
-            && !m_query->lastError().isEmpty())
-            sentinelFailed(m_query->lastError());
+        if (query->state() == RedisConnection::State::Disconnected
+            && !query->lastError().isEmpty())
+            serverFailed(query->lastError());
         return;
     }
-    RedisConnection *query = m_query;
+    const quint64 asked = generation();
     query->command({ QByteArrayLiteral("SENTINEL"), QByteArrayLiteral("get-master-addr-by-name"),
                      m_endpoint.masterName.toUtf8() },
-                   this, [this, query](const RedisReply &reply) {
-                       if (query != m_query || !m_done)
+                   this, [this, query, asked](const RedisReply &reply) {
+                       if (query != this->query() || asked != generation() || !isLocating())
                            return;
-                       if (reply.isError() && reply.errorText().startsWith(QLatin1String("NOAUTH"))) {
-                           sentinelFailed(QStringLiteral("the sentinel at %1 asks for a password "
-                                                         "(%2)")
-                                              .arg(currentSentinel(), passwordSource()));
+                       if (reply.isError()
+                           && reply.errorText().startsWith(QLatin1String("NOAUTH"))) {
+                           serverFailed(QStringLiteral("the sentinel at %1 asks for a password "
+                                                       "(%2)")
+                                            .arg(currentSentinel(), passwordSource()));
                            return;
                        }
                        if (reply.isError()) {
-                           sentinelFailed(reply.errorText());
+                           serverFailed(reply.errorText());
                            return;
                        }
                        const QList<RedisReply> &parts = reply.elements();
@@ -174,81 +174,44 @@ void SentinelLocator::ask()
                        const uint port = parts.size() == 2 ? parts.at(1).bytes().toUInt(&ok) : 0;
                        if (!ok || port < 1 || port > 65535 || parts.at(0).bytes().isEmpty()) {
                            m_anyKnowsNothing = true;
-                           sentinelFailed(QStringLiteral("the sentinel at %1 knows no primary "
-                                                         "named %2")
-                                              .arg(currentSentinel(), m_endpoint.masterName));
+                           serverFailed(QStringLiteral("the sentinel at %1 knows no primary "
+                                                       "named %2")
+                                            .arg(currentSentinel(), m_endpoint.masterName));
                            return;
                        }
-                       const RedisAddress named { QString::fromUtf8(parts.at(0).bytes()),
-                                                  quint16(port) };
-                       if (isFailingOver()) {
-                           // Nothing goes to the primary that is being replaced; a new one
-                           // named ends the state (its ROLE is still checked).
-                           if (m_failoverFrom.host.isEmpty() || named == m_failoverFrom) {
-                               finish({}, 0, m_failoverReason);
-                               return;
-                           }
-                           endFailover();
-                       }
-                       finish(named.host, named.port, {});
+                       found({ QString::fromUtf8(parts.at(0).bytes()), quint16(port) });
                    });
 }
 
-void SentinelLocator::sentinelFailed(const QString &reason)
+void SentinelLocator::found(const RedisAddress &primary)
 {
-    if (!m_failures.contains(reason))
-        m_failures.append(reason);
-    RedisConnection *old = m_query;
-    m_query = nullptr; // before close(): its failing commands see that they are stale
-    dispose(old);
-    m_index = (m_index + 1) % int(m_endpoint.seeds.size());
-    if (++m_tried < m_endpoint.seeds.size()) {
-        ask();
-        return;
+    if (isFailingOver()) {
+        // Nothing goes to the primary that is being replaced; a new one named ends the state
+        // (its ROLE is still checked).
+        if (m_failoverFrom.host.isEmpty() || primary == m_failoverFrom) {
+            finishLocate({}, m_failoverReason);
+            return;
+        }
+        endFailover();
     }
-    if (m_anyKnowsNothing) {
-        finish({}, 0,
-               QStringLiteral("no primary known for %1: failing over (%2)")
-                   .arg(m_endpoint.masterName, m_failures.join(QLatin1String("; "))));
-    } else {
-        finish({}, 0,
-               QStringLiteral("no primary known for %1: no sentinel answered (%2)")
-                   .arg(m_endpoint.masterName, m_failures.join(QLatin1String("; "))));
-    }
+    m_lastLocated = primary;
+    finishLocate(primary, {});
 }
 
-void SentinelLocator::finish(const QString &host, quint16 port, const QString &error)
+QString SentinelLocator::noneAnswered(const QString &failures) const
 {
-    if (!m_done)
-        return;
-    Located done = std::move(m_done);
-    m_done = nullptr;
-    if (error.isEmpty())
-        m_lastLocated = RedisAddress { host, port };
-    const quint64 generation = m_generation;
-    // Never from inside locate(): from the event loop, unless cancelled meanwhile.
-    QMetaObject::invokeMethod(
-        this,
-        [this, generation, done = std::move(done), host, port, error] {
-            if (generation == m_generation)
-                done(host, port, error);
-        },
-        Qt::QueuedConnection);
-}
-
-void SentinelLocator::cancel()
-{
-    ++m_generation;
-    m_done = nullptr;
+    if (m_anyKnowsNothing)
+        return QStringLiteral("no primary known for %1: failing over (%2)")
+            .arg(m_endpoint.masterName, failures);
+    return QStringLiteral("no primary known for %1: no sentinel answered (%2)")
+        .arg(m_endpoint.masterName, failures);
 }
 
 void SentinelLocator::stop()
 {
     cancel();
-    RedisConnection *query = m_query;
+    dropQuery();
     const QList<QPointer<RedisConnection>> watchers = std::exchange(m_watchers, {});
-    m_query = nullptr;
-    dispose(query);
     for (const QPointer<RedisConnection> &watcher : watchers)
         dispose(watcher);
     m_failoverBy.clear(); // no signal: the connection is closing
@@ -336,14 +299,15 @@ void SentinelLocator::endFailover()
 void SentinelLocator::verify()
 {
     // Only between locate() calls, with a sentinel at hand: a locate() finds the primary anyway.
-    if (m_done || !m_query || !m_query->isReady() || m_lastLocated.host.isEmpty())
+    RedisConnection *query = this->query();
+    if (isLocating() || !query || !query->isReady() || m_lastLocated.host.isEmpty())
         return;
     const RedisAddress known = m_lastLocated;
-    RedisConnection *query = m_query;
     query->command({ QByteArrayLiteral("SENTINEL"), QByteArrayLiteral("get-master-addr-by-name"),
                      m_endpoint.masterName.toUtf8() },
                    this, [this, query, known](const RedisReply &reply) {
-                       if (query != m_query || m_done || reply.elements().size() != 2)
+                       if (query != this->query() || isLocating()
+                           || reply.elements().size() != 2)
                            return;
                        const RedisAddress now { QString::fromUtf8(reply.elements().at(0).bytes()),
                                                 quint16(reply.elements().at(1).bytes().toUInt()) };

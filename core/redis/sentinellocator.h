@@ -35,7 +35,6 @@ public:
     ~SentinelLocator() override;
 
     void locate(Located done) override;
-    void cancel() override;
     void stop() override;
     QList<QByteArray> checkCommand() const override;
     QString checkReply(const RedisReply &reply) const override;
@@ -59,10 +58,10 @@ Q_SIGNALS:
 private:
     // Where the sentinels' password is given, for the messages of a refused login.
     static QString passwordSource();
+    void askServer(const RedisAddress &sentinel) override;
+    QString noneAnswered(const QString &failures) const override;
     RedisEndpoint sentinelEndpoint(int index) const;
-    void ask();
-    void sentinelFailed(const QString &reason);
-    void finish(const QString &host, quint16 port, const QString &error);
+    void found(const RedisAddress &primary);
     void watch(int index);
     void eventReceived(int sentinel, const QByteArray &channel, const QByteArray &message);
     void beginFailover(int sentinel, const QByteArray &event);
@@ -71,13 +70,9 @@ private:
     void verify();
 
     RedisEndpoint m_endpoint;
-    int m_index = 0; // the sentinel asked first next time (the last one that answered)
-    int m_tried = 0; // sentinels tried by this locate()
-    QStringList m_failures; // why each of them did not tell
+    int m_index = 0; // the sentinel asked last, asked first next time
     bool m_anyKnowsNothing = false; // a sentinel answered that it knows no primary
-    Located m_done;
-    quint64 m_generation = 0; // counts locate() and cancel(): late answers are dropped
-    QPointer<RedisConnection> m_query; // to sentinel m_index, kept between locate() calls
+    // The query connection (to the sentinel asked) is kept between locate() calls.
     QList<QPointer<RedisConnection>> m_watchers; // one per sentinel, subscribed to the events
     RedisAddress m_lastLocated;
     QSet<int> m_failoverBy; // sentinels that started a failover not yet ended or aborted
