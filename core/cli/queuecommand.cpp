@@ -708,10 +708,16 @@ void QueueCommand::runList()
                 if (++*shown == limit)
                     break;
             }
-            m_io.out->write(text);
-            return *shown != limit;
+            // A reader that went away (`| head`): stop reading the list.
+            if (m_io.out->write(text) != text.size()) {
+                m_outputClosed = true;
+                return false;
+            }
+            return *shown != limit && !m_interrupted;
         },
         [this, shown, limit](QueueError code, const QString &error) {
+            if (m_outputClosed)
+                return done(Failure);
             if (code != QueueError::None && !(code == QueueError::Cancelled && *shown == limit))
                 return fail(Failure, error);
             if (*shown == 0 && !m_json)
@@ -882,7 +888,10 @@ void QueueCommand::runAudit()
             if (state->remaining > 0)
                 --state->remaining;
         }
-        m_io.out->write(text);
+        if (m_io.out->write(text) != text.size()) {
+            *step = nullptr;
+            return done(Failure); // the reader went away (`| head`)
+        }
         state->cursor = page.next;
         if (state->remaining == 0 || page.next.isEmpty()) {
             *step = nullptr;
@@ -1199,7 +1208,10 @@ void QueueCommand::reportBulk(const BulkResult &result, const QString &verb)
 int runQueueCommand(const QStringList &arguments, Settings *settings, CredentialStore *credentials)
 {
     QFile out;
-    out.open(STDOUT_FILENO, QIODevice::WriteOnly, QFileDevice::DontCloseHandle);
+    // Unbuffered: each chunk of results is one write, whose failure (a reader that went away;
+    // Qt's network code ignores SIGPIPE) the command sees at once.
+    out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered,
+             QFileDevice::DontCloseHandle);
     QFile in;
     in.open(STDIN_FILENO, QIODevice::ReadOnly, QFileDevice::DontCloseHandle);
     QueueCommandIo io;
