@@ -52,19 +52,38 @@ QString RedisCluster::url(int seeds) const
     QStringList hosts;
     const int count = seeds <= 0 ? size() : qMin(seeds, size());
     for (int i = 0; i < count; ++i)
-        hosts.append(QStringLiteral("127.0.0.1:%1").arg(port(i)));
-    return QStringLiteral("redis+cluster://") + hosts.join(QLatin1Char(','));
+        hosts.append(QStringLiteral("127.0.0.1:%1")
+                         .arg(m_tls ? m_nodes.at(size_t(i))->tlsPort() : port(i)));
+    return (m_tls ? QStringLiteral("rediss+cluster://") : QStringLiteral("redis+cluster://"))
+        + hosts.join(QLatin1Char(','));
 }
 
-bool RedisCluster::start(int primaries, int replicasEach)
+bool RedisCluster::start(int primaries, int replicasEach, bool tls)
 {
+    m_tls = tls;
     const int total = primaries * (1 + replicasEach);
     QStringList addresses;
     for (int i = 0; i < total; ++i) {
         auto node = std::make_unique<RedisServer>();
+        QStringList tlsArgs;
+        if (tls) {
+            if (i == 0 && !node->makeTlsFiles())
+                return fail(QStringLiteral("TLS files: %1").arg(node->errorString()));
+            // The nodes authenticate each other on the cluster bus: the client certificate (the
+            // server one is for serverAuth only) for the connections they open.
+            const RedisServer &files = i == 0 ? *node : *m_nodes.front();
+            tlsArgs = node->tlsArgs(QStringLiteral("server"), false, &files)
+                + QStringList { QStringLiteral("--tls-client-cert-file"),
+                                files.tlsFile(QStringLiteral("client.pem")),
+                                QStringLiteral("--tls-client-key-file"),
+                                files.tlsFile(QStringLiteral("client.key")),
+                                QStringLiteral("--tls-cluster"), QStringLiteral("yes"),
+                                QStringLiteral("--tls-replication"), QStringLiteral("yes") };
+        }
         // A short node timeout makes a failover quick; the config file lives in the node's
         // own folder (--dir).
-        if (!node->start({ QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
+        if (!node->start(tlsArgs + QStringList {
+                             QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
                            QStringLiteral("--cluster-config-file"), QStringLiteral("nodes.conf"),
                            QStringLiteral("--cluster-node-timeout"), QStringLiteral("3000"),
                            QStringLiteral("--cluster-port"), QString::number(freeBusPort()),
@@ -208,7 +227,9 @@ int RedisCluster::moveKeys(int slot, int from, int to, int count)
                                   .toList();
     if (keys.isEmpty())
         return 0;
-    QList<QByteArray> migrate { "MIGRATE", "127.0.0.1", QByteArray::number(port(to)), "", "0",
+    // With tls-cluster, MIGRATE speaks TLS: to the target's TLS port.
+    const quint16 target = m_tls ? node(to).tlsPort() : port(to);
+    QList<QByteArray> migrate { "MIGRATE", "127.0.0.1", QByteArray::number(target), "", "0",
                                 "10000",   "KEYS" };
     for (const QVariant &key : keys)
         migrate.append(key.toByteArray());

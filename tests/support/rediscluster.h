@@ -27,13 +27,17 @@ public:
 
     // Starts the servers, creates the cluster and waits until every node reports
     // cluster_state:ok and agrees on who owns every slot. False with errorString() otherwise.
-    bool start(int primaries = 3, int replicasEach = 0);
+    // `tls`: every node also has a TLS port (tls-cluster and tls-replication on, one test CA
+    // made by node 0: tlsFile()); url() then names the TLS ports (rediss+cluster://).
+    bool start(int primaries = 3, int replicasEach = 0, bool tls = false);
+    QString tlsFile(const QString &name) const { return m_nodes.front()->tlsFile(name); }
     QString errorString() const { return m_error; }
 
     int size() const { return int(m_nodes.size()); }
     RedisServer &node(int index) { return *m_nodes.at(size_t(index)); }
     quint16 port(int index) const { return m_nodes.at(size_t(index))->port(); }
-    // `redis+cluster://127.0.0.1:p0,127.0.0.1:p1,...`: the first `seeds` nodes (0: all).
+    // `redis+cluster://127.0.0.1:p0,127.0.0.1:p1,...`: the first `seeds` nodes (0: all); with
+    // TLS, `rediss+cluster://` and their TLS ports.
     QString url(int seeds = 0) const;
     // The node's id in the cluster (CLUSTER MYID).
     QByteArray nodeId(int index) const;
@@ -62,6 +66,7 @@ private:
 
     std::vector<std::unique_ptr<RedisServer>> m_nodes;
     QString m_error;
+    bool m_tls = false;
 };
 
 } // namespace redrive::tests

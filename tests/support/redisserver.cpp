@@ -236,18 +236,20 @@ QString RedisServer::tlsFile(const QString &name) const
     return m_dir.filePath(name);
 }
 
-QStringList RedisServer::tlsArgs(const QString &name, bool requireClientCertificate)
+QStringList RedisServer::tlsArgs(const QString &name, bool requireClientCertificate,
+                                 const RedisServer *files)
 {
     if (m_tlsPort == 0)
         m_tlsPort = freePort();
+    const RedisServer &from = files ? *files : *this;
     return { QStringLiteral("--tls-port"),
              QString::number(m_tlsPort),
              QStringLiteral("--tls-cert-file"),
-             tlsFile(name + QStringLiteral(".pem")),
+             from.tlsFile(name + QStringLiteral(".pem")),
              QStringLiteral("--tls-key-file"),
-             tlsFile(name + QStringLiteral(".key")),
+             from.tlsFile(name + QStringLiteral(".key")),
              QStringLiteral("--tls-ca-cert-file"),
-             tlsFile(QStringLiteral("ca.pem")),
+             from.tlsFile(QStringLiteral("ca.pem")),
              QStringLiteral("--tls-auth-clients"),
              requireClientCertificate ? QStringLiteral("yes") : QStringLiteral("no") };
 }

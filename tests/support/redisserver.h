@@ -46,8 +46,10 @@ public:
     // command() uses) serving certificate `name`.
     bool makeTlsFiles();
     QString tlsFile(const QString &name) const; // e.g. "ca.pem", "client.key"
+    // `files`: another server whose makeTlsFiles() made them (one CA for several servers).
     QStringList tlsArgs(const QString &name = QStringLiteral("server"),
-                        bool requireClientCertificate = false);
+                        bool requireClientCertificate = false,
+                        const RedisServer *files = nullptr);
     quint16 tlsPort() const { return m_tlsPort; }
     // For a sentinel (startSentinel()'s `config`): a TLS port of its own (tlsPort()) serving
     // certificate `name` of `files` (made by its makeTlsFiles()), and TLS to the servers it

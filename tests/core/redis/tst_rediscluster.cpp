@@ -60,6 +60,54 @@ private Q_SLOTS:
         }
     }
 
+    // rediss+cluster://: the seeds, the slot map (CLUSTER SHARDS names each node's TLS port) and
+    // the slot's owner over TLS; a MOVED for a key of another slot is followed there, over TLS.
+    void overTls()
+    {
+        RedisCluster cluster;
+        QVERIFY2(cluster.start(3, 0, true), qPrintable(cluster.errorString()));
+        QVERIFY(cluster.url().startsWith(QLatin1String("rediss+cluster://")));
+        RedisEndpoint endpoint;
+        QString error;
+        QVERIFY2(RedisEndpoint::parse(cluster.url(), &endpoint, &error), qPrintable(error));
+        QVERIFY(endpoint.tls);
+        endpoint.tlsCaFile = cluster.tlsFile(QStringLiteral("ca.pem"));
+        endpoint.clusterSlot = redisHashSlot("{tls}");
+        RedisConnection connection(endpoint, QStringLiteral("test-tls"));
+        connection.open();
+        QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), 60000);
+        const int owner = cluster.ownerOf(redisHashSlot("{tls}"));
+        QVERIFY(owner >= 0);
+        QCOMPARE(connection.serverAddress(),
+                 QStringLiteral("127.0.0.1:%1").arg(cluster.node(owner).tlsPort()));
+        const auto set = [&connection, this](const QByteArray &value) {
+            bool answered = false;
+            QByteArray text;
+            connection.command({ "SET", "{tls}:k", value }, this,
+                               [&answered, &text](const RedisReply &reply) {
+                                   answered = true;
+                                   text = reply.isError() ? reply.errorText().toUtf8()
+                                                          : reply.bytes();
+                               });
+            if (!QTest::qWaitFor([&answered] { return answered; }, 60000))
+                return QByteArray("no answer");
+            return text;
+        };
+        QCOMPARE(set("before"), QByteArray("OK"));
+        QCOMPARE(cluster.node(owner).command({ "GET", "{tls}:k" }).toByteArray(),
+                 QByteArray("before"));
+        // The slot moves to another primary: the MOVED names its TLS port, followed.
+        const int to = cluster.nextPrimary(owner);
+        QVERIFY2(cluster.moveSlot(redisHashSlot("{tls}"), owner, to),
+                 qPrintable(cluster.errorString()));
+        QCOMPARE(set("after"), QByteArray("OK"));
+        QCOMPARE(cluster.node(to).command({ "GET", "{tls}:k" }).toByteArray(),
+                 QByteArray("after"));
+        QCOMPARE(connection.serverAddress(),
+                 QStringLiteral("127.0.0.1:%1").arg(cluster.node(to).tlsPort()));
+        QVERIFY(connection.redirectsFollowed() >= 1);
+    }
+
     void slotMovesFromNodeToNode()
     {
         const int slot = redisHashSlot("fixture");
