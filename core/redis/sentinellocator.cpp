@@ -106,6 +106,15 @@ void SentinelLocator::locate(Located done)
         for (int i = 0; i < m_endpoint.seeds.size(); ++i)
             watch(i);
     }
+    if (!m_switchedTo.host.isEmpty()) {
+        // +switch-master named the new primary: straight there (its ROLE is checked), rather
+        // than asking a sentinel that may not have heard of the switch yet and still names the
+        // old primary, which stays a primary until the sentinels reconfigure it.
+        const RedisAddress primary = std::exchange(m_switchedTo, {});
+        m_lastLocated = primary;
+        finishLocate(primary, {});
+        return;
+    }
     // The one asked last (the one that answered, unless all failed) first, then the others.
     QList<RedisAddress> order;
     for (qsizetype i = 0; i < m_endpoint.seeds.size(); ++i)
@@ -248,6 +257,10 @@ void SentinelLocator::eventReceived(int sentinel, const QByteArray &channel,
     if (channel == "+switch-master") {
         // "<master name> <old ip> <old port> <new ip> <new port>"
         const QList<QByteArray> parts = message.split(' ');
+        bool ok = false;
+        const uint port = parts.at(4).toUInt(&ok);
+        if (ok && port > 0 && port < 65536)
+            m_switchedTo = RedisAddress { QString::fromUtf8(parts.at(3)), quint16(port) };
         if (isFailingOver())
             endFailover();
         Q_EMIT relocate(QStringLiteral("failing over: the sentinels moved the primary of "

@@ -75,6 +75,7 @@ private:
     // The query connection (to the sentinel asked) is kept between locate() calls.
     QList<QPointer<RedisConnection>> m_watchers; // one per sentinel, subscribed to the events
     RedisAddress m_lastLocated;
+    RedisAddress m_switchedTo; // from +switch-master: where the next locate() goes
     QSet<int> m_failoverBy; // sentinels that started a failover not yet ended or aborted
     RedisAddress m_failoverFrom; // the primary located when the state began
     QString m_failoverReason;
