@@ -3,6 +3,7 @@
 // and follows a failover. Real processes: a primary, a replica and three sentinels.
 #include "core/redis/redisconnection.h"
 #include "core/redis/redislocator.h"
+#include "core/redis/sentinellocator.h"
 #include "tests/support/redissentinel.h"
 #include "tests/support/redissync.h"
 
@@ -33,6 +34,26 @@ class TestRedisSentinel : public QObject
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY2(m_setup.start(1), qPrintable(m_setup.errorString())); }
+
+    // The primary a sentinel event is about, in each of the forms sentinels publish.
+    void eventsNameTheirPrimary()
+    {
+        QCOMPARE(SentinelLocator::masterNameOf("+try-failover",
+                                               "master redrive-primary 127.0.0.1 6379"),
+                 QStringLiteral("redrive-primary"));
+        QCOMPARE(SentinelLocator::masterNameOf(
+                     "+selected-slave",
+                     "slave 127.0.0.1:6380 127.0.0.1 6380 @ redrive-primary 127.0.0.1 6379"),
+                 QStringLiteral("redrive-primary"));
+        QCOMPARE(SentinelLocator::masterNameOf("+switch-master",
+                                               "other 127.0.0.1 6379 127.0.0.1 6380"),
+                 QStringLiteral("other"));
+        QCOMPARE(SentinelLocator::masterNameOf("+switch-master", "truncated 127.0.0.1"),
+                 QString());
+        QCOMPARE(SentinelLocator::masterNameOf("+elected-leader", "garbage"), QString());
+        QVERIFY(SentinelLocator::failoverChannels().contains("+switch-master"));
+        QVERIFY(SentinelLocator::failoverChannels().contains("-failover-abort-not-elected"));
+    }
 
     void findsThePrimary()
     {
