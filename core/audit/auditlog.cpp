@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/audit/auditlog.h"
 
-#include "core/queue/queuekeys.h"
 #include "core/redis/redisconnection.h"
 
 #include <QDateTime>
@@ -98,10 +97,10 @@ struct AuditLog::ExportState
     qint64 written = 0;
 };
 
-AuditLog::AuditLog(RedisConnection *connection, const QueueKeys &keys, QObject *parent)
+AuditLog::AuditLog(RedisConnection *connection, const QByteArray &streamKey, QObject *parent)
     : QObject(parent)
     , m_connection(connection)
-    , m_key(streamKey(keys))
+    , m_key(streamKey)
     , m_identity(AuditIdentity::local())
 {
     m_retryTimer.setSingleShot(true);
@@ -121,11 +120,6 @@ AuditLog::~AuditLog()
     }
 }
 
-QByteArray AuditLog::streamKey(const QueueKeys &keys)
-{
-    return keys.prefix + "audit";
-}
-
 void AuditLog::record(AuditRecord record, const QObject *context, WriteCallback done)
 {
     if (record.atMs == 0)
@@ -136,8 +130,6 @@ void AuditLog::record(AuditRecord record, const QObject *context, WriteCallback 
         record.host = m_identity.host;
     if (record.client.isEmpty())
         record.client = m_client;
-    if (record.count == 0 && !record.ids.isEmpty())
-        record.count = record.ids.size();
     if (record.ids.size() > m_idLimit) {
         record.ids = record.ids.mid(0, m_idLimit);
         record.truncated = true;
@@ -181,14 +173,19 @@ void AuditLog::send(Pending pending)
                              QByteArray::number(m_maxLength), QByteArrayLiteral("*") };
     args += pending.record.toStreamFields();
     auto shared = std::make_shared<Pending>(std::move(pending));
+    ++m_inFlight;
     m_connection->command(args, this, [this, shared](const RedisReply &reply) {
+        --m_inFlight;
         if (!reply.isError()) {
+            Q_EMIT written(shared->record);
             finishWrite(*shared, true, QString());
+            checkSettled();
             return;
         }
         const QString error = reply.errorText();
         if (!worthRetrying(error, m_connection->isReady())) {
             lose(*shared, error);
+            checkSettled();
             return;
         }
         const bool first = m_held.empty();
@@ -212,6 +209,12 @@ void AuditLog::flushHeld()
     // again, the failures come back in order too and are held again, the first at the front.
     for (Pending &pending : batch)
         send(std::move(pending));
+}
+
+void AuditLog::checkSettled()
+{
+    if (pendingCount() == 0)
+        Q_EMIT settled();
 }
 
 void AuditLog::finishWrite(Pending &pending, bool written, const QString &error)

@@ -17,7 +17,6 @@ class QIODevice;
 namespace redrive::core {
 
 class RedisConnection;
-struct QueueKeys;
 
 // One page of the audit trail, newest first (or oldest first for an export).
 struct AuditPage
@@ -31,8 +30,9 @@ struct AuditPage
 };
 
 // The audit trail: every manual action, appended to a capped Redis stream next to the lists
-// (key: the queue's prefix + "audit", so that it keeps the lists' hash tag), and read back in
-// pages. Nothing here blocks: each call answers through a callback with a context object.
+// (key: QueueKeys::audit(), the queue's prefix + "audit", so that it keeps the lists' hash tag),
+// and read back in pages. Nothing here blocks: each call answers through a callback with a context
+// object.
 //
 // A record Redis could not take because the connection is down is held (in order, up to
 // heldLimit()) and written as soon as the connection is ready again; a record Redis refused
@@ -48,11 +48,11 @@ public:
     using PageCallback = std::function<void(const AuditPage &page)>;
     using ExportCallback = std::function<void(qint64 written, const QString &error)>;
 
-    // `connection` must outlive this object and live on its thread.
-    AuditLog(RedisConnection *connection, const QueueKeys &keys, QObject *parent = nullptr);
+    // `connection` must outlive this object and live on its thread. `streamKey`:
+    // QueueKeys::audit().
+    AuditLog(RedisConnection *connection, const QByteArray &streamKey, QObject *parent = nullptr);
     ~AuditLog() override;
 
-    static QByteArray streamKey(const QueueKeys &keys);
     QByteArray key() const { return m_key; }
 
     // Entries the stream keeps, about (XADD MAXLEN ~: Redis trims whole nodes, so a few dozen
@@ -63,9 +63,13 @@ public:
     void setHeldLimit(int records) { m_heldLimit = qMax(1, records); }
     int heldLimit() const { return m_heldLimit; }
     int heldCount() const { return int(m_held.size()); }
+    // Records given to record() and not yet written or lost: sent and unanswered, or held. A
+    // short-lived process waits for settled() before it quits.
+    int pendingCount() const { return m_inFlight + int(m_held.size()); }
     // Limits on what one record stores: entry ids (default 1,000; `count` has the total) and
     // bytes of `before` and `after` each (default 64 KiB); what is cut sets `truncated`.
     void setIdLimit(int ids) { m_idLimit = qMax(0, ids); }
+    int idLimit() const { return m_idLimit; }
     void setTextLimit(int bytes) { m_textLimit = qMax(0, bytes); }
     // Who acts (default AuditIdentity::local()) and through what ("console", "cli").
     void setIdentity(const AuditIdentity &identity) { m_identity = identity; }
@@ -95,6 +99,10 @@ Q_SIGNALS:
     void held(const QString &reason);
     // A record is lost for good; also said in a warning line.
     void lost(const redrive::core::AuditRecord &record, const QString &reason);
+    // A record was written; `record` as sent (streamId empty).
+    void written(const redrive::core::AuditRecord &record);
+    // pendingCount() dropped to 0: every record given so far is written or lost.
+    void settled();
 
 private:
     struct Pending
@@ -110,6 +118,7 @@ private:
     void flushHeld();
     void finishWrite(Pending &pending, bool written, const QString &error);
     void lose(Pending &pending, const QString &reason);
+    void checkSettled();
     // XREVRANGE (newest first) or XRANGE from after `cursor`.
     void readRaw(const QByteArray &cursor, int count, bool newestFirst, const QObject *context,
                  PageCallback callback);
@@ -130,6 +139,7 @@ private:
     // A Redis that answered "busy" (LOADING, READONLY, ...) while the link stays up: try again.
     QTimer m_retryTimer;
     quint64 m_sequence = 0;
+    int m_inFlight = 0;
 };
 
 } // namespace redrive::core

@@ -47,6 +47,15 @@ bool auditScopeFromName(QStringView name, AuditScope *scope);
 QString auditOutcomeName(AuditOutcome outcome);
 bool auditOutcomeFromName(QStringView name, AuditOutcome *outcome);
 
+// How a manual action came about, beyond what the operation itself knows: given by whoever
+// asks for it (QueueStore's operations take one) and copied into its record.
+struct AuditContext
+{
+    QString group; // a failure group's id: the record's scope becomes "group"
+    QString filter; // the filter a hand-made selection was made under
+    QString detail; // free text: the file imported or exported, ...
+};
+
 // One line of the audit trail. As written by AuditLog::record() and as read back; a stream
 // entry that is not a valid record (written by another tool, fields missing or unknown) reads
 // as a record with `problem` set and its raw fields kept, so that it can be shown as such.
@@ -60,9 +69,9 @@ struct AuditRecord
     AuditAction action = AuditAction::Retry;
     AuditScope scope = AuditScope::None;
     QString list; // the list's key the action read from ("" for registration)
-    QString target; // Move: the list's key the entries went to
-    QStringList ids; // entry ids (the first AuditLog::idLimit() of them)
-    qint64 count = 0; // how many entries the action touched (also when ids is longer/empty)
+    QString target; // where the entries went: Move, and Retry out of permanent failures
+    QStringList ids; // the ids of the entries asked for (the first AuditLog::idLimit() of them)
+    qint64 count = 0; // how many entries the action touched, as the caller says (never from ids)
     QString filter; // the filter text of a bulk action
     QString group; // the failure group's id of a group action
     AuditOutcome outcome = AuditOutcome::Done;

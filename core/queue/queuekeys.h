@@ -21,6 +21,8 @@ struct QueueKeys
     QByteArray channel() const { return prefix + "events"; }
     // ZSET raw element -> due time (ms) of entries waiting for their backoff.
     QByteArray schedule() const { return prefix + "schedule"; }
+    // STREAM of the audit trail (AuditLog): every manual action.
+    QByteArray audit() const { return prefix + "audit"; }
     // SET of the retry workers' ids.
     QByteArray workers() const { return prefix + "workers"; }
     // LIST of the entries worker `workerId` is attempting; its lease (a string with a PX).

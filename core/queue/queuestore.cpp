@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "core/queue/queuestore.h"
 
+#include "core/audit/auditlog.h"
 #include "core/queue/queueevent.h"
 #include "core/queue/queuescript.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
+#include <QFileDevice>
 #include <QIODevice>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -123,6 +125,10 @@ struct QueueStore::BulkJob
     bool hasContext = false;
     BulkCallback callback;
     Progress progress;
+    std::optional<AuditRecord> audit;
+    bool single = false; // one entry: "changed meanwhile" when it was not there
+    bool finished = false;
+    qsizetype abandonedOf = 0; // the selection's size when its context went away midway
 };
 
 // A chunked walk over a list from the newest element; `onChunk` gets each chunk's matches.
@@ -148,6 +154,75 @@ QueueStore::QueueStore(RedisConnection *connection, const QueueKeys &keys, QObje
 { }
 
 QueueStore::~QueueStore() = default;
+
+void QueueStore::setAuditLog(AuditLog *log)
+{
+    m_audit = log;
+}
+
+AuditLog *QueueStore::auditLog() const
+{
+    return m_audit;
+}
+
+std::optional<AuditRecord> QueueStore::startAudit(AuditAction action, AuditScope scope, List list,
+                                                  const AuditContext &context) const
+{
+    if (!m_audit)
+        return std::nullopt;
+    AuditRecord record;
+    record.action = action;
+    record.scope = context.group.isEmpty() ? scope : AuditScope::Group;
+    record.list = QString::fromUtf8(key(list));
+    // Out of permanent failures means into the DLQ, whatever the caller called it.
+    if (action == AuditAction::Move
+        || (action == AuditAction::Retry && list == List::PermanentFailures))
+        record.target = QString::fromUtf8(m_keys.dlq);
+    record.group = context.group;
+    record.filter = context.filter;
+    record.detail = context.detail;
+    return record;
+}
+
+void QueueStore::finishAudit(AuditRecord record, QueueError code, const QString &error,
+                             qint64 count)
+{
+    if (!m_audit)
+        return;
+    record.count = count;
+    switch (code) {
+    case QueueError::None:
+        record.outcome = AuditOutcome::Done;
+        break;
+    case QueueError::Cancelled:
+        record.outcome = AuditOutcome::Cancelled;
+        record.reason = error;
+        break;
+    default:
+        record.outcome = AuditOutcome::Failed;
+        record.reason = error;
+        break;
+    }
+    m_audit->record(std::move(record));
+}
+
+QStringList QueueStore::auditIds(const QList<QByteArray> &raws) const
+{
+    QStringList ids;
+    const qsizetype n = m_audit ? qMin<qsizetype>(raws.size(), m_audit->idLimit() + 1) : 0;
+    for (qsizetype i = 0; i < n; ++i)
+        ids.append(DeadLetterEntry::parse(raws.at(i)).id());
+    return ids;
+}
+
+QStringList QueueStore::auditIds(const QList<DeadLetterEntry> &entries) const
+{
+    QStringList ids;
+    const qsizetype n = m_audit ? qMin<qsizetype>(entries.size(), m_audit->idLimit() + 1) : 0;
+    for (qsizetype i = 0; i < n; ++i)
+        ids.append(entries.at(i).id());
+    return ids;
+}
 
 QByteArray QueueStore::key(List list) const
 {
@@ -305,17 +380,16 @@ void QueueStore::scan(List list, const QString &filter, const QObject *context,
 }
 
 void QueueStore::retryNow(List list, const DeadLetterEntry &entry, const QObject *context,
-                          OperationCallback callback)
+                          OperationCallback callback, const AuditContext &audit)
 {
-    if (list == List::PermanentFailures) {
-        moveToDlq(entry, context, std::move(callback));
-        return;
-    }
-    runSingle(list, BulkAction::RetryNow, entry, context, std::move(callback));
+    // From permanent failures a retry is a move back to the DLQ (recorded as the retry it was).
+    runSingle(list, list == List::PermanentFailures ? BulkAction::MoveToDlq : BulkAction::RetryNow,
+              entry, context, std::move(callback),
+              startAudit(AuditAction::Retry, AuditScope::Entry, list, audit));
 }
 
 void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArray &newPayload,
-                      const QObject *context, OperationCallback callback)
+                      const QObject *context, OperationCallback callback, const AuditContext &audit)
 {
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(newPayload, &parseError);
@@ -339,8 +413,18 @@ void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArr
         return;
     }
     const QByteArray replacement = original.withPayload(newPayload).raw();
-    evalScript(EditScript, { key(list), m_keys.schedule() }, { original.raw(), replacement },
-               context, [this, list, callback = std::move(callback)](const RedisReply &reply) {
+    std::optional<AuditRecord> record
+        = startAudit(AuditAction::Edit, AuditScope::Entry, list, audit);
+    if (record) {
+        record->ids = { original.id() };
+        record->before = QString::fromUtf8(original.payload());
+        record->after = QString::fromUtf8(newPayload);
+    }
+    // Answered on `this`, so that an edit applied after `context` went away is still recorded.
+    evalScript(EditScript, { key(list), m_keys.schedule() }, { original.raw(), replacement }, this,
+               [this, list, guard = QPointer<const QObject>(context),
+                hasContext = context != nullptr, record = std::move(record),
+                callback = std::move(callback)](const RedisReply &reply) mutable {
                    OperationResult result;
                    if (reply.isError()) {
                        result.code = QueueError::Redis;
@@ -351,46 +435,60 @@ void QueueStore::edit(List list, const DeadLetterEntry &original, const QByteArr
                    } else {
                        publish(list, "edit", 1);
                    }
-                   callback(result);
+                   if (record)
+                       finishAudit(std::move(*record), result.code, result.error,
+                                   result.ok() ? 1 : 0);
+                   if (!hasContext || guard)
+                       callback(result);
                });
 }
 
 void QueueStore::moveToDlq(const DeadLetterEntry &entry, const QObject *context,
-                           OperationCallback callback)
+                           OperationCallback callback, const AuditContext &audit)
 {
-    runSingle(List::PermanentFailures, BulkAction::MoveToDlq, entry, context, std::move(callback));
+    runSingle(List::PermanentFailures, BulkAction::MoveToDlq, entry, context, std::move(callback),
+              startAudit(AuditAction::Move, AuditScope::Entry, List::PermanentFailures, audit));
 }
 
 void QueueStore::remove(List list, const DeadLetterEntry &entry, const QObject *context,
-                        OperationCallback callback)
+                        OperationCallback callback, const AuditContext &audit)
 {
-    runSingle(list, BulkAction::Remove, entry, context, std::move(callback));
+    runSingle(list, BulkAction::Remove, entry, context, std::move(callback),
+              startAudit(AuditAction::Delete, AuditScope::Entry, list, audit));
 }
 
 void QueueStore::runSingle(List list, BulkAction action, const DeadLetterEntry &entry,
-                           const QObject *context, OperationCallback callback)
+                           const QObject *context, OperationCallback callback,
+                           std::optional<AuditRecord> audit)
 {
-    runBulk(list, action, { entry.raw() }, context,
-            [callback = std::move(callback)](const BulkResult &bulk) {
-                OperationResult result;
-                result.code = bulk.code;
-                result.error = bulk.error;
-                if (result.ok() && bulk.done == 0) {
-                    result.code = QueueError::ChangedMeanwhile;
-                    result.error = ChangedText;
-                }
-                callback(result);
-            },
-            {});
+    if (audit)
+        audit->ids = { entry.id() };
+    runBulk(
+        list, action, { entry.raw() }, context,
+        [callback = std::move(callback)](const BulkResult &bulk) {
+            OperationResult result;
+            result.code = bulk.code;
+            result.error = bulk.error;
+            if (result.ok() && bulk.done == 0) {
+                result.code = QueueError::ChangedMeanwhile;
+                result.error = ChangedText;
+            }
+            callback(result);
+        },
+        {}, std::move(audit), true);
 }
 
-void QueueStore::purge(List list, const QObject *context, BulkCallback callback)
+void QueueStore::purge(List list, const QObject *context, BulkCallback callback,
+                       const AuditContext &audit)
 {
     QList<QByteArray> keys { key(list) };
     if (list == List::DeadLetter)
         keys.append(m_keys.schedule());
-    evalScript(PurgeScript, keys, {}, context,
-               [this, list, callback = std::move(callback)](const RedisReply &reply) {
+    evalScript(PurgeScript, keys, {}, this,
+               [this, list, guard = QPointer<const QObject>(context),
+                hasContext = context != nullptr,
+                record = startAudit(AuditAction::Purge, AuditScope::List, list, audit),
+                callback = std::move(callback)](const RedisReply &reply) mutable {
                    BulkResult result;
                    if (reply.isError()) {
                        result.code = QueueError::Redis;
@@ -399,12 +497,16 @@ void QueueStore::purge(List list, const QObject *context, BulkCallback callback)
                        result.done = int(reply.toInteger());
                        publish(list, "purge", result.done);
                    }
-                   callback(result);
+                   if (record)
+                       finishAudit(std::move(*record), result.code, result.error, result.done);
+                   if (!hasContext || guard)
+                       callback(result);
                });
 }
 
 void QueueStore::runBulk(List list, BulkAction action, QList<QByteArray> raws,
-                         const QObject *context, BulkCallback callback, Progress progress)
+                         const QObject *context, BulkCallback callback, Progress progress,
+                         std::optional<AuditRecord> audit, bool single)
 {
     auto job = std::make_shared<BulkJob>();
     job->list = list;
@@ -414,13 +516,61 @@ void QueueStore::runBulk(List list, BulkAction action, QList<QByteArray> raws,
     job->hasContext = context != nullptr;
     job->callback = std::move(callback);
     job->progress = std::move(progress);
+    job->audit = std::move(audit);
+    job->single = single;
     bulkStep(job);
+}
+
+void QueueStore::finishBulk(const std::shared_ptr<BulkJob> &job, bool queued)
+{
+    if (job->finished)
+        return;
+    job->finished = true;
+    // Abandoned before anything was asked of Redis: there is no action to record.
+    if (job->abandonedOf > 0 && job->next == 0)
+        job->audit.reset();
+    if (job->audit) {
+        AuditRecord record = std::move(*job->audit);
+        job->audit.reset();
+        QueueError code = job->result.code;
+        QString error = job->result.error;
+        if (code == QueueError::None && job->single && job->result.done == 0) {
+            code = QueueError::ChangedMeanwhile;
+            error = ChangedText;
+        } else if (job->abandonedOf > 0 && code == QueueError::None) {
+            code = QueueError::Cancelled;
+            error = QStringLiteral("Stopped after %1 of %2 entries: whoever asked for it went "
+                                   "away.")
+                        .arg(job->next)
+                        .arg(job->abandonedOf);
+        }
+        if (!job->single && job->result.missing > 0) {
+            const QString missing
+                = QStringLiteral("%1 no longer there (changed or removed meanwhile)")
+                      .arg(job->result.missing);
+            record.detail = record.detail.isEmpty()
+                ? missing
+                : record.detail + QStringLiteral("; ") + missing;
+        }
+        finishAudit(std::move(record), code, error, job->result.done);
+    }
+    auto answer = [job] {
+        if (!job->hasContext || job->context)
+            job->callback(job->result);
+    };
+    if (queued)
+        QMetaObject::invokeMethod(this, answer, Qt::QueuedConnection);
+    else
+        answer();
 }
 
 void QueueStore::bulkStep(std::shared_ptr<BulkJob> job)
 {
-    if (job->hasContext && !job->context)
-        return;
+    if (job->hasContext && !job->context && job->next < job->raws.size()) {
+        // Nothing more is done; what was is published and recorded.
+        job->abandonedOf = job->raws.size();
+        job->raws.resize(job->next);
+    }
     if (job->next >= job->raws.size()) {
         if (job->result.done > 0) {
             const char *name = job->action == BulkAction::Remove ? "remove"
@@ -431,13 +581,7 @@ void QueueStore::bulkStep(std::shared_ptr<BulkJob> job)
                 publish(List::DeadLetter, name, job->result.done);
         }
         // Asynchronous even for an empty selection: callers may rely on "never from inside".
-        QMetaObject::invokeMethod(
-            this,
-            [job] {
-                if (!job->hasContext || job->context)
-                    job->callback(job->result);
-            },
-            Qt::QueuedConnection);
+        finishBulk(job, true);
         return;
     }
     QList<QByteArray> args { job->action == BulkAction::Remove ? QByteArrayLiteral("remove")
@@ -459,20 +603,19 @@ void QueueStore::bulkStep(std::shared_ptr<BulkJob> job)
     job->next = end;
     evalScript(BulkScript, { key(job->list), m_keys.schedule(), m_keys.dlq }, args, this,
                [this, job](const RedisReply &reply) {
-                   if (job->hasContext && !job->context)
-                       return;
                    if (reply.isError() || reply.elements().size() != 2) {
                        job->result.code = QueueError::Redis;
                        job->result.error = reply.isError()
                            ? redisError(reply)
                            : QStringLiteral("Redis: unexpected reply");
                        job->next = job->raws.size();
-                       job->callback(job->result);
+                       finishBulk(job, false);
                        return;
                    }
                    job->result.done += int(reply.elements().at(0).toInteger());
                    job->result.missing += int(reply.elements().at(1).toInteger());
-                   if (job->progress && job->next < job->raws.size()
+                   if (job->progress && (!job->hasContext || job->context)
+                       && job->next < job->raws.size()
                        && !job->progress(job->next, job->raws.size())) {
                        job->result.code = QueueError::Cancelled;
                        job->result.error = QStringLiteral("Cancelled after %1 of %2 entries.")
@@ -485,8 +628,14 @@ void QueueStore::bulkStep(std::shared_ptr<BulkJob> job)
 }
 
 void QueueStore::runMatching(List list, BulkAction action, const QString &filter,
-                             const QObject *context, BulkCallback callback, Progress progress)
+                             const QObject *context, BulkCallback callback, Progress progress,
+                             std::optional<AuditRecord> audit)
 {
+    if (audit) {
+        audit->filter = filter;
+        if (audit->scope != AuditScope::Group)
+            audit->scope = filter.isEmpty() ? AuditScope::List : AuditScope::Filter;
+    }
     // Matches are collected first, then acted on by exact value: an element that changed in
     // between counts as missing instead of being acted on in its new form.
     auto job = std::make_shared<ScanJob>();
@@ -502,8 +651,11 @@ void QueueStore::runMatching(List list, BulkAction action, const QString &filter
     };
     job->onEnd = [this, list, action, raws, context, hasContext = context != nullptr,
                   guard = QPointer<const QObject>(context), callback = std::move(callback),
-                  progress = std::move(progress)](QueueError code, const QString &error) {
+                  progress = std::move(progress),
+                  audit = std::move(audit)](QueueError code, const QString &error) mutable {
         if (code != QueueError::None) {
+            if (audit)
+                finishAudit(std::move(*audit), code, error, 0);
             BulkResult result;
             result.code = code;
             result.error = error;
@@ -511,57 +663,85 @@ void QueueStore::runMatching(List list, BulkAction action, const QString &filter
             return;
         }
         if (hasContext && !guard)
-            return;
-        runBulk(list, action, *raws, context, callback, progress);
+            return; // nothing was changed yet
+        if (audit)
+            audit->ids = auditIds(*raws);
+        runBulk(list, action, *raws, context, callback, progress, std::move(audit));
     };
     scanStep(job);
 }
 
-void QueueStore::retryNowMany(List list, const QList<DeadLetterEntry> &entries,
-                              const QObject *context, BulkCallback callback, Progress progress)
+namespace {
+
+QList<QByteArray> rawsOf(const QList<DeadLetterEntry> &entries)
 {
     QList<QByteArray> raws;
+    raws.reserve(entries.size());
     for (const DeadLetterEntry &entry : entries)
         raws.append(entry.raw());
-    runBulk(list, list == List::DeadLetter ? BulkAction::RetryNow : BulkAction::MoveToDlq, raws,
-            context, std::move(callback), std::move(progress));
+    return raws;
+}
+
+} // namespace
+
+void QueueStore::retryNowMany(List list, const QList<DeadLetterEntry> &entries,
+                              const QObject *context, BulkCallback callback, Progress progress,
+                              const AuditContext &audit)
+{
+    std::optional<AuditRecord> record
+        = startAudit(AuditAction::Retry, AuditScope::Selection, list, audit);
+    if (record)
+        record->ids = auditIds(entries);
+    runBulk(list, list == List::DeadLetter ? BulkAction::RetryNow : BulkAction::MoveToDlq,
+            rawsOf(entries), context, std::move(callback), std::move(progress), std::move(record));
 }
 
 void QueueStore::moveToDlqMany(const QList<DeadLetterEntry> &entries, const QObject *context,
-                               BulkCallback callback, Progress progress)
+                               BulkCallback callback, Progress progress, const AuditContext &audit)
 {
-    retryNowMany(List::PermanentFailures, entries, context, std::move(callback),
-                 std::move(progress));
+    std::optional<AuditRecord> record
+        = startAudit(AuditAction::Move, AuditScope::Selection, List::PermanentFailures, audit);
+    if (record)
+        record->ids = auditIds(entries);
+    runBulk(List::PermanentFailures, BulkAction::MoveToDlq, rawsOf(entries), context,
+            std::move(callback), std::move(progress), std::move(record));
 }
 
 void QueueStore::removeMany(List list, const QList<DeadLetterEntry> &entries,
-                            const QObject *context, BulkCallback callback, Progress progress)
+                            const QObject *context, BulkCallback callback, Progress progress,
+                            const AuditContext &audit)
 {
-    QList<QByteArray> raws;
-    for (const DeadLetterEntry &entry : entries)
-        raws.append(entry.raw());
-    runBulk(list, BulkAction::Remove, raws, context, std::move(callback), std::move(progress));
+    std::optional<AuditRecord> record
+        = startAudit(AuditAction::Delete, AuditScope::Selection, list, audit);
+    if (record)
+        record->ids = auditIds(entries);
+    runBulk(list, BulkAction::Remove, rawsOf(entries), context, std::move(callback),
+            std::move(progress), std::move(record));
 }
 
 void QueueStore::retryNowMatching(List list, const QString &filter, const QObject *context,
-                                  BulkCallback callback, Progress progress)
+                                  BulkCallback callback, Progress progress,
+                                  const AuditContext &audit)
 {
     runMatching(list, list == List::DeadLetter ? BulkAction::RetryNow : BulkAction::MoveToDlq,
-                filter, context, std::move(callback), std::move(progress));
+                filter, context, std::move(callback), std::move(progress),
+                startAudit(AuditAction::Retry, AuditScope::Filter, list, audit));
 }
 
 void QueueStore::moveToDlqMatching(const QString &filter, const QObject *context,
-                                   BulkCallback callback, Progress progress)
+                                   BulkCallback callback, Progress progress,
+                                   const AuditContext &audit)
 {
     runMatching(List::PermanentFailures, BulkAction::MoveToDlq, filter, context,
-                std::move(callback), std::move(progress));
+                std::move(callback), std::move(progress),
+                startAudit(AuditAction::Move, AuditScope::Filter, List::PermanentFailures, audit));
 }
 
 void QueueStore::removeMatching(List list, const QString &filter, const QObject *context,
-                                BulkCallback callback, Progress progress)
+                                BulkCallback callback, Progress progress, const AuditContext &audit)
 {
-    runMatching(list, BulkAction::Remove, filter, context, std::move(callback),
-                std::move(progress));
+    runMatching(list, BulkAction::Remove, filter, context, std::move(callback), std::move(progress),
+                startAudit(AuditAction::Delete, AuditScope::Filter, list, audit));
 }
 
 QByteArray QueueStore::toJsonLine(const QByteArray &raw)
@@ -598,8 +778,21 @@ QByteArray QueueStore::fromJsonLine(const QByteArray &line)
 
 void QueueStore::exportJsonLines(List list, const QString &filter,
                                  const QList<DeadLetterEntry> &selection, QIODevice *device,
-                                 const QObject *context, BulkCallback callback, Progress progress)
+                                 const QObject *context, BulkCallback callback, Progress progress,
+                                 const AuditContext &audit)
 {
+    std::optional<AuditRecord> record = startAudit(AuditAction::Export,
+                                                   !selection.isEmpty()   ? AuditScope::Selection
+                                                       : filter.isEmpty() ? AuditScope::List
+                                                                          : AuditScope::Filter,
+                                                   list, audit);
+    if (record) {
+        if (selection.isEmpty())
+            record->filter = filter;
+        if (record->detail.isEmpty())
+            if (const auto *file = qobject_cast<const QFileDevice *>(device))
+                record->detail = file->fileName();
+    }
     if (!selection.isEmpty()) {
         BulkResult result;
         for (const DeadLetterEntry &entry : selection) {
@@ -611,39 +804,55 @@ void QueueStore::exportJsonLines(List list, const QString &filter,
             }
             ++result.done;
         }
+        if (record) {
+            record->ids = auditIds(selection.mid(0, result.done));
+            finishAudit(std::move(*record), result.code, result.error, result.done);
+        }
         answerLater(std::move(callback), result);
         return;
     }
     auto job = std::make_shared<ScanJob>();
     auto result = std::make_shared<BulkResult>();
+    auto audited = std::make_shared<std::optional<AuditRecord>>(std::move(record));
+    // One more than the log keeps, so that it says the list was cut.
+    const int idLimit = m_audit ? m_audit->idLimit() + 1 : 0;
     QPointer<QIODevice> target(device);
     job->key = key(list);
     job->needle = filter.toUtf8();
     job->context = context;
     job->hasContext = context != nullptr;
-    job->onChunk = [result, target, job = job.get(), progress = std::move(progress)](
-                       const QList<QPair<qint64, QByteArray>> &matches, qint64) {
-        if (!target) {
-            result->code = QueueError::Io;
-            result->error = QStringLiteral("The export file was closed.");
-            return false;
-        }
-        QByteArray chunk;
-        for (const auto &match : matches)
-            chunk += toJsonLine(match.second) + '\n';
-        if (target->write(chunk) != chunk.size()) {
-            result->code = QueueError::Io;
-            result->error
-                = QStringLiteral("Could not write the export: %1").arg(target->errorString());
-            return false;
-        }
-        result->done += int(matches.size());
-        return !progress || progress(job->position, -1);
-    };
-    job->onEnd = [result, callback = std::move(callback)](QueueError code, const QString &error) {
+    job->onChunk
+        = [result, target, audited, idLimit, job = job.get(), progress = std::move(progress)](
+              const QList<QPair<qint64, QByteArray>> &matches, qint64) {
+              if (!target) {
+                  result->code = QueueError::Io;
+                  result->error = QStringLiteral("The export file was closed.");
+                  return false;
+              }
+              QByteArray chunk;
+              for (const auto &match : matches)
+                  chunk += toJsonLine(match.second) + '\n';
+              if (target->write(chunk) != chunk.size()) {
+                  result->code = QueueError::Io;
+                  result->error
+                      = QStringLiteral("Could not write the export: %1").arg(target->errorString());
+                  return false;
+              }
+              result->done += int(matches.size());
+              if (*audited)
+                  for (qsizetype i = 0; i < matches.size() && (*audited)->ids.size() < idLimit; ++i)
+                      (*audited)->ids.append(DeadLetterEntry::parse(matches.at(i).second).id());
+              return !progress || progress(job->position, -1);
+          };
+    job->onEnd = [this, result, audited, callback = std::move(callback)](QueueError code,
+                                                                         const QString &error) {
         if (result->code == QueueError::None) {
             result->code = code;
             result->error = error;
+        }
+        if (*audited) {
+            finishAudit(std::move(**audited), result->code, result->error, result->done);
+            audited->reset();
         }
         callback(*result);
     };
@@ -651,8 +860,14 @@ void QueueStore::exportJsonLines(List list, const QString &filter,
 }
 
 void QueueStore::importJsonLines(List list, QIODevice *device, const QObject *context,
-                                 BulkCallback callback, Progress progress)
+                                 BulkCallback callback, Progress progress,
+                                 const AuditContext &audit)
 {
+    std::optional<AuditRecord> record
+        = startAudit(AuditAction::Import, AuditScope::List, list, audit);
+    if (record && record->detail.isEmpty())
+        if (const auto *file = qobject_cast<const QFileDevice *>(device))
+            record->detail = file->fileName();
     QList<QByteArray> elements;
     while (!device->atEnd()) {
         QByteArray line = device->readLine();
@@ -664,22 +879,38 @@ void QueueStore::importJsonLines(List list, QIODevice *device, const QObject *co
             continue;
         elements.append(fromJsonLine(line));
     }
+    if (record)
+        record->ids = auditIds(elements);
+    auto audited = std::make_shared<std::optional<AuditRecord>>(std::move(record));
     auto result = std::make_shared<BulkResult>();
     auto remaining = std::make_shared<QList<QByteArray>>(std::move(elements));
     const qint64 total = remaining->size();
     auto step = std::make_shared<std::function<void()>>();
     QPointer<const QObject> guard(context);
     const bool hasContext = context != nullptr;
-    *step = [this, list, result, remaining, total, step, guard, hasContext,
+    *step = [this, list, result, remaining, total, step, guard, hasContext, audited,
              callback = std::move(callback), progress = std::move(progress)] {
-        if (hasContext && !guard) {
+        const bool gone = hasContext && !guard;
+        if (gone && result->done == 0) {
             *step = nullptr;
             return;
         }
-        if (remaining->isEmpty()) {
+        if (remaining->isEmpty() || gone) {
             if (result->done > 0)
                 publish(list, "import", result->done);
-            callback(*result);
+            if (*audited) {
+                if (gone && !remaining->isEmpty() && result->code == QueueError::None) {
+                    result->code = QueueError::Cancelled;
+                    result->error = QStringLiteral("Stopped after %1 of %2 entries: whoever "
+                                                   "asked for it went away.")
+                                        .arg(result->done)
+                                        .arg(total);
+                }
+                finishAudit(std::move(**audited), result->code, result->error, result->done);
+                audited->reset();
+            }
+            if (!gone)
+                callback(*result);
             *step = nullptr; // breaks the self-reference
             return;
         }

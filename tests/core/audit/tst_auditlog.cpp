@@ -120,7 +120,7 @@ private Q_SLOTS:
             QVERIFY(connectRedis());
         }
         m_redis.flushAll();
-        m_log = std::make_unique<AuditLog>(m_connection.get(), m_keys);
+        m_log = std::make_unique<AuditLog>(m_connection.get(), m_keys.audit());
         m_log->setIdentity({ QStringLiteral("alice"), QStringLiteral("ops-7") });
         m_log->setClient(QStringLiteral("console"));
     }
@@ -131,7 +131,7 @@ private Q_SLOTS:
         // Under the prefix, so it hashes with the lists (one slot for Redis Cluster).
         QCOMPARE(m_log->key(), QByteArray("{genesys}:webhook_dlq:audit"));
         QueueKeys defaults;
-        QCOMPARE(AuditLog::streamKey(defaults), QByteArray("genesys_webhook_dlq:audit"));
+        QCOMPARE(defaults.audit(), QByteArray("genesys_webhook_dlq:audit"));
     }
 
     void namesAreStable()
@@ -176,6 +176,7 @@ private Q_SLOTS:
         edit.scope = AuditScope::Entry;
         edit.list = QStringLiteral("{genesys}:webhook_dlq");
         edit.ids = { QStringLiteral("d-1") };
+        edit.count = 1;
         edit.before = QStringLiteral("{\"n\":1,\"name\":\"Zoë\"}");
         edit.after = QStringLiteral("{\"n\":2,\"name\":\"Zoë\"}");
         QVERIFY(write(edit));
@@ -219,7 +220,7 @@ private Q_SLOTS:
         QCOMPARE(edited.host, QStringLiteral("ops-7"));
         QCOMPARE(edited.client, QStringLiteral("console"));
         QCOMPARE(edited.ids, QStringList { QStringLiteral("d-1") });
-        QCOMPARE(edited.count, qint64(1)); // from the ids
+        QCOMPARE(edited.count, qint64(1));
         QCOMPARE(edited.before, edit.before);
         QCOMPARE(edited.after, edit.after);
         QVERIFY(!edited.truncated);
@@ -454,6 +455,7 @@ private Q_SLOTS:
         AuditRecord edit;
         edit.action = AuditAction::Edit;
         edit.ids = { QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c") };
+        edit.count = 3; // the total stays when the ids are cut
         edit.before = QStringLiteral("Zoë Zoë Zoë"); // ë is two bytes: cut before the whole of it
         edit.after = QStringLiteral("short");
         QVERIFY(write(edit));
@@ -487,10 +489,16 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_log->heldCount(), 3, 30000);
         QCOMPARE(held.size(), 1); // one line per outage, not per record
         QCOMPARE(answered, 0);
+        QCOMPARE(m_log->pendingCount(), 3); // a process about to quit knows it must wait
+        QSignalSpy settled(m_log.get(), &AuditLog::settled);
+        QSignalSpy writtenSpy(m_log.get(), &AuditLog::written);
 
         QVERIFY(m_redis.start());
         QTRY_COMPARE_WITH_TIMEOUT(answered, 3, 60000);
         QCOMPARE(written, 3);
+        QCOMPARE(writtenSpy.size(), 3);
+        QCOMPARE(m_log->pendingCount(), 0);
+        QCOMPARE(settled.size(), 1); // once, when the last one was written
         QCOMPARE(order, QList<int>({ 0, 1, 2 }));
         QCOMPARE(lost.size(), 0);
         QCOMPARE(m_log->heldCount(), 0);
