@@ -54,6 +54,9 @@ struct AuditContext
     QString group; // a failure group's id: the record's scope becomes "group"
     QString filter; // the filter a hand-made selection was made under
     QString detail; // free text: the file imported or exported, ...
+    // The caller records the action itself: e.g. one record for a group action it carries out
+    // as several bulk calls (AuditLog::record, with the totals).
+    bool selfRecorded = false;
 };
 
 // One line of the audit trail. As written by AuditLog::record() and as read back; a stream

@@ -168,7 +168,7 @@ AuditLog *QueueStore::auditLog() const
 std::optional<AuditRecord> QueueStore::startAudit(AuditAction action, AuditScope scope, List list,
                                                   const AuditContext &context) const
 {
-    if (!m_audit)
+    if (!m_audit || context.selfRecorded)
         return std::nullopt;
     AuditRecord record;
     record.action = action;

@@ -250,6 +250,14 @@ private Q_SLOTS:
         QCOMPARE(r.count, 10LL);
         QVERIFY(!r.truncated);
 
+        // A caller that records the whole action itself (a group done in windows): nothing here.
+        AuditContext self;
+        self.selfRecorded = true;
+        bulk = run<BulkResult>([&](auto cb) {
+            m_store->removeMany(List::DeadLetter, selection.mid(10, 5), this, cb, {}, self);
+        });
+        QCOMPARE(bulk.done, 5);
+
         // By filter: the filter is recorded, and the ids of what matched.
         bulk = run<BulkResult>([&](auto cb) {
             m_store->removeMatching(List::DeadLetter, QStringLiteral("\"id\":\"e-29"), this, cb);
