@@ -528,7 +528,7 @@ void QueueCommand::connectToRedis()
     m_displayUrl = endpoint.displayUrl();
 
     m_connection = std::make_unique<RedisConnection>(endpoint, QStringLiteral("redrive-cli"));
-    m_audit = std::make_unique<AuditLog>(m_connection.get(), config.keys);
+    m_audit = std::make_unique<AuditLog>(m_connection.get(), config.keys.audit());
     m_audit->setClient(QStringLiteral("cli"));
     m_store = std::make_unique<QueueStore>(m_connection.get(), config.keys);
     connect(m_connection.get(), &RedisConnection::ready, this, [this] {

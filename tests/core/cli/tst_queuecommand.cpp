@@ -437,7 +437,7 @@ private Q_SLOTS:
         RedisConnection connection(endpoint, u"test"_s);
         connection.open();
         QTRY_VERIFY_WITH_TIMEOUT(connection.isReady(), kWaitMs);
-        AuditLog log(&connection, QueueKeys());
+        AuditLog log(&connection, QueueKeys().audit());
         int written = 0;
         for (int i = 0; i < 7; ++i) {
             AuditRecord record;
