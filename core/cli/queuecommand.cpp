@@ -241,7 +241,26 @@ void QueueCommand::done(int exitCode)
     if (m_finished || m_finishing)
         return;
     m_finishing = true;
-    finishNow(exitCode);
+    // The records of what was done reach the log before the operation's callback: a process
+    // that quit now would take them with it. Wait until Redis took them (or they are lost).
+    const auto settle
+        = [this, exitCode] { finishNow(m_auditLost && exitCode == Success ? Failure : exitCode); };
+    if (!m_audit || m_audit->pendingCount() == 0) {
+        settle();
+        return;
+    }
+    connect(m_audit.get(), &AuditLog::settled, this, settle);
+    QTimer::singleShot(AuditSettleMs, this, [this, settle] {
+        if (m_finished)
+            return;
+        m_io.err(QStringLiteral("The audit trail has not taken %1 record(s) of this command "
+                                "after %2 s (Redis at %3): they are lost.")
+                     .arg(m_audit->pendingCount())
+                     .arg(AuditSettleMs / 1000)
+                     .arg(m_displayUrl));
+        m_auditLost = true;
+        settle();
+    });
 }
 
 void QueueCommand::fail(int exitCode, const QString &message)
@@ -530,7 +549,16 @@ void QueueCommand::connectToRedis()
     m_connection = std::make_unique<RedisConnection>(endpoint, QStringLiteral("redrive-cli"));
     m_audit = std::make_unique<AuditLog>(m_connection.get(), config.keys.audit());
     m_audit->setClient(QStringLiteral("cli"));
+    connect(m_audit.get(), &AuditLog::lost, this,
+            [this](const AuditRecord &record, const QString &reason) {
+                m_auditLost = true;
+                m_io.err(QStringLiteral("The audit trail did not take the record of this action "
+                                        "(%1): %2")
+                             .arg(reason, record.summary()));
+            });
     m_store = std::make_unique<QueueStore>(m_connection.get(), config.keys);
+    // Every change goes into the audit trail, as the console's do.
+    m_store->setAuditLog(m_audit.get());
     connect(m_connection.get(), &RedisConnection::ready, this, [this] {
         if (std::exchange(m_connected, true))
             return;
@@ -975,7 +1003,8 @@ void QueueCommand::runImport()
                                          .arg(from, key));
                             done(Success);
                         },
-                        [this](qint64, qint64) { return !m_interrupted; });
+                        [this](qint64, qint64) { return !m_interrupted; },
+                        AuditContext { QString(), QString(), from });
                 });
 }
 
@@ -1135,8 +1164,10 @@ void QueueCommand::act(const QList<DeadLetterEntry> &entries)
     m_changing = m_command != QLatin1String("export");
     if (m_command == QLatin1String("export")) {
         QIODevice *device = m_file ? m_file.get() : m_io.out;
-        m_store->exportJsonLines(m_list, filter, byIds ? entries : QList<DeadLetterEntry>(), device,
-                                 this, report(QStringLiteral("Exported")), keepGoing);
+        m_store->exportJsonLines(
+            m_list, filter, byIds ? entries : QList<DeadLetterEntry>(), device, this,
+            report(QStringLiteral("Exported")), keepGoing,
+            AuditContext { QString(), QString(), m_file ? m_output : QStringLiteral("stdout") });
         return;
     }
     if (byIds) {

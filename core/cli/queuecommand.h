@@ -136,6 +136,7 @@ private:
     bool m_changing = false; // a change went out to Redis
     bool m_interrupted = false;
     bool m_outputClosed = false; // stdout's reader went away
+    bool m_auditLost = false; // a record of this command's changes did not reach the trail
     bool m_finished = false;
     bool m_finishing = false;
     int m_exitCode = Success;

@@ -18,6 +18,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 using namespace redrive::core;
 using redrive::tests::RedisServer;
@@ -471,6 +473,44 @@ private Q_SLOTS:
         QCOMPARE(searched.json().first().value(u"action"_s).toString(), u"delete"_s);
     }
 
+    void everyChangeIsInTheAuditTrail()
+    {
+        fill(kDlq, { crm503(1), crm503(2), tutorial(3), tutorial(4) });
+        fill(kPermanent, { tutorial(5) });
+        const QString file = m_dir.filePath(u"audited.jsonl"_s);
+        QCOMPARE(run({ u"retry"_s, u"crm-1"_s, u"--yes"_s }).exitCode, 0);
+        QCOMPARE(run({ u"delete"_s, u"--filter"_s, u"Simulated"_s, u"--yes"_s }).exitCode, 0);
+        QCOMPARE(run({ u"move"_s, u"--all"_s, u"--yes"_s }).exitCode, 0);
+        QCOMPARE(run({ u"export"_s, u"--output"_s, file }).exitCode, 0);
+        QCOMPARE(run({ u"import"_s, file, u"--list"_s, u"permanent"_s, u"--yes"_s }).exitCode, 0);
+        // Reading is not recorded.
+        QCOMPARE(run({ u"list"_s }).exitCode, 0);
+
+        const Outcome trail = run({ u"audit"_s, u"--json"_s });
+        QCOMPARE(trail.exitCode, 0);
+        QList<QJsonObject> records = trail.json();
+        std::reverse(records.begin(), records.end()); // oldest first, as done
+        QStringList actions;
+        for (const QJsonObject &record : std::as_const(records)) {
+            actions.append(record.value(u"action"_s).toString() + u'/'
+                           + record.value(u"scope"_s).toString());
+            QCOMPARE(record.value(u"client"_s).toString(), u"cli"_s);
+            QCOMPARE(record.value(u"outcome"_s).toString(), u"done"_s);
+            QVERIFY(!record.value(u"user"_s).toString().isEmpty());
+        }
+        QCOMPARE(actions,
+                 QStringList({ u"retry/selection"_s, u"delete/filter"_s, u"move/list"_s,
+                               u"export/list"_s, u"import/list"_s }));
+        QCOMPARE(records.at(0).value(u"ids"_s).toArray(), QJsonArray({ u"crm-1"_s }));
+        QCOMPARE(records.at(0).value(u"list"_s).toString(), QString::fromUtf8(kDlq));
+        QCOMPARE(records.at(1).value(u"filter"_s).toString(), u"Simulated"_s);
+        QCOMPARE(records.at(1).value(u"count"_s).toInteger(), 2);
+        QCOMPARE(records.at(2).value(u"target"_s).toString(), QString::fromUtf8(kDlq));
+        QCOMPARE(records.at(2).value(u"count"_s).toInteger(), 1);
+        QCOMPARE(records.at(3).value(u"detail"_s).toString(), file);
+        QCOMPARE(records.at(4).value(u"detail"_s).toString(), file);
+    }
+
     void anInterruptStopsAChangeBetweenChunks()
     {
         m_redis.command({ "EVAL",
@@ -502,6 +542,12 @@ private Q_SLOTS:
         const qlonglong left = m_redis.llen(kDlq);
         QVERIFY2(left > 0 && left < 100000, qPrintable(QString::number(left)));
         QVERIFY2(err.join(u'\n').contains(u"Cancelled"_s), qPrintable(err.join(u'\n')));
+        // In the audit trail as cancelled, with what was done.
+        const QJsonObject record
+            = run({ u"audit"_s, u"--json"_s, u"--limit"_s, u"1"_s }).json().value(0);
+        QCOMPARE(record.value(u"action"_s).toString(), u"delete"_s);
+        QCOMPARE(record.value(u"outcome"_s).toString(), u"cancelled"_s);
+        QCOMPARE(record.value(u"count"_s).toInteger(), 100000 - left);
 
         // Before anything changed, an interrupt stops at once.
         m_redis.flushAll();
