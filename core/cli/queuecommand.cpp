@@ -689,28 +689,26 @@ void QueueCommand::runStats()
                           finish();
                       });
     ++stats->pending;
-    m_connection->command({ "SMEMBERS", keys.workers() }, this,
-                          [this, stats, finish, ask, keys](const RedisReply &reply) {
-                              if (reply.isError()) {
-                                  stats->error = reply.errorText();
-                              } else {
-                                  stats->workers = reply.elements().size();
-                                  for (const RedisReply &worker : reply.elements()) {
-                                      auto count = std::make_shared<qint64>(0);
-                                      ++stats->pending;
-                                      m_connection->command(
-                                          { "LLEN", keys.inflight(worker.bytes()) }, this,
-                                          [stats, finish, count](const RedisReply &r) {
+    m_connection->command(
+        { "SMEMBERS", keys.workers() }, this, [this, stats, finish, keys](const RedisReply &reply) {
+            if (reply.isError()) {
+                stats->error = reply.errorText();
+            } else {
+                stats->workers = reply.elements().size();
+                for (const RedisReply &worker : reply.elements()) {
+                    ++stats->pending;
+                    m_connection->command({ "LLEN", keys.inflight(worker.bytes()) }, this,
+                                          [stats, finish](const RedisReply &r) {
                                               if (r.isError())
                                                   stats->error = r.errorText();
                                               else
                                                   stats->inFlight += r.toInteger();
                                               finish();
                                           });
-                                  }
-                              }
-                              finish();
-                          });
+                }
+            }
+            finish();
+        });
     finish();
 }
 
@@ -880,64 +878,56 @@ void QueueCommand::runGroups()
 
 void QueueCommand::runAudit()
 {
-    struct State
-    {
-        QByteArray cursor;
-        qint64 remaining = 0; // -1: no limit
-        qint64 shown = 0;
-    };
-    auto state = std::make_shared<State>();
-    state->remaining = m_limit < 0 ? AuditDefaultLimit : m_limit == 0 ? -1 : m_limit;
-    auto step = std::make_shared<std::function<void()>>();
-    const auto onPage = [this, state, step](const AuditPage &page) {
-        if (!page.ok()) {
-            *step = nullptr;
-            return fail(Failure, QStringLiteral("Audit trail: %1").arg(page.error));
+    m_auditRemaining = m_limit < 0 ? AuditDefaultLimit : m_limit == 0 ? -1 : m_limit;
+    readAuditPage();
+}
+
+void QueueCommand::readAuditPage()
+{
+    const int count
+        = m_auditRemaining < 0 ? AuditPageSize : int(qMin<qint64>(m_auditRemaining, AuditPageSize));
+    const auto read = [this](const AuditPage &page) { auditPageRead(page); };
+    if (m_filter.isEmpty())
+        m_audit->readPage(m_auditCursor, count, this, read);
+    else
+        m_audit->search(m_filter, m_auditCursor, count, AuditSearchScan, this, read);
+}
+
+void QueueCommand::auditPageRead(const AuditPage &page)
+{
+    if (!page.ok())
+        return fail(Failure, QStringLiteral("Audit trail: %1").arg(page.error));
+    QByteArray text;
+    for (const AuditRecord &record : page.records) {
+        if (m_auditRemaining == 0)
+            break;
+        if (m_json) {
+            text += record.toJsonLine();
+        } else if (!record.isValid()) {
+            text += QStringLiteral("%1  not an audit record: %2")
+                        .arg(QString::fromLatin1(record.streamId), record.problem)
+                        .toUtf8();
+        } else {
+            text += QStringLiteral("%1  %2@%3 (%4)  %5")
+                        .arg(QDateTime::fromMSecsSinceEpoch(record.atMs, Qt::UTC)
+                                 .toString(Qt::ISODateWithMs),
+                             record.user, record.host, record.client, record.summary())
+                        .toUtf8();
         }
-        QByteArray text;
-        for (const AuditRecord &record : page.records) {
-            if (state->remaining == 0)
-                break;
-            if (m_json) {
-                text += record.toJsonLine();
-            } else if (!record.isValid()) {
-                text += QStringLiteral("%1  not an audit record: %2")
-                            .arg(QString::fromLatin1(record.streamId), record.problem)
-                            .toUtf8();
-            } else {
-                text += QStringLiteral("%1  %2@%3 (%4)  %5")
-                            .arg(QDateTime::fromMSecsSinceEpoch(record.atMs, Qt::UTC)
-                                     .toString(Qt::ISODateWithMs),
-                                 record.user, record.host, record.client, record.summary())
-                            .toUtf8();
-            }
-            text += '\n';
-            ++state->shown;
-            if (state->remaining > 0)
-                --state->remaining;
-        }
-        if (m_io.out->write(text) != text.size()) {
-            *step = nullptr;
-            return done(Failure); // the reader went away (`| head`)
-        }
-        state->cursor = page.next;
-        if (state->remaining == 0 || page.next.isEmpty()) {
-            *step = nullptr;
-            if (state->shown == 0 && !m_json)
-                m_io.err(QStringLiteral("No audit records."));
-            return done(Success);
-        }
-        (*step)();
-    };
-    *step = [this, state, onPage] {
-        const int count = state->remaining < 0 ? AuditPageSize
-                                               : int(qMin<qint64>(state->remaining, AuditPageSize));
-        if (m_filter.isEmpty())
-            m_audit->readPage(state->cursor, count, this, onPage);
-        else
-            m_audit->search(m_filter, state->cursor, count, AuditSearchScan, this, onPage);
-    };
-    (*step)();
+        text += '\n';
+        ++m_auditShown;
+        if (m_auditRemaining > 0)
+            --m_auditRemaining;
+    }
+    if (m_io.out->write(text) != text.size())
+        return done(Failure); // the reader went away (`| head`)
+    m_auditCursor = page.next;
+    if (m_auditRemaining == 0 || page.next.isEmpty()) {
+        if (m_auditShown == 0 && !m_json)
+            m_io.err(QStringLiteral("No audit records."));
+        return done(Success);
+    }
+    readAuditPage();
 }
 
 bool QueueCommand::interrupt()

@@ -17,6 +17,7 @@ class QIODevice;
 namespace redrive::core {
 
 class AuditLog;
+struct AuditPage;
 class CredentialStore;
 class FailureGroupScan;
 class FailureGroupSelection;
@@ -86,6 +87,8 @@ private:
     void runShow(int listIndex);
     void runGroups();
     void runAudit();
+    void readAuditPage();
+    void auditPageRead(const AuditPage &page);
     void runImport();
     // retry, delete, move, export: finds the selection, asks, then acts.
     void runBulk();
@@ -136,6 +139,10 @@ private:
     bool m_changing = false; // a change went out to Redis
     bool m_interrupted = false;
     bool m_outputClosed = false; // stdout's reader went away
+    // audit: where the next page starts, lines still to print (-1: no limit), lines printed.
+    QByteArray m_auditCursor;
+    qint64 m_auditRemaining = 0;
+    qint64 m_auditShown = 0;
     bool m_auditLost = false; // a record of this command's changes did not reach the trail
     bool m_finished = false;
     bool m_finishing = false;
