@@ -396,6 +396,22 @@ private Q_SLOTS:
 
         const Outcome none = run({ u"retry"_s, u"--group"_s, u"000000000000"_s, u"--yes"_s });
         QCOMPARE(none.exitCode, 1);
+
+        // Retrying a group in the DLQ drops the backoff of its entries only.
+        m_redis.flushAll();
+        QList<QByteArray> waiting;
+        for (int i = 20; i < 28; ++i)
+            waiting.append(i < 24 ? crm503(i) : tutorial(i));
+        fill(kDlq, waiting);
+        for (const QByteArray &raw : std::as_const(waiting))
+            m_redis.command({ "ZADD", "genesys_webhook_dlq:schedule", "99999999999999", raw });
+        const Outcome retried = run({ u"retry"_s, u"--group"_s, groupOf(crm503(20)), u"--yes"_s });
+        QCOMPARE(retried.exitCode, 0);
+        QCOMPARE(m_redis.command({ "ZCARD", "genesys_webhook_dlq:schedule" }).toLongLong(), 4);
+        for (const QByteArray &raw : std::as_const(waiting))
+            QCOMPARE(m_redis.command({ "ZSCORE", "genesys_webhook_dlq:schedule", raw }).isValid(),
+                     groupOf(raw) != groupOf(crm503(20)));
+        QCOMPARE(m_redis.llen(kDlq), 8);
     }
 
     void exportThenImportGivesTheSameList()
