@@ -559,6 +559,7 @@ void QueueCommand::connectToRedis()
     m_store = std::make_unique<QueueStore>(m_connection.get(), config.keys);
     // Every change goes into the audit trail, as the console's do.
     m_store->setAuditLog(m_audit.get());
+    m_store->setEventSource("cli");
     connect(m_connection.get(), &RedisConnection::ready, this, [this] {
         if (std::exchange(m_connected, true))
             return;

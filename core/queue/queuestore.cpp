@@ -240,7 +240,7 @@ void QueueStore::publish(List list, const char *action, qint64 count)
 {
     QueueEvent event;
     event.event = action;
-    event.source = "console";
+    event.source = m_eventSource;
     event.list = list;
     event.count = count;
     event.publish(m_connection, m_keys);

@@ -107,6 +107,8 @@ public:
     ~QueueStore() override;
 
     const QueueKeys &keys() const { return m_keys; }
+    // What the change events say made the change ("console" by default; the CLI says "cli").
+    void setEventSource(const QByteArray &source) { m_eventSource = source; }
     // Not owned; nullptr (the default) records nothing. Must live on this object's thread.
     void setAuditLog(AuditLog *log);
     AuditLog *auditLog() const;
@@ -225,6 +227,7 @@ private:
 
     RedisConnection *m_connection;
     QueueKeys m_keys;
+    QByteArray m_eventSource = "console";
     QPointer<AuditLog> m_audit;
 };
 

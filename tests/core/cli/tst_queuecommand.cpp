@@ -527,6 +527,30 @@ private Q_SLOTS:
         QCOMPARE(records.at(4).value(u"detail"_s).toString(), file);
     }
 
+    void changesAreAnnouncedAsTheCli()
+    {
+        fill(kDlq, { crm503(1) });
+        RedisEndpoint endpoint;
+        QString error;
+        QVERIFY(RedisEndpoint::parse(m_redis.url(), &endpoint, &error));
+        RedisConnection subscriber(endpoint, u"test"_s);
+        QList<QByteArray> messages;
+        connect(&subscriber, &RedisConnection::messageReceived, this,
+                [&messages](const QByteArray &, const QByteArray &message) {
+                    messages.append(message);
+                });
+        bool subscribed = false;
+        connect(&subscriber, &RedisConnection::subscribed, this,
+                [&subscribed] { subscribed = true; });
+        subscriber.subscribe({ QueueKeys().channel() });
+        subscriber.open();
+        QTRY_VERIFY_WITH_TIMEOUT(subscribed, kWaitMs);
+        QCOMPARE(run({ u"delete"_s, u"crm-1"_s, u"--yes"_s }).exitCode, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!messages.isEmpty(), kWaitMs);
+        const QJsonObject event = QJsonDocument::fromJson(messages.first()).object();
+        QCOMPARE(event.value(u"source"_s).toString(), u"cli"_s);
+    }
+
     void anInterruptStopsAChangeBetweenChunks()
     {
         m_redis.command({ "EVAL",
