@@ -27,7 +27,7 @@ dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort > 
 grep -v '^#' packaging/deb-files.txt | sort > "$scratch/expected"
 diff -u "$scratch/expected" "$scratch/files" || fail "the package's files differ from packaging/deb-files.txt"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in redis-server libqt6svg6 libqt6core6 libhiredis; do
+for dep in redis-server libqt6svg6 libqt6charts6 libqt6core6 libhiredis; do
   [[ "$depends" == *"$dep"* ]] || fail "Depends lacks $dep: $depends"
 done
 out=$(file "$root/usr/bin/redrive")

@@ -18,4 +18,4 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends 
   redis-server redis-tools xvfb xauth imagemagick wrk curl ca-certificates \
   python3 python3-redis python3-requests procps \
   clang-14 libclang-rt-14-dev \
-  qt6-svg-dev libqt6svg6 librsvg2-bin dpkg-dev file lintian appstream desktop-file-utils man-db systemd
+  qt6-svg-dev libqt6svg6 qt6-charts-dev libqt6opengl6-dev libqt6charts6 librsvg2-bin dpkg-dev file lintian appstream desktop-file-utils man-db systemd

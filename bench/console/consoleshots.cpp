@@ -5,6 +5,7 @@
 #include "core/queue/deadletterentry.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "core/trends/trendseries.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
 #include "tests/ui/queuefill.h"
@@ -13,9 +14,12 @@
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
+#include "ui/widgets/overviewpage.h"
 #include "ui/widgets/queueview.h"
 
 #include <QApplication>
+#include <QDateTime>
+#include <QRandomGenerator>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QLineEdit>
@@ -23,6 +27,9 @@
 #include <QTableView>
 #include <QTextStream>
 #include <QThread>
+#include <QTreeWidget>
+
+#include <cmath>
 
 using namespace redrive;
 
@@ -53,6 +60,89 @@ bool save(QWidget *widget, const QString &path)
     const bool ok = widget->grab().save(path);
     QTextStream(stdout) << (ok ? "saved " : "FAILED ") << path << '\n';
     return ok;
+}
+
+// Seven days of trend counters as several receivers and workers on one Redis would have written
+// them: a daily rhythm, and half an hour ago a CRM outage that sent most deliveries to the DLQ,
+// retried since. The DLQ's sampled length ends at `dlqLength`.
+void fillTrends(const tests::RedisServer &redis, qint64 dlqLength, qint64 permanentLength)
+{
+    using core::TrendCounter;
+    using core::TrendKeys;
+    const core::QueueKeys keys;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 lastMinute = now - now % TrendKeys::MinuteMs;
+    const qint64 minutes = 7 * 24 * 60;
+    QRandomGenerator random(20261202);
+    struct Minute
+    {
+        qint64 at;
+        std::array<qint64, core::TrendCounterCount> counts {};
+        qint64 dlq = 0;
+    };
+    QList<Minute> series;
+    qint64 dlq = 0;
+    qint64 backlog = 0; // deferred entries waiting for a retry
+    for (qint64 i = minutes - 1; i >= 0; --i) {
+        Minute minute;
+        minute.at = lastMinute - i * TrendKeys::MinuteMs;
+        const double hourOfDay
+            = double((minute.at % TrendKeys::DayMs) / TrendKeys::MinuteMs) / 60.0;
+        const double rhythm = 0.55 + 0.45 * std::sin((hourOfDay - 9.0) / 24.0 * 2 * M_PI);
+        const qint64 received = qint64(30 + 220 * rhythm + random.bounded(25));
+        const bool outage = i >= 18 && i <= 34; // the CRM down, 34 to 18 minutes ago
+        const qint64 rejected = random.bounded(100) < 30 ? random.bounded(1, 4) : 0;
+        const qint64 deferred
+            = outage ? qint64(received * 0.82) : (random.bounded(100) < 20 ? random.bounded(3) : 0);
+        const qint64 permanent = outage ? random.bounded(2, 6) : (random.bounded(100) < 3 ? 1 : 0);
+        const qint64 unavailable = (i == 26 || i == 27) ? random.bounded(8, 20) : 0;
+        backlog += deferred;
+        const qint64 retried = outage ? 0 : qMin<qint64>(backlog, 30 + random.bounded(40));
+        backlog -= retried;
+        auto at = [&minute](TrendCounter counter) -> qint64 & {
+            return minute.counts[size_t(counter)];
+        };
+        at(TrendCounter::Received) = received + unavailable;
+        at(TrendCounter::Rejected) = rejected;
+        at(TrendCounter::Deferred) = deferred;
+        at(TrendCounter::Permanent) = permanent;
+        at(TrendCounter::Unavailable) = unavailable;
+        at(TrendCounter::Retried) = retried;
+        at(TrendCounter::Forwarded) = qMax<qint64>(0, received - rejected - deferred - permanent);
+        dlq += deferred - retried;
+        minute.dlq = dlq;
+        series.append(minute);
+    }
+    const qint64 shift = dlqLength - dlq; // the backlog the filled list holds
+    std::map<QByteArray, QList<QByteArray>> hashes;
+    std::map<QByteArray, std::map<QByteArray, qint64>> hours;
+    for (const Minute &minute : series) {
+        const int m = int((minute.at % TrendKeys::HourMs) / TrendKeys::MinuteMs);
+        const int h = int((minute.at % TrendKeys::DayMs) / TrendKeys::HourMs);
+        QList<QByteArray> &fields = hashes[TrendKeys::minuteKey(keys, minute.at)];
+        std::map<QByteArray, qint64> &hour = hours[TrendKeys::hourKey(keys, minute.at)];
+        for (int c = 0; c < core::TrendCounterCount; ++c) {
+            const QByteArray name = core::trendCounterName(TrendCounter(c));
+            fields << TrendKeys::field(name, m) << QByteArray::number(minute.counts[c]);
+            hour[TrendKeys::field(name, h)] += minute.counts[c];
+        }
+        const qint64 length = qMax<qint64>(0, minute.dlq + shift);
+        const qint64 permanent = permanentLength - (minutes - 1 - (minute.at - series.first().at) / TrendKeys::MinuteMs) / 400;
+        for (const auto &[gauge, value] :
+             { std::pair { core::TrendGauge::DlqLength, length },
+               std::pair { core::TrendGauge::PermanentLength, qMax<qint64>(0, permanent) } }) {
+            fields << TrendKeys::field(core::trendGaugeName(gauge), m) << QByteArray::number(value);
+            hour[TrendKeys::field(core::trendGaugeName(gauge), h)] = value;
+        }
+    }
+    for (const auto &[key, fields] : hashes)
+        redis.command(QList<QByteArray> { "HSET", key } + fields);
+    for (const auto &[key, fields] : hours) {
+        QList<QByteArray> args { "HSET", key };
+        for (const auto &[field, value] : fields)
+            args << field << QByteArray::number(value);
+        redis.command(args);
+    }
 }
 
 core::DeliveryEvent liveEvent(int n, const QByteArray &payload)
@@ -116,6 +206,16 @@ int main(int argc, char **argv)
                     redis.lrange("genesys_webhook_permanent_failures", 3, 3).constFirst(),
                     "ERROR: downstream said <html>502 Bad Gateway</html>" });
 
+    fillTrends(redis, 1284, 37);
+    // The retry worker's schedule: most of the DLQ waits for its backoff, the next one soon.
+    {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const QList<QByteArray> waiting = redis.lrange("genesys_webhook_dlq", 0, 1199);
+        QList<QByteArray> args { "ZADD", "genesys_webhook_dlq:schedule" };
+        for (int i = 0; i < waiting.size(); ++i)
+            args << QByteArray::number(now + 47000 + qint64(i) * 1500) << waiting[i];
+        redis.command(args);
+    }
     // The settings file where a user's is (docs/make-screenshots.sh points HOME at a scratch
     // folder), so the settings dialog shows "~/.config/Redrive/redrive.ini".
     core::Settings settings(QDir::homePath() + QStringLiteral("/.config/Redrive/redrive.ini"));
@@ -189,8 +289,23 @@ int main(int argc, char **argv)
         tabs->setCurrentIndex(1);
     ok &= save(&editor, outDir + QStringLiteral("/console-edit.png"));
 
-    window.showPage(ui::MainWindow::Page::Receiver);
-    ok &= save(&window, outDir + QStringLiteral("/console-receiver.png"));
+    window.showPage(ui::MainWindow::Page::Overview);
+    ui::OverviewPage *overview = window.overviewPage();
+    overview->refresh();
+    waitFor([overview]() {
+        return overview->series().total(core::TrendCounter::Received) > 0
+            && overview->groupsList()->topLevelItemCount() > 1
+            && overview->workerOverview().scheduled > 0;
+    }, 60000);
+    ok &= save(&window, outDir + QStringLiteral("/console-overview.png"));
+    window.setTheme(QStringLiteral("dark"));
+    settle(500);
+    ok &= save(&window, outDir + QStringLiteral("/console-overview-dark.png"));
+    window.setTheme(QStringLiteral("system"));
+    window.resize(760, 640);
+    settle(500);
+    ok &= save(&window, outDir + QStringLiteral("/console-overview-small.png"));
+    window.resize(1440, 900);
 
     {
         ui::SettingsDialog settingsDialog(settings, credentials, &window);

@@ -14,6 +14,7 @@
 #include "core/trends/trendreader.h"
 #include "core/trends/trendrecorder.h"
 #include "core/trends/trendsources.h"
+#include "core/triage/failuregrouptracker.h"
 
 #include <QDateTime>
 #include <QLoggingCategory>
@@ -156,6 +157,29 @@ void Engine::readTrends(TrendRange range, const QObject *context,
 {
     TrendReader::read(m_redis.get(), m_config.keys, range, QDateTime::currentMSecsSinceEpoch(),
                       context, std::move(done));
+}
+
+void Engine::readWorkerOverview(const QObject *context,
+                                std::function<void(const WorkerOverview &)> done)
+{
+    WorkerOverview::read(m_redis.get(), m_config.keys, m_worker.get(), context, std::move(done));
+}
+
+void Engine::watchDeadLetterGroups()
+{
+    if (m_dlqGroups || !m_consoleWatcher)
+        return;
+    m_dlqGroups = std::make_unique<FailureGroupTracker>(m_redis.get(), m_config.keys.dlq);
+    connect(m_consoleWatcher.get(), &QueueWatcher::changed, m_dlqGroups.get(),
+            [this](QueueStore::List list) {
+                if (list == QueueStore::List::DeadLetter)
+                    m_dlqGroups->listChanged();
+            });
+    connect(m_dlqGroups.get(), &FailureGroupTracker::updated, this,
+            [this](const FailureGroups &groups) {
+                Q_EMIT groupsUpdated(QueueStore::List::DeadLetter, groups);
+            });
+    m_dlqGroups->start();
 }
 
 void Engine::setReceiverListening(bool listening)
@@ -385,6 +409,7 @@ void Engine::shutdown(std::function<void()> done, int timeoutMs)
 void Engine::stop()
 {
     // Reverse order of start: stop taking deliveries, let the worker go, then Redis.
+    m_dlqGroups.reset();
     m_consoleWatcher.reset();
     m_consoleStore.reset();
     m_trends.reset(); // reads the receiver's and the worker's totals

@@ -7,6 +7,8 @@
 #include "core/receiver/deliveryevent.h"
 #include "core/redis/redisconnection.h"
 #include "core/trends/trendseries.h"
+#include "core/trends/workeroverview.h"
+#include "core/triage/failuregroupaggregator.h"
 
 #include <QObject>
 
@@ -19,6 +21,7 @@ class AdminServer;
 class DownstreamClient;
 class EmbeddedRedis;
 class EngineMetrics;
+class FailureGroupTracker;
 class QueueWatcher;
 class RetryWorker;
 class TrendRecorder;
@@ -79,6 +82,12 @@ public:
     // The trend counters of `range` (every process' on this Redis); `done` runs on this thread.
     void readTrends(TrendRange range, const QObject *context,
                     std::function<void(const TrendSeries &)> done);
+    // The retry worker's state (this process' and the schedule's); `done` runs on this thread.
+    void readWorkerOverview(const QObject *context,
+                            std::function<void(const WorkerOverview &)> done);
+    // Keeps the failure groups of the dead-letter list current (a FailureGroupTracker fed by the
+    // console's watcher, started on the first call; needs openConsole()): groupsUpdated().
+    void watchDeadLetterGroups();
 
 Q_SIGNALS:
     void statusChanged(const redrive::core::EngineStatus &status);
@@ -87,6 +96,8 @@ Q_SIGNALS:
     void deliveryHandled(const redrive::core::DeliveryEvent &event);
     void receiverStartFailed(const QString &error);
     void queueChanged(redrive::core::QueueStore::List list);
+    void groupsUpdated(redrive::core::QueueStore::List list,
+                       const redrive::core::FailureGroups &groups);
 
 private:
     // The TLS settings onto m_endpoint (rediss://); warns when verification is off.
@@ -109,6 +120,7 @@ private:
     // -- the console's view of the lists ------------------------------------------------------
     std::unique_ptr<QueueStore> m_consoleStore;
     std::unique_ptr<QueueWatcher> m_consoleWatcher;
+    std::unique_ptr<FailureGroupTracker> m_dlqGroups;
     // -- observability: /healthz and /metrics in every mode -------------------------------------
     std::unique_ptr<EngineMetrics> m_metrics;
     std::unique_ptr<AdminServer> m_admin;

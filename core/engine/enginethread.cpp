@@ -15,6 +15,8 @@ EngineThread::EngineThread(const EngineConfig &config, QObject *parent)
     qRegisterMetaType<DeliveryEvent>();
     qRegisterMetaType<QueueStore::List>();
     qRegisterMetaType<TrendSeries>();
+    qRegisterMetaType<WorkerOverview>();
+    qRegisterMetaType<FailureGroups>();
     m_thread.setObjectName(QStringLiteral("engine"));
     m_engine->moveToThread(&m_thread);
     m_status = m_engine->status(); // before the thread runs: nothing races
@@ -27,6 +29,7 @@ EngineThread::EngineThread(const EngineConfig &config, QObject *parent)
     connect(m_engine, &Engine::deliveryHandled, this, &EngineThread::deliveryHandled);
     connect(m_engine, &Engine::receiverStartFailed, this, &EngineThread::receiverStartFailed);
     connect(m_engine, &Engine::queueChanged, this, &EngineThread::queueChanged);
+    connect(m_engine, &Engine::groupsUpdated, this, &EngineThread::groupsUpdated);
     m_thread.start();
 }
 
@@ -114,6 +117,27 @@ void EngineThread::readTrends(QObject *context, TrendRange range,
             });
         });
     });
+}
+
+void EngineThread::readWorkerOverview(QObject *context,
+                                      std::function<void(const WorkerOverview &)> done)
+{
+    QPointer<QObject> target(context);
+    Engine *engine = m_engine;
+    QMetaObject::invokeMethod(m_engine, [this, engine, target, done = std::move(done)] {
+        engine->readWorkerOverview(engine, [this, target, done](const WorkerOverview &overview) {
+            QMetaObject::invokeMethod(this, [target, done, overview] {
+                if (target)
+                    done(overview);
+            });
+        });
+    });
+}
+
+void EngineThread::watchDeadLetterGroups()
+{
+    Engine *engine = m_engine;
+    QMetaObject::invokeMethod(m_engine, [engine] { engine->watchDeadLetterGroups(); });
 }
 
 QueueStore *EngineThread::consoleStore()

@@ -6,6 +6,8 @@
 #include "core/queue/queuestore.h"
 #include "core/receiver/deliveryevent.h"
 #include "core/trends/trendseries.h"
+#include "core/trends/workeroverview.h"
+#include "core/triage/failuregroupaggregator.h"
 
 #include <QObject>
 #include <QThread>
@@ -51,6 +53,13 @@ public:
     void readTrends(QObject *context, TrendRange range,
                     std::function<void(const TrendSeries &series)> done);
 
+    // The retry worker's state (WorkerOverview) on this thread, unless `context` is gone.
+    void readWorkerOverview(QObject *context,
+                            std::function<void(const WorkerOverview &overview)> done);
+    // Starts keeping the dead-letter list's failure groups current (once; with the console):
+    // groupsUpdated() after each scan.
+    void watchDeadLetterGroups();
+
     // The console's lists: a QueueStore that lives on the engine's thread. Use it only through
     // calls posted to engineThread() (ui's ThreadedQueueBackend does); queueChanged() announces
     // changes. Null until started (with the console).
@@ -68,6 +77,8 @@ Q_SIGNALS:
     void deliveryHandled(const redrive::core::DeliveryEvent &event);
     void receiverStartFailed(const QString &error);
     void queueChanged(redrive::core::QueueStore::List list);
+    void groupsUpdated(redrive::core::QueueStore::List list,
+                       const redrive::core::FailureGroups &groups);
     void shutDown();
 
 private:

@@ -112,6 +112,8 @@ void TestConsoleRedis::openWindow()
     m_window->show();
     m_window->activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::Overview); // the first page
+    m_window->showPage(ui::MainWindow::Page::DeadLetters);
     QTRY_VERIFY(dlq()->model()->hasLoaded());
 }
 
@@ -125,7 +127,7 @@ void TestConsoleRedis::pagesThroughHundredThousand()
     QueueTableModel *model = dlq()->model();
     QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(model->rowCount(), 100000);
-    QTRY_COMPARE(m_window->sidebar()->item(1)->text(),
+    QTRY_COMPARE(m_window->sidebar()->item(int(ui::MainWindow::Page::DeadLetters))->text(),
                  QStringLiteral("Dead letter queue (100,000)"));
     // The view lays out its rows on its next turn; scroll once it can.
     QTRY_VERIFY(dlq()->table()->verticalScrollBar()->maximum() > 80000);
@@ -257,7 +259,8 @@ void TestConsoleRedis::receiverDeliveriesShowLive()
              QStringLiteral("1"));
     QVERIFY(m_window->receiverPanel()->countersText().startsWith(
         QStringLiteral("Requests 1 · Processed 1 ·")));
-    // Stop and start from the receiver page.
+    // Stop and start from the receiver's box on the Overview page.
+    m_window->showPage(ui::MainWindow::Page::Overview);
     QTest::mouseClick(m_window->receiverPanel()->startStopButton(), Qt::LeftButton);
     QTRY_VERIFY(m_window->receiverStatus()->text().contains(QStringLiteral("Receiver off")));
     QVERIFY(m_engine->status().receiverUrl.isEmpty());

@@ -68,7 +68,7 @@ private Q_SLOTS:
     void settingsShortcutIsShownInTheMenu();
     void mainControlsHaveAccessibleNames();
     void themeSwitchesPaletteAndIsRemembered();
-    void receiverPageIsAFormAtTheTop();
+    void receiverBoxesOnTheOverview();
 
 private:
     QueueView *dlq() const { return m_window->deadLetterView(); }
@@ -125,14 +125,14 @@ void TestQueueView::opensOnTheDeadLetterQueue()
                                     QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::DeadLetters);
     QCOMPARE(dlq()->model()->rowCount(), 300);
-    QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (300)"));
-    QTRY_COMPARE(m_window->sidebar()->item(2)->text(), QStringLiteral("Permanent failures (21)"));
+    QTRY_COMPARE(m_window->sidebar()->item(int(ui::MainWindow::Page::DeadLetters))->text(), QStringLiteral("Dead letter queue (300)"));
+    QTRY_COMPARE(m_window->sidebar()->item(int(ui::MainWindow::Page::PermanentFailures))->text(), QStringLiteral("Permanent failures (21)"));
     QVERIFY(!dlq()->emptyHint()->isVisible());
     select(dlq(), 4);
     QVERIFY(dlq()->detail()->summaryText().contains(QStringLiteral("presence")));
     QVERIFY(dlq()->detail()->payloadText().contains(QStringLiteral("\"eventBody\": {")));
-    // Alt+3 shows the permanent failures; the garbage element shows raw.
-    QTest::keyClick(m_window.get(), Qt::Key_3, Qt::AltModifier);
+    // Alt+4 shows the permanent failures; the garbage element shows raw.
+    QTest::keyClick(m_window.get(), Qt::Key_4, Qt::AltModifier);
     QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::PermanentFailures);
     select(m_window->permanentView(), 20);
     QVERIFY(m_window->permanentView()->detail()->summaryText().contains(
@@ -170,7 +170,7 @@ void TestQueueView::deleteAsksWithCountAndHonoursNo()
     QTRY_COMPARE(m_backend->items(QueueList::DeadLetters).size(), 295);
     QVERIFY(!m_backend->items(QueueList::DeadLetters).contains(first));
     QTRY_COMPARE(dlq()->model()->rowCount(), 295);
-    QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (295)"));
+    QTRY_COMPARE(m_window->sidebar()->item(int(ui::MainWindow::Page::DeadLetters))->text(), QStringLiteral("Dead letter queue (295)"));
 }
 
 void TestQueueView::editSavesThroughTheDialog()
@@ -276,8 +276,8 @@ void TestQueueView::moveBackFromPermanentFailures()
         = core::DeadLetterEntry::parse(m_backend->items(QueueList::DeadLetters).at(0));
     QCOMPARE(moved.id(), id);
     QCOMPARE(moved.retryCount(), 0);
-    QTRY_COMPARE(m_window->sidebar()->item(1)->text(), QStringLiteral("Dead letter queue (301)"));
-    QTRY_COMPARE(m_window->sidebar()->item(2)->text(), QStringLiteral("Permanent failures (20)"));
+    QTRY_COMPARE(m_window->sidebar()->item(int(ui::MainWindow::Page::DeadLetters))->text(), QStringLiteral("Dead letter queue (301)"));
+    QTRY_COMPARE(m_window->sidebar()->item(int(ui::MainWindow::Page::PermanentFailures))->text(), QStringLiteral("Permanent failures (20)"));
 }
 
 void TestQueueView::exportAndImportJsonLines()
@@ -577,18 +577,16 @@ void TestQueueView::themeSwitchesPaletteAndIsRemembered()
     QCOMPARE(QApplication::palette().color(QPalette::Window), systemWindow);
 }
 
-void TestQueueView::receiverPageIsAFormAtTheTop()
+void TestQueueView::receiverBoxesOnTheOverview()
 {
-    m_window->showPage(ui::MainWindow::Page::Receiver);
+    m_window->showPage(ui::MainWindow::Page::Overview);
     ui::ReceiverPanel *panel = m_window->receiverPanel();
     QTRY_VERIFY(panel->isVisible());
-    // Content at the top left at a readable width, in boxes, the rest of the page empty.
+    // A column of boxes on the Overview page at a readable width, the receiver's box first.
     const auto boxes = panel->findChildren<QGroupBox *>();
     QCOMPARE(boxes.size(), 3);
-    for (QGroupBox *box : boxes) {
+    for (QGroupBox *box : boxes)
         QVERIFY2(box->width() <= 720, qPrintable(QString::number(box->width())));
-        QVERIFY(box->mapTo(panel, QPoint(0, 0)).y() < panel->height() / 2);
-    }
     QVERIFY(panel->startStopButton()->mapTo(panel, QPoint(0, 0)).y() < 120);
     QCOMPARE(panel->countLabel(ui::ReceiverPanel::MeanLatency)->text(), QStringLiteral("none yet"));
     core::DeliveryEvent event;

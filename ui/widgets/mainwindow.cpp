@@ -15,6 +15,7 @@
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/queueview.h"
+#include "ui/widgets/overviewpage.h"
 #include "ui/widgets/receiverpanel.h"
 #include "ui/widgets/windowmemory.h"
 
@@ -60,7 +61,7 @@ MainWindow::MainWindow(core::EngineThread &engine, core::Settings &settings,
     connect(&engine, &core::EngineThread::problem, this,
             [this](const QString &message) { statusBar()->showMessage(message); });
     connect(&engine, &core::EngineThread::deliveryHandled, this, &MainWindow::addDelivery);
-    m_receiverPanel->setEngine(&engine);
+    m_overview->setEngine(&engine);
     const core::EngineStatus status = engine.status();
     showEngineStatus(status);
     // Turned off on purpose (--no-worker) needs no word; off for want of a downstream does.
@@ -78,24 +79,27 @@ MainWindow::MainWindow(std::unique_ptr<QueueBackend> backend, core::Settings &se
 {
     init();
     setRedisState(RedisState::Ready, tr("connected"));
+    // Without an engine there are no counters to chart: the lists come first.
+    showPage(Page::DeadLetters);
 }
 
 void MainWindow::init()
 {
     setWindowTitle(tr("Redrive"));
+    m_overview = new OverviewPage(m_settings, m_credentials, m_pages);
+    m_receiverPanel = m_overview->receiverPanel();
     m_liveView = new LiveDeliveriesView(m_pages);
     m_dlqView = new QueueView(*m_backend, QueueList::DeadLetters, m_pages);
     m_permanentView = new QueueView(*m_backend, QueueList::PermanentFailures, m_pages);
+    m_pages->addWidget(m_overview);
     m_pages->addWidget(m_liveView);
     m_pages->addWidget(m_dlqView);
     m_pages->addWidget(m_permanentView);
-    m_receiverPanel = new ReceiverPanel(m_settings, m_credentials, m_pages);
-    m_pages->addWidget(m_receiverPanel);
 
+    m_sidebar->addItem(tr("Overview"));
     m_sidebar->addItem(tr("Live deliveries"));
     m_sidebar->addItem(tr("Dead letter queue"));
     m_sidebar->addItem(tr("Permanent failures"));
-    m_sidebar->addItem(tr("Receiver"));
     updateIcons();
     m_sidebar->setAccessibleName(tr("Pages"));
     m_pages->setAccessibleName(tr("Current page"));
@@ -147,7 +151,10 @@ void MainWindow::init()
 
     buildMenus();
     updateSidebarCounts();
-    m_sidebar->setCurrentRow(int(Page::DeadLetters));
+    m_sidebar->setCurrentRow(int(Page::Overview));
+    // A top failure group leads to the dead-letter list.
+    connect(m_overview, &OverviewPage::groupActivated, this,
+            [this](const QString &) { showPage(Page::DeadLetters); });
     restoreWindowState();
 }
 
@@ -175,8 +182,8 @@ void MainWindow::buildMenus()
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    const QStringList names { tr("&Live deliveries"), tr("&Dead letter queue"),
-                              tr("&Permanent failures"), tr("&Receiver") };
+    const QStringList names { tr("&Overview"), tr("&Live deliveries"), tr("&Dead letter queue"),
+                              tr("&Permanent failures") };
     for (int i = 0; i < names.size(); ++i) {
         QAction *action = view->addAction(names.at(i), this, [this, i]() { showPage(Page(i)); });
         action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
@@ -224,7 +231,7 @@ void MainWindow::updateIcons()
     using Icon = IconProvider::Icon;
     const QPalette palette = this->palette();
     const Icon icons[]
-        = { Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures, Icon::Receiver };
+        = { Icon::Receiver, Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures };
     for (int i = 0; i < m_sidebar->count() && i < int(std::size(icons)); ++i)
         m_sidebar->item(i)->setIcon(IconProvider::icon(icons[i], palette));
 }
@@ -324,6 +331,7 @@ void MainWindow::setRedisState(RedisState state, const QString &detail)
 
 void MainWindow::setRetriesRunning(bool running, const QString &detail)
 {
+    m_overview->setRetriesRunning(running, detail);
     if (running) {
         m_retriesStatus->setText(tr("Retries on"));
         m_retriesStatus->setToolTip(tr("The retry worker sends due entries to %1").arg(detail));

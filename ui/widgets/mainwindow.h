@@ -20,21 +20,23 @@ class Settings;
 namespace redrive::ui {
 
 class LiveDeliveriesView;
+class OverviewPage;
 class QueueBackend;
 class QueueView;
 class ReceiverPanel;
 class WindowMemory;
 
-// The console: a sidebar with the live deliveries, the dead-letter queue and the permanent
-// failures (with their counts), each page with its own toolbar, and a status bar with the
-// Redis connection and the receiver's address.
+// The console: a sidebar with the Overview (trends, top failure groups, worker, receiver), the
+// live deliveries, the dead-letter queue and the permanent failures (with their counts), each
+// page with its own toolbar, and a status bar with the Redis connection and the receiver's
+// address.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    enum class Page { Live, DeadLetters, PermanentFailures, Receiver };
+    enum class Page { Overview, Live, DeadLetters, PermanentFailures };
 
     // The application's window on an engine running on its own thread: the lists through the
     // engine's queue store (each call posted to that thread, each answer posted back), changes
@@ -53,6 +55,7 @@ public:
     QueueView *deadLetterView() const { return m_dlqView; }
     QueueView *permanentView() const { return m_permanentView; }
     LiveDeliveriesView *liveView() const { return m_liveView; }
+    OverviewPage *overviewPage() const { return m_overview; }
     ReceiverPanel *receiverPanel() const { return m_receiverPanel; }
     QListWidget *sidebar() const { return m_sidebar; }
     QLabel *redisStatus() const { return m_redisStatus; }
@@ -99,7 +102,8 @@ private:
     LiveDeliveriesView *m_liveView = nullptr;
     QueueView *m_dlqView = nullptr;
     QueueView *m_permanentView = nullptr;
-    ReceiverPanel *m_receiverPanel = nullptr;
+    OverviewPage *m_overview = nullptr;
+    ReceiverPanel *m_receiverPanel = nullptr; // on the Overview page
     QLabel *m_redisStatus = new QLabel(this);
     QLabel *m_receiverStatus = new QLabel(this);
     QLabel *m_retriesStatus = new QLabel(this);

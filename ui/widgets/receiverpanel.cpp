@@ -28,15 +28,14 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     , m_credentials(credentials)
     , m_url(new QLabel(this))
     , m_ngrok(new QLabel(this))
+    , m_registration(new QLabel(this))
     , m_register(new QPushButton(tr("Register with Genesys Cloud…"), this))
     , m_startStop(new QPushButton(this))
 {
-    for (QLabel *label : { m_url, m_ngrok }) {
+    for (QLabel *label : { m_url, m_ngrok, m_registration }) {
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
         label->setWordWrap(true);
     }
-    // Three boxes at the top of the page, a readable width, the rest of the page left empty:
-    // a form, not a banner stretched across a wide window.
     const auto buttonRow = [](QPushButton *button) {
         auto *row = new QHBoxLayout;
         row->addWidget(button);
@@ -56,11 +55,11 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     listeningForm->addRow(tr("Listening on:"), m_url);
     listeningForm->addRow(QString(), buttonRow(m_startStop));
 
-    auto *session = new QGroupBox(tr("This session"), this);
+    auto *session = new QGroupBox(tr("Receiver, this session"), this);
     QFormLayout *sessionForm = makeForm(session);
     const QString names[CountKinds] = {
         tr("Requests:"),           tr("Processed:"), tr("Deferred to the DLQ:"),
-        tr("Permanent failures:"), tr("Rejected:"),  tr("Answered 503 (Redis unavailable):"),
+        tr("Permanent failures:"), tr("Rejected:"),  tr("Answered 503:"),
         tr("Mean latency:"),
     };
     for (int i = 0; i < CountKinds; ++i) {
@@ -73,6 +72,7 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     auto *genesys = new QGroupBox(tr("Genesys Cloud"), this);
     QFormLayout *genesysForm = makeForm(genesys);
     genesysForm->addRow(tr("Public URL (ngrok):"), m_ngrok);
+    genesysForm->addRow(tr("Registration:"), m_registration);
     genesysForm->addRow(QString(), buttonRow(m_register));
 
     // The same label column in the three boxes.
@@ -90,26 +90,21 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
         }
     }
 
-    auto *column = new QWidget(this);
-    column->setMaximumWidth(720);
-    auto *boxes = new QVBoxLayout(column);
-    boxes->setContentsMargins(0, 0, 0, 0);
-    boxes->addWidget(listening);
-    boxes->addWidget(session);
-    boxes->addWidget(genesys);
-    // Up to 720 px wide at the left, the rest of the row and of the page empty.
-    auto *row = new QHBoxLayout;
-    row->addWidget(column, 3);
-    row->addStretch(1);
+    // A column of boxes: the Overview page places it (beside the charts, or under them in a
+    // narrow window).
     auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(16, 12, 16, 12);
-    layout->addLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(listening);
+    layout->addWidget(genesys);
+    layout->addWidget(session);
     layout->addStretch(1);
 
     m_startStop->setAccessibleName(tr("Start or stop the receiver"));
     m_register->setAccessibleName(tr("Register with Genesys Cloud"));
     m_url->setAccessibleName(tr("Listening on"));
     m_ngrok->setAccessibleName(tr("Public URL"));
+    m_registration->setAccessibleName(tr("Registration"));
+    m_registration->setText(tr("none recorded"));
 
     connect(m_register, &QPushButton::clicked, this, &ReceiverPanel::openRegisterDialog);
     // The engine answers with a new status (setListeningUrl() through the window).
@@ -217,6 +212,15 @@ void ReceiverPanel::openRegisterDialog()
     auto *dialog = new GenesysRegisterDialog(m_settings, m_credentials, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
+}
+
+} // namespace redrive::ui
+
+namespace redrive::ui {
+
+void ReceiverPanel::setRegistration(const QString &text)
+{
+    m_registration->setText(text);
 }
 
 } // namespace redrive::ui

@@ -19,9 +19,9 @@ class Settings;
 
 namespace redrive::ui {
 
-// The receiver at a glance: where it listens, what it has handled this session, the public URL
-// ngrok forwards to it (followed while Redrive runs), and the way to register that URL with
-// Genesys Cloud.
+// The receiver at a glance, a column of the Overview page: where it listens, the public URL
+// ngrok forwards to it (followed while Redrive runs), the way to register that URL with Genesys
+// Cloud, and what the receiver handled this session.
 class ReceiverPanel final : public QWidget
 {
     Q_OBJECT
@@ -40,6 +40,9 @@ public:
     QPushButton *startStopButton() const { return m_startStop; }
     void countDelivery(const core::DeliveryEvent &event);
     QLabel *ngrokLabel() const { return m_ngrok; }
+    // What the audit trail last recorded of a registration with Genesys Cloud.
+    void setRegistration(const QString &text);
+    QLabel *registrationLabel() const { return m_registration; }
     // The session's numbers as the page shows them: "Requests 12 · Processed 9 · ...".
     QString countersText() const;
     QLabel *countLabel(int which) const { return m_countLabels[which]; }
@@ -59,6 +62,7 @@ private:
     QLabel *m_url;
     QLabel *m_countLabels[CountKinds] = {};
     QLabel *m_ngrok;
+    QLabel *m_registration;
     QPushButton *m_register;
     QPushButton *m_startStop;
     core::EngineThread *m_engine = nullptr;
