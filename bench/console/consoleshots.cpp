@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Fills a private Redis with realistic entries, opens the console on it and saves screenshots
 // of the main views (docs/make-screenshots.sh runs it under xvfb-run).
+#include "core/audit/auditrecord.h"
 #include "core/engine/enginethread.h"
 #include "core/queue/deadletterentry.h"
 #include "core/settings/memorycredentialstore.h"
@@ -215,6 +216,18 @@ int main(int argc, char **argv)
         for (int i = 0; i < waiting.size(); ++i)
             args << QByteArray::number(now + 47000 + qint64(i) * 1500) << waiting[i];
         redis.command(args);
+    }
+    // A registration with Genesys Cloud in the audit trail, as the register dialog records it.
+    {
+        core::AuditRecord registration;
+        registration.atMs = QDateTime::currentMSecsSinceEpoch() - 26 * 3600 * 1000;
+        registration.user = QStringLiteral("dana");
+        registration.host = QStringLiteral("support-07");
+        registration.client = QStringLiteral("console");
+        registration.action = core::AuditAction::Register;
+        registration.detail = QStringLiteral("https://redrive-demo.ngrok.app/webhook/genesys");
+        redis.command(QList<QByteArray> { "XADD", "genesys_webhook_dlq:audit", "*" }
+                      + registration.toStreamFields());
     }
     // The settings file where a user's is (docs/make-screenshots.sh points HOME at a scratch
     // folder), so the settings dialog shows "~/.config/Redrive/redrive.ini".

@@ -165,6 +165,12 @@ void Engine::readWorkerOverview(const QObject *context,
     WorkerOverview::read(m_redis.get(), m_config.keys, m_worker.get(), context, std::move(done));
 }
 
+void Engine::readRegistration(const QObject *context,
+                              std::function<void(const RegistrationStatus &)> done)
+{
+    RegistrationStatus::read(m_redis.get(), m_config.keys, context, std::move(done));
+}
+
 void Engine::watchDeadLetterGroups()
 {
     if (m_dlqGroups || !m_consoleWatcher)

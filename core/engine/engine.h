@@ -7,6 +7,7 @@
 #include "core/receiver/deliveryevent.h"
 #include "core/redis/redisconnection.h"
 #include "core/trends/trendseries.h"
+#include "core/trends/registrationstatus.h"
 #include "core/trends/workeroverview.h"
 #include "core/triage/failuregroupaggregator.h"
 
@@ -85,6 +86,9 @@ public:
     // The retry worker's state (this process' and the schedule's); `done` runs on this thread.
     void readWorkerOverview(const QObject *context,
                             std::function<void(const WorkerOverview &)> done);
+    // The registration with Genesys Cloud as the audit trail last recorded it.
+    void readRegistration(const QObject *context,
+                          std::function<void(const RegistrationStatus &)> done);
     // Keeps the failure groups of the dead-letter list current (a FailureGroupTracker fed by the
     // console's watcher, started on the first call; needs openConsole()): groupsUpdated().
     void watchDeadLetterGroups();

@@ -16,6 +16,7 @@ EngineThread::EngineThread(const EngineConfig &config, QObject *parent)
     qRegisterMetaType<QueueStore::List>();
     qRegisterMetaType<TrendSeries>();
     qRegisterMetaType<WorkerOverview>();
+    qRegisterMetaType<RegistrationStatus>();
     qRegisterMetaType<FailureGroups>();
     m_thread.setObjectName(QStringLiteral("engine"));
     m_engine->moveToThread(&m_thread);
@@ -129,6 +130,21 @@ void EngineThread::readWorkerOverview(QObject *context,
             QMetaObject::invokeMethod(this, [target, done, overview] {
                 if (target)
                     done(overview);
+            });
+        });
+    });
+}
+
+void EngineThread::readRegistration(QObject *context,
+                                    std::function<void(const RegistrationStatus &)> done)
+{
+    QPointer<QObject> target(context);
+    Engine *engine = m_engine;
+    QMetaObject::invokeMethod(m_engine, [this, engine, target, done = std::move(done)] {
+        engine->readRegistration(engine, [this, target, done](const RegistrationStatus &status) {
+            QMetaObject::invokeMethod(this, [target, done, status] {
+                if (target)
+                    done(status);
             });
         });
     });

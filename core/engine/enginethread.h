@@ -6,6 +6,7 @@
 #include "core/queue/queuestore.h"
 #include "core/receiver/deliveryevent.h"
 #include "core/trends/trendseries.h"
+#include "core/trends/registrationstatus.h"
 #include "core/trends/workeroverview.h"
 #include "core/triage/failuregroupaggregator.h"
 
@@ -56,6 +57,9 @@ public:
     // The retry worker's state (WorkerOverview) on this thread, unless `context` is gone.
     void readWorkerOverview(QObject *context,
                             std::function<void(const WorkerOverview &overview)> done);
+    // The registration with Genesys Cloud as the audit trail last recorded it.
+    void readRegistration(QObject *context,
+                          std::function<void(const RegistrationStatus &status)> done);
     // Starts keeping the dead-letter list's failure groups current (once; with the console):
     // groupsUpdated() after each scan.
     void watchDeadLetterGroups();

@@ -3,6 +3,7 @@
 // other processes and by this one's receiver on the chart and in the tiles, in the three
 // ranges; the top failure groups of the dead-letter list and a click on one; the retry
 // worker's next due entry; one column in a narrow window; the light and dark palettes.
+#include "core/audit/auditrecord.h"
 #include "core/engine/engine.h"
 #include "core/engine/enginethread.h"
 #include "core/queue/entrywriter.h"
@@ -287,8 +288,25 @@ void TestOverviewPage::topGroupsAndTheWorker()
 
 void TestOverviewPage::narrowWindowAndDarkPalette()
 {
+    // The audit trail recorded a registration, then a retry: the registration is shown.
+    core::AuditRecord registration;
+    registration.atMs = QDateTime::currentMSecsSinceEpoch() - 2 * 3600 * 1000;
+    registration.user = QStringLiteral("alice");
+    registration.host = QStringLiteral("desk");
+    registration.action = core::AuditAction::Register;
+    registration.detail = QStringLiteral("https://example.ngrok.app/webhook/genesys");
+    m_redis.command(QList<QByteArray> { "XADD", Prefix + "audit", "*" }
+                    + registration.toStreamFields());
+    core::AuditRecord retry = registration;
+    retry.action = core::AuditAction::Retry;
+    retry.detail.clear();
+    m_redis.command(QList<QByteArray> { "XADD", Prefix + "audit", "*" } + retry.toStreamFields());
     openWindow();
     ui::OverviewPage *overview = page();
+    QTRY_VERIFY_WITH_TIMEOUT(overview->receiverPanel()->registrationLabel()->text().startsWith(
+                                 QStringLiteral("registered https://example.ngrok.app/webhook/"
+                                                "genesys · by alice@desk, 2 h")),
+                             30000);
     QVERIFY(!overview->isNarrow());
     // Charts beside the receiver's column in a wide window...
     QVERIFY(overview->receiverPanel()->mapTo(overview, QPoint(0, 0)).x()

@@ -354,6 +354,13 @@ void OverviewPage::refresh()
                 showTrends(series);
         });
     }
+    if (!m_registrationAsked) {
+        m_registrationAsked = true;
+        m_engine->readRegistration(this, [this](const core::RegistrationStatus &status) {
+            m_registrationAsked = false;
+            showRegistration(status);
+        });
+    }
     if (!m_workerAsked) {
         m_workerAsked = true;
         m_engine->readWorkerOverview(this, [this](const WorkerOverview &overview) {
@@ -432,6 +439,26 @@ void OverviewPage::updateNextDue()
                                             QStringLiteral("HH:mm:ss"));
     const QString id = overview.nextDueId.isEmpty() ? QString() : QStringLiteral(" · %1").arg(overview.nextDueId);
     m_nextDue->setText(QStringLiteral("%1 (%2)%3").arg(when, relativeTime(overview.nextDueMs - now), id));
+}
+
+void OverviewPage::showRegistration(const core::RegistrationStatus &status)
+{
+    if (!status.ok()) {
+        m_receiver->setRegistration(tr("unknown (%1)").arg(status.error));
+        return;
+    }
+    if (!status.found) {
+        m_receiver->setRegistration(tr("none in the audit trail"));
+        return;
+    }
+    const core::AuditRecord &record = status.record;
+    const QString who = record.host.isEmpty() ? record.user
+                                              : QStringLiteral("%1@%2").arg(record.user, record.host);
+    const QString when = relativeTime(record.atMs - QDateTime::currentMSecsSinceEpoch());
+    const QString what = record.action == core::AuditAction::Register
+        ? (record.detail.isEmpty() ? tr("registered") : tr("registered %1").arg(record.detail))
+        : tr("unregistered");
+    m_receiver->setRegistration(tr("%1 · by %2, %3").arg(what, who, when));
 }
 
 void OverviewPage::showGroups(const FailureGroups &groups)
@@ -554,24 +581,34 @@ void OverviewPage::changeEvent(QEvent *event)
 
 void OverviewPage::restyleTiles()
 {
-    // Each tile's caption in a muted tone of the text, with the colour of its line as a mark.
+    // Colours from the palette (light or dark), set again when it changes: each tile has the
+    // colour of its line as a mark on the left and a caption in a muted tone of the text; the
+    // range switch shows its checked button in the selection colour.
     const QPalette pal = palette();
-    QColor muted = pal.color(QPalette::Text);
-    muted.setAlphaF(0.7f);
+    const QColor text = pal.color(QPalette::Text);
+    const QColor base = pal.color(QPalette::Base);
+    const QColor muted = QColor::fromRgbF(text.redF() * 0.68f + base.redF() * 0.32f,
+                                          text.greenF() * 0.68f + base.greenF() * 0.32f,
+                                          text.blueF() * 0.68f + base.blueF() * 0.32f);
     for (int i = 0; i < m_tiles.size(); ++i) {
-        QLabel *caption = m_tiles[i]->findChild<QLabel *>(QStringLiteral("caption"));
-        if (!caption)
-            continue;
-        QPalette captionPalette = caption->palette();
-        captionPalette.setColor(QPalette::WindowText, muted);
-        caption->setPalette(captionPalette);
         const QColor color = TrendChart::counterColor(TrendCounter(i));
         m_tiles[i]->setStyleSheet(
             QStringLiteral("QFrame#tile { border: 1px solid %1; border-left: 4px solid %2; "
-                           "border-radius: 4px; background: %3; }")
-                .arg(pal.color(QPalette::Mid).name(), color.name(),
-                     pal.color(QPalette::Base).name()));
+                           "border-radius: 4px; background: %3; } "
+                           "QLabel { background: transparent; color: %4; } "
+                           "QLabel#caption { color: %5; }")
+                .arg(pal.color(QPalette::Mid).name(), color.name(), base.name(), text.name(),
+                     muted.name()));
     }
+    const QString buttons
+        = QStringLiteral("QToolButton { padding: 3px 12px; border: 1px solid %1; background: %2; "
+                         "color: %3; } "
+                         "QToolButton:checked { background: %4; color: %5; border-color: %4; }")
+              .arg(pal.color(QPalette::Mid).name(), pal.color(QPalette::Button).name(),
+                   pal.color(QPalette::ButtonText).name(), pal.color(QPalette::Highlight).name(),
+                   pal.color(QPalette::HighlightedText).name());
+    for (QAbstractButton *button : m_rangeGroup->buttons())
+        button->setStyleSheet(buttons);
 }
 
 } // namespace redrive::ui

@@ -3,6 +3,7 @@
 
 #include "core/engine/enginestatus.h"
 #include "core/trends/trendseries.h"
+#include "core/trends/registrationstatus.h"
 #include "core/trends/workeroverview.h"
 #include "core/triage/failuregroupaggregator.h"
 
@@ -92,6 +93,7 @@ private:
     void showTrends(const core::TrendSeries &series, bool reading = true);
     void showWorker(const core::WorkerOverview &overview);
     void showGroups(const core::FailureGroups &groups);
+    void showRegistration(const core::RegistrationStatus &status);
     void updateNextDue();
     void arrange(bool narrow);
     void restyleTiles();
@@ -106,6 +108,7 @@ private:
     bool m_groupsWatched = false;
     bool m_trendsAsked = false; // a reading is on its way
     bool m_workerAsked = false;
+    bool m_registrationAsked = false;
     bool m_narrow = false;
     bool m_arranged = false;
     int m_tilesPerRow = 0;

@@ -104,7 +104,7 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     m_url->setAccessibleName(tr("Listening on"));
     m_ngrok->setAccessibleName(tr("Public URL"));
     m_registration->setAccessibleName(tr("Registration"));
-    m_registration->setText(tr("none recorded"));
+    m_registration->setText(tr("none in the audit trail"));
 
     connect(m_register, &QPushButton::clicked, this, &ReceiverPanel::openRegisterDialog);
     // The engine answers with a new status (setListeningUrl() through the window).
