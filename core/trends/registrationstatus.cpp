@@ -16,7 +16,7 @@ void RegistrationStatus::read(RedisConnection *redis, const QueueKeys &keys,
         done(status);
         return;
     }
-    redis->command({ QByteArrayLiteral("XREVRANGE"), keys.prefix + "audit", QByteArrayLiteral("+"),
+    redis->command({ QByteArrayLiteral("XREVRANGE"), keys.audit(), QByteArrayLiteral("+"),
                      QByteArrayLiteral("-"), QByteArrayLiteral("COUNT"),
                      QByteArray::number(ScannedRecords) },
                    context, [done](const RedisReply &reply) {

@@ -28,7 +28,7 @@ struct RegistrationStatus
     bool ok() const { return error.isEmpty(); }
     bool registered() const { return found && record.action == AuditAction::Register; }
 
-    // One XREVRANGE on the audit stream (<prefix>audit); `done` runs once on `context`'s thread.
+    // One XREVRANGE on the audit stream (QueueKeys::audit()); `done` runs once on `context`'s thread.
     static void read(RedisConnection *redis, const QueueKeys &keys, const QObject *context,
                      std::function<void(const RegistrationStatus &)> done);
 };
