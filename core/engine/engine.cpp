@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/engine/engine.h"
 
+#include "core/audit/auditlog.h"
 #include "core/delivery/downstreamclient.h"
 #include "core/engine/adminserver.h"
 #include "core/engine/embeddedredis.h"
@@ -218,7 +219,10 @@ QueueStore *Engine::openConsole()
 {
     if (m_consoleStore || !m_redis)
         return m_consoleStore.get();
+    m_consoleAudit = std::make_unique<AuditLog>(m_redis.get(), m_config.keys.audit());
+    m_consoleAudit->setClient(QStringLiteral("console"));
     m_consoleStore = std::make_unique<QueueStore>(m_redis.get(), m_config.keys);
+    m_consoleStore->setAuditLog(m_consoleAudit.get());
     m_consoleWatcher = std::make_unique<QueueWatcher>(m_redis.get(), m_endpoint, m_config.keys);
     connect(m_consoleWatcher.get(), &QueueWatcher::changed, this, &Engine::queueChanged);
     m_consoleWatcher->start();
@@ -418,6 +422,7 @@ void Engine::stop()
     m_dlqGroups.reset();
     m_consoleWatcher.reset();
     m_consoleStore.reset();
+    m_consoleAudit.reset(); // records still held are said in warning lines
     m_trends.reset(); // reads the receiver's and the worker's totals
     m_receiver.reset();
     m_admin.reset();

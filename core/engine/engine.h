@@ -19,6 +19,7 @@
 namespace redrive::core {
 
 class AdminServer;
+class AuditLog;
 class DownstreamClient;
 class EmbeddedRedis;
 class EngineMetrics;
@@ -62,6 +63,9 @@ public:
     // The console's access to the lists: a QueueStore on the engine's connection and a
     // QueueWatcher announcing changes (queueChanged()). Made once, on the first call.
     QueueStore *openConsole();
+    // The audit trail the console's QueueStore records into (client "console"); null until
+    // openConsole().
+    AuditLog *consoleAudit() const { return m_consoleAudit.get(); }
     // The Redis server's version (INFO server) for the About box; `done` runs on this thread.
     void askRedisVersion(const QObject *context,
                          std::function<void(const QString &version, const QString &error)> done);
@@ -122,6 +126,7 @@ private:
     std::unique_ptr<WebhookReceiver> m_receiver;
     std::unique_ptr<RetryWorker> m_worker;
     // -- the console's view of the lists ------------------------------------------------------
+    std::unique_ptr<AuditLog> m_consoleAudit; // outlives the store that records into it
     std::unique_ptr<QueueStore> m_consoleStore;
     std::unique_ptr<QueueWatcher> m_consoleWatcher;
     std::unique_ptr<FailureGroupTracker> m_dlqGroups;

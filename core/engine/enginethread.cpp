@@ -56,9 +56,11 @@ void EngineThread::start(const EngineSecrets &secrets, bool withConsole)
         QString error;
         const bool ok = engine->start(secrets, &error);
         QueueStore *store = ok && withConsole ? engine->openConsole() : nullptr;
+        AuditLog *audit = store ? engine->consoleAudit() : nullptr;
         const EngineStatus status = engine->status();
-        QMetaObject::invokeMethod(this, [this, ok, error, store, status] {
+        QMetaObject::invokeMethod(this, [this, ok, error, store, audit, status] {
             m_consoleStore = store;
+            m_consoleAudit = audit;
             m_status = status;
             Q_EMIT started(ok, error);
         });
@@ -74,6 +76,7 @@ void EngineThread::shutdown(int timeoutMs)
                 const EngineStatus status = engine->status();
                 QMetaObject::invokeMethod(this, [this, status] {
                     m_consoleStore = nullptr;
+                    m_consoleAudit = nullptr;
                     m_status = status;
                     Q_EMIT shutDown();
                 });

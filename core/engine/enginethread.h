@@ -17,6 +17,7 @@
 
 namespace redrive::core {
 
+class AuditLog;
 class Engine;
 
 // The door to the engine from the thread that made it (the GUI thread): the Engine runs on a
@@ -68,6 +69,9 @@ public:
     // calls posted to engineThread() (ui's ThreadedQueueBackend does); queueChanged() announces
     // changes. Null until started (with the console).
     QueueStore *consoleStore();
+    // The audit trail the console's store records into (client "console"), on the engine's
+    // thread like the store: use it only through calls posted to engineThread().
+    AuditLog *consoleAudit() { return m_consoleAudit; }
     QThread *engineThread() { return &m_thread; }
 
     // For tests and tools that need the engine itself: runs `call` on the engine's thread and
@@ -90,6 +94,7 @@ private:
     Engine *m_engine; // lives on m_thread; deleted there
     EngineStatus m_status;
     QueueStore *m_consoleStore = nullptr;
+    AuditLog *m_consoleAudit = nullptr;
 };
 
 } // namespace redrive::core

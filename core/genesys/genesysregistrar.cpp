@@ -1,35 +1,17 @@
 // SPDX-License-Identifier: MIT
+// Registering: the request's bodies, the steps in order, the rollback.
 #include "core/genesys/genesysregistrar.h"
+
+#include "core/genesys/genesysapi.h"
 
 #include <QJsonDocument>
 #include <QPointer>
 
 namespace redrive::core {
 
+using namespace genesysapi;
+
 namespace {
-
-const QString kIntegrationsPath = QStringLiteral("/api/v2/integrations");
-const QString kCredentialsPath = QStringLiteral("/api/v2/integrations/credentials");
-const QString kActionsPath = QStringLiteral("/api/v2/integrations/actions");
-const QString kTriggersPath = QStringLiteral("/api/v2/processautomation/triggers");
-const QString kIntegrationType = QStringLiteral("custom-rest-actions");
-// Listing stops here even if the API keeps offering pages: a guard against a paging loop.
-constexpr int kMaxPages = 200;
-
-QString str(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1String(key)).toString();
-}
-
-QJsonObject obj(const QJsonObject &object, const char *key)
-{
-    return object.value(QLatin1String(key)).toObject();
-}
-
-bool isRedriveName(const QString &name)
-{
-    return name.startsWith(QLatin1String("Redrive"));
-}
 
 QString stateName(GenesysStep::State state)
 {
@@ -48,21 +30,6 @@ QString stateName(GenesysStep::State state)
         return QStringLiteral("FAILED");
     case GenesysStep::State::LeftInPlace:
         return QStringLiteral("left in place");
-    }
-    return {};
-}
-
-// The credential an integration's config points at (Redrive stores it under basicAuth).
-QString configCredentialId(const QJsonObject &config)
-{
-    const QJsonObject credentials = obj(config, "credentials");
-    const QString basic = str(obj(credentials, "basicAuth"), "id");
-    if (!basic.isEmpty())
-        return basic;
-    for (const QJsonValue &ref : credentials) {
-        const QString id = ref.toObject().value(QLatin1String("id")).toString();
-        if (!id.isEmpty())
-            return id;
     }
     return {};
 }
@@ -250,244 +217,6 @@ QJsonObject GenesysRegistrar::triggerBody(const GenesysRegistrationRequest &requ
     };
 }
 
-// --- paging -------------------------------------------------------------------------------
-
-void GenesysRegistrar::fetchPages(const QString &path, const QUrlQuery &query,
-                                  EntitiesCallback callback)
-{
-    // Numbered pages: pageNumber=1.. until pageCount.
-    auto pageQuery = [query](int page) {
-        QUrlQuery numbered = query;
-        numbered.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
-        numbered.addQueryItem(QStringLiteral("pageNumber"), QString::number(page));
-        return numbered;
-    };
-    fetchAll(
-        path, pageQuery(1),
-        [path, pageQuery](const QJsonObject &page, int fetched) -> std::optional<PageRequest> {
-            if (fetched >= page.value(QLatin1String("pageCount")).toInt())
-                return std::nullopt;
-            return PageRequest { path, pageQuery(fetched + 1) };
-        },
-        std::move(callback));
-}
-
-void GenesysRegistrar::fetchCursor(const QString &path, const QUrlQuery &query,
-                                   EntitiesCallback callback)
-{
-    // Cursor pages: follow nextUri (which may be absolute: keep only path and query).
-    QUrlQuery first = query;
-    if (!first.hasQueryItem(QStringLiteral("pageSize")))
-        first.addQueryItem(QStringLiteral("pageSize"), QStringLiteral("100"));
-    fetchAll(
-        path, first,
-        [](const QJsonObject &page, int) -> std::optional<PageRequest> {
-            QString nextUri = page.value(QLatin1String("nextUri")).toString();
-            if (nextUri.isEmpty())
-                return std::nullopt;
-            if (nextUri.startsWith(QLatin1String("http"))) {
-                const QUrl url(nextUri);
-                nextUri = url.path() + QLatin1Char('?') + url.query(QUrl::FullyEncoded);
-            }
-            return PageRequest { nextUri, QUrlQuery() };
-        },
-        std::move(callback));
-}
-
-void GenesysRegistrar::fetchAll(const QString &path, const QUrlQuery &query, NextPage nextPage,
-                                EntitiesCallback callback)
-{
-    struct State
-    {
-        QJsonArray all;
-        int fetched = 0;
-        std::function<void(const PageRequest &)> next;
-    };
-    // The stored lambda holds the state weakly and each request in flight strongly: no cycle.
-    auto state = std::make_shared<State>();
-    std::weak_ptr<State> weak = state;
-    state->next = [this, weak, nextPage, callback](const PageRequest &request) {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        m_client->get(request.path, request.query, this,
-                      [state, nextPage, callback](const GenesysResponse &response) {
-                          if (!response.ok()) {
-                              callback({}, response.error);
-                              return;
-                          }
-                          const QJsonObject page = response.object();
-                          const QJsonArray entities
-                              = page.value(QLatin1String("entities")).toArray();
-                          for (const QJsonValue &entity : entities)
-                              state->all.append(entity);
-                          ++state->fetched;
-                          if (!entities.isEmpty() && state->fetched < kMaxPages) {
-                              if (const auto following = nextPage(page, state->fetched)) {
-                                  state->next(*following);
-                                  return;
-                              }
-                          }
-                          callback(state->all, GenesysError());
-                      });
-    };
-    state->next(PageRequest { path, query });
-}
-
-// --- listings -----------------------------------------------------------------------------
-
-void GenesysRegistrar::listTopics(
-    QObject *context, std::function<void(const QStringList &, const GenesysError &)> callback)
-{
-    QPointer<QObject> guard(context);
-    const bool hadContext = context != nullptr;
-    fetchCursor(
-        kTriggersPath + QStringLiteral("/topics"),
-        QUrlQuery { { QStringLiteral("pageSize"), QStringLiteral("200") } },
-        [guard, hadContext, callback](const QJsonArray &entities, const GenesysError &error) {
-            if (hadContext && !guard)
-                return;
-            QStringList topics;
-            for (const QJsonValue &entity : entities) {
-                // The SDK documents plain strings; tolerate {id|name} objects too.
-                if (entity.isString())
-                    topics.append(entity.toString());
-                else
-                    topics.append(entity.toObject().value(QLatin1String("name")).toString());
-            }
-            topics.removeAll(QString());
-            callback(topics, error);
-        });
-}
-
-void GenesysRegistrar::listWorkflows(
-    QObject *context,
-    std::function<void(const QList<GenesysWorkflow> &, const GenesysError &)> callback)
-{
-    QPointer<QObject> guard(context);
-    const bool hadContext = context != nullptr;
-    fetchPages(
-        QStringLiteral("/api/v2/flows"),
-        QUrlQuery { { QStringLiteral("type"), QStringLiteral("workflow") } },
-        [guard, hadContext, callback](const QJsonArray &entities, const GenesysError &error) {
-            if (hadContext && !guard)
-                return;
-            QList<GenesysWorkflow> flows;
-            for (const QJsonValue &entity : entities)
-                flows.append({ str(entity.toObject(), "id"), str(entity.toObject(), "name") });
-            callback(flows, error);
-        });
-}
-
-void GenesysRegistrar::list(
-    QObject *context, std::function<void(const GenesysInventory &, const GenesysError &)> callback)
-{
-    struct State
-    {
-        GenesysInventory inventory;
-        QStringList integrationIds;
-        int configIndex = 0;
-        std::function<void()> readConfig;
-    };
-    QPointer<QObject> guard(context);
-    const bool hadContext = context != nullptr;
-    // Lambdas kept in the state or in each other hold it weakly; requests in flight hold it.
-    auto state = std::make_shared<State>();
-    std::weak_ptr<State> weak = state;
-    auto done = [guard, hadContext, callback](const GenesysInventory &inventory,
-                                              const GenesysError &error) {
-        if (hadContext && !guard)
-            return;
-        callback(inventory, error);
-    };
-
-    auto listTriggers = [this, weak, done] {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        fetchCursor(
-            kTriggersPath, {},
-            [state, done](const QJsonArray &entities, const GenesysError &error) {
-                if (error.isError())
-                    return done(state->inventory, error);
-                for (const QJsonValue &value : entities) {
-                    const QJsonObject trigger = value.toObject();
-                    if (!str(trigger, "name").startsWith(triggerPrefix()))
-                        continue;
-                    state->inventory.items.append(
-                        { QStringLiteral("trigger"), str(trigger, "id"), str(trigger, "name"),
-                          QStringLiteral("%1 -> workflow %2, %3")
-                              .arg(str(trigger, "topicName"), str(obj(trigger, "target"), "id"),
-                                   trigger.value(QLatin1String("enabled")).toBool()
-                                       ? QStringLiteral("enabled")
-                                       : QStringLiteral("disabled")) });
-                }
-                done(state->inventory, GenesysError());
-            });
-    };
-    auto listActions = [this, weak, done, listTriggers] {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        fetchPages(
-            kActionsPath,
-            QUrlQuery { { QStringLiteral("category"), actionCategory() },
-                        { QStringLiteral("includeConfig"), QStringLiteral("true") } },
-            [state, done, listTriggers](const QJsonArray &entities, const GenesysError &error) {
-                if (error.isError())
-                    return done(state->inventory, error);
-                for (const QJsonValue &value : entities) {
-                    const QJsonObject action = value.toObject();
-                    if (!state->integrationIds.contains(str(action, "integrationId"))
-                        && !isRedriveName(str(action, "name")))
-                        continue;
-                    state->inventory.items.append(
-                        { QStringLiteral("data action"), str(action, "id"), str(action, "name"),
-                          QStringLiteral("POST %1").arg(
-                              str(obj(obj(action, "config"), "request"), "requestUrlTemplate")) });
-                }
-                listTriggers();
-            });
-    };
-    state->readConfig = [this, weak, done, listActions] {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        if (state->configIndex >= state->integrationIds.size()) {
-            listActions();
-            return;
-        }
-        const QString id = state->integrationIds.at(state->configIndex++);
-        m_client->get(kIntegrationsPath + QLatin1Char('/') + id + QStringLiteral("/config/current"),
-                      {}, this, [state, done, id](const GenesysResponse &response) {
-                          if (!response.ok())
-                              return done(state->inventory, response.error);
-                          const QString credentialId = configCredentialId(response.object());
-                          if (!credentialId.isEmpty())
-                              state->inventory.items.append(
-                                  { QStringLiteral("credential"), credentialId, QString(),
-                                    QStringLiteral("used by integration %1").arg(id) });
-                          state->readConfig();
-                      });
-    };
-    fetchPages(kIntegrationsPath,
-               QUrlQuery { { QStringLiteral("integrationType"), kIntegrationType } },
-               [state, done](const QJsonArray &entities, const GenesysError &error) {
-                   if (error.isError())
-                       return done(state->inventory, error);
-                   for (const QJsonValue &value : entities) {
-                       const QJsonObject integration = value.toObject();
-                       if (!isRedriveName(str(integration, "name")))
-                           continue;
-                       state->integrationIds.append(str(integration, "id"));
-                       state->inventory.items.append(
-                           { QStringLiteral("integration"), str(integration, "id"),
-                             str(integration, "name"), str(integration, "intendedState") });
-                   }
-                   state->readConfig();
-               });
-}
-
 // --- register -----------------------------------------------------------------------------
 
 void GenesysRegistrar::record(GenesysOperationResult *result, GenesysStep step)
@@ -514,8 +243,8 @@ void GenesysRegistrar::registerReceiver(const GenesysRegistrationRequest &reques
 
 void GenesysRegistrar::stepFindIntegration(const std::shared_ptr<RegisterRun> &run)
 {
-    fetchPages(kIntegrationsPath,
-               QUrlQuery { { QStringLiteral("integrationType"), kIntegrationType } },
+    fetchPages(IntegrationsPath,
+               QUrlQuery { { QStringLiteral("integrationType"), IntegrationType } },
                [this, run](const QJsonArray &entities, const GenesysError &error) {
                    if (error.isError())
                        return fail(run, QStringLiteral("integration"), error);
@@ -541,8 +270,8 @@ void GenesysRegistrar::stepCreateIntegration(const std::shared_ptr<RegisterRun> 
 {
     const QJsonObject body { { QStringLiteral("name"), integrationName() },
                              { QStringLiteral("integrationType"),
-                               QJsonObject { { QStringLiteral("id"), kIntegrationType } } } };
-    m_client->post(kIntegrationsPath, body, this, [this, run](const GenesysResponse &response) {
+                               QJsonObject { { QStringLiteral("id"), IntegrationType } } } };
+    m_client->post(IntegrationsPath, body, this, [this, run](const GenesysResponse &response) {
         if (!response.ok())
             return fail(run, QStringLiteral("integration"), response.error);
         run->result.integrationId = str(response.object(), "id");
@@ -564,7 +293,7 @@ void GenesysRegistrar::stepCreateIntegration(const std::shared_ptr<RegisterRun> 
 
 void GenesysRegistrar::stepReuseCredential(const std::shared_ptr<RegisterRun> &run)
 {
-    const QString configPath = kIntegrationsPath + QLatin1Char('/') + run->result.integrationId
+    const QString configPath = IntegrationsPath + QLatin1Char('/') + run->result.integrationId
         + QStringLiteral("/config/current");
     m_client->get(configPath, {}, this, [this, run](const GenesysResponse &response) {
         if (!response.ok())
@@ -582,7 +311,7 @@ void GenesysRegistrar::stepReuseCredential(const std::shared_ptr<RegisterRun> &r
             { QStringLiteral("credentialFields"),
               QJsonObject { { credentialField(), run->request.sharedSecret } } }
         };
-        m_client->put(kCredentialsPath + QLatin1Char('/') + credentialId, body, this,
+        m_client->put(CredentialsPath + QLatin1Char('/') + credentialId, body, this,
                       [this, run, credentialId](const GenesysResponse &response) {
                           if (response.error.kind == GenesysError::Kind::NotFound) {
                               stepCreateCredential(run); // the config points at a deleted one
@@ -609,7 +338,7 @@ void GenesysRegistrar::stepCreateCredential(const std::shared_ptr<RegisterRun> &
                                    { QStringLiteral("name"), QStringLiteral("userDefined") } } },
                              { QStringLiteral("credentialFields"),
                                QJsonObject { { credentialField(), run->request.sharedSecret } } } };
-    m_client->post(kCredentialsPath, body, this, [this, run](const GenesysResponse &response) {
+    m_client->post(CredentialsPath, body, this, [this, run](const GenesysResponse &response) {
         if (!response.ok())
             return fail(run, QStringLiteral("credential"), response.error);
         run->result.credentialId = str(response.object(), "id");
@@ -625,7 +354,7 @@ void GenesysRegistrar::stepCreateCredential(const std::shared_ptr<RegisterRun> &
 
 void GenesysRegistrar::stepPutConfig(const std::shared_ptr<RegisterRun> &run)
 {
-    const QString configPath = kIntegrationsPath + QLatin1Char('/') + run->result.integrationId
+    const QString configPath = IntegrationsPath + QLatin1Char('/') + run->result.integrationId
         + QStringLiteral("/config/current");
     m_client->get(configPath, {}, this, [this, run, configPath](const GenesysResponse &response) {
         if (!response.ok())
@@ -663,7 +392,7 @@ void GenesysRegistrar::stepEnable(const std::shared_ptr<RegisterRun> &run)
         stepAction(run);
         return;
     }
-    m_client->patch(kIntegrationsPath + QLatin1Char('/') + run->result.integrationId,
+    m_client->patch(IntegrationsPath + QLatin1Char('/') + run->result.integrationId,
                     QJsonObject { { QStringLiteral("intendedState"), QStringLiteral("ENABLED") } },
                     this, [this, run](const GenesysResponse &response) {
                         if (!response.ok())
@@ -679,7 +408,7 @@ void GenesysRegistrar::stepEnable(const std::shared_ptr<RegisterRun> &run)
 void GenesysRegistrar::stepAction(const std::shared_ptr<RegisterRun> &run)
 {
     fetchPages(
-        kActionsPath,
+        ActionsPath,
         QUrlQuery { { QStringLiteral("category"), actionCategory() },
                     { QStringLiteral("includeConfig"), QStringLiteral("true") } },
         [this, run](const QJsonArray &entities, const GenesysError &error) {
@@ -716,7 +445,7 @@ void GenesysRegistrar::stepAction(const std::shared_ptr<RegisterRun> &run)
                                            action.value(QLatin1String("version")).toInt() },
                                          { QStringLiteral("config"), wanted } };
                 m_client->patch(
-                    kActionsPath + QLatin1Char('/') + run->result.actionId, body, this,
+                    ActionsPath + QLatin1Char('/') + run->result.actionId, body, this,
                     [this, run, oldConfig, url, oldRequest](const GenesysResponse &response) {
                         if (!response.ok())
                             return fail(run, QStringLiteral("data action"), response.error);
@@ -740,7 +469,7 @@ void GenesysRegistrar::stepAction(const std::shared_ptr<RegisterRun> &run)
                                      { QStringLiteral("config"), wanted },
                                      { QStringLiteral("contract"), actionContract() } };
             m_client->post(
-                kActionsPath, body, this, [this, run, url](const GenesysResponse &response) {
+                ActionsPath, body, this, [this, run, url](const GenesysResponse &response) {
                     if (!response.ok())
                         return fail(run, QStringLiteral("data action"), response.error);
                     run->result.actionId = str(response.object(), "id");
@@ -756,64 +485,64 @@ void GenesysRegistrar::stepAction(const std::shared_ptr<RegisterRun> &run)
 
 void GenesysRegistrar::stepTrigger(const std::shared_ptr<RegisterRun> &run)
 {
-    fetchCursor(
-        kTriggersPath, QUrlQuery { { QStringLiteral("topicName"), run->request.topic } },
-        [this, run](const QJsonArray &entities, const GenesysError &error) {
-            if (error.isError())
-                return fail(run, QStringLiteral("trigger"), error);
-            const QJsonObject wanted = triggerBody(run->request);
-            // One Redrive trigger per topic: a new workflow or a disabled trigger is
-            // updated in place rather than doubled.
-            for (const QJsonValue &value : entities) {
-                const QJsonObject trigger = value.toObject();
-                if (str(trigger, "name") != str(wanted, "name")
-                    || str(trigger, "topicName") != run->request.topic)
-                    continue;
-                run->result.triggerId = str(trigger, "id");
-                const QString oldWorkflow = str(obj(trigger, "target"), "id");
-                const bool enabled = trigger.value(QLatin1String("enabled")).toBool();
-                if (enabled && oldWorkflow == run->request.workflowId) {
-                    record(&run->result,
-                           { QStringLiteral("trigger"), run->result.triggerId,
-                             GenesysStep::State::Unchanged,
-                             QStringLiteral("already sends %1 to workflow %2")
-                                 .arg(run->request.topic, run->request.workflowId) });
-                    finish(run);
-                    return;
-                }
-                const QString change = oldWorkflow != run->request.workflowId
-                    ? QStringLiteral("now targets workflow %1 instead of %2")
-                          .arg(run->request.workflowId, oldWorkflow)
-                    : QStringLiteral("enabled again");
-                QJsonObject body = wanted;
-                body.insert(QStringLiteral("version"),
-                            trigger.value(QLatin1String("version")).toInt());
-                m_client->put(kTriggersPath + QLatin1Char('/') + run->result.triggerId, body, this,
-                              [this, run, change](const GenesysResponse &response) {
-                                  if (!response.ok())
-                                      return fail(run, QStringLiteral("trigger"), response.error);
-                                  record(&run->result,
-                                         { QStringLiteral("trigger"), run->result.triggerId,
-                                           GenesysStep::State::Updated, change });
-                                  finish(run);
-                              });
-                return;
-            }
-            m_client->post(kTriggersPath, wanted, this,
-                           [this, run](const GenesysResponse &response) {
-                               if (!response.ok())
-                                   return fail(run, QStringLiteral("trigger"), response.error);
-                               run->result.triggerId = str(response.object(), "id");
-                               run->triggerCreated = true;
-                               record(&run->result,
-                                      { QStringLiteral("trigger"), run->result.triggerId,
-                                        GenesysStep::State::Created,
-                                        QStringLiteral("\"%1\" -> workflow %2, enabled")
-                                            .arg(triggerPrefix() + run->request.topic,
-                                                 run->request.workflowId) });
-                               finish(run);
-                           });
-        });
+    fetchCursor(TriggersPath, QUrlQuery { { QStringLiteral("topicName"), run->request.topic } },
+                [this, run](const QJsonArray &entities, const GenesysError &error) {
+                    if (error.isError())
+                        return fail(run, QStringLiteral("trigger"), error);
+                    const QJsonObject wanted = triggerBody(run->request);
+                    // One Redrive trigger per topic: a new workflow or a disabled trigger is
+                    // updated in place rather than doubled.
+                    for (const QJsonValue &value : entities) {
+                        const QJsonObject trigger = value.toObject();
+                        if (str(trigger, "name") != str(wanted, "name")
+                            || str(trigger, "topicName") != run->request.topic)
+                            continue;
+                        run->result.triggerId = str(trigger, "id");
+                        const QString oldWorkflow = str(obj(trigger, "target"), "id");
+                        const bool enabled = trigger.value(QLatin1String("enabled")).toBool();
+                        if (enabled && oldWorkflow == run->request.workflowId) {
+                            record(&run->result,
+                                   { QStringLiteral("trigger"), run->result.triggerId,
+                                     GenesysStep::State::Unchanged,
+                                     QStringLiteral("already sends %1 to workflow %2")
+                                         .arg(run->request.topic, run->request.workflowId) });
+                            finish(run);
+                            return;
+                        }
+                        const QString change = oldWorkflow != run->request.workflowId
+                            ? QStringLiteral("now targets workflow %1 instead of %2")
+                                  .arg(run->request.workflowId, oldWorkflow)
+                            : QStringLiteral("enabled again");
+                        QJsonObject body = wanted;
+                        body.insert(QStringLiteral("version"),
+                                    trigger.value(QLatin1String("version")).toInt());
+                        m_client->put(TriggersPath + QLatin1Char('/') + run->result.triggerId, body,
+                                      this, [this, run, change](const GenesysResponse &response) {
+                                          if (!response.ok())
+                                              return fail(run, QStringLiteral("trigger"),
+                                                          response.error);
+                                          record(&run->result,
+                                                 { QStringLiteral("trigger"), run->result.triggerId,
+                                                   GenesysStep::State::Updated, change });
+                                          finish(run);
+                                      });
+                        return;
+                    }
+                    m_client->post(
+                        TriggersPath, wanted, this, [this, run](const GenesysResponse &response) {
+                            if (!response.ok())
+                                return fail(run, QStringLiteral("trigger"), response.error);
+                            run->result.triggerId = str(response.object(), "id");
+                            run->triggerCreated = true;
+                            record(&run->result,
+                                   { QStringLiteral("trigger"), run->result.triggerId,
+                                     GenesysStep::State::Created,
+                                     QStringLiteral("\"%1\" -> workflow %2, enabled")
+                                         .arg(triggerPrefix() + run->request.topic,
+                                              run->request.workflowId) });
+                            finish(run);
+                        });
+                });
 }
 
 void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QString &what,
@@ -828,7 +557,7 @@ void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QStri
         run->undo.append(Undo { QStringLiteral("trigger"),
                                 r.triggerId,
                                 "DELETE",
-                                kTriggersPath + QLatin1Char('/') + r.triggerId,
+                                TriggersPath + QLatin1Char('/') + r.triggerId,
                                 {},
                                 QStringLiteral("trigger %1").arg(r.triggerId) });
     if (run->actionCreated)
@@ -836,14 +565,14 @@ void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QStri
             Undo { QStringLiteral("data action"),
                    r.actionId,
                    "DELETE",
-                   kActionsPath + QLatin1Char('/') + r.actionId,
+                   ActionsPath + QLatin1Char('/') + r.actionId,
                    {},
                    QStringLiteral("data action \"%1\" (id %2) posting to %3")
                        .arg(actionName(), r.actionId, receiverUrl(run->request).toString()) });
     if (run->actionRepointed)
         run->undo.append(
             Undo { QStringLiteral("data action"), r.actionId, "PATCH",
-                   kActionsPath + QLatin1Char('/') + r.actionId,
+                   ActionsPath + QLatin1Char('/') + r.actionId,
                    QJsonObject { { QStringLiteral("version"), run->actionVersion },
                                  { QStringLiteral("config"), run->actionOldConfig } },
                    QStringLiteral("data action \"%1\" (id %2), now posting to %3")
@@ -853,7 +582,7 @@ void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QStri
             QStringLiteral("integration"),
             r.integrationId,
             "DELETE",
-            kIntegrationsPath + QLatin1Char('/') + r.integrationId,
+            IntegrationsPath + QLatin1Char('/') + r.integrationId,
             {},
             QStringLiteral("integration \"%1\" (id %2)").arg(integrationName(), r.integrationId) });
     if (run->credentialCreated && (run->integrationCreated || !run->credentialAttached))
@@ -861,7 +590,7 @@ void GenesysRegistrar::fail(const std::shared_ptr<RegisterRun> &run, const QStri
             QStringLiteral("credential"),
             r.credentialId,
             "DELETE",
-            kCredentialsPath + QLatin1Char('/') + r.credentialId,
+            CredentialsPath + QLatin1Char('/') + r.credentialId,
             {},
             QStringLiteral("credential \"%1\" (id %2)").arg(credentialName(), r.credentialId) });
     // What this run changed and deliberately leaves: it belongs to something that was there before.
@@ -911,90 +640,49 @@ void GenesysRegistrar::rollback(const std::shared_ptr<RegisterRun> &run, int ind
         });
 }
 
+AuditRecord GenesysRegistrar::auditRecord(AuditAction action, const GenesysOperationResult &result,
+                                          const QString &detail)
+{
+    AuditRecord record;
+    record.action = action;
+    record.scope = AuditScope::None;
+    record.outcome = result.ok ? AuditOutcome::Done : AuditOutcome::Failed;
+    QStringList parts;
+    if (!detail.isEmpty())
+        parts.append(detail);
+    const std::pair<const char *, QString> ids[] = { { "integration", result.integrationId },
+                                                     { "credential", result.credentialId },
+                                                     { "data action", result.actionId },
+                                                     { "trigger", result.triggerId } };
+    for (const auto &[what, id] : ids)
+        if (!id.isEmpty())
+            parts.append(QStringLiteral("%1 %2").arg(QLatin1String(what), id));
+    if (action == AuditAction::Unregister)
+        for (const GenesysStep &step : result.steps)
+            if (step.state == GenesysStep::State::Deleted)
+                parts.append(QStringLiteral("%1 %2 deleted").arg(step.what, step.id));
+    record.detail = parts.join(QStringLiteral("; "));
+    record.count = 0;
+    if (!result.ok) {
+        record.reason = result.error.message;
+        if (!result.leftInGenesys.isEmpty())
+            record.reason += QStringLiteral(" (still in Genesys Cloud: %1)")
+                                 .arg(result.leftInGenesys.join(QStringLiteral(", ")));
+    }
+    return record;
+}
+
 void GenesysRegistrar::finish(const std::shared_ptr<RegisterRun> &run)
 {
     run->result.ok = !run->result.error.isError();
+    if (m_auditSink)
+        m_auditSink(auditRecord(AuditAction::Register, run->result,
+                                QStringLiteral("%1 for topic %2 through workflow %3")
+                                    .arg(receiverUrl(run->request).toString(QUrl::RemoveUserInfo),
+                                         run->request.topic, run->request.workflowId)));
     if (run->hadContext && !run->context)
         return;
     run->callback(run->result);
-}
-
-// --- unregister ---------------------------------------------------------------------------
-
-void GenesysRegistrar::unregister(QObject *context, ResultCallback callback)
-{
-    struct State
-    {
-        GenesysOperationResult result;
-        QList<GenesysInventory::Item> items;
-        int index = 0;
-        std::function<void()> next;
-    };
-    QPointer<QObject> guard(context);
-    const bool hadContext = context != nullptr;
-    auto state = std::make_shared<State>();
-    // No lambda stored in the state holds the state strongly: the requests in flight keep it
-    // alive, so there is no cycle to break, and nothing is destroyed while it runs.
-    auto done = [guard, hadContext, callback](GenesysOperationResult result) {
-        result.ok = !result.error.isError();
-        if (hadContext && !guard)
-            return;
-        callback(result);
-    };
-    std::weak_ptr<State> weak = state;
-    state->next = [this, weak, done] {
-        const std::shared_ptr<State> state = weak.lock();
-        if (!state)
-            return;
-        if (state->index >= state->items.size()) {
-            done(state->result);
-            return;
-        }
-        const GenesysInventory::Item item = state->items.at(state->index++);
-        QString path;
-        if (item.kind == QLatin1String("trigger"))
-            path = kTriggersPath;
-        else if (item.kind == QLatin1String("data action"))
-            path = kActionsPath;
-        else if (item.kind == QLatin1String("integration"))
-            path = kIntegrationsPath;
-        else
-            path = kCredentialsPath;
-        m_client->remove(
-            path + QLatin1Char('/') + item.id, this,
-            [this, state, item](const GenesysResponse &response) {
-                if (response.ok() || response.error.kind == GenesysError::Kind::NotFound) {
-                    record(&state->result,
-                           { item.kind, item.id, GenesysStep::State::Deleted, item.name });
-                } else {
-                    if (!state->result.error.isError())
-                        state->result.error = response.error;
-                    record(
-                        &state->result,
-                        { item.kind, item.id, GenesysStep::State::Failed, response.error.message });
-                    state->result.leftInGenesys.append(
-                        QStringLiteral("%1 %2 (id %3)").arg(item.kind, item.name, item.id));
-                }
-                state->next();
-            });
-    };
-    list(this, [state, done](const GenesysInventory &inventory, const GenesysError &error) {
-        if (error.isError()) {
-            state->result.error = error;
-            done(state->result);
-            return;
-        }
-        // Triggers first (they feed the workflow), then actions, then each integration before
-        // the credential it references.
-        for (const char *kind : { "trigger", "data action", "integration", "credential" })
-            state->items += inventory.ofKind(QLatin1String(kind));
-        if (state->items.isEmpty()) {
-            state->result.steps.append({ QStringLiteral("registration"), QString(),
-                                         GenesysStep::State::Unchanged,
-                                         QStringLiteral("nothing made by Redrive was found") });
-        }
-        state->next();
-    });
 }
 
 } // namespace redrive::core

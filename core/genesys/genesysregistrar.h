@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/audit/auditrecord.h"
 #include "core/genesys/genesysclient.h"
 
 #include <QJsonArray>
@@ -83,6 +84,7 @@ class GenesysRegistrar final : public QObject
 
 public:
     using ResultCallback = std::function<void(const GenesysOperationResult &)>;
+    using AuditSink = std::function<void(const AuditRecord &)>;
 
     static QString integrationName() { return QStringLiteral("Redrive receiver"); }
     static QString credentialName() { return QStringLiteral("Redrive secret"); }
@@ -113,6 +115,15 @@ public:
     void registerReceiver(const GenesysRegistrationRequest &request, QObject *context,
                           ResultCallback callback);
     void unregister(QObject *context, ResultCallback callback);
+
+    // Gets one audit record per registration or unregistration when it ends (also when it
+    // failed): action register / unregister, scope none, detail the receiver's URL, the topic
+    // and the ids Genesys gave; never a secret. Called on this object's thread: the sink hands
+    // it to an AuditLog there or posts it to the log's thread. None by default.
+    void setAuditSink(AuditSink sink) { m_auditSink = std::move(sink); }
+    // The record for a finished operation (public for tests).
+    static AuditRecord auditRecord(AuditAction action, const GenesysOperationResult &result,
+                                   const QString &detail);
 
 Q_SIGNALS:
     // One line per step as it completes, for progress output.
@@ -149,6 +160,7 @@ private:
     void record(GenesysOperationResult *result, GenesysStep step);
 
     GenesysClient *m_client;
+    AuditSink m_auditSink;
 };
 
 } // namespace redrive::core

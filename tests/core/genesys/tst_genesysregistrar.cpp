@@ -7,6 +7,10 @@
 #include <optional>
 
 using namespace Qt::StringLiterals;
+using redrive::core::AuditAction;
+using redrive::core::AuditOutcome;
+using redrive::core::AuditRecord;
+using redrive::core::AuditScope;
 using redrive::core::GenesysClient;
 using redrive::core::GenesysConnection;
 using redrive::core::GenesysError;
@@ -230,6 +234,43 @@ private Q_SLOTS:
         QVERIFY(fakeIsEmpty());
         inventory = list();
         QVERIFY(inventory && inventory->items.isEmpty());
+    }
+
+    void registrationAndUnregistrationAreAudited()
+    {
+        QList<AuditRecord> records;
+        m_registrar->setAuditSink([&](const AuditRecord &record) { records.append(record); });
+        const auto registered = registerReceiver(request());
+        QVERIFY(registered && registered->ok);
+        QCOMPARE(records.size(), 1); // given before the caller hears back
+        const AuditRecord r = records.first();
+        QCOMPARE(r.action, AuditAction::Register);
+        QCOMPARE(r.scope, AuditScope::None);
+        QCOMPARE(r.outcome, AuditOutcome::Done);
+        QVERIFY2(r.detail.contains(u"https://abc.ngrok.app/webhook/genesys"_s),
+                 qPrintable(r.detail));
+        QVERIFY(r.detail.contains(kTopic));
+        QVERIFY(r.detail.contains(registered->actionId));
+        QVERIFY(r.detail.contains(registered->triggerId));
+        QVERIFY(!r.toJsonLine().contains(kSecret.toUtf8())); // never a credential
+
+        const auto removed = unregister();
+        QVERIFY(removed && removed->ok);
+        QCOMPARE(records.size(), 2);
+        QCOMPARE(records.at(1).action, AuditAction::Unregister);
+        QCOMPARE(records.at(1).outcome, AuditOutcome::Done);
+        QVERIFY2(records.at(1).detail.contains(registered->triggerId + u" deleted"_s),
+                 qPrintable(records.at(1).detail));
+
+        // A failed registration is recorded as failed, with what is left.
+        m_fake->failNext("POST", u"/api/v2/processautomation/triggers"_s, 400);
+        m_fake->failNext("DELETE", u"/api/v2/integrations/"_s, 500, 100);
+        const auto failed = registerReceiver(request());
+        QVERIFY(failed && !failed->ok);
+        QCOMPARE(records.size(), 3);
+        QCOMPARE(records.at(2).outcome, AuditOutcome::Failed);
+        QVERIFY(records.at(2).reason.contains(u"still in Genesys Cloud"_s));
+        QVERIFY(!records.at(2).toJsonLine().contains(kSecret.toUtf8()));
     }
 
     void secondTopicAddsOnlyATrigger()
