@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>redrive::ui::AuditView</name>
+    <message numerus="yes">
+        <source>%n audit records exported to %1</source>
+        <translation>
+            <numerusform>%n audit record exported to %1</numerusform>
+            <numerusform>%n audit records exported to %1</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>redrive::ui::EntryDetailView</name>
     <message numerus="yes">
         <source>Status %1 after %n retries</source>

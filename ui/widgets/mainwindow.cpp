@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "ui/widgets/mainwindow.h"
 
+#include "core/audit/auditlog.h"
 #include "core/engine/enginethread.h"
 #include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
 #include "ui/dialogs/aboutdialog.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/settingsdialog.h"
+#include "ui/models/auditbackend.h"
 #include "ui/models/queuebackend.h"
 #include "ui/models/queuestorebackend.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/models/threadedqueuebackend.h"
 #include "ui/widgets/appearance.h"
+#include "ui/widgets/auditview.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/livedeliveriesview.h"
-#include "ui/widgets/queueview.h"
 #include "ui/widgets/overviewpage.h"
+#include "ui/widgets/queueview.h"
 #include "ui/widgets/receiverpanel.h"
 #include "ui/widgets/windowmemory.h"
 
@@ -57,6 +60,8 @@ MainWindow::MainWindow(core::EngineThread &engine, core::Settings &settings,
                                             : QueueList::PermanentFailures);
             });
     init();
+    if (core::AuditLog *audit = engine.consoleAudit())
+        addAuditPage(std::make_unique<AuditBackend>(audit));
     connect(&engine, &core::EngineThread::statusChanged, this, &MainWindow::showEngineStatus);
     connect(&engine, &core::EngineThread::problem, this,
             [this](const QString &message) { statusBar()->showMessage(message); });
@@ -158,6 +163,19 @@ void MainWindow::init()
     restoreWindowState();
 }
 
+void MainWindow::addAuditPage(std::unique_ptr<AuditBackend> backend)
+{
+    if (m_auditView)
+        return;
+    m_auditBackend = std::move(backend);
+    m_auditView = new AuditView(*m_auditBackend, m_pages);
+    m_pages->addWidget(m_auditView);
+    m_sidebar->addItem(tr("Audit"));
+    updateIcons();
+    connect(m_auditView, &AuditView::message, this,
+            [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+}
+
 MainWindow::~MainWindow()
 {
     // The pages (children, deleted after the members) hold on to the backend: take them down
@@ -230,8 +248,8 @@ void MainWindow::updateIcons()
 {
     using Icon = IconProvider::Icon;
     const QPalette palette = this->palette();
-    const Icon icons[]
-        = { Icon::Receiver, Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures };
+    const Icon icons[] = { Icon::Receiver, Icon::LiveDeliveries, Icon::DeadLetters,
+                           Icon::PermanentFailures, Icon::Edit };
     for (int i = 0; i < m_sidebar->count() && i < int(std::size(icons)); ++i)
         m_sidebar->item(i)->setIcon(IconProvider::icon(icons[i], palette));
 }

@@ -19,6 +19,8 @@ class Settings;
 
 namespace redrive::ui {
 
+class AuditBackend;
+class AuditView;
 class LiveDeliveriesView;
 class OverviewPage;
 class QueueBackend;
@@ -36,7 +38,8 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    enum class Page { Overview, Live, DeadLetters, PermanentFailures };
+    // Audit is there when the window has an audit trail (addAuditPage()).
+    enum class Page { Overview, Live, DeadLetters, PermanentFailures, Audit };
 
     // The application's window on an engine running on its own thread: the lists through the
     // engine's queue store (each call posted to that thread, each answer posted back), changes
@@ -57,6 +60,9 @@ public:
     LiveDeliveriesView *liveView() const { return m_liveView; }
     OverviewPage *overviewPage() const { return m_overview; }
     ReceiverPanel *receiverPanel() const { return m_receiverPanel; }
+    // The Audit page over `backend` (the engine's window adds it itself); null until then.
+    void addAuditPage(std::unique_ptr<AuditBackend> backend);
+    AuditView *auditView() const { return m_auditView; }
     QListWidget *sidebar() const { return m_sidebar; }
     QLabel *redisStatus() const { return m_redisStatus; }
     QLabel *receiverStatus() const { return m_receiverStatus; }
@@ -96,6 +102,7 @@ private:
     core::Settings &m_settings;
     core::CredentialStore &m_credentials;
     std::unique_ptr<QueueBackend> m_backend;
+    std::unique_ptr<AuditBackend> m_auditBackend;
     std::unique_ptr<WindowMemory> m_memory;
     QListWidget *m_sidebar = new QListWidget(this);
     QStackedWidget *m_pages = new QStackedWidget(this);
@@ -104,6 +111,7 @@ private:
     QueueView *m_permanentView = nullptr;
     OverviewPage *m_overview = nullptr;
     ReceiverPanel *m_receiverPanel = nullptr; // on the Overview page
+    AuditView *m_auditView = nullptr;
     QLabel *m_redisStatus = new QLabel(this);
     QLabel *m_receiverStatus = new QLabel(this);
     QLabel *m_retriesStatus = new QLabel(this);
