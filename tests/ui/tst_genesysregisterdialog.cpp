@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "core/audit/auditrecord.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
 #include "tests/support/fakegenesysserver.h"
@@ -68,6 +69,8 @@ void TestGenesysRegisterDialog::registersStepByStepAndUnregisters()
 {
     m_credentials->set(SecretKind::GenesysClientSecret, m_genesys->clientSecret());
     ui::GenesysRegisterDialog dialog(*m_settings, *m_credentials);
+    QList<core::AuditRecord> audited;
+    dialog.setAuditSink([&](const core::AuditRecord &record) { audited.append(record); });
     dialog.show();
     // ngrok's public URL is found by itself.
     QTRY_COMPARE(dialog.publicUrlEdit()->text(), QStringLiteral("https://abc123.ngrok.app"));
@@ -89,6 +92,10 @@ void TestGenesysRegisterDialog::registersStepByStepAndUnregisters()
     QCOMPARE(m_genesys->triggers().size(), 1);
     QCOMPARE(m_genesys->actions().size(), 1);
     QVERIFY(m_genesys->rejections().isEmpty());
+    // The registration is in the audit trail, with the URL Genesys posts to.
+    QCOMPARE(audited.size(), 1);
+    QCOMPARE(audited.first().action, core::AuditAction::Register);
+    QVERIFY(audited.first().detail.contains(QStringLiteral("https://abc123.ngrok.app")));
 
     QTest::mouseClick(dialog.listButton(), Qt::LeftButton);
     QTRY_VERIFY(dialog.logText().contains(QStringLiteral("Registered by Redrive:")));
@@ -96,6 +103,8 @@ void TestGenesysRegisterDialog::registersStepByStepAndUnregisters()
     ui::Prompts::pushConfirmAnswer(true);
     QTest::mouseClick(dialog.unregisterButton(), Qt::LeftButton);
     QTRY_VERIFY(dialog.logText().contains(QStringLiteral("✓ Unregistered")));
+    QCOMPARE(audited.size(), 2);
+    QCOMPARE(audited.at(1).action, core::AuditAction::Unregister);
     QCOMPARE(m_genesys->triggers().size(), 0);
     QCOMPARE(m_genesys->actions().size(), 0);
 }

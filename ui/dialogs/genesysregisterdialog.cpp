@@ -157,6 +157,13 @@ QString GenesysRegisterDialog::logText() const
     return m_log->toPlainText();
 }
 
+void GenesysRegisterDialog::setAuditSink(std::function<void(const core::AuditRecord &)> sink)
+{
+    m_auditSink = std::move(sink);
+    if (m_registrar)
+        m_registrar->setAuditSink(m_auditSink);
+}
+
 void GenesysRegisterDialog::log(const QString &line)
 {
     m_log->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss  ")) + line);
@@ -195,6 +202,7 @@ void GenesysRegisterDialog::connectToGenesys()
         return;
     }
     m_registrar = std::make_unique<core::GenesysRegistrar>(m_client.get());
+    m_registrar->setAuditSink(m_auditSink);
     connect(m_registrar.get(), &core::GenesysRegistrar::progress, this,
             [this](const QString &message) { log(QStringLiteral("  ") + message); });
     m_connected = false;

@@ -4,6 +4,7 @@
 #include <QDialog>
 #include <QUrl>
 
+#include <functional>
 #include <memory>
 
 class QComboBox;
@@ -13,6 +14,7 @@ class QPlainTextEdit;
 class QPushButton;
 
 namespace redrive::core {
+struct AuditRecord;
 class CredentialStore;
 class GenesysClient;
 class GenesysRegistrar;
@@ -46,6 +48,8 @@ public:
     QPushButton *listButton() const { return m_list; }
     QPushButton *unregisterButton() const { return m_unregister; }
     QString logText() const;
+    // Gets an audit record for each registration and unregistration when it ends.
+    void setAuditSink(std::function<void(const core::AuditRecord &)> sink);
     bool isConnected() const { return m_connected; }
 
 private:
@@ -61,6 +65,7 @@ private:
     core::CredentialStore &m_credentials;
     std::unique_ptr<core::GenesysClient> m_client;
     std::unique_ptr<core::GenesysRegistrar> m_registrar;
+    std::function<void(const core::AuditRecord &)> m_auditSink;
     std::unique_ptr<core::NgrokWatcher> m_ngrok;
     QComboBox *m_region;
     QLineEdit *m_clientId;

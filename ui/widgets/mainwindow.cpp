@@ -62,6 +62,7 @@ MainWindow::MainWindow(core::EngineThread &engine, core::Settings &settings,
     init();
     if (core::AuditLog *audit = engine.consoleAudit())
         addAuditPage(std::make_unique<AuditBackend>(audit));
+    m_receiverPanel->setAuditBackend(m_auditBackend.get());
     connect(&engine, &core::EngineThread::statusChanged, this, &MainWindow::showEngineStatus);
     connect(&engine, &core::EngineThread::problem, this,
             [this](const QString &message) { statusBar()->showMessage(message); });

@@ -6,6 +6,7 @@
 #include "core/settings/settings.h"
 #include "ui/dialogs/genesysregisterdialog.h"
 #include "ui/dialogs/prompts.h"
+#include "ui/models/auditbackend.h"
 #include "ui/models/displayformat.h"
 
 #include <QFormLayout>
@@ -58,9 +59,8 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     auto *session = new QGroupBox(tr("Receiver, this session"), this);
     QFormLayout *sessionForm = makeForm(session);
     const QString names[CountKinds] = {
-        tr("Requests:"),           tr("Processed:"), tr("Deferred to the DLQ:"),
-        tr("Permanent failures:"), tr("Rejected:"),  tr("Answered 503:"),
-        tr("Mean latency:"),
+        tr("Requests:"), tr("Processed:"),    tr("Deferred to the DLQ:"), tr("Permanent failures:"),
+        tr("Rejected:"), tr("Answered 503:"), tr("Mean latency:"),
     };
     for (int i = 0; i < CountKinds; ++i) {
         m_countLabels[i] = new QLabel(session);
@@ -79,13 +79,15 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
     int labelWidth = 0;
     for (QFormLayout *form : { listeningForm, sessionForm, genesysForm }) {
         for (int row = 0; row < form->rowCount(); ++row) {
-            if (QLayoutItem *item = form->itemAt(row, QFormLayout::LabelRole); item && item->widget())
+            if (QLayoutItem *item = form->itemAt(row, QFormLayout::LabelRole);
+                item && item->widget())
                 labelWidth = std::max(labelWidth, item->widget()->sizeHint().width());
         }
     }
     for (QFormLayout *form : { listeningForm, sessionForm, genesysForm }) {
         for (int row = 0; row < form->rowCount(); ++row) {
-            if (QLayoutItem *item = form->itemAt(row, QFormLayout::LabelRole); item && item->widget())
+            if (QLayoutItem *item = form->itemAt(row, QFormLayout::LabelRole);
+                item && item->widget())
                 item->widget()->setMinimumWidth(labelWidth);
         }
     }
@@ -195,8 +197,8 @@ void ReceiverPanel::updateCounters()
                               m_counts[int(O::Unavailable)] };
     for (int i = 0; i < MeanLatency; ++i)
         m_countLabels[i]->setText(locale.toString(values[i]));
-    m_countLabels[MeanLatency]->setText(
-        m_total ? displayformat::duration(m_latencySum / m_total) : tr("none yet"));
+    m_countLabels[MeanLatency]->setText(m_total ? displayformat::duration(m_latencySum / m_total)
+                                                : tr("none yet"));
 }
 
 QString ReceiverPanel::countersText() const
@@ -207,9 +209,19 @@ QString ReceiverPanel::countersText() const
     return parts.join(QStringLiteral(" · "));
 }
 
+void ReceiverPanel::setAuditBackend(AuditBackend *audit)
+{
+    m_audit = audit;
+}
+
 void ReceiverPanel::openRegisterDialog()
 {
     auto *dialog = new GenesysRegisterDialog(m_settings, m_credentials, this);
+    if (m_audit)
+        dialog->setAuditSink([audit = m_audit](const core::AuditRecord &record) {
+            if (audit)
+                audit->record(record);
+        });
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
 }

@@ -3,6 +3,7 @@
 
 #include "core/receiver/deliveryevent.h"
 
+#include <QPointer>
 #include <QWidget>
 
 #include <memory>
@@ -18,6 +19,8 @@ class Settings;
 } // namespace redrive::core
 
 namespace redrive::ui {
+
+class AuditBackend;
 
 // The receiver at a glance, a column of the Overview page: where it listens, the public URL
 // ngrok forwards to it (followed while Redrive runs), the way to register that URL with Genesys
@@ -35,6 +38,9 @@ public:
     // The engine whose receiver the page starts and stops (null, or an engine without a
     // receiver: it is turned off in this process).
     void setEngine(core::EngineThread *engine);
+    // Where the register dialog records registrations and unregistrations (the audit trail);
+    // none: they are not recorded.
+    void setAuditBackend(AuditBackend *audit);
     // Where the receiver listens (from the engine's status); empty when it is stopped.
     void setListeningUrl(const QString &url);
     QPushButton *startStopButton() const { return m_startStop; }
@@ -46,8 +52,16 @@ public:
     // The session's numbers as the page shows them: "Requests 12 · Processed 9 · ...".
     QString countersText() const;
     QLabel *countLabel(int which) const { return m_countLabels[which]; }
-    enum Count { Requests, Processed, Deferred, Permanent, Rejected, Unavailable, MeanLatency,
-                 CountKinds };
+    enum Count {
+        Requests,
+        Processed,
+        Deferred,
+        Permanent,
+        Rejected,
+        Unavailable,
+        MeanLatency,
+        CountKinds
+    };
     QPushButton *registerButton() const { return m_register; }
     void openRegisterDialog();
 
@@ -66,6 +80,7 @@ private:
     QPushButton *m_register;
     QPushButton *m_startStop;
     core::EngineThread *m_engine = nullptr;
+    QPointer<AuditBackend> m_audit;
     bool m_listening = false;
     quint16 m_watchedPort = 0;
     qint64 m_counts[5] = {};
