@@ -143,7 +143,8 @@ void Engine::startTrends()
     // Running totals read every few seconds on this thread: nothing on the delivery path.
     m_trends = std::make_unique<TrendRecorder>(m_redis.get(), m_config.keys);
     m_trends->setSource([this] {
-        return trendTotals(m_receiver ? &m_receiver->counters() : nullptr,
+        const ReceiverCounters receiver = m_receiver ? m_receiver->counters() : ReceiverCounters();
+        return trendTotals(m_receiver ? &receiver : nullptr,
                            m_worker ? &m_worker->stats() : nullptr);
     });
     m_trends->setGaugeSource([this] {

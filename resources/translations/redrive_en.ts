@@ -39,6 +39,30 @@
     </message>
 </context>
 <context>
+    <name>redrive::ui::OverviewPage</name>
+    <message numerus="yes">
+        <source>%n workers on this Redis</source>
+        <translation>
+            <numerusform>%n worker on this Redis</numerusform>
+            <numerusform>%n workers on this Redis</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n arrivals in the last 24 hours</source>
+        <translation>
+            <numerusform>%n arrival in the last 24 hours</numerusform>
+            <numerusform>%n arrivals in the last 24 hours</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>… and %n more groups</source>
+        <translation>
+            <numerusform>… and %n more group</numerusform>
+            <numerusform>… and %n more groups</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>redrive::ui::QueueTableModel</name>
     <message numerus="yes">
         <source>Retried %n times after the delivery that failed</source>

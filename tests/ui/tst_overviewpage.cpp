@@ -4,12 +4,11 @@
 // ranges; the top failure groups of the dead-letter list and a click on one; the retry
 // worker's next due entry; one column in a narrow window; the light and dark palettes.
 #include "core/audit/auditrecord.h"
-#include "core/engine/engine.h"
 #include "core/engine/enginethread.h"
 #include "core/queue/entrywriter.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
-#include "core/trends/trendrecorder.h"
+#include "core/trends/trendseries.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
 #include "ui/dialogs/prompts.h"
@@ -120,8 +119,6 @@ void TestOverviewPage::openWindow()
     QVERIFY2(started.constFirst().at(0).toBool(),
              qPrintable(started.constFirst().at(1).toString()));
     QTRY_VERIFY_WITH_TIMEOUT(m_engine->status().redis == core::EngineStatus::Redis::Ready, 30000);
-    // Flushed often, so the test does not wait 5 s for its counts.
-    m_engine->runBlocking([](core::Engine &engine) { engine.trends()->setFlushInterval(100); });
     m_window = std::make_unique<ui::MainWindow>(*m_engine, *m_settings, *m_credentials);
     m_window->resize(1300, 850);
     m_window->show();
@@ -242,6 +239,8 @@ void TestOverviewPage::topGroupsAndTheWorker()
     QCOMPARE(groups->topLevelItem(0)->text(1), QStringLiteral("30"));
     QCOMPARE(groups->topLevelItem(1)->text(1), QStringLiteral("12"));
     QVERIFY(groups->topLevelItem(1)->text(0).contains(QStringLiteral("503")));
+    QCOMPARE(groups->topLevelItem(0)->toolTip(3),
+             QStringLiteral("30 arrivals in the last 24 hours")); // the English plural form
 
     // New failures arrive: the groups follow by themselves. (A write in the first moments,
     // before the console's watcher took its first reading of the list, goes unnoticed until

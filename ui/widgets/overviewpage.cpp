@@ -407,7 +407,7 @@ void OverviewPage::showWorker(const WorkerOverview &overview)
         state = tr("not running in this process");
     if (overview.ok() && overview.workers > 0)
         state += QLatin1String(" · ")
-            + tr("%n worker(s) on this Redis", nullptr, int(overview.workers));
+            + tr("%n workers on this Redis", nullptr, int(overview.workers));
     m_workerState->setText(state);
     m_inFlight->setText(overview.running || m_retriesRunning ? locale.toString(overview.inFlight)
                                                              : tr("none in this process"));
@@ -498,11 +498,11 @@ void OverviewPage::showGroups(const FailureGroups &groups)
             recent += count;
         }
         item->setData(3, SparklineRole, arrivals);
-        item->setToolTip(3, tr("%n arrival(s) in the last 24 hours", nullptr, recent));
+        item->setToolTip(3, tr("%n arrivals in the last 24 hours", nullptr, recent));
     }
     if (groups.groups.size() > TopGroups) {
         auto *more = new QTreeWidgetItem(
-            m_groups, { tr("… and %n more group(s)", nullptr,
+            m_groups, { tr("… and %n more groups", nullptr,
                            int(groups.groups.size() - TopGroups)) });
         more->setFirstColumnSpanned(true);
         more->setFlags(Qt::ItemIsEnabled);

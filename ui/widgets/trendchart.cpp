@@ -3,7 +3,7 @@
 
 #include <QChart>
 #include <QDateTime>
-#include <QDateTimeAxis>
+#include <QCategoryAxis>
 #include <QEvent>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -105,7 +105,7 @@ QString TrendChart::counterDescription(TrendCounter counter)
 TrendChart::TrendChart(const QList<Line> &lines, QWidget *parent)
     : QChartView(parent)
     , m_lines(lines)
-    , m_time(new QDateTimeAxis)
+    , m_time(new QCategoryAxis)
     , m_values(new QValueAxis)
 {
     auto *chart = new QChart;
@@ -119,7 +119,7 @@ TrendChart::TrendChart(const QList<Line> &lines, QWidget *parent)
     m_values->setLabelFormat(QStringLiteral("%d"));
     m_values->setMin(0);
     m_values->setTickCount(5);
-    m_time->setTickCount(7);
+    m_time->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     for (const Line &line : lines) {
         auto *series = new QLineSeries;
         series->setName(line.name);
@@ -177,10 +177,9 @@ void TrendChart::setSeries(const TrendSeries &series)
         m_series[i]->replace(points);
     }
     const qint64 endMs = series.startMs + qint64(series.bucketCount - 1) * series.bucketMs;
-    m_time->setRange(QDateTime::fromMSecsSinceEpoch(series.startMs),
-                     QDateTime::fromMSecsSinceEpoch(qMax(endMs, series.startMs + 1)));
-    m_time->setFormat(series.range == TrendRange::Week ? QStringLiteral("ddd d")
-                                                       : QStringLiteral("HH:mm"));
+    m_startMs = series.startMs;
+    m_endMs = qMax(endMs, series.startMs + 1);
+    m_time->setRange(qreal(m_startMs), qreal(m_endMs));
     updateTicks();
     const qint64 step = niceStep(qMax<qint64>(highest, 4));
     const qint64 top = qMax<qint64>(1, (qMax<qint64>(highest, 4) + step - 1) / step);
@@ -196,9 +195,34 @@ QList<QPointF> TrendChart::points(int index) const
 
 void TrendChart::updateTicks()
 {
-    // About one label per 90 px: all of them readable in a narrow chart.
-    const int room = qBound(3, width() / 90, m_range == TrendRange::Week ? 8 : 7);
-    m_time->setTickCount(room);
+    // Labels on round local times (every 10 minutes, 3 hours, a day, ...), as many as fit at
+    // about one per 80 px.
+    static constexpr qint64 Minute = 60 * 1000;
+    static constexpr qint64 Steps[] = { 5 * Minute,   10 * Minute,  15 * Minute,   30 * Minute,
+                                        60 * Minute,  120 * Minute, 180 * Minute,  360 * Minute,
+                                        720 * Minute, 1440 * Minute, 2880 * Minute };
+    const qint64 span = m_endMs - m_startMs;
+    const int room = qMax(2, width() / 80);
+    qint64 step = Steps[std::size(Steps) - 1];
+    for (qint64 candidate : Steps) {
+        if (span / candidate <= room) {
+            step = candidate;
+            break;
+        }
+    }
+    for (const QString &label : m_time->categoriesLabels())
+        m_time->remove(label);
+    // Round in local time: the offset from UTC of the range's start.
+    const qint64 offset
+        = qint64(QDateTime::fromMSecsSinceEpoch(m_startMs).offsetFromUtc()) * 1000;
+    const QString format = step >= 1440 * Minute ? QStringLiteral("ddd d")
+                                                 : QStringLiteral("HH:mm");
+    qint64 tick = ((m_startMs + offset + step - 1) / step) * step - offset;
+    for (; tick <= m_endMs; tick += step) {
+        const QDateTime at = QDateTime::fromMSecsSinceEpoch(tick);
+        m_time->append(at.toString(format), qreal(tick));
+    }
+    m_time->setStartValue(qreal(m_startMs));
 }
 
 void TrendChart::resizeEvent(QResizeEvent *event)

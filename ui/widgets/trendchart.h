@@ -5,7 +5,7 @@
 
 #include <QChartView>
 
-class QDateTimeAxis;
+class QCategoryAxis;
 class QLineSeries;
 class QValueAxis;
 
@@ -52,7 +52,9 @@ private:
 
     QList<Line> m_lines;
     QList<QLineSeries *> m_series;
-    QDateTimeAxis *m_time;
+    QCategoryAxis *m_time;
+    qint64 m_startMs = 0;
+    qint64 m_endMs = 1;
     QValueAxis *m_values;
     bool m_gauges = false;
     core::TrendRange m_range = core::TrendRange::Hour;
