@@ -357,6 +357,34 @@ QList<SettingSpec> buildSpecs()
           QStringLiteral("How long a write waits for --redis-replicas confirmations before the "
                          "delivery is answered 503."),
           range(1, 60000) },
+        { SettingKey::KeepReceivingInTray,
+          QStringLiteral("console/keep_receiving_in_tray"),
+          QString(),
+          env({ "REDRIVE_KEEP_RECEIVING_IN_TRAY" }),
+          T::Bool,
+          false,
+          QString(),
+          QStringLiteral("Closing the console's window keeps Redrive receiving, with an icon in "
+                         "the system tray (where the desktop has one); Quit is in its menu."),
+          {} },
+        { SettingKey::NotifyNewGroups,
+          QStringLiteral("console/notify_new_groups"),
+          QString(),
+          env({ "REDRIVE_NOTIFY_NEW_GROUPS" }),
+          T::Bool,
+          true,
+          QString(),
+          QStringLiteral("A desktop notification when a new failure group appears in the DLQ."),
+          {} },
+        { SettingKey::NotifyGroupThreshold, QStringLiteral("console/notify_group_threshold"),
+          QString(), env({ "REDRIVE_NOTIFY_GROUP_THRESHOLD" }), T::Int, 1000, QStringLiteral("N"),
+          QStringLiteral("A desktop notification when a failure group grows past N entries "
+                         "(0: never)."),
+          range(0, 1000000000) },
+        { SettingKey::NotifyIntervalMinutes, QStringLiteral("console/notify_interval_minutes"),
+          QString(), env({ "REDRIVE_NOTIFY_INTERVAL" }), T::Int, 30, QStringLiteral("MINUTES"),
+          QStringLiteral("At most one notification per failure group in this many minutes."),
+          range(1, 10080) },
     };
     Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
     for (int i = 0; i < specs.size(); ++i)

@@ -53,6 +53,11 @@ enum class SettingKey {
     // Replicated acknowledgements (WAIT)
     RedisReplicas,
     RedisReplicasTimeoutMs,
+    // The console's tray icon and desktop notifications
+    KeepReceivingInTray,
+    NotifyNewGroups,
+    NotifyGroupThreshold,
+    NotifyIntervalMinutes,
     KeyCount
 };
 

@@ -2,8 +2,8 @@
 #include "ui/dialogs/settingsdialog.h"
 
 #include <QCheckBox>
-#include <QDir>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -33,6 +33,8 @@ QString groupTitle(const QString &group)
         return QObject::tr("Retries");
     if (group == QLatin1String("admin"))
         return QObject::tr("Health and metrics");
+    if (group == QLatin1String("console"))
+        return QObject::tr("Tray and notifications");
     return QObject::tr("Genesys Cloud");
 }
 

@@ -20,6 +20,7 @@
 #include "ui/widgets/overviewpage.h"
 #include "ui/widgets/queueview.h"
 #include "ui/widgets/receiverpanel.h"
+#include "ui/widgets/trayicon.h"
 #include "ui/widgets/windowmemory.h"
 
 #include <QActionGroup>
@@ -63,6 +64,17 @@ MainWindow::MainWindow(core::EngineThread &engine, core::Settings &settings,
     if (core::AuditLog *audit = engine.consoleAudit())
         addAuditPage(std::make_unique<AuditBackend>(audit));
     m_receiverPanel->setAuditBackend(m_auditBackend.get());
+    if (TrayIcon::isAvailable()) {
+        m_tray = new TrayIcon(m_settings, this);
+        m_tray->showStatus(engine.status());
+        connect(&engine, &core::EngineThread::statusChanged, m_tray, &TrayIcon::showStatus);
+        connect(&engine, &core::EngineThread::groupsUpdated, m_tray,
+                [this](core::QueueStore::List list, const core::FailureGroups &groups) {
+                    if (list == core::QueueStore::List::DeadLetter)
+                        m_tray->showGroups(groups);
+                });
+        engine.watchDeadLetterGroups();
+    }
     connect(&engine, &core::EngineThread::statusChanged, this, &MainWindow::showEngineStatus);
     connect(&engine, &core::EngineThread::problem, this,
             [this](const QString &message) { statusBar()->showMessage(message); });
@@ -260,6 +272,9 @@ void MainWindow::changeEvent(QEvent *event)
     // A theme switched at run time: the palette-drawn icons are drawn again in its colours.
     if (event->type() == QEvent::PaletteChange)
         updateIcons();
+    // Looked at: the failures the tray announced are no longer new.
+    if (event->type() == QEvent::ActivationChange && isActiveWindow() && m_tray)
+        m_tray->clearNewFailures();
     QMainWindow::changeEvent(event);
 }
 
@@ -393,6 +408,16 @@ void MainWindow::closeEvent(QCloseEvent *event)
     m_memory->setValue(QStringLiteral("main/state"), saveState());
     if (auto *splitter = findChild<QSplitter *>(QStringLiteral("mainSplitter")))
         m_memory->setValue(QStringLiteral("main/splitter"), splitter->saveState());
+    if (m_tray && m_settings.flag(core::SettingKey::KeepReceivingInTray)) {
+        // Receiving goes on; the tray icon's menu shows the window again or quits.
+        event->ignore();
+        hide();
+        if (m_memory->value(QStringLiteral("tray/told")).isEmpty()) {
+            m_tray->tellKeptInTray();
+            m_memory->setValue(QStringLiteral("tray/told"), QByteArrayLiteral("1"));
+        }
+        return;
+    }
     QMainWindow::closeEvent(event);
 }
 

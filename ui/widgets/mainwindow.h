@@ -21,6 +21,7 @@ namespace redrive::ui {
 
 class AuditBackend;
 class AuditView;
+class TrayIcon;
 class LiveDeliveriesView;
 class OverviewPage;
 class QueueBackend;
@@ -63,6 +64,7 @@ public:
     // The Audit page over `backend` (the engine's window adds it itself); null until then.
     void addAuditPage(std::unique_ptr<AuditBackend> backend);
     AuditView *auditView() const { return m_auditView; }
+    TrayIcon *trayIcon() const { return m_tray; }
     QListWidget *sidebar() const { return m_sidebar; }
     QLabel *redisStatus() const { return m_redisStatus; }
     QLabel *receiverStatus() const { return m_receiverStatus; }
@@ -112,6 +114,7 @@ private:
     OverviewPage *m_overview = nullptr;
     ReceiverPanel *m_receiverPanel = nullptr; // on the Overview page
     AuditView *m_auditView = nullptr;
+    TrayIcon *m_tray = nullptr; // where the desktop has a tray
     QLabel *m_redisStatus = new QLabel(this);
     QLabel *m_receiverStatus = new QLabel(this);
     QLabel *m_retriesStatus = new QLabel(this);
