@@ -12,7 +12,9 @@
 #include "tests/ui/queuefill.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/settingsdialog.h"
+#include "ui/models/audittablemodel.h"
 #include "ui/models/queuetablemodel.h"
+#include "ui/widgets/auditview.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
 #include "ui/widgets/overviewpage.h"
@@ -20,10 +22,10 @@
 
 #include <QApplication>
 #include <QDateTime>
-#include <QRandomGenerator>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QLineEdit>
+#include <QRandomGenerator>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTextStream>
@@ -128,7 +130,8 @@ void fillTrends(const tests::RedisServer &redis, qint64 dlqLength, qint64 perman
             hour[TrendKeys::field(name, h)] += minute.counts[c];
         }
         const qint64 length = qMax<qint64>(0, minute.dlq + shift);
-        const qint64 permanent = permanentLength - (minutes - 1 - (minute.at - series.first().at) / TrendKeys::MinuteMs) / 400;
+        const qint64 permanent = permanentLength
+            - (minutes - 1 - (minute.at - series.first().at) / TrendKeys::MinuteMs) / 400;
         for (const auto &[gauge, value] :
              { std::pair { core::TrendGauge::DlqLength, length },
                std::pair { core::TrendGauge::PermanentLength, qMax<qint64>(0, permanent) } }) {
@@ -229,6 +232,71 @@ int main(int argc, char **argv)
         redis.command(QList<QByteArray> { "XADD", "genesys_webhook_dlq:audit", "*" }
                       + registration.toStreamFields());
     }
+    // What a support team did since, oldest first, for the Audit page.
+    {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const QString dlqKey = QStringLiteral("genesys_webhook_dlq");
+        const QString permanentKey = QStringLiteral("genesys_webhook_permanent_failures");
+        auto add = [&](qint64 minutesAgo, const QString &user, const QString &host,
+                       const QString &client, core::AuditAction action, core::AuditScope scope,
+                       const QString &list, qint64 count,
+                       const std::function<void(core::AuditRecord &)> &more) {
+            core::AuditRecord record;
+            record.atMs = now - minutesAgo * 60 * 1000;
+            record.user = user;
+            record.host = host;
+            record.client = client;
+            record.action = action;
+            record.scope = scope;
+            record.list = list;
+            record.count = count;
+            if (more)
+                more(record);
+            redis.command(QList<QByteArray> { "XADD", "genesys_webhook_dlq:audit", "*" }
+                          + record.toStreamFields());
+        };
+        const QString dana = QStringLiteral("dana"), lee = QStringLiteral("lee");
+        const QString desk = QStringLiteral("support-07"), server = QStringLiteral("ops-gw-2");
+        const QString console = QStringLiteral("console"), cli = QStringLiteral("cli");
+        add(190, lee, server, cli, core::AuditAction::Export, core::AuditScope::Filter, dlqKey, 412,
+            [](core::AuditRecord &r) {
+                r.filter = QStringLiteral("Too Many Requests");
+                r.detail = QStringLiteral("/srv/redrive/exports/dlq-429.jsonl");
+            });
+        add(150, dana, desk, console, core::AuditAction::Retry, core::AuditScope::Group, dlqKey,
+            1184, [](core::AuditRecord &r) { r.group = QStringLiteral("g-7c1e02a9"); });
+        add(95, lee, server, cli, core::AuditAction::Delete, core::AuditScope::Filter, permanentKey,
+            97, [](core::AuditRecord &r) { r.filter = QStringLiteral("\"status_code\":422"); });
+        add(64, dana, desk, console, core::AuditAction::Move, core::AuditScope::Selection,
+            permanentKey, 12, [&](core::AuditRecord &r) {
+                r.target = dlqKey;
+                for (int i = 0; i < 12; ++i)
+                    r.ids << QStringLiteral("d1f4%1-7a2c").arg(i, 2, 10, QLatin1Char('0'));
+            });
+        add(41, dana, desk, console, core::AuditAction::Retry, core::AuditScope::Entry, dlqKey, 0,
+            [](core::AuditRecord &r) {
+                r.ids = { QStringLiteral("5b9e31c0-4d7f") };
+                r.outcome = core::AuditOutcome::Failed;
+                r.reason = QStringLiteral("The entry changed meanwhile (a worker retried it, or "
+                                          "someone edited or removed it).");
+            });
+        add(23, dana, desk, console, core::AuditAction::Edit, core::AuditScope::Entry, dlqKey, 1,
+            [](core::AuditRecord &r) {
+                r.ids = { QStringLiteral("8e03b7d2-11fa") };
+                r.before = QStringLiteral(
+                    "{\"eventBody\":{\"conversationId\":\"8e03b7d2\",\"crm.tier\":\"gold\","
+                    "\"priority\":0},\"topicName\":\"v2.detail.events.conversation."
+                    "8e03b7d2.customer.start\"}");
+                r.after = QStringLiteral(
+                    "{\"eventBody\":{\"conversationId\":\"8e03b7d2\",\"crm.tier\":"
+                    "\"platinum\",\"priority\":2},\"topicName\":\"v2.detail.events."
+                    "conversation.8e03b7d2.customer.start\"}");
+            });
+        add(6, lee, server, cli, core::AuditAction::Import, core::AuditScope::List, dlqKey, 36,
+            [](core::AuditRecord &r) {
+                r.detail = QStringLiteral("/srv/redrive/exports/replay-2025-12-01.jsonl");
+            });
+    }
     // The settings file where a user's is (docs/make-screenshots.sh points HOME at a scratch
     // folder), so the settings dialog shows "~/.config/Redrive/redrive.ini".
     core::Settings settings(QDir::homePath() + QStringLiteral("/.config/Redrive/redrive.ini"));
@@ -305,11 +373,13 @@ int main(int argc, char **argv)
     window.showPage(ui::MainWindow::Page::Overview);
     ui::OverviewPage *overview = window.overviewPage();
     overview->refresh();
-    waitFor([overview]() {
-        return overview->series().total(core::TrendCounter::Received) > 0
-            && overview->groupsList()->topLevelItemCount() > 1
-            && overview->workerOverview().scheduled > 0;
-    }, 60000);
+    waitFor(
+        [overview]() {
+            return overview->series().total(core::TrendCounter::Received) > 0
+                && overview->groupsList()->topLevelItemCount() > 1
+                && overview->workerOverview().scheduled > 0;
+        },
+        60000);
     ok &= save(&window, outDir + QStringLiteral("/console-overview.png"));
     window.setTheme(QStringLiteral("dark"));
     settle(500);
@@ -319,6 +389,12 @@ int main(int argc, char **argv)
     settle(500);
     ok &= save(&window, outDir + QStringLiteral("/console-overview-small.png"));
     window.resize(1440, 900);
+
+    window.showPage(ui::MainWindow::Page::Audit);
+    ui::AuditView *audit = window.auditView();
+    waitFor([audit]() { return audit->model()->rowCount() >= 8; });
+    audit->table()->selectRow(1); // the edit: its payloads before and after below
+    ok &= save(&window, outDir + QStringLiteral("/console-audit.png"));
 
     {
         ui::SettingsDialog settingsDialog(settings, credentials, &window);

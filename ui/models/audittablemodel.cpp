@@ -153,8 +153,12 @@ QString AuditTableModel::text(const core::AuditRecord &record, Column column)
         if (!record.group.isEmpty())
             return tr("group %1").arg(record.group);
         if (!record.filter.isEmpty())
-            return tr("filter \"%1\"").arg(record.filter);
-        return core::auditScopeName(record.scope);
+            return tr("filter %1").arg(record.filter);
+        if (record.scope == core::AuditScope::Selection)
+            return tr("selection");
+        if (record.scope == core::AuditScope::List)
+            return tr("whole list");
+        return {};
     case Outcome:
         return record.reason.isEmpty()
             ? core::auditOutcomeName(record.outcome)

@@ -79,7 +79,7 @@ AuditView::AuditView(AuditBackend &backend, QWidget *parent)
     splitter->addWidget(m_table);
     splitter->addWidget(m_detail);
     splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 1);
+    splitter->setStretchFactor(1, 2);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(splitter, 1);
@@ -126,6 +126,12 @@ void AuditView::showEvent(QShowEvent *event)
 
 void AuditView::updateStatus(const QString &error)
 {
+    // Columns fitted to the first records; the outcome takes the rest of the width.
+    if (!m_columnsFitted && m_model->rowCount() > 0) {
+        m_columnsFitted = true;
+        for (int column = 0; column < AuditTableModel::Outcome; ++column)
+            m_table->resizeColumnToContents(column);
+    }
     m_loadMore->setEnabled(m_model->hasMore());
     if (!error.isEmpty()) {
         m_status->setText(error);
@@ -159,15 +165,15 @@ QString AuditView::describe(const QVariant &value)
     // The payloads are shown below as JSON of their own, not as escaped strings.
     json.remove(QStringLiteral("before"));
     json.remove(QStringLiteral("after"));
-    QString text = QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Indented)).trimmed();
-    if (record.action == core::AuditAction::Edit || !record.before.isEmpty()
-        || !record.after.isEmpty()) {
-        text += QStringLiteral("\n\n") + tr("Payload before:") + QLatin1Char('\n')
-            + pretty(record.before);
-        text += QStringLiteral("\n\n") + tr("Payload after:") + QLatin1Char('\n')
-            + pretty(record.after);
-    }
-    return text;
+    const QString whole
+        = QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Indented)).trimmed();
+    if (record.action != core::AuditAction::Edit && record.before.isEmpty()
+        && record.after.isEmpty())
+        return whole;
+    // What changed first, then the record.
+    return tr("Payload before:") + QLatin1Char('\n') + pretty(record.before)
+        + QStringLiteral("\n\n") + tr("Payload after:") + QLatin1Char('\n') + pretty(record.after)
+        + QStringLiteral("\n\n") + tr("Record:") + QLatin1Char('\n') + whole;
 }
 
 void AuditView::exportTo(const QString &path)

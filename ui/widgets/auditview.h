@@ -60,6 +60,7 @@ private:
     QPlainTextEdit *m_detail;
     QLabel *m_status;
     bool m_loadedOnce = false;
+    bool m_columnsFitted = false;
 };
 
 } // namespace redrive::ui
