@@ -8,7 +8,7 @@
 #include "core/engine/enginemetrics.h"
 #include "core/queue/queuewatcher.h"
 #include "core/queue/retryworker.h"
-#include "core/receiver/webhookreceiver.h"
+#include "core/engine/receiverlanes.h"
 #include "core/redis/redishashslot.h"
 #include "core/redis/redisreply.h"
 #include "core/settings/redactedurl.h"
@@ -73,11 +73,17 @@ bool Engine::start(const Secrets &secrets, QString *error)
     }
     // -- receiver: bind before anything logs, so the first line says where it listens ------------
     if (m_config.receiverEnabled) {
-        m_receiver = std::make_unique<WebhookReceiver>(nullptr, m_downstream.get(), m_config.keys);
-        m_receiver->setConfig(m_config.receiver);
-        m_receiver->setSharedSecret(secrets.sharedSecret);
-        connect(m_receiver.get(), &WebhookReceiver::deliveryHandled, this,
-                &Engine::deliveryHandled);
+        ReceiverLanes::Setup setup;
+        setup.config = m_config.receiver;
+        setup.keys = m_config.keys;
+        setup.sharedSecret = secrets.sharedSecret;
+        setup.makeDownstream = [config = m_config, simulation = m_downstream->simulation()] {
+            return makeDownstream(config, simulation);
+        };
+        setup.extraMetrics = [this] { return m_metrics ? m_metrics->render() : QByteArray(); };
+        setup.sharePort = m_config.receiverSharesPort;
+        m_receiver = std::make_unique<ReceiverLanes>(std::move(setup));
+        connect(m_receiver.get(), &ReceiverLanes::deliveryHandled, this, &Engine::deliveryHandled);
         if (!m_receiver->start(error)) { // logs "receiving deliveries at <url>"
             stop();
             return false;
@@ -108,11 +114,15 @@ bool Engine::start(const Secrets &secrets, QString *error)
         return false;
     }
     m_metrics = std::make_unique<EngineMetrics>(m_redis.get(), m_config.keys);
-    m_metrics->setReceiverRendersQueues(m_receiver != nullptr);
-    if (m_receiver)
-        m_receiver->setExtraMetrics([this] { return m_metrics->render(); });
-    if (m_receiver)
-        m_receiver->setRedisConnection(m_redis.get());
+    m_metrics->setReceiverRendersRedisUp(m_receiver != nullptr);
+    if (m_receiver) {
+        // Lane 0 writes through the engine's connection, the others through their own, opened
+        // once the engine's is first ready: while Redis cannot be reached (or refuses the login,
+        // or the embedded server is still starting) one connection retries, not one per thread.
+        m_receiver->attachRedis(m_redis.get(), m_endpoint, m_embedded != nullptr);
+        connect(m_redis.get(), &RedisConnection::ready, m_receiver.get(),
+                &ReceiverLanes::openRedis, Qt::SingleShotConnection);
+    }
     // -- retry worker ----------------------------------------------------------------------------
     if (workerWanted && !retriesHaveATarget) {
         qCWarning(lcEngine).noquote() << "retry worker not started:" << workerOffReason;
@@ -143,6 +153,7 @@ void Engine::startTrends()
     // Running totals read every few seconds on this thread: nothing on the delivery path.
     m_trends = std::make_unique<TrendRecorder>(m_redis.get(), m_config.keys);
     m_trends->setSource([this] {
+        // The receiver's counters are those of all its threads (a copy taken under their lock).
         const ReceiverCounters receiver = m_receiver ? m_receiver->counters() : ReceiverCounters();
         return trendTotals(m_receiver ? &receiver : nullptr,
                            m_worker ? &m_worker->stats() : nullptr);
@@ -259,10 +270,17 @@ bool Engine::configureDownstream(QString *error)
         *error = QStringLiteral("invalid failure simulation \"%1\"").arg(m_config.simulateFailure);
         return false;
     }
-    m_downstream = std::make_unique<DownstreamClient>();
-    m_downstream->configure(m_config.downstreamUrl, m_config.downstreamTimeoutMs, simulation);
-    m_downstream->setSecretHeader(m_config.secretHeader);
+    m_downstream = makeDownstream(m_config, simulation);
     return true;
+}
+
+std::unique_ptr<DownstreamClient> Engine::makeDownstream(const EngineConfig &config,
+                                                         const FailureSimulation &simulation)
+{
+    auto client = std::make_unique<DownstreamClient>();
+    client->configure(config.downstreamUrl, config.downstreamTimeoutMs, simulation);
+    client->setSecretHeader(config.secretHeader);
+    return client;
 }
 
 bool Engine::applyRedisTls(QString *error)
@@ -389,19 +407,8 @@ void Engine::setRedisStatus(EngineStatus::Redis state, const QString &detail)
 
 void Engine::shutdown(std::function<void()> done, int timeoutMs)
 {
-    if (m_receiver)
-        m_receiver->stop();
     if (m_worker)
         m_worker->stop();
-    if (!m_redis || !m_redis->isReady()) {
-        stop();
-        done();
-        return;
-    }
-    // Replies come in order: once this PING is answered, every command the receiver and the
-    // worker sent before it has been processed by Redis.
-    if (m_trends)
-        m_trends->flush(); // the last counts go before the PING below
     auto finished = std::make_shared<bool>(false);
     auto finish = [this, finished, done] {
         if (*finished)
@@ -411,10 +418,29 @@ void Engine::shutdown(std::function<void()> done, int timeoutMs)
         done();
     };
     QTimer::singleShot(timeoutMs, this, finish);
-    m_redis->command({ QByteArrayLiteral("PING") }, this, [this, finish](const RedisReply &) {
-        // Leave the callback before the connection is destroyed.
-        QTimer::singleShot(0, this, finish);
-    });
+    // First the receiver's threads: each stops taking deliveries and drains its own connection,
+    // and their last events reach this thread. Then the engine's connection: replies come in
+    // order, so once a PING sent then is answered, every command the receiver's first lane, the
+    // worker (its hand-back of in-flight entries included) and the trend counters sent before
+    // it has been processed by Redis.
+    const auto drainEngine = [this, finish] {
+        if (!m_redis || !m_redis->isReady()) {
+            QTimer::singleShot(0, this, finish);
+            return;
+        }
+        if (m_trends)
+            m_trends->flush(); // the last counts go before the PING below
+        m_redis->command({ QByteArrayLiteral("PING") }, this, [this, finish](const RedisReply &) {
+            QTimer::singleShot(0, this, finish); // leave the callback before the link goes
+        });
+    };
+    if (m_receiver)
+        m_receiver->drain([this, drainEngine] {
+            // After the lanes' last queued events (posted before their PING answers).
+            QTimer::singleShot(0, this, drainEngine);
+        });
+    else
+        drainEngine();
 }
 
 void Engine::stop()

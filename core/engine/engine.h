@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/delivery/downstreamclient.h"
 #include "core/engine/engineconfig.h"
 #include "core/engine/enginestatus.h"
 #include "core/queue/queuestore.h"
@@ -25,9 +26,9 @@ class EmbeddedRedis;
 class EngineMetrics;
 class FailureGroupTracker;
 class QueueWatcher;
+class ReceiverLanes;
 class RetryWorker;
 class TrendRecorder;
-class WebhookReceiver;
 
 // Everything that runs behind the window or in `redrive --headless`: the Redis connection (to
 // a configured server or to the embedded one it starts), the downstream client, the receiver,
@@ -76,8 +77,8 @@ public:
     RedisConnection *redis() const { return m_redis.get(); }
     // Null with --no-worker, and when there is no downstream to retry to.
     RetryWorker *worker() const { return m_worker.get(); }
-    // Null when the receiver is turned off (--worker-only).
-    WebhookReceiver *receiver() const { return m_receiver.get(); }
+    // The receiver's threads; null when the receiver is turned off (--worker-only).
+    ReceiverLanes *receiver() const { return m_receiver.get(); }
     // The worker's and the queues' metrics (in /metrics on the receiver's or the admin port).
     EngineMetrics *metrics() const { return m_metrics.get(); }
     // Null when the receiver runs (it serves /healthz and /metrics itself).
@@ -112,6 +113,10 @@ private:
     bool applyRedisTls(QString *error);
     bool startRedis(const Secrets &secrets, QString *error);
     bool configureDownstream(QString *error);
+    // A client to the downstream as configured (for the worker, and one per receiver thread);
+    // safe to call on any thread.
+    static std::unique_ptr<DownstreamClient> makeDownstream(const EngineConfig &config,
+                                                            const FailureSimulation &simulation);
     void setRedisStatus(EngineStatus::Redis state, const QString &detail);
     void startTrends();
     void updateReceiverStatus();
@@ -123,7 +128,7 @@ private:
     std::unique_ptr<RedisConnection> m_redis;
     QString m_reportedRedisProblem; // last Redis failure logged ("" while connected)
     std::unique_ptr<DownstreamClient> m_downstream;
-    std::unique_ptr<WebhookReceiver> m_receiver;
+    std::unique_ptr<ReceiverLanes> m_receiver;
     std::unique_ptr<RetryWorker> m_worker;
     // -- the console's view of the lists ------------------------------------------------------
     std::unique_ptr<AuditLog> m_consoleAudit; // outlives the store that records into it

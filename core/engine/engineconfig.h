@@ -35,6 +35,9 @@ struct EngineConfig
     bool receiverEnabled = true;
     bool workerEnabled = true;
     ReceiverConfig receiver;
+    // False: the receiver's threads never share the port with SO_REUSEPORT, one of them accepts
+    // for all (what a system without SO_REUSEPORT gets; for tests).
+    bool receiverSharesPort = true;
     // /healthz and /metrics when the receiver is off ("HOST:PORT").
     QString adminListen = QStringLiteral("127.0.0.1:9464");
     // -- downstream ----------------------------------------------------------------------------

@@ -78,24 +78,22 @@ QByteArray EngineMetrics::render() const
                           + escapeMetricLabel(qVersion()) + "\",redis=\""
                           + escapeMetricLabel(m_redisVersion.toLatin1()) + '"',
                       1);
-    if (!m_receiverRendersQueues) {
+    if (!m_receiverRendersRedisUp) {
         writeMetricFamily(&out, "redrive_redis_up", "gauge",
                           "1 when this process' Redis connection is up.");
         writeMetricSample(&out, "redrive_redis_up", {}, m_redis && m_redis->isReady() ? 1 : 0);
     }
     if (m_queues.known) {
-        if (!m_receiverRendersQueues) {
-            writeMetricFamily(&out, "redrive_queue_length", "gauge",
-                              "Entries in the dead-letter and permanent-failure lists (read "
-                              "every second).");
-            writeMetricSample(&out, "redrive_queue_length",
-                              "queue=\"dlq\",key=\"" + escapeMetricLabel(m_keys.dlq) + '"',
-                              m_queues.dlq);
-            writeMetricSample(&out, "redrive_queue_length",
-                              "queue=\"permanent\",key=\"" + escapeMetricLabel(m_keys.permanent)
-                                  + '"',
-                              m_queues.permanent);
-        }
+        writeMetricFamily(&out, "redrive_queue_length", "gauge",
+                          "Entries in the dead-letter and permanent-failure lists (read every "
+                          "second).");
+        writeMetricSample(&out, "redrive_queue_length",
+                          "queue=\"dlq\",key=\"" + escapeMetricLabel(m_keys.dlq) + '"',
+                          m_queues.dlq);
+        writeMetricSample(&out, "redrive_queue_length",
+                          "queue=\"permanent\",key=\"" + escapeMetricLabel(m_keys.permanent)
+                              + '"',
+                          m_queues.permanent);
         writeMetricFamily(&out, "redrive_queue_scheduled", "gauge",
                           "Dead-letter entries waiting for their backoff (the schedule; the "
                           "others in the DLQ are due). Read every second.");

@@ -36,9 +36,10 @@ public:
 
     // Null: no worker in this process (its families are left out).
     void setWorker(const RetryWorker *worker) { m_worker = worker; }
-    // With a receiver in the process its /metrics already has redrive_redis_up and the DLQ and
-    // permanent lengths (redrive_queue_length): they are not written twice.
-    void setReceiverRendersQueues(bool receiver) { m_receiverRendersQueues = receiver; }
+    // With a receiver in the process its /metrics already has redrive_redis_up (for the
+    // connections of all its threads): it is not written twice. The queue gauges are this
+    // object's alone (the one reader of the lists' lengths).
+    void setReceiverRendersRedisUp(bool receiver) { m_receiverRendersRedisUp = receiver; }
     void start();
 
     const Queues &queues() const { return m_queues; }
@@ -55,7 +56,7 @@ private:
     QPointer<RedisConnection> m_redis;
     QueueKeys m_keys;
     const RetryWorker *m_worker = nullptr;
-    bool m_receiverRendersQueues = false;
+    bool m_receiverRendersRedisUp = false;
     QTimer m_timer;
     Queues m_queues;
     int m_pending = 0;

@@ -168,7 +168,7 @@ void EngineThread::runBlocking(const std::function<void(Engine &)> &call)
 {
     Engine *engine = m_engine;
     QMetaObject::invokeMethod(
-        m_engine, [engine, &call] { call(*engine); }, Qt::BlockingQueuedConnection);
+        engine, [engine, &call] { call(*engine); }, Qt::BlockingQueuedConnection);
 }
 
 } // namespace redrive::core

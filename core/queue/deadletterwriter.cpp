@@ -15,13 +15,6 @@ namespace {
 Q_LOGGING_CATEGORY(lcQueue, "redrive.queue")
 } // namespace
 
-struct DeadLetterWriter::LengthReading
-{
-    int pending = 2; // LLEN replies still to come
-    bool ok = true;
-    Lengths lengths;
-};
-
 // The writes of one pass of the event loop and the one WAIT that confirms them all: WAIT
 // answers for every write sent before it on the same link.
 struct DeadLetterWriter::Batch
@@ -65,7 +58,6 @@ void DeadLetterWriter::setConnection(RedisConnection *connection)
 {
     disconnect(m_readyConnection);
     m_connection = connection;
-    m_reading.reset(); // replies still owed by the previous connection are ignored
     if (!connection)
         return;
     m_readyConnection = connect(connection, &RedisConnection::ready, this,
@@ -280,38 +272,6 @@ void DeadLetterWriter::publishAnnouncements()
         if (m_connection)
             event.publish(m_connection, m_keys);
     }
-}
-
-void DeadLetterWriter::readLengths(const QObject *context,
-                                   std::function<void(const Lengths &)> done)
-{
-    if (!isReady() || (m_reading && m_reading->pending > 0))
-        return;
-    auto reading = std::make_shared<LengthReading>();
-    m_reading = reading;
-    auto finish = std::make_shared<std::function<void(const Lengths &)>>(std::move(done));
-    const auto handle = [this, reading, finish](bool dlq) {
-        return [this, reading, finish, dlq](const RedisReply &reply) {
-            if (reading != m_reading)
-                return; // a reading of a connection since replaced
-            --reading->pending;
-            if (reply.type() == RedisReply::Type::Integer)
-                (dlq ? reading->lengths.dlq : reading->lengths.permanent) = reply.toInteger();
-            else
-                reading->ok = false;
-            if (reading->pending == 0 && reading->ok)
-                (*finish)(reading->lengths);
-        };
-    };
-    // The replies' context is this object (`this` is used); the caller's guards `done`.
-    QPointer<const QObject> guard(context);
-    const bool hasContext = context != nullptr;
-    *finish = [guard, hasContext, inner = std::move(*finish)](const Lengths &lengths) {
-        if (!hasContext || guard)
-            inner(lengths);
-    };
-    m_connection->command({ QByteArrayLiteral("LLEN"), m_keys.dlq }, this, handle(true));
-    m_connection->command({ QByteArrayLiteral("LLEN"), m_keys.permanent }, this, handle(false));
 }
 
 } // namespace redrive::core

@@ -19,7 +19,7 @@ class RedisConnection;
 // EntryWriter writes, to the DLQ or straight to permanent failures; once Redis confirmed it, the
 // write is announced on the channel as a QueueEvent "pushed" (the writes confirmed in one pass of
 // the event loop share one message: one PUBLISH per delivery would double the commands Redis
-// runs under load). Also reads both lists' lengths for the receiver's metrics.
+// runs under load).
 class DeadLetterWriter final : public QObject
 {
     Q_OBJECT
@@ -32,11 +32,6 @@ public:
         QString error; // why not, fit for a log and an answer's body
     };
     using Callback = std::function<void(const Result &)>;
-    struct Lengths
-    {
-        qint64 dlq = 0;
-        qint64 permanent = 0;
-    };
 
     // `source` names the writer in the entries (their `source` field) and in the events.
     DeadLetterWriter(RedisConnection *connection, const QueueKeys &keys, const QString &source,
@@ -69,9 +64,6 @@ public:
     void defer(QueueStore::List list, EntryWriter::Fields fields, const QObject *context,
                Callback done);
 
-    // Reads both lengths at once; `done` is not called when they could not be read. At most one
-    // reading is under way: a call meanwhile does nothing.
-    void readLengths(const QObject *context, std::function<void(const Lengths &)> done);
 
 private:
     struct Batch;
@@ -90,8 +82,6 @@ private:
     QStringList m_announceDlq;
     QStringList m_announcePermanent;
     bool m_announceScheduled = false;
-    struct LengthReading;
-    std::shared_ptr<LengthReading> m_reading;
     int m_replicas = 0;
     int m_replicasTimeoutMs = 1000;
     std::shared_ptr<Batch> m_batch; // writes waiting for their WAIT to be sent

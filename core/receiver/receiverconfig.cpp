@@ -3,6 +3,8 @@
 
 #include "core/settings/settings.h"
 
+#include <QThread>
+
 namespace redrive::core {
 
 bool ReceiverConfig::parseListen(const QString &text, QHostAddress *address, quint16 *port,
@@ -45,7 +47,14 @@ ReceiverConfig ReceiverConfig::fromSettings(const Settings &settings)
     config.headerTimeoutMs = settings.integer(SettingKey::HeaderTimeout) * 1000;
     config.redisReplicas = settings.integer(SettingKey::RedisReplicas);
     config.redisReplicasTimeoutMs = settings.integer(SettingKey::RedisReplicasTimeoutMs);
+    const int threads = settings.integer(SettingKey::ReceiverThreads);
+    config.threads = threads > 0 ? threads : defaultThreads();
     return config;
+}
+
+int ReceiverConfig::defaultThreads()
+{
+    return qBound(1, QThread::idealThreadCount(), 4);
 }
 
 } // namespace redrive::core

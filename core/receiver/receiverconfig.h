@@ -34,11 +34,18 @@ struct ReceiverConfig
     // A write is acknowledged once this many replicas confirmed it (WAIT), within the timeout.
     int redisReplicas = 0;
     int redisReplicasTimeoutMs = 1000;
+    // Event loops taking deliveries, each on its own thread with its own listening socket and
+    // Redis connection (--receiver-threads; the settings' 0 is resolved by fromSettings()).
+    int threads = 1;
+
+    // What --receiver-threads 0 (the default) means here: the cores, at most 4.
+    static int defaultThreads();
 
     // Parses "HOST:PORT" (an IP address, [IPv6] or localhost). False with `error` set otherwise.
     static bool parseListen(const QString &text, QHostAddress *address, quint16 *port,
                             QString *error);
-    // Listen address, path, body limit, secret header and connection limits from the settings.
+    // Listen address, path, body limit, secret header, connection limits and threads from the
+    // settings.
     static ReceiverConfig fromSettings(const Settings &settings);
 };
 

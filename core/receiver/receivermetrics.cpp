@@ -5,8 +5,13 @@
 
 namespace redrive::core {
 
+ReceiverMetrics::ReceiverMetrics(int lanes)
+    : m_lanes(size_t(qMax(1, lanes)))
+{ }
+
 void ReceiverMetrics::recordDelivery(DeliveryEvent::Outcome outcome, qint64 latencyNs)
 {
+    const QMutexLocker lock(&m_mutex);
     ++m_counters.received;
     switch (outcome) {
     case DeliveryEvent::Outcome::Processed:
@@ -28,15 +33,76 @@ void ReceiverMetrics::recordDelivery(DeliveryEvent::Outcome outcome, qint64 late
     m_latency.record(latencyNs);
 }
 
-void ReceiverMetrics::recordResponse(int httpStatus)
+void ReceiverMetrics::recordOtherRequest()
 {
+    const QMutexLocker lock(&m_mutex);
+    ++m_counters.otherRequests;
+}
+
+void ReceiverMetrics::recordRedisError()
+{
+    const QMutexLocker lock(&m_mutex);
+    ++m_counters.redisErrors;
+}
+
+void ReceiverMetrics::recordClientGone()
+{
+    const QMutexLocker lock(&m_mutex);
+    ++m_counters.clientGone;
+}
+
+void ReceiverMetrics::setInFlight(int lane, qint64 count)
+{
+    const QMutexLocker lock(&m_mutex);
+    m_lanes.at(size_t(lane)).inFlight = count;
+}
+
+void ReceiverMetrics::setRedisState(int lane, bool up, const QString &reason)
+{
+    const QMutexLocker lock(&m_mutex);
+    Lane &entry = m_lanes.at(size_t(lane));
+    entry.redisUp = up;
+    if (!up)
+        entry.redisReason
+            = reason.isEmpty() ? QStringLiteral("not connected to Redis yet") : reason;
+}
+
+ReceiverCounters ReceiverMetrics::counters() const
+{
+    const QMutexLocker lock(&m_mutex);
+    return m_counters;
+}
+
+QList<quint64> ReceiverMetrics::laneResponses() const
+{
+    const QMutexLocker lock(&m_mutex);
+    QList<quint64> responses;
+    for (const Lane &lane : m_lanes)
+        responses.append(lane.responses);
+    return responses;
+}
+
+QString ReceiverMetrics::redisProblem() const
+{
+    const QMutexLocker lock(&m_mutex);
+    for (const Lane &lane : m_lanes) {
+        if (!lane.redisUp)
+            return lane.redisReason;
+    }
+    return {};
+}
+
+void ReceiverMetrics::recordResponse(int httpStatus, int lane)
+{
+    const QMutexLocker lock(&m_mutex);
+    ++m_lanes.at(size_t(lane)).responses;
     if (httpStatus >= 0 && httpStatus < int(m_responses.size()))
         ++m_responses[size_t(httpStatus)];
 }
 
-QByteArray ReceiverMetrics::render(const QByteArray &dlqKey, const QByteArray &permanentKey,
-                                   bool redisUp) const
+QByteArray ReceiverMetrics::render() const
 {
+    const QMutexLocker lock(&m_mutex);
     QByteArray out;
     out.reserve(4096);
     const auto counter = [&out](const char *name, const char *help) {
@@ -88,20 +154,24 @@ QByteArray ReceiverMetrics::render(const QByteArray &dlqKey, const QByteArray &p
     m_latency.render(&out, "redrive_receiver_request_duration_seconds",
                      "Time from a complete webhook request to its answer.");
 
-    gauge("redrive_receiver_in_flight", "Deliveries received and not answered yet.");
-    out += "redrive_receiver_in_flight " + QByteArray::number(m_inFlight) + '\n';
-
-    gauge("redrive_redis_up", "1 when the receiver's Redis connection is up.");
-    out += "redrive_redis_up " + QByteArray(redisUp ? "1" : "0") + '\n';
-
-    if (m_queues.known) {
-        gauge("redrive_queue_length",
-              "Entries in the dead-letter and permanent-failure lists (refreshed every second).");
-        out += "redrive_queue_length{queue=\"dlq\",key=\"" + escapeMetricLabel(dlqKey) + "\"} "
-            + QByteArray::number(m_queues.dlq) + '\n';
-        out += "redrive_queue_length{queue=\"permanent\",key=\"" + escapeMetricLabel(permanentKey)
-            + "\"} " + QByteArray::number(m_queues.permanent) + '\n';
+    qint64 inFlight = 0;
+    bool redisUp = true;
+    for (const Lane &lane : m_lanes) {
+        inFlight += lane.inFlight;
+        redisUp = redisUp && lane.redisUp;
     }
+    gauge("redrive_receiver_in_flight", "Deliveries received and not answered yet.");
+    out += "redrive_receiver_in_flight " + QByteArray::number(inFlight) + '\n';
+
+    counter("redrive_receiver_thread_responses_total",
+            "HTTP answers sent by each of the receiver's threads (--receiver-threads).");
+    for (size_t lane = 0; lane < m_lanes.size(); ++lane)
+        out += "redrive_receiver_thread_responses_total{thread=\"" + QByteArray::number(quint64(lane))
+            + "\"} " + QByteArray::number(m_lanes[lane].responses) + '\n';
+
+    gauge("redrive_redis_up",
+          "1 when the Redis connections of the receiver (one per thread) are all up.");
+    out += "redrive_redis_up " + QByteArray(redisUp ? "1" : "0") + '\n';
     return out;
 }
 

@@ -5,8 +5,12 @@
 #include "core/receiver/deliveryevent.h"
 
 #include <QByteArray>
+#include <QList>
+#include <QMutex>
+#include <QString>
 
 #include <array>
+#include <vector>
 
 namespace redrive::core {
 
@@ -24,41 +28,54 @@ struct ReceiverCounters
     quint64 clientGone = 0; // answers not sent: the client had disconnected
 };
 
-// Counters, a latency histogram and the Prometheus text exposition of them.
+// Counters, a latency histogram and the Prometheus text exposition of them, for all of the
+// receiver's threads ("lanes"): each lane records into the one object (a mutex guards it) and a
+// scrape on any lane sees the sum. Per lane: the answers it sent, its deliveries in progress and
+// whether its Redis connection is up.
 class ReceiverMetrics
 {
 public:
-    struct QueueLengths
-    {
-        bool known = false;
-        qint64 dlq = 0;
-        qint64 permanent = 0;
-    };
+    explicit ReceiverMetrics(int lanes = 1);
+    Q_DISABLE_COPY_MOVE(ReceiverMetrics)
+
+    int lanes() const { return int(m_lanes.size()); }
 
     // One handled delivery (or refused request) and how long it took to answer.
     void recordDelivery(DeliveryEvent::Outcome outcome, qint64 latencyNs);
     // A refused request to a path that is neither the webhook path nor /healthz or /metrics
     // (or one of those with the wrong method): answered, but not a delivery.
-    void recordOtherRequest() { ++m_counters.otherRequests; }
-    // Every answer the receiver sent or tried to send, by HTTP status.
-    void recordResponse(int httpStatus);
-    void recordRedisError() { ++m_counters.redisErrors; }
-    void recordClientGone() { ++m_counters.clientGone; }
-    void setInFlight(qint64 count) { m_inFlight = count; }
-    void setQueueLengths(const QueueLengths &lengths) { m_queues = lengths; }
+    void recordOtherRequest();
+    // Every answer the receiver sent or tried to send, by HTTP status, on `lane`.
+    void recordResponse(int httpStatus, int lane = 0);
+    void recordRedisError();
+    void recordClientGone();
+    void setInFlight(int lane, qint64 count);
+    // Whether `lane`'s Redis connection takes writes; `reason` says why not.
+    void setRedisState(int lane, bool up, const QString &reason);
 
-    const ReceiverCounters &counters() const { return m_counters; }
-    const QueueLengths &queueLengths() const { return m_queues; }
+    ReceiverCounters counters() const;
+    // Answers sent by each lane.
+    QList<quint64> laneResponses() const;
+    // Empty while every lane's Redis connection is up, else the reason of the first that is not.
+    QString redisProblem() const;
 
     // Prometheus text format 0.0.4.
-    QByteArray render(const QByteArray &dlqKey, const QByteArray &permanentKey, bool redisUp) const;
+    QByteArray render() const;
 
 private:
+    struct Lane
+    {
+        quint64 responses = 0;
+        qint64 inFlight = 0;
+        bool redisUp = false;
+        QString redisReason = QStringLiteral("no Redis connection");
+    };
+
+    mutable QMutex m_mutex;
     ReceiverCounters m_counters;
     std::array<quint64, 600> m_responses {}; // by status code 0..599
     LatencyHistogram m_latency;
-    qint64 m_inFlight = 0;
-    QueueLengths m_queues;
+    std::vector<Lane> m_lanes;
 };
 
 } // namespace redrive::core

@@ -4,12 +4,15 @@
 #include "core/receiver/descriptorlimit.h"
 #include "core/receiver/receiverconnection.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QSocketNotifier>
 
 #include <cerrno>
 #include <cstring>
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,16 +67,142 @@ int ReceiverTcpServer::systemListenBacklog()
     return SOMAXCONN;
 }
 
-bool ReceiverTcpServer::start(const QHostAddress &address, quint16 port)
+bool ReceiverTcpServer::start(const QHostAddress &address, quint16 port, Sharing sharing)
 {
+    m_startError.clear();
+    m_accepted = 0;
     setListenBacklogSize(systemListenBacklog());
-    if (!listen(address, port))
+    if (sharing == Sharing::Exclusive) {
+        if (!listen(address, port)) {
+            m_startError = errorString();
+            return false;
+        }
+    } else if (!listenShared(address, port, sharing == Sharing::FirstOfGroup)) {
         return false;
+    }
     // QTcpServer's notifier off (see nextPendingConnection), ours on.
     pauseAccepting();
     m_acceptNotifier = std::make_unique<QSocketNotifier>(socketDescriptor(), QSocketNotifier::Read);
     connect(m_acceptNotifier.get(), &QSocketNotifier::activated, this,
             &ReceiverTcpServer::acceptPending);
+    return true;
+}
+
+bool ReceiverTcpServer::startAdopting(qintptr listener)
+{
+    m_startError.clear();
+    m_accepted = 0;
+    const int copy = ::fcntl(int(listener), F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+        m_startError = QString::fromLocal8Bit(std::strerror(errno));
+        return false;
+    }
+    if (!setSocketDescriptor(copy)) {
+        m_startError = errorString();
+        ::close(copy);
+        return false;
+    }
+    pauseAccepting(); // the acceptor accepts
+    return true;
+}
+
+bool ReceiverTcpServer::canSharePort()
+{
+    const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return false;
+    const int on = 1;
+    const bool ok = ::setsockopt(probe, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0;
+    ::close(probe);
+    return ok;
+}
+
+bool ReceiverTcpServer::listenShared(const QHostAddress &address, quint16 port, bool first)
+{
+    sockaddr_storage storage {};
+    socklen_t length = 0;
+    const bool dualStack = address == QHostAddress(QHostAddress::Any);
+    const bool ipv4 = !dualStack && address.protocol() == QAbstractSocket::IPv4Protocol;
+    const auto setPort = [&storage, ipv4](quint16 number) {
+        if (ipv4)
+            reinterpret_cast<sockaddr_in *>(&storage)->sin_port = htons(number);
+        else
+            reinterpret_cast<sockaddr_in6 *>(&storage)->sin6_port = htons(number);
+    };
+    if (ipv4) {
+        auto *in = reinterpret_cast<sockaddr_in *>(&storage);
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(address.toIPv4Address());
+        length = sizeof(sockaddr_in);
+    } else {
+        auto *in6 = reinterpret_cast<sockaddr_in6 *>(&storage);
+        in6->sin6_family = AF_INET6;
+        if (!dualStack) {
+            const Q_IPV6ADDR bytes = address.toIPv6Address();
+            std::memcpy(&in6->sin6_addr, &bytes, sizeof bytes);
+        }
+        length = sizeof(sockaddr_in6);
+    }
+    setPort(port);
+    const auto fail = [this](const char *what, int descriptor) {
+        m_startError = QStringLiteral("%1: %2").arg(QLatin1String(what),
+                                                     QString::fromLocal8Bit(std::strerror(errno)));
+        if (descriptor >= 0)
+            ::close(descriptor);
+        return false;
+    };
+    const auto makeSocket = [&](bool reusePort) {
+        const int descriptor = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (descriptor < 0)
+            return -1;
+        const int on = 1;
+        const int off = 0;
+        ::setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (!ipv4)
+            ::setsockopt(descriptor, IPPROTO_IPV6, IPV6_V6ONLY, dualStack ? &off : &on,
+                         sizeof on);
+        if (reusePort && ::setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+            const int error = errno;
+            ::close(descriptor);
+            errno = error;
+            return -1;
+        }
+        return descriptor;
+    };
+    if (first) {
+        // A socket that does not share the port binds only when nobody listens on it, not even
+        // another process sharing it with SO_REUSEPORT: two receivers never split one port's
+        // deliveries without knowing. Closed at once (a listener-less socket leaves nothing).
+        const int probe = makeSocket(false);
+        if (probe < 0)
+            return fail("socket", -1);
+        if (::bind(probe, reinterpret_cast<sockaddr *>(&storage), length) != 0) {
+            m_startError = errno == EADDRINUSE
+                ? QStringLiteral("The bound address is already in use")
+                : QString::fromLocal8Bit(std::strerror(errno));
+            ::close(probe);
+            return false;
+        }
+        sockaddr_storage bound {};
+        socklen_t boundLength = sizeof bound;
+        if (::getsockname(probe, reinterpret_cast<sockaddr *>(&bound), &boundLength) == 0)
+            port = ntohs(ipv4 ? reinterpret_cast<sockaddr_in *>(&bound)->sin_port
+                              : reinterpret_cast<sockaddr_in6 *>(&bound)->sin6_port);
+        ::close(probe);
+        setPort(port);
+    }
+    const int descriptor = makeSocket(true);
+    if (descriptor < 0)
+        return fail("SO_REUSEPORT", -1);
+    if (::bind(descriptor, reinterpret_cast<sockaddr *>(&storage), length) != 0)
+        return fail("bind", descriptor);
+    if (::listen(descriptor, listenBacklogSize()) != 0)
+        return fail("listen", descriptor);
+    if (!setSocketDescriptor(descriptor)) {
+        m_startError = errorString();
+        ::close(descriptor);
+        return false;
+    }
     return true;
 }
 
@@ -116,10 +245,12 @@ void ReceiverTcpServer::acceptPending()
             continue;
         }
         endEpisodes();
-        if (m_open >= m_maxConnections) {
+        if (m_shared->open >= m_maxConnections) {
             refuseOverLimit(descriptor);
             continue;
         }
+        if (m_dispatch && m_dispatch(descriptor))
+            continue; // another thread's server takes it
         incomingConnection(descriptor);
         accepted = true;
     }
@@ -131,44 +262,43 @@ void ReceiverTcpServer::pauseForDescriptors(int error)
 {
     m_acceptNotifier->setEnabled(false);
     m_resume.start();
-    if (m_outOfDescriptors)
-        return; // one line per episode
-    m_outOfDescriptors = true;
-    m_pausedSince.start();
+    if (m_shared->outOfDescriptors.exchange(true))
+        return; // one line per episode, whichever thread met it
+    m_shared->pausedSinceMs = QDateTime::currentMSecsSinceEpoch();
     qCWarning(lcReceiver,
               "out of file descriptors (%s; limit %llu): %d connections open; accepting paused, "
               "trying again every %d ms",
-              std::strerror(error), qulonglong(DescriptorLimit::soft()), m_open, PauseMs);
+              std::strerror(error), qulonglong(DescriptorLimit::soft()), m_shared->open.load(),
+              PauseMs);
 }
 
 void ReceiverTcpServer::endEpisodes()
 {
-    if (m_outOfDescriptors) {
-        m_outOfDescriptors = false;
+    if (m_shared->outOfDescriptors.load(std::memory_order_relaxed)
+        && m_shared->outOfDescriptors.exchange(false)) {
         qCInfo(lcReceiver,
                "file descriptors available again: accepting resumed after %lld ms "
                "(%d connections open)",
-               qint64(m_pausedSince.elapsed()), m_open);
+               QDateTime::currentMSecsSinceEpoch() - m_shared->pausedSinceMs.load(),
+               m_shared->open.load());
     }
-    if (m_atLimit && m_open < m_maxConnections) {
-        m_atLimit = false;
+    if (m_shared->atLimit.load(std::memory_order_relaxed)
+        && m_shared->open < m_maxConnections && m_shared->atLimit.exchange(false)) {
         qCInfo(lcReceiver,
                "below the connection limit again: %llu connections were answered 503 meanwhile",
-               qulonglong(m_refusedAtLimit));
-        m_refusedAtLimit = 0;
+               qulonglong(m_shared->refusedAtLimit.exchange(0)));
     }
 }
 
 void ReceiverTcpServer::refuseOverLimit(int descriptor)
 {
-    if (!m_atLimit) {
-        m_atLimit = true;
+    if (!m_shared->atLimit.exchange(true)) {
         qCWarning(lcReceiver,
                   "connection limit reached (%d open, --max-connections): new connections are "
                   "answered 503 until some close",
-                  m_open);
+                  m_shared->open.load());
     }
-    ++m_refusedAtLimit;
+    ++m_shared->refusedAtLimit;
     // What already arrived is read first: closing with unread data makes the kernel reset the
     // connection, and the client could lose the answer. Whatever comes later is not waited for.
     char sink[4096];
@@ -183,8 +313,19 @@ void ReceiverTcpServer::refuseOverLimit(int descriptor)
     ::close(descriptor);
 }
 
+void ReceiverTcpServer::adopt(qintptr socketDescriptor)
+{
+    if (m_shared->open >= m_maxConnections) {
+        refuseOverLimit(int(socketDescriptor));
+        return;
+    }
+    incomingConnection(socketDescriptor);
+    Q_EMIT newConnection();
+}
+
 void ReceiverTcpServer::incomingConnection(qintptr socketDescriptor)
 {
+    ++m_accepted;
     auto connection = std::make_unique<ReceiverConnection>(m_httpServer, m_maxBody, this);
     if (!connection->setSocketDescriptor(socketDescriptor)) {
         ::close(int(socketDescriptor));
@@ -193,8 +334,8 @@ void ReceiverTcpServer::incomingConnection(qintptr socketDescriptor)
     // Answers are written in one piece: no reason to let Nagle hold them back.
     connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     ReceiverConnection *raw = connection.release(); // owned by this server (its parent)
-    ++m_open;
-    connect(raw, &QObject::destroyed, this, [this] { --m_open; });
+    ++m_shared->open;
+    connect(raw, &QObject::destroyed, this, [shared = m_shared] { --shared->open; });
     addPendingConnection(raw);
     Q_EMIT connectionCreated(raw);
 }

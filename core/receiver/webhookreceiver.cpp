@@ -18,6 +18,8 @@
 
 #include <functional>
 
+#include <unistd.h>
+
 Q_LOGGING_CATEGORY(lcReceiver, "redrive.receiver") // declared in receivertcpserver.h
 
 namespace redrive::core {
@@ -166,10 +168,10 @@ struct WebhookReceiver::Delivery
     DownstreamResult result;
 };
 
-WebhookReceiver::WebhookReceiver(RedisConnection *redis, DownstreamClient *downstream,
-                                 const QueueKeys &keys, QObject *parent)
+WebhookReceiver::WebhookReceiver(DeadLetterWriter *queue, DownstreamClient *downstream,
+                                 QObject *parent)
     : QObject(parent)
-    , m_queue(redis, keys, ReceiverSource, this) // children move with this object
+    , m_queue(queue)
     , m_downstream(downstream)
 {
     m_housekeeping.setParent(this);
@@ -181,15 +183,39 @@ WebhookReceiver::~WebhookReceiver()
     finishStop(false);
 }
 
-void WebhookReceiver::setRedisConnection(RedisConnection *redis)
+void WebhookReceiver::setLane(std::shared_ptr<ReceiverMetrics> metrics,
+                              std::shared_ptr<ReceiverTcpServer::SharedState> sockets, int lane,
+                              Sharing sharing, bool adopts)
 {
-    m_queue.setConnection(redis);
+    Q_ASSERT(metrics && lane >= 0 && lane < metrics->lanes());
+    m_metrics = std::move(metrics);
+    m_sockets = std::move(sockets);
+    m_lane = lane;
+    m_sharing = sharing;
+    m_adopts = adopts;
+}
+
+void WebhookReceiver::setDispatcher(std::function<bool(qintptr)> dispatch)
+{
+    m_dispatch = std::move(dispatch);
+    if (m_tcp)
+        m_tcp->setDispatcher(m_dispatch);
+}
+
+void WebhookReceiver::adoptConnection(qintptr socketDescriptor)
+{
+    if (!m_tcp || m_stopping) {
+        ::close(int(socketDescriptor)); // stopping: as if the port were closed
+        return;
+    }
+    m_tcp->adopt(socketDescriptor);
 }
 
 void WebhookReceiver::setConfig(const ReceiverConfig &config)
 {
     m_config = config;
-    m_queue.setReplicas(config.redisReplicas, config.redisReplicasTimeoutMs);
+    if (m_queue)
+        m_queue->setReplicas(config.redisReplicas, config.redisReplicasTimeoutMs);
 }
 
 void WebhookReceiver::setSharedSecret(const QByteArray &secret)
@@ -225,14 +251,19 @@ bool WebhookReceiver::start(QString *error)
         : DescriptorLimit::defaultMaxConnections();
     auto *tcp = new ReceiverTcpServer(http.get(), m_config.maxBodyBytes, maxConnections,
                                       m_config.retryAfterSeconds, http.get());
-    if (!tcp->start(m_config.address, m_config.port)) {
+    if (m_sockets)
+        tcp->setSharedState(m_sockets);
+    if (m_adopts ? !tcp->startAdopting(m_acceptingListener)
+                 : !tcp->start(m_config.address, m_config.port, m_sharing)) {
         if (error)
             *error = QStringLiteral("cannot listen on %1 port %2: %3")
                          .arg(m_config.address.toString())
                          .arg(m_config.port)
-                         .arg(tcp->errorString());
+                         .arg(tcp->startError());
         return false; // tcp goes with http
     }
+    if (m_dispatch)
+        tcp->setDispatcher(m_dispatch);
     connect(
         tcp, &ReceiverTcpServer::connectionCreated, this, [this](ReceiverConnection *connection) {
             connect(connection, &ReceiverConnection::refused, this,
@@ -245,7 +276,9 @@ bool WebhookReceiver::start(QString *error)
     m_http = std::move(http);
     m_tcp = tcp;
     m_housekeeping.start(m_config.housekeepingMs);
-    refreshQueueLengths();
+    updateRedisState();
+    if (m_lane > 0)
+        return true; // the first lane said it all
     qCInfo(lcReceiver, "receiving deliveries at %s", qPrintable(url().toString()));
     qCInfo(lcReceiver,
            "up to %d connections at once (file descriptor limit %llu); request headers due "
@@ -297,6 +330,16 @@ bool WebhookReceiver::isListening() const
     return m_tcp && m_tcp->isListening() && !m_stopping;
 }
 
+qintptr WebhookReceiver::listeningDescriptor() const
+{
+    return isListening() ? m_tcp->socketDescriptor() : -1;
+}
+
+quint64 WebhookReceiver::acceptedConnections() const
+{
+    return m_tcp ? m_tcp->acceptedConnections() : 0;
+}
+
 int WebhookReceiver::openConnections() const
 {
     return m_tcp ? m_tcp->openConnections() : 0;
@@ -333,11 +376,17 @@ QUrl WebhookReceiver::url() const
     return url;
 }
 
+void WebhookReceiver::setExtraMetrics(QObject *context, std::function<QByteArray()> extra)
+{
+    m_extraMetricsContext = context;
+    m_extraMetrics = std::move(extra);
+}
+
 QByteArray WebhookReceiver::metricsText() const
 {
-    QByteArray text
-        = m_metrics.render(m_queue.keys().dlq, m_queue.keys().permanent, m_queue.isReady());
-    if (m_extraMetrics)
+    QByteArray text = m_metrics->render();
+    if (m_extraMetrics && m_extraMetricsContext
+        && m_extraMetricsContext->thread() == QThread::currentThread())
         text += m_extraMetrics();
     return text;
 }
@@ -361,7 +410,7 @@ void WebhookReceiver::handleRequest(const QHttpServerRequest &request,
                 "shutting_down", QStringLiteral("the receiver is stopping; send it again later")),
             { { QByteArrayLiteral("Retry-After"),
                 QByteArray::number(m_config.retryAfterSeconds) } });
-        m_metrics.recordResponse(503);
+        m_metrics->recordResponse(503, m_lane);
         return;
     }
     QElapsedTimer clock;
@@ -419,28 +468,51 @@ void WebhookReceiver::handleHealth(ReceiverConnection *connection, bool proxied)
     int status = 200;
     QByteArray body = proxied ? "{\"status\":\"ok\"}" : "{\"status\":\"ok\",\"redis\":\"up\"}";
     ResponseHeaders headers;
-    if (!m_queue.isReady()) {
+    updateRedisState();
+    const QString problem = m_metrics->redisProblem(); // of any lane
+    if (!problem.isEmpty()) {
         status = 503;
         body = proxied ? "{\"status\":\"unavailable\""
                        : "{\"status\":\"unavailable\",\"redis\":\"down\",\"error\":";
         if (!proxied)
-            EntryWriter::appendString(&body, m_queue.unavailableReason());
+            EntryWriter::appendString(&body, problem);
         body += '}';
         headers.append(
             { QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.retryAfterSeconds) });
     }
     headers.append({ QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store") });
-    m_metrics.recordResponse(status);
+    m_metrics->recordResponse(status, m_lane);
     connection->respond(status, body, headers);
 }
 
 void WebhookReceiver::handleMetrics(ReceiverConnection *connection)
 {
-    const QByteArray text = metricsText(); // this scrape shows in the next one
-    m_metrics.recordResponse(200);
-    connection->respond(200, text,
+    updateRedisState();
+    const auto send = [this](ReceiverConnection *target, const QByteArray &text) {
+        m_metrics->recordResponse(200, m_lane); // this scrape shows in the next one
+        target->respond(200, text,
                         { { "Content-Type", "text/plain; version=0.0.4; charset=utf-8" },
                           { "Cache-Control", "no-store" } });
+    };
+    QObject *context = m_extraMetricsContext.data();
+    if (!m_extraMetrics || !context || context->thread() == QThread::currentThread()) {
+        send(connection, metricsText());
+        return;
+    }
+    // The engine's part is read on the engine's thread, then answered here. Whoever owns both
+    // threads destroys this receiver from `context`'s thread, so while the call below runs
+    // there this object is either alive or already gone (and `self` null).
+    QPointer<WebhookReceiver> self(this);
+    QPointer<ReceiverConnection> target(connection);
+    QMetaObject::invokeMethod(
+        context, [self, target, send, extra = m_extraMetrics] {
+            const QByteArray more = extra();
+            if (WebhookReceiver *receiver = self.data())
+                QMetaObject::invokeMethod(receiver, [self, target, send, more] {
+                    if (self && target)
+                        send(target.data(), self->m_metrics->render() + more);
+                });
+        });
 }
 
 void WebhookReceiver::reject(const QHttpServerRequest &request, ReceiverConnection *connection,
@@ -450,13 +522,13 @@ void WebhookReceiver::reject(const QHttpServerRequest &request, ReceiverConnecti
     const bool sent
         = connection->respond(status, ReceiverConnection::errorBody(code, message), headers);
     if (!sent)
-        m_metrics.recordClientGone();
-    m_metrics.recordResponse(status);
+        m_metrics->recordClientGone();
+    m_metrics->recordResponse(status, m_lane);
     const qint64 latencyNs = clock.nsecsElapsed();
     if (request.url().path() == m_config.path)
-        m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, latencyNs);
+        m_metrics->recordDelivery(DeliveryEvent::Outcome::Rejected, latencyNs);
     else
-        m_metrics.recordOtherRequest(); // a 404 or a monitoring 405 is not a delivery
+        m_metrics->recordOtherRequest(); // a 404 or a monitoring 405 is not a delivery
     if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
         return;
     DeliveryEvent event;
@@ -477,15 +549,15 @@ void WebhookReceiver::onRefused(ReceiverConnection *connection, int status, cons
                                 const QByteArray &target)
 {
     Q_UNUSED(code);
-    m_metrics.recordResponse(status);
+    m_metrics->recordResponse(status, m_lane);
     // Only a request to the webhook path is a refused delivery; one refused before its target
     // was read (unknown method, HTTP/2, garbage) cannot be told apart from a scan.
     const qsizetype query = target.indexOf('?');
     if (!target.isEmpty()
         && target.left(query < 0 ? target.size() : query) == m_config.path.toUtf8())
-        m_metrics.recordDelivery(DeliveryEvent::Outcome::Rejected, 0);
+        m_metrics->recordDelivery(DeliveryEvent::Outcome::Rejected, 0);
     else
-        m_metrics.recordOtherRequest();
+        m_metrics->recordOtherRequest();
     if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
         return;
     DeliveryEvent event;
@@ -580,7 +652,7 @@ void WebhookReceiver::onDownstreamResult(const DeliveryPtr &delivery,
 
 void WebhookReceiver::store(const DeliveryPtr &delivery, const DownstreamResult &result)
 {
-    if (!m_queue.hasConnection()) {
+    if (!m_queue || !m_queue->hasConnection()) {
         answerUnavailable(delivery, QStringLiteral("no Redis connection"));
         return;
     }
@@ -599,7 +671,7 @@ void WebhookReceiver::store(const DeliveryPtr &delivery, const DownstreamResult 
     delivery->sequence = ++m_nextSequence;
     delivery->redisClock.start();
     m_awaitingRedis.insert(delivery->sequence, delivery);
-    m_queue.defer(
+    m_queue->defer(
         list, std::move(fields), this,
         [this, delivery](const DeadLetterWriter::Result &stored) { onStored(delivery, stored); });
 }
@@ -609,7 +681,7 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const DeadLetterWrit
     m_awaitingRedis.remove(delivery->sequence);
     const bool deferred = delivery->outcome == DeliveryEvent::Outcome::Deferred;
     if (!stored.stored) {
-        m_metrics.recordRedisError();
+        m_metrics->recordRedisError();
         const QString &reason = stored.error;
         if (!m_redisFailing)
             qCWarning(lcReceiver,
@@ -618,9 +690,13 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const DeadLetterWrit
                       qPrintable(reason));
         m_redisFailing = true;
         ++m_failuresSinceOk;
+        m_metrics->setRedisState(m_lane, false, reason);
+        m_laneRedisUp = false;
         answerUnavailable(delivery, reason);
         return;
     }
+    if (!m_laneRedisUp)
+        updateRedisState(); // the other lanes' /healthz and /metrics learn it now
     if (m_redisFailing) {
         qCInfo(lcReceiver, "Redis takes writes again (%llu deliveries were answered 503 meanwhile)",
                qulonglong(m_failuresSinceOk));
@@ -665,10 +741,10 @@ void WebhookReceiver::answer(const DeliveryPtr &delivery, int status, const QByt
             },
             Qt::QueuedConnection);
     if (!sent)
-        m_metrics.recordClientGone();
-    m_metrics.recordResponse(status);
+        m_metrics->recordClientGone();
+    m_metrics->recordResponse(status, m_lane);
     const qint64 latencyNs = delivery->clock.nsecsElapsed();
-    m_metrics.recordDelivery(delivery->outcome, latencyNs);
+    m_metrics->recordDelivery(delivery->outcome, latencyNs);
     if (!isSignalConnected(QMetaMethod::fromSignal(&WebhookReceiver::deliveryHandled)))
         return;
     DeliveryEvent event;
@@ -735,19 +811,19 @@ void WebhookReceiver::housekeeping()
             }
         }
     }
-    m_metrics.setInFlight(m_inFlight);
-    refreshQueueLengths();
+    m_metrics->setInFlight(m_lane, m_inFlight);
+    updateRedisState();
 }
 
-void WebhookReceiver::refreshQueueLengths()
+void WebhookReceiver::updateRedisState()
 {
-    m_queue.readLengths(this, [this](const DeadLetterWriter::Lengths &lengths) {
-        const ReceiverMetrics::QueueLengths previous = m_metrics.queueLengths();
-        m_metrics.setQueueLengths({ true, lengths.dlq, lengths.permanent });
-        if (!previous.known || previous.dlq != lengths.dlq
-            || previous.permanent != lengths.permanent)
-            Q_EMIT queueLengthsChanged(lengths.dlq, lengths.permanent);
-    });
+    m_laneRedisUp = m_queue && m_queue->isReady();
+    if (m_laneRedisUp)
+        m_metrics->setRedisState(m_lane, true, {});
+    else
+        m_metrics->setRedisState(m_lane, false,
+                                 m_queue ? m_queue->unavailableReason()
+                                         : QStringLiteral("no Redis connection"));
 }
 
 } // namespace redrive::core

@@ -7,6 +7,7 @@
 #include "core/receiver/deliveryevent.h"
 #include "core/receiver/receiverconfig.h"
 #include "core/receiver/receivermetrics.h"
+#include "core/receiver/receivertcpserver.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -23,30 +24,48 @@ class QHttpServerRequest;
 
 namespace redrive::core {
 
-class RedisConnection;
 class ReceiverConnection;
-class ReceiverTcpServer;
 
 // The webhook receiver: an embedded QHttpServer that takes Genesys Cloud deliveries, hands each
 // to the downstream system and, when that fails, asks the queue to defer it (DeadLetterWriter:
 // the entry, its Redis write and its announcement are the queue's) before answering. A 2xx
 // always means "processed" or "stored": if Redis does not confirm the write, the answer is 503
 // with Retry-After and nothing is acknowledged. Also serves GET /healthz and GET /metrics.
-// Lives on one thread with the RedisConnection and DownstreamClient it is given (not owned).
+// Lives on one thread with the DeadLetterWriter and DownstreamClient it is given (not owned).
+// One receiver is one event loop; several of them on one port, each on its own thread with
+// its own writer and client, are the receiver's threads (see setLane()): they share one
+// ReceiverMetrics, so /metrics and /healthz on any of them speak for all.
 class WebhookReceiver final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(WebhookReceiver)
 
 public:
-    WebhookReceiver(RedisConnection *redis, DownstreamClient *downstream, const QueueKeys &keys,
+    // `queue` takes the deliveries to defer (while it has no connection, deliveries that need
+    // storing are answered 503); `downstream` null: every delivery counts as processed.
+    WebhookReceiver(DeadLetterWriter *queue, DownstreamClient *downstream,
                     QObject *parent = nullptr);
     ~WebhookReceiver() override;
 
-    // The connection the queue writes entries through; null until there is one (deliveries
-    // that need storing are answered 503 meanwhile). Lets the owner bind the port before Redis
-    // starts.
-    void setRedisConnection(RedisConnection *redis);
+    using Sharing = ReceiverTcpServer::Sharing;
+    // This receiver as lane `lane` of several (before start()): `metrics` is the one all lanes
+    // record into; `sharing` says how it listens (Sharing::Exclusive: alone on the port;
+    // FirstOfGroup/JoinGroup: with SO_REUSEPORT; `adopts`: it does not listen at all and takes
+    // the sockets another lane's dispatcher hands to adoptConnection()).
+    // `sockets`: the connection count and its limit, for all lanes.
+    void setLane(std::shared_ptr<ReceiverMetrics> metrics,
+                 std::shared_ptr<ReceiverTcpServer::SharedState> sockets, int lane, Sharing sharing,
+                 bool adopts = false);
+    int lane() const { return m_lane; }
+    // Once started, every socket this receiver accepts is offered to `dispatch` first (the one
+    // acceptor for lanes that cannot share the port).
+    void setDispatcher(std::function<bool(qintptr socketDescriptor)> dispatch);
+    // A socket accepted by another lane, taken here (call on this object's thread).
+    void adoptConnection(qintptr socketDescriptor);
+    // For a lane that adopts: the listening socket of the lane that accepts (before start()).
+    void setAcceptingListener(qintptr descriptor) { m_acceptingListener = descriptor; }
+    // The listening socket's descriptor, -1 when not listening.
+    qintptr listeningDescriptor() const;
     // Takes effect at the next start().
     void setConfig(const ReceiverConfig &config);
     const ReceiverConfig &config() const { return m_config; }
@@ -68,6 +87,8 @@ public:
     // what the descriptor limit allows when that is 0); 0 when not listening.
     int openConnections() const;
     int maxConnections() const;
+    // Connections this lane accepted or adopted since it started.
+    quint64 acceptedConnections() const;
     // The port actually bound (useful with port 0), 0 when not listening.
     quint16 port() const;
     // Where deliveries go, e.g. http://127.0.0.1:5000/webhook/genesys (a wildcard address is
@@ -75,17 +96,20 @@ public:
     QUrl url() const;
     QUrl baseUrl() const;
 
-    const ReceiverCounters &counters() const { return m_metrics.counters(); }
-    ReceiverMetrics::QueueLengths queueLengths() const { return m_metrics.queueLengths(); }
-    // What GET /metrics answers: the receiver's metrics, then `extra`'s text (the engine adds
-    // the worker's and the queues' there, so one scrape of this port sees the whole process).
+    // Of all lanes.
+    ReceiverCounters counters() const { return m_metrics->counters(); }
+    const std::shared_ptr<ReceiverMetrics> &metrics() const { return m_metrics; }
+    // What GET /metrics answers: the receiver's metrics (all lanes), then `extra`'s text (the
+    // engine adds the worker's and the queues' there, so one scrape of this port sees the whole
+    // process). `extra` runs on `context`'s thread (a scrape on another lane waits for it
+    // there without blocking its own loop); metricsText() leaves it out when that is not this
+    // one.
     QByteArray metricsText() const;
-    void setExtraMetrics(std::function<QByteArray()> extra) { m_extraMetrics = std::move(extra); }
+    void setExtraMetrics(QObject *context, std::function<QByteArray()> extra);
 
 Q_SIGNALS:
     // One per handled request (every request but /healthz and /metrics), once it is answered.
     void deliveryHandled(const redrive::core::DeliveryEvent &event);
-    void queueLengthsChanged(qint64 dlq, qint64 permanent);
     // After stop(), once the last delivery in progress was answered.
     void stopped();
 
@@ -116,17 +140,25 @@ private:
     void emitEvent(DeliveryEvent &&event);
     void housekeeping();
     void finishStop(bool notify = true);
-    void refreshQueueLengths();
+    void updateRedisState();
     bool checkSecret(const QByteArray &provided) const;
 
-    DeadLetterWriter m_queue;
+    QPointer<DeadLetterWriter> m_queue;
     QPointer<DownstreamClient> m_downstream;
     ReceiverConfig m_config;
     QByteArray m_secretDigest; // SHA-256 of the shared secret; empty: no check
     std::unique_ptr<QAbstractHttpServer> m_http;
     ReceiverTcpServer *m_tcp = nullptr; // owned by m_http
-    ReceiverMetrics m_metrics;
+    std::shared_ptr<ReceiverMetrics> m_metrics = std::make_shared<ReceiverMetrics>();
+    int m_lane = 0;
+    Sharing m_sharing = Sharing::Exclusive;
+    bool m_adopts = false;
+    bool m_laneRedisUp = false; // as last told to m_metrics
+    qintptr m_acceptingListener = -1;
+    std::function<bool(qintptr)> m_dispatch;
     std::function<QByteArray()> m_extraMetrics;
+    QPointer<QObject> m_extraMetricsContext;
+    std::shared_ptr<ReceiverTcpServer::SharedState> m_sockets;
     QTimer m_housekeeping;
     // Deliveries whose Redis write is not confirmed yet, for the write timeout.
     QHash<quint64, DeliveryPtr> m_awaitingRedis;

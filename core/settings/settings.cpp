@@ -385,6 +385,13 @@ QList<SettingSpec> buildSpecs()
           QString(), env({ "REDRIVE_NOTIFY_INTERVAL" }), T::Int, 30, QStringLiteral("MINUTES"),
           QStringLiteral("At most one notification per failure group in this many minutes."),
           range(1, 10080) },
+        { SettingKey::ReceiverThreads, QStringLiteral("receiver/threads"),
+          QStringLiteral("receiver-threads"), env({ "REDRIVE_RECEIVER_THREADS" }), T::Int, 0,
+          QStringLiteral("N"),
+          QStringLiteral("Threads taking deliveries, each with its own listening socket on the "
+                         "port (SO_REUSEPORT) and its own Redis connection. 0: one per core, at "
+                         "most 4."),
+          range(0, 64) },
     };
     Q_ASSERT(specs.size() == int(SettingKey::KeyCount));
     for (int i = 0; i < specs.size(); ++i)

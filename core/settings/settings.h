@@ -58,6 +58,7 @@ enum class SettingKey {
     NotifyNewGroups,
     NotifyGroupThreshold,
     NotifyIntervalMinutes,
+    ReceiverThreads,
     KeyCount
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Receiver killed with SIGKILL under load, five times, restarted on the same port each time: every
-// delivery answered 2xx is in the DLQ afterwards. Every delivery is deferred to the DLQ
+// delivery answered 2xx is in the DLQ afterwards. Four receiver threads, each with its own
+// listening socket and Redis connection: a kill lands on all of them at once. Every delivery is deferred to the DLQ
 // (--simulate-failure always), so each 2xx stands for an LPUSH Redis confirmed.
 #include "tests/attack/attackkit.h"
 #include "tests/support/redisserver.h"
@@ -43,6 +44,7 @@ private Q_SLOTS:
             redrive.start(m_home.path(),
                           { QStringLiteral("--headless"), QStringLiteral("--no-worker"),
                             QStringLiteral("--simulate-failure"), QStringLiteral("always"),
+                            QStringLiteral("--receiver-threads"), QStringLiteral("4"),
                             QStringLiteral("--redis"), m_redis.url(), QStringLiteral("--listen"),
                             QStringLiteral("127.0.0.1:%1").arg(port) });
             const QUrl url = redrive.receiverUrl(WaitMs);
