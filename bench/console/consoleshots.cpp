@@ -13,8 +13,10 @@
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/settingsdialog.h"
 #include "ui/models/audittablemodel.h"
+#include "ui/models/failuregroupsmodel.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/auditview.h"
+#include "ui/widgets/groupspage.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
 #include "ui/widgets/overviewpage.h"
@@ -204,6 +206,19 @@ int main(int argc, char **argv)
                                    &error)) {
         QTextStream(stderr) << "fill: " << error << '\n';
         return 1;
+    }
+    // The tutorial's own entries (its Flask receiver's push_to_dlq), the oldest of the list,
+    // arriving through the last hours: a failure group of their own on the Groups page.
+    for (int i = 0; i < 48; ++i) {
+        const QDateTime at = QDateTime::currentDateTime().addSecs(-qint64(i) * 1200 - 600);
+        redis.command({ "RPUSH", "genesys_webhook_dlq",
+                        "{\"original_payload\": {\"topicName\": "
+                        "\"v2.detail.events.conversation."
+                            + QByteArray::number(70312000 + i * 37)
+                            + ".customer.start\"}, \"error_message\": \"Simulated Database "
+                              "Connection Timeout\", \"status_code\": 500, \"timestamp\": \""
+                            + at.toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzz000")).toUtf8()
+                            + "\", \"retry_count\": 0}" });
     }
     // Something a misbehaving producer left behind: shown raw, never dropped.
     redis.command({ "LINSERT", "genesys_webhook_permanent_failures", "BEFORE",
@@ -395,6 +410,16 @@ int main(int argc, char **argv)
     waitFor([audit]() { return audit->model()->rowCount() >= 8; });
     audit->table()->selectRow(1); // the edit: its payloads before and after below
     ok &= save(&window, outDir + QStringLiteral("/console-audit.png"));
+
+    window.showPage(ui::MainWindow::Page::Groups);
+    ui::GroupsPage *groups = window.groupsPage();
+    ui::FailureGroupsModel *groupsModel = groups->model(ui::QueueList::DeadLetters);
+    waitFor([groupsModel]() { return groupsModel->rowCount() > 3; });
+    groups->table()->selectRow(1);
+    // The example entry is looked up by its id (a search through the list): give it a moment.
+    const QDeadlineTimer settle(800);
+    waitFor([&settle]() { return settle.hasExpired(); });
+    ok &= save(&window, outDir + QStringLiteral("/console-groups.png"));
 
     {
         ui::SettingsDialog settingsDialog(settings, credentials, &window);

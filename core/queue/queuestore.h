@@ -112,6 +112,8 @@ public:
     // Not owned; nullptr (the default) records nothing. Must live on this object's thread.
     void setAuditLog(AuditLog *log);
     AuditLog *auditLog() const;
+    // The connection the store works on (for readers beside it, e.g. core/triage's scans).
+    RedisConnection *connection() const { return m_connection; }
     QByteArray key(List list) const;
 
     // Up to `count` entries starting at `offset` (0 = newest) and the list's length.

@@ -552,7 +552,7 @@ QString FailureFingerprint::groupIdOfKey(const QString &key)
         QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Sha1).toHex().left(12));
 }
 
-QString FailureFingerprint::title() const
+QString FailureFingerprint::failure() const
 {
     static const QString dot = QStringLiteral(" · ");
     QString what;
@@ -587,7 +587,15 @@ QString FailureFingerprint::title() const
     }
     if (!host.isEmpty() && kind != FailureKind::Dns)
         what += dot + host;
-    return what + dot + (topicPattern.isEmpty() ? QStringLiteral("(no topic)") : topicPattern);
+    return what;
+}
+
+QString FailureFingerprint::title() const
+{
+    if (kind == FailureKind::NotJson || kind == FailureKind::NotEntry)
+        return failure();
+    return failure() + QStringLiteral(" · ")
+        + (topicPattern.isEmpty() ? QStringLiteral("(no topic)") : topicPattern);
 }
 
 } // namespace redrive::core

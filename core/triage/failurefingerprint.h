@@ -53,6 +53,8 @@ struct FailureFingerprint
     static QString groupIdOfKey(const QString &key);
     // "HTTP 503 · v2.users.{id}.presence", "Timeout · ...", "500 · Simulated ... · ...".
     QString title() const;
+    // The title without its topic: "HTTP 503", "Timeout", "500 · Simulated ...".
+    QString failure() const;
 
     friend bool operator==(const FailureFingerprint &, const FailureFingerprint &) = default;
 };

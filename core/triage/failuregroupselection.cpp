@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "core/triage/failuregroupselection.h"
 
+#include "core/audit/auditlog.h"
+#include "core/audit/auditrecord.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 #include "core/triage/failurefingerprint.h"
 
+#include <QFile>
 #include <QIODevice>
 
 #include <memory>
@@ -85,6 +88,7 @@ void FailureGroupSelection::start(Action action)
     m_windowCount = MinWindow;
     m_anchor.clear();
     m_anchorIndex = -1;
+    m_auditIds.clear();
     if (action == Action::MoveToDlq && m_list != QueueStore::List::PermanentFailures) {
         finishLater(QueueError::InvalidInput,
                     QStringLiteral("Only permanent failures can be moved to the DLQ."));
@@ -172,8 +176,14 @@ void FailureGroupSelection::windowReplied(qint64 start, qint64 count, const Redi
         bytes += raw.size();
         ++m_result.scanned;
         const bool member = matches(raw);
+        if (member && m_action == Action::Count) {
+            const qint64 ordinal = m_result.matched + members.size();
+            if (ordinal >= m_pageOffset && ordinal < m_pageOffset + m_pageLimit)
+                m_result.page.append(raw);
+        }
         if (member)
-            members.append(DeadLetterEntry::parse(raw));
+            members.append(m_action == Action::Count ? DeadLetterEntry()
+                                                     : DeadLetterEntry::parse(raw));
         if (!member || !removes) {
             // Stays in the list: the next window finds its place by it. Members acted on
             // before it in this window leave the list, so it moves up by as many.
@@ -199,22 +209,30 @@ void FailureGroupSelection::windowReplied(qint64 start, qint64 count, const Redi
     };
     // Cancel between chunks of a large window too.
     auto chunkProgress = [this](qint64, qint64) { return !m_cancelled; };
+    // One record for the whole action (recordAudit), not one per window.
+    AuditContext audit;
+    audit.group = m_groupId;
+    audit.selfRecorded = true;
+    if (AuditLog *log = m_store->auditLog()) {
+        for (qsizetype i = 0; i < members.size() && m_auditIds.size() <= log->idLimit(); ++i)
+            m_auditIds.append(members.at(i).id());
+    }
     switch (m_action) {
     case Action::RetryNow:
-        m_store->retryNowMany(m_list, members, this, onBulk, chunkProgress);
+        m_store->retryNowMany(m_list, members, this, onBulk, chunkProgress, audit);
         break;
     case Action::MoveToDlq:
-        m_store->moveToDlqMany(members, this, onBulk, chunkProgress);
+        m_store->moveToDlqMany(members, this, onBulk, chunkProgress, audit);
         break;
     case Action::Remove:
-        m_store->removeMany(m_list, members, this, onBulk, chunkProgress);
+        m_store->removeMany(m_list, members, this, onBulk, chunkProgress, audit);
         break;
     case Action::Export:
         if (!m_device) {
             finish(QueueError::Io, QStringLiteral("The export file was closed."));
             return;
         }
-        m_store->exportJsonLines(m_list, QString(), members, m_device, this, onBulk);
+        m_store->exportJsonLines(m_list, QString(), members, m_device, this, onBulk, {}, audit);
         break;
     case Action::Count:
         break;
@@ -260,7 +278,62 @@ void FailureGroupSelection::finish(QueueError code, const QString &error)
     m_result.elapsedMs = m_clock.isValid() ? m_clock.elapsed() : 0;
     ++m_generation; // replies still travelling are for nobody
     m_running = false;
+    recordAudit(); // before the answer, as QueueStore's own operations do
     Q_EMIT finished(m_result);
+}
+
+void FailureGroupSelection::recordAudit()
+{
+    AuditLog *log = m_store->auditLog();
+    // Count changes nothing; input refused before Redis was asked is not an action.
+    if (!log || m_action == Action::Count || m_result.code == QueueError::InvalidInput)
+        return;
+    if (m_action == Action::Export && m_result.code == QueueError::Io && m_result.scanned == 0)
+        return;
+    AuditRecord record;
+    const bool intoDlq = m_action == Action::MoveToDlq
+        || (m_action == Action::RetryNow && m_list == QueueStore::List::PermanentFailures);
+    switch (m_action) {
+    case Action::RetryNow:
+        record.action = AuditAction::Retry;
+        break;
+    case Action::MoveToDlq:
+        record.action = AuditAction::Move;
+        break;
+    case Action::Remove:
+        record.action = AuditAction::Delete;
+        break;
+    case Action::Export:
+    case Action::Count:
+        record.action = AuditAction::Export;
+        break;
+    }
+    record.scope = AuditScope::Group;
+    record.list = QString::fromUtf8(m_store->key(m_list));
+    if (intoDlq)
+        record.target = QString::fromUtf8(m_store->keys().dlq);
+    record.group = m_groupId;
+    record.ids = m_auditIds;
+    record.count = m_result.done;
+    record.detail = m_auditDetail;
+    if (record.detail.isEmpty() && m_action == Action::Export) {
+        if (const auto *file = qobject_cast<const QFile *>(m_device.data()))
+            record.detail = file->fileName();
+    }
+    switch (m_result.code) {
+    case QueueError::None:
+        record.outcome = AuditOutcome::Done;
+        break;
+    case QueueError::Cancelled:
+        record.outcome = AuditOutcome::Cancelled;
+        record.reason = m_result.error;
+        break;
+    default:
+        record.outcome = AuditOutcome::Failed;
+        record.reason = m_result.error;
+        break;
+    }
+    log->record(std::move(record));
 }
 
 void FailureGroupSelection::finishLater(QueueError code, const QString &error)

@@ -10,6 +10,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QString>
+#include <QStringList>
 
 class QIODevice;
 
@@ -28,6 +29,9 @@ struct FailureGroupSelectionResult
     // members may have been missed. Running the action again takes what is left.
     bool approximate = false;
     qint64 elapsedMs = 0;
+    // Count with setPage(): the members from the page's offset on (in list order, newest
+    // first), at most its limit.
+    QList<QByteArray> page;
     QueueError code = QueueError::None;
     QString error;
     bool ok() const { return code == QueueError::None; }
@@ -69,6 +73,18 @@ public:
 
     // For Action::Export: open for writing; must outlive the run.
     void setExportDevice(QIODevice *device) { m_device = device; }
+    // With the store's AuditLog set, each action (not Count) is recorded once when it ends, as
+    // a group action (scope "group", the group id, the ids of the first members acted on, the
+    // count, done / failed / cancelled) — not as the bulk calls it is made of. `detail` is
+    // copied into the record (default for Export: the file's name when the device is a QFile).
+    void setAuditDetail(const QString &detail) { m_auditDetail = detail; }
+    // For Action::Count: keep the raw text of members number offset .. offset+limit-1 (0 = the
+    // newest member) in the result's `page`, to show a group's members a page at a time.
+    void setPage(qint64 offset, qint64 limit)
+    {
+        m_pageOffset = qMax<qint64>(0, offset);
+        m_pageLimit = qMax<qint64>(0, limit);
+    }
     // Bytes a window aims at (default 512 KiB); 16 to 4,096 elements a window.
     void setWindowBytes(qint64 bytes) { m_windowBytes = qMax<qint64>(1024, bytes); }
 
@@ -99,6 +115,7 @@ private:
     void next();
     void finish(QueueError code, const QString &error);
     void finishLater(QueueError code, const QString &error);
+    void recordAudit();
 
     QueueStore *m_store;
     RedisConnection *m_connection;
@@ -106,6 +123,10 @@ private:
     QString m_groupId;
     QPointer<QIODevice> m_device;
     qint64 m_windowBytes = 512 * 1024;
+    QString m_auditDetail;
+    QStringList m_auditIds; // of the members acted on, up to the log's limit + 1
+    qint64 m_pageOffset = 0;
+    qint64 m_pageLimit = 0;
 
     Action m_action = Action::Count;
     bool m_running = false;

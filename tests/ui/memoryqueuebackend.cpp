@@ -2,6 +2,7 @@
 #include "tests/ui/memoryqueuebackend.h"
 
 #include "core/queue/deadletterentry.h"
+#include "core/triage/failuregroupselection.h"
 
 #include <QFile>
 #include <QTimer>
@@ -67,7 +68,12 @@ private:
 
 MemoryQueueBackend::MemoryQueueBackend(QObject *parent)
     : ui::QueueBackend(parent)
-{ }
+{
+    connect(this, &QueueBackend::changed, this, [this](QueueList list) {
+        if (watched.contains(list))
+            QTimer::singleShot(0, this, [this, list] { emitGroups(list); });
+    });
+}
 
 MemoryQueueBackend::~MemoryQueueBackend() = default;
 
@@ -255,6 +261,81 @@ QueueJob *MemoryQueueBackend::importFile(QueueList list, const QString &path, QO
             return true;
         },
         [this, list]() { Q_EMIT changed(list); }, parent);
+}
+
+void MemoryQueueBackend::emitGroups(QueueList list)
+{
+    if (!watched.contains(list))
+        return;
+    core::FailureGroupAggregator aggregator;
+    for (const QByteArray &raw : items(list))
+        aggregator.add(raw);
+    core::FailureGroups groups = aggregator.result();
+    groups.length = items(list).size();
+    Q_EMIT groupsProgress(list, groups.scanned, groups.length);
+    Q_EMIT groupsUpdated(list, groups);
+}
+
+void MemoryQueueBackend::watchGroups(QueueList list, bool watch)
+{
+    watched.removeAll(list);
+    if (watch) {
+        watched.append(list);
+        QTimer::singleShot(0, this, [this, list] { emitGroups(list); });
+    }
+}
+
+QList<QByteArray> MemoryQueueBackend::members(QueueList list, const QString &groupId) const
+{
+    QList<QByteArray> out;
+    for (const QByteArray &raw : list == QueueList::DeadLetters ? m_dlq : m_permanent) {
+        if (core::FailureGroupSelection::belongsTo(raw, groupId))
+            out.append(raw);
+    }
+    return out;
+}
+
+void MemoryQueueBackend::groupPage(QueueList list, const QString &groupId, qint64 offset, int count,
+                                   const QObject *context, PageCallback done)
+{
+    const QList<QByteArray> all = members(list, groupId);
+    QueuePage page;
+    page.total = all.size();
+    page.entries = all.mid(offset, count);
+    QTimer::singleShot(0, context, [done, page]() { done(page); });
+}
+
+void MemoryQueueBackend::countGroup(QueueList list, const QString &groupId, const QObject *context,
+                                    std::function<void(qint64, const QString &)> done)
+{
+    const qint64 count = members(list, groupId).size();
+    QTimer::singleShot(0, context, [done, count]() { done(count, QString()); });
+}
+
+QueueJob *MemoryQueueBackend::applyToGroup(GroupAction action, QueueList list,
+                                           const QString &groupId, const QString &path,
+                                           QObject *parent)
+{
+    if (action == GroupAction::Export) {
+        auto file = std::make_shared<QFile>(path);
+        const bool open = file->open(QIODevice::WriteOnly);
+        exported.append(path);
+        return new MemoryJob(
+            members(list, groupId),
+            [file, open](const QByteArray &raw) { return open && file->write(raw + '\n') > 0; },
+            [file]() { file->close(); }, parent);
+    }
+    const BulkAction bulk = action == GroupAction::Retry ? BulkAction::Retry
+        : action == GroupAction::Delete                  ? BulkAction::Delete
+                                                         : BulkAction::MoveToDlq;
+    return new MemoryJob(
+        members(list, groupId),
+        [this, bulk, list](const QByteArray &raw) { return applyOne(bulk, list, raw) > 0; },
+        [this, list]() {
+            Q_EMIT changed(list);
+            Q_EMIT changed(QueueList::DeadLetters);
+        },
+        parent);
 }
 
 } // namespace redrive::tests

@@ -42,8 +42,19 @@ public:
     ui::QueueJob *exportMatching(ui::QueueList list, const QString &query, const QString &path,
                                  QObject *parent) override;
     ui::QueueJob *importFile(ui::QueueList list, const QString &path, QObject *parent) override;
+    // Groups are counted by core::FailureGroupAggregator on each change while watched.
+    void watchGroups(ui::QueueList list, bool watch) override;
+    void groupPage(ui::QueueList list, const QString &groupId, qint64 offset, int count,
+                   const QObject *context, PageCallback done) override;
+    void countGroup(ui::QueueList list, const QString &groupId, const QObject *context,
+                    std::function<void(qint64, const QString &)> done) override;
+    ui::QueueJob *applyToGroup(GroupAction action, ui::QueueList list, const QString &groupId,
+                               const QString &path, QObject *parent) override;
+    QList<ui::QueueList> watched;
 
 private:
+    QList<QByteArray> members(ui::QueueList list, const QString &groupId) const;
+    void emitGroups(ui::QueueList list);
     QList<QByteArray> matching(ui::QueueList list, const QString &query) const;
     qint64 applyOne(BulkAction action, ui::QueueList list, const QByteArray &raw);
 

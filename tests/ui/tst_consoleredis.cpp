@@ -7,15 +7,18 @@
 #include "core/queue/deadletterentry.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "core/triage/failuregroupaggregator.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/testenv.h"
 #include "tests/ui/queuefill.h"
 #include "ui/dialogs/editentrydialog.h"
 #include "ui/dialogs/prompts.h"
+#include "ui/models/failuregroupsmodel.h"
 #include "ui/models/livedeliverymodel.h"
 #include "ui/models/queuetablemodel.h"
 #include "ui/widgets/appearance.h"
 #include "ui/widgets/entrydetailview.h"
+#include "ui/widgets/groupspage.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/mainwindow.h"
 #include "ui/widgets/queueview.h"
@@ -60,6 +63,7 @@ private Q_SLOTS:
     void retriesOffWithoutADownstream();
     void downstreamShownWithoutItsPassword();
     void permanentFailureShowsTheRetriesTheFlagAllows();
+    void groupsPageCountsFiltersAndRetriesOneGroup();
 
 private:
     void openWindow();
@@ -340,6 +344,83 @@ void TestConsoleRedis::permanentFailureShowsTheRetriesTheFlagAllows()
     permanent->table()->selectRow(0);
     QTRY_VERIFY(permanent->detail()->summaryText().contains(QStringLiteral("after 2 retries")));
     QVERIFY(!permanent->detail()->summaryText().contains(QStringLiteral("(s)")));
+}
+
+// The issue's "done when": a DLQ mixing downstream failures and the tutorial's own entries;
+// the Groups page shows the groups with the counts a core scan finds, a group filters the list,
+// and retrying one group makes only its entries due.
+void TestConsoleRedis::groupsPageCountsFiltersAndRetriesOneGroup()
+{
+    QString error;
+    QVERIFY(tests::QueueFill::fill(m_redis, Dlq, 700, tests::sampleNotification(), false, &error));
+    for (int i = 0; i < 30; ++i) // push_to_dlq of the tutorial: json.dumps, no id
+        m_redis.lpush(Dlq,
+                      "{\"original_payload\": {\"topicName\": \"v2.detail.events.conversation."
+                          + QByteArray::number(81000000 + i)
+                          + ".customer.start\"}, \"error_message\": \"Simulated Database "
+                            "Connection Timeout\", \"status_code\": 500, \"timestamp\": "
+                            "\"2026-12-02T05:31:49.123456\", \"retry_count\": 0}");
+    // Every entry waits for its backoff.
+    const QList<QByteArray> all = m_redis.lrange(Dlq);
+    QList<QByteArray> zadd { "ZADD", "genesys_webhook_dlq:schedule" };
+    for (const QByteArray &raw : all)
+        zadd << "99999999999999" << raw;
+    m_redis.command(zadd);
+    core::FailureGroupAggregator expected;
+    for (const QByteArray &raw : all)
+        expected.add(raw);
+    const core::FailureGroups truth = expected.result();
+    QVERIFY(truth.groups.size() >= 4);
+
+    openWindow();
+    m_window->showPage(ui::MainWindow::Page::Groups);
+    ui::GroupsPage *page = m_window->groupsPage();
+    ui::FailureGroupsModel *model = page->model(ui::QueueList::DeadLetters);
+    QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), int(truth.groups.size()), 30000);
+    for (const core::FailureGroup &group : truth.groups) {
+        const int row = model->rowOf(group.id);
+        QVERIFY2(row >= 0, qPrintable(group.title));
+        QCOMPARE(model->index(row, ui::FailureGroupsModel::Count)
+                     .data(ui::FailureGroupsModel::CountRole)
+                     .toLongLong(),
+                 group.count);
+    }
+    const core::FailureGroup *tutorial = nullptr;
+    for (const core::FailureGroup &group : truth.groups) {
+        if (group.title.contains(QStringLiteral("Simulated Database Connection Timeout")))
+            tutorial = &group;
+    }
+    QVERIFY(tutorial);
+    QCOMPARE(tutorial->count, 30);
+
+    // Show entries: the dead-letter page, filtered to the group.
+    page->selectGroup(ui::QueueList::DeadLetters, tutorial->id);
+    page->showEntriesAction()->trigger();
+    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::DeadLetters);
+    QCOMPARE(dlq()->groupFilter(), tutorial->id);
+    QTRY_COMPARE_WITH_TIMEOUT(dlq()->model()->rowCount(), 30, 20000);
+    QTRY_VERIFY(dlq()->model()->isRowLoaded(29));
+    for (int row = 0; row < 30; ++row)
+        QCOMPARE(core::failureFingerprint(dlq()->model()->rawAt(row)).groupId(), tutorial->id);
+
+    // Retry the whole group from the Groups page: the count is in the question.
+    m_window->showPage(ui::MainWindow::Page::Groups);
+    page->selectGroup(ui::QueueList::DeadLetters, tutorial->id);
+    ui::Prompts::takeLog();
+    ui::Prompts::pushConfirmAnswer(true);
+    page->retryAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_redis.command({ "ZCARD", "genesys_webhook_dlq:schedule" }).toLongLong(),
+        qlonglong(all.size() - 30), 20000);
+    QVERIFY(
+        ui::Prompts::takeLog().join(QLatin1Char('\n')).contains(QStringLiteral("all 30 entries")));
+    for (const QByteArray &raw : all) {
+        const bool waiting
+            = m_redis.command({ "ZSCORE", "genesys_webhook_dlq:schedule", raw }).isValid();
+        QCOMPARE(waiting, core::failureFingerprint(raw).groupId() != tutorial->id);
+    }
+    QCOMPARE(m_redis.llen(Dlq), all.size()); // retried in place: the worker takes them
 }
 
 QTEST_MAIN(TestConsoleRedis)

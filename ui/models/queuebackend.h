@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "core/triage/failuregroupaggregator.h"
 #include "ui/models/queuetablemodel.h"
 
 #include <QObject>
@@ -51,6 +52,7 @@ class QueueBackend : public QObject
 
 public:
     enum class BulkAction { Retry, Delete, MoveToDlq };
+    enum class GroupAction { Retry, Delete, MoveToDlq, Export };
     using PageCallback = std::function<void(const QueuePage &)>;
     using ResultCallback = std::function<void(const QueueResult &)>;
 
@@ -96,9 +98,31 @@ public:
         = 0;
     virtual QueueJob *importFile(QueueList list, const QString &path, QObject *parent) = 0;
 
+    // Failure groups (core/triage, docs/TRIAGE.md). While a list is watched, its groups are
+    // counted and counted again after changes: groupsProgress() during a scan, groupsUpdated()
+    // after each, groupsFailed() when Redis did not answer (the last groups stay valid).
+    virtual void watchGroups(QueueList list, bool watch) = 0;
+    // The members of one group a page at a time (`total`: the group's size), for a list view
+    // filtered to the group. Reads the whole list in windows.
+    virtual void groupPage(QueueList list, const QString &groupId, qint64 offset, int count,
+                           const QObject *context, PageCallback done)
+        = 0;
+    // The group's size now (the preview before an action).
+    virtual void countGroup(QueueList list, const QString &groupId, const QObject *context,
+                            std::function<void(qint64 count, const QString &error)> done)
+        = 0;
+    // Acts on every member of the group (core::FailureGroupSelection); `path` for Export.
+    // progress(scanned, length): elements looked at of the list's length.
+    virtual QueueJob *applyToGroup(GroupAction action, QueueList list, const QString &groupId,
+                                   const QString &path, QObject *parent)
+        = 0;
+
 Q_SIGNALS:
     // The list changed (written by anyone); views re-read what they show.
     void changed(redrive::ui::QueueList list);
+    void groupsUpdated(redrive::ui::QueueList list, const redrive::core::FailureGroups &groups);
+    void groupsProgress(redrive::ui::QueueList list, qint64 scanned, qint64 length);
+    void groupsFailed(redrive::ui::QueueList list, const QString &error);
 };
 
 } // namespace redrive::ui

@@ -2,6 +2,8 @@
 #include "ui/models/queuestorebackend.h"
 
 #include "core/queue/queuestore.h"
+#include "core/triage/failuregroupselection.h"
+#include "core/triage/failuregrouptracker.h"
 
 #include <QFile>
 #include <QTimer>
@@ -94,12 +96,48 @@ private:
     bool m_cancelled = false;
 };
 
+// One group action: a core::FailureGroupSelection and, for an export, its file.
+class GroupJob final : public QueueJob
+{
+public:
+    GroupJob(QueueStore *store, QueueStore::List list, const QString &groupId, QObject *parent)
+        : QueueJob(parent)
+        , m_selection(store, store->connection(), list, groupId, this)
+    {
+        connect(&m_selection, &core::FailureGroupSelection::progress, this,
+                [this](qint64 scanned, qint64 length, qint64, qint64) {
+                    Q_EMIT progress(scanned, qMax(scanned, length));
+                });
+        connect(&m_selection, &core::FailureGroupSelection::finished, this,
+                [this](const core::FailureGroupSelectionResult &r) {
+                    if (m_file)
+                        m_file->close();
+                    QueueResult result;
+                    result.affected = r.done;
+                    result.skipped = r.missing;
+                    result.cancelled = r.code == core::QueueError::Cancelled;
+                    if (!r.ok() && !result.cancelled)
+                        result.error = r.error;
+                    Q_EMIT finished(result);
+                });
+    }
+    void cancel() override { m_selection.cancel(); }
+
+    core::FailureGroupSelection m_selection;
+    std::unique_ptr<QFile> m_file;
+};
+
 } // namespace
 
 QueueStoreBackend::QueueStoreBackend(QueueStore *store, QObject *parent)
     : QueueBackend(parent)
     , m_store(store)
-{ }
+{
+    connect(this, &QueueBackend::changed, this, [this](QueueList list) {
+        if (auto &tracker = m_trackers.at(size_t(list)))
+            tracker->listChanged();
+    });
+}
 
 QueueStoreBackend::~QueueStoreBackend() = default;
 
@@ -258,6 +296,95 @@ QueueJob *QueueStoreBackend::importFile(QueueList list, const QString &path, QOb
     }
     m_store->importJsonLines(storeList(list), job->m_file.get(), job, job->finisher(),
                              job->progress());
+    return job;
+}
+
+void QueueStoreBackend::watchGroups(QueueList list, bool watch)
+{
+    auto &tracker = m_trackers.at(size_t(list));
+    if (!watch) {
+        tracker.reset();
+        return;
+    }
+    if (tracker)
+        return;
+    tracker = std::make_unique<core::FailureGroupTracker>(m_store->connection(),
+                                                          m_store->key(storeList(list)));
+    connect(
+        tracker.get(), &core::FailureGroupTracker::updated, this,
+        [this, list](const core::FailureGroups &groups) { Q_EMIT groupsUpdated(list, groups); });
+    connect(tracker.get(), &core::FailureGroupTracker::progress, this,
+            [this, list](qint64 scanned, qint64 length) {
+                Q_EMIT groupsProgress(list, scanned, length);
+            });
+    connect(tracker.get(), &core::FailureGroupTracker::failed, this,
+            [this, list](const QString &error) { Q_EMIT groupsFailed(list, error); });
+    tracker->start();
+}
+
+void QueueStoreBackend::groupPage(QueueList list, const QString &groupId, qint64 offset, int count,
+                                  const QObject *context, PageCallback done)
+{
+    auto *selection = new core::FailureGroupSelection(m_store, m_store->connection(),
+                                                      storeList(list), groupId, this);
+    selection->setPage(offset, count);
+    QPointer<const QObject> guard(context);
+    connect(selection, &core::FailureGroupSelection::finished, selection,
+            [selection, guard, hasContext = context != nullptr,
+             done](const core::FailureGroupSelectionResult &r) {
+                selection->deleteLater();
+                if (hasContext && !guard)
+                    return;
+                QueuePage page;
+                page.error = r.ok() ? QString() : r.error;
+                page.total = r.matched;
+                page.entries = r.page;
+                done(page);
+            });
+    selection->start(core::FailureGroupSelection::Action::Count);
+}
+
+void QueueStoreBackend::countGroup(QueueList list, const QString &groupId, const QObject *context,
+                                   std::function<void(qint64, const QString &)> done)
+{
+    groupPage(list, groupId, 0, 0, context,
+              [done](const QueuePage &page) { done(page.total, page.error); });
+}
+
+QueueJob *QueueStoreBackend::applyToGroup(GroupAction action, QueueList list,
+                                          const QString &groupId, const QString &path,
+                                          QObject *parent)
+{
+    using Action = core::FailureGroupSelection::Action;
+    auto *job = new GroupJob(m_store, storeList(list), groupId, parent);
+    Action selectionAction = Action::RetryNow;
+    switch (action) {
+    case GroupAction::Retry:
+        selectionAction = Action::RetryNow;
+        break;
+    case GroupAction::Delete:
+        selectionAction = Action::Remove;
+        break;
+    case GroupAction::MoveToDlq:
+        selectionAction = Action::MoveToDlq;
+        break;
+    case GroupAction::Export:
+        selectionAction = Action::Export;
+        job->m_file = std::make_unique<QFile>(path);
+        if (!job->m_file->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            const QString error = tr("Cannot write %1: %2").arg(path, job->m_file->errorString());
+            job->m_file.reset();
+            QTimer::singleShot(0, job, [job, error] {
+                QueueResult result;
+                result.error = error;
+                Q_EMIT job->finished(result);
+            });
+            return job;
+        }
+        job->m_selection.setExportDevice(job->m_file.get());
+        break;
+    }
+    job->m_selection.start(selectionAction);
     return job;
 }
 

@@ -3,9 +3,13 @@
 
 #include "ui/models/queuebackend.h"
 
+#include <array>
+#include <memory>
+
 namespace redrive::core {
+class FailureGroupTracker;
 class QueueStore;
-}
+} // namespace redrive::core
 
 namespace redrive::ui {
 
@@ -45,9 +49,17 @@ public:
     QueueJob *exportMatching(QueueList list, const QString &query, const QString &path,
                              QObject *parent) override;
     QueueJob *importFile(QueueList list, const QString &path, QObject *parent) override;
+    void watchGroups(QueueList list, bool watch) override;
+    void groupPage(QueueList list, const QString &groupId, qint64 offset, int count,
+                   const QObject *context, PageCallback done) override;
+    void countGroup(QueueList list, const QString &groupId, const QObject *context,
+                    std::function<void(qint64, const QString &)> done) override;
+    QueueJob *applyToGroup(GroupAction action, QueueList list, const QString &groupId,
+                           const QString &path, QObject *parent) override;
 
 private:
     core::QueueStore *m_store;
+    std::array<std::unique_ptr<core::FailureGroupTracker>, 2> m_trackers; // by QueueList
 };
 
 } // namespace redrive::ui

@@ -62,6 +62,24 @@ ThreadedQueueBackend::ThreadedQueueBackend(std::unique_ptr<QueueBackend> inner, 
 {
     Q_ASSERT(!m_inner->parent());
     m_inner->moveToThread(thread);
+    // Values only: the groups are copied across, the inner backend keeps its own.
+    connect(m_inner, &QueueBackend::groupsUpdated, this,
+            [this](QueueList list, const core::FailureGroups &groups) {
+                Q_EMIT groupsUpdated(list, groups);
+            });
+    connect(m_inner, &QueueBackend::groupsProgress, this,
+            [this](QueueList list, qint64 scanned, qint64 length) {
+                Q_EMIT groupsProgress(list, scanned, length);
+            });
+    connect(m_inner, &QueueBackend::groupsFailed, this,
+            [this](QueueList list, const QString &error) { Q_EMIT groupsFailed(list, error); });
+}
+
+void ThreadedQueueBackend::notifyChanged(QueueList list)
+{
+    Q_EMIT changed(list);
+    // The inner backend's group trackers count again after changes.
+    there([list](QueueBackend *inner) { Q_EMIT inner->changed(list); });
 }
 
 ThreadedQueueBackend::~ThreadedQueueBackend()
@@ -215,6 +233,38 @@ QueueJob *ThreadedQueueBackend::importFile(QueueList list, const QString &path, 
 {
     return mirror(
         parent, [list, path](QueueBackend *inner) { return inner->importFile(list, path, inner); });
+}
+
+void ThreadedQueueBackend::watchGroups(QueueList list, bool watch)
+{
+    there([list, watch](QueueBackend *inner) { inner->watchGroups(list, watch); });
+}
+
+void ThreadedQueueBackend::groupPage(QueueList list, const QString &groupId, qint64 offset,
+                                     int count, const QObject *context, PageCallback done)
+{
+    there(
+        [list, groupId, offset, count, done = back(context, std::move(done))](QueueBackend *inner) {
+            inner->groupPage(list, groupId, offset, count, inner, done);
+        });
+}
+
+void ThreadedQueueBackend::countGroup(QueueList list, const QString &groupId,
+                                      const QObject *context,
+                                      std::function<void(qint64, const QString &)> done)
+{
+    there([list, groupId, done = back(context, std::move(done))](QueueBackend *inner) {
+        inner->countGroup(list, groupId, inner, done);
+    });
+}
+
+QueueJob *ThreadedQueueBackend::applyToGroup(GroupAction action, QueueList list,
+                                             const QString &groupId, const QString &path,
+                                             QObject *parent)
+{
+    return mirror(parent, [action, list, groupId, path](QueueBackend *inner) {
+        return inner->applyToGroup(action, list, groupId, path, inner);
+    });
 }
 
 } // namespace redrive::ui

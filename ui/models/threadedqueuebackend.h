@@ -27,7 +27,7 @@ public:
     ~ThreadedQueueBackend() override;
 
     // Called by whoever watches the lists for changes.
-    void notifyChanged(QueueList list) { Q_EMIT changed(list); }
+    void notifyChanged(QueueList list);
 
     void page(QueueList list, qint64 offset, int count, const QObject *context,
               PageCallback done) override;
@@ -49,6 +49,13 @@ public:
     QueueJob *exportMatching(QueueList list, const QString &query, const QString &path,
                              QObject *parent) override;
     QueueJob *importFile(QueueList list, const QString &path, QObject *parent) override;
+    void watchGroups(QueueList list, bool watch) override;
+    void groupPage(QueueList list, const QString &groupId, qint64 offset, int count,
+                   const QObject *context, PageCallback done) override;
+    void countGroup(QueueList list, const QString &groupId, const QObject *context,
+                    std::function<void(qint64, const QString &)> done) override;
+    QueueJob *applyToGroup(GroupAction action, QueueList list, const QString &groupId,
+                           const QString &path, QObject *parent) override;
 
 private:
     // Runs `call(inner)` on the inner thread, unless the target is gone by then.

@@ -15,6 +15,7 @@
 #include "ui/models/threadedqueuebackend.h"
 #include "ui/widgets/appearance.h"
 #include "ui/widgets/auditview.h"
+#include "ui/widgets/groupspage.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/livedeliveriesview.h"
 #include "ui/widgets/overviewpage.h"
@@ -113,11 +114,14 @@ void MainWindow::init()
     m_pages->addWidget(m_liveView);
     m_pages->addWidget(m_dlqView);
     m_pages->addWidget(m_permanentView);
+    m_groupsPage = new GroupsPage(*m_backend, m_pages);
+    m_pages->addWidget(m_groupsPage); // before Audit, which addAuditPage() appends
 
     m_sidebar->addItem(tr("Overview"));
     m_sidebar->addItem(tr("Live deliveries"));
     m_sidebar->addItem(tr("Dead letter queue"));
     m_sidebar->addItem(tr("Permanent failures"));
+    m_sidebar->addItem(tr("Failure groups"));
     updateIcons();
     m_sidebar->setAccessibleName(tr("Pages"));
     m_pages->setAccessibleName(tr("Current page"));
@@ -155,6 +159,15 @@ void MainWindow::init()
         connect(view, &QueueView::message, this,
                 [this](const QString &text) { statusBar()->showMessage(text, 8000); });
     }
+    connect(m_groupsPage, &GroupsPage::message, this,
+            [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    connect(m_groupsPage, &GroupsPage::showEntriesRequested, this,
+            [this](QueueList list, const QString &groupId, const QString &title) {
+                QueueView *view = list == QueueList::DeadLetters ? m_dlqView : m_permanentView;
+                view->setGroupFilter(groupId, title);
+                showPage(list == QueueList::DeadLetters ? Page::DeadLetters
+                                                        : Page::PermanentFailures);
+            });
 
     statusBar()->addPermanentWidget(m_receiverStatus);
     statusBar()->addPermanentWidget(m_retriesStatus);
@@ -214,7 +227,7 @@ void MainWindow::buildMenus()
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     const QStringList names { tr("&Overview"), tr("&Live deliveries"), tr("&Dead letter queue"),
-                              tr("&Permanent failures") };
+                              tr("&Permanent failures"), tr("&Failure groups") };
     for (int i = 0; i < names.size(); ++i) {
         QAction *action = view->addAction(names.at(i), this, [this, i]() { showPage(Page(i)); });
         action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
@@ -261,10 +274,14 @@ void MainWindow::updateIcons()
 {
     using Icon = IconProvider::Icon;
     const QPalette palette = this->palette();
-    const Icon icons[] = { Icon::Receiver, Icon::LiveDeliveries, Icon::DeadLetters,
-                           Icon::PermanentFailures, Icon::Edit };
+    const Icon icons[]
+        = { Icon::Receiver, Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures };
     for (int i = 0; i < m_sidebar->count() && i < int(std::size(icons)); ++i)
         m_sidebar->item(i)->setIcon(IconProvider::icon(icons[i], palette));
+    if (QListWidgetItem *groups = m_sidebar->item(int(Page::Groups)))
+        groups->setIcon(GroupsPage::pageIcon(palette));
+    if (QListWidgetItem *audit = m_sidebar->item(int(Page::Audit)))
+        audit->setIcon(IconProvider::icon(Icon::Edit, palette));
 }
 
 void MainWindow::changeEvent(QEvent *event)
@@ -276,6 +293,12 @@ void MainWindow::changeEvent(QEvent *event)
     if (event->type() == QEvent::ActivationChange && isActiveWindow() && m_tray)
         m_tray->clearNewFailures();
     QMainWindow::changeEvent(event);
+}
+
+void MainWindow::showGroup(QueueList list, const QString &groupId)
+{
+    showPage(Page::Groups);
+    m_groupsPage->selectGroup(list, groupId);
 }
 
 void MainWindow::showPage(Page page)

@@ -22,6 +22,8 @@ namespace redrive::ui {
 class AuditBackend;
 class AuditView;
 class TrayIcon;
+class GroupsPage;
+enum class QueueList;
 class LiveDeliveriesView;
 class OverviewPage;
 class QueueBackend;
@@ -40,7 +42,7 @@ class MainWindow final : public QMainWindow
 
 public:
     // Audit is there when the window has an audit trail (addAuditPage()).
-    enum class Page { Overview, Live, DeadLetters, PermanentFailures, Audit };
+    enum class Page { Overview, Live, DeadLetters, PermanentFailures, Groups, Audit };
 
     // The application's window on an engine running on its own thread: the lists through the
     // engine's queue store (each call posted to that thread, each answer posted back), changes
@@ -65,6 +67,10 @@ public:
     void addAuditPage(std::unique_ptr<AuditBackend> backend);
     AuditView *auditView() const { return m_auditView; }
     TrayIcon *trayIcon() const { return m_tray; }
+    GroupsPage *groupsPage() const { return m_groupsPage; }
+    // The Groups page with `groupId` of `list` selected (the overview's top groups, a
+    // notification).
+    void showGroup(redrive::ui::QueueList list, const QString &groupId);
     QListWidget *sidebar() const { return m_sidebar; }
     QLabel *redisStatus() const { return m_redisStatus; }
     QLabel *receiverStatus() const { return m_receiverStatus; }
@@ -115,6 +121,7 @@ private:
     ReceiverPanel *m_receiverPanel = nullptr; // on the Overview page
     AuditView *m_auditView = nullptr;
     TrayIcon *m_tray = nullptr; // where the desktop has a tray
+    GroupsPage *m_groupsPage = nullptr;
     QLabel *m_redisStatus = new QLabel(this);
     QLabel *m_receiverStatus = new QLabel(this);
     QLabel *m_retriesStatus = new QLabel(this);

@@ -65,8 +65,24 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     , m_table(new QTableView(this))
     , m_emptyHint(new QLabel(m_table->viewport()))
     , m_staleBanner(new QLabel(this))
+    , m_groupBanner(new QLabel(this))
+    , m_groupBar(new QWidget(this))
     , m_detail(new EntryDetailView(this))
     , m_refreshTimer(new QTimer(this))
+{
+    setUpTable();
+    setUpSearch();
+    buildActions();
+    setUpLayout();
+    connectSignals();
+    m_model->setFetcher(fetcherFor(QString()));
+    updateActions();
+    m_detail->clear();
+}
+
+QueueView::~QueueView() = default;
+
+void QueueView::setUpTable()
 {
     m_table->setModel(m_model);
     // Topics differ at their end (v2.detail.events.conversation.{id}.customer.start / ...end):
@@ -106,11 +122,14 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
         if (section == QueueTableModel::Topic && !m_fitting)
             m_topicSizedByUser = true;
     });
+}
 
+void QueueView::setUpSearch()
+{
     m_search->setPlaceholderText(
         tr("Search the whole list (Ctrl+F): id, topic, error, payload text…"));
     m_search->setClearButtonEnabled(true);
-    const bool dlq = list == QueueList::DeadLetters;
+    const bool dlq = m_list == QueueList::DeadLetters;
     m_table->setAccessibleName(dlq ? tr("Dead letter queue entries")
                                    : tr("Permanent failure entries"));
     m_search->setAccessibleName(dlq ? tr("Search the dead letter queue")
@@ -121,9 +140,10 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     m_detail->setAccessibleName(tr("Selected entry"));
     m_staleBanner->setAccessibleName(tr("Connection notice"));
     m_searchInfo->setMinimumWidth(160);
+}
 
-    buildActions();
-
+void QueueView::setUpLayout()
+{
     auto *searchRow = new QHBoxLayout;
     searchRow->setContentsMargins(0, 0, 0, 0);
     searchRow->addWidget(m_toolBar);
@@ -151,15 +171,33 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
     m_staleBanner->setForegroundRole(QPalette::ToolTipText);
     m_staleBanner->hide();
     layout->addWidget(m_staleBanner);
+    layout->addWidget(m_groupBar);
     layout->addWidget(m_splitter, 1);
 
+    // The group filter: what the rows are limited to, and the way back to the whole list.
+    auto *groupRow = new QHBoxLayout(m_groupBar);
+    groupRow->setContentsMargins(8, 2, 8, 2);
+    m_groupBanner->setTextFormat(Qt::PlainText);
+    m_groupBanner->setAccessibleName(tr("Failure group filter"));
+    auto *clearGroup = new QPushButton(tr("Show all entries"), m_groupBar);
+    clearGroup->setAccessibleName(tr("Clear the failure group filter"));
+    connect(clearGroup, &QPushButton::clicked, this, [this]() { setGroupFilter(QString()); });
+    groupRow->addWidget(m_groupBanner, 1);
+    groupRow->addWidget(clearGroup);
+    m_groupBar->setAutoFillBackground(true);
+    m_groupBar->setBackgroundRole(QPalette::AlternateBase);
+    m_groupBar->hide();
+}
+
+void QueueView::connectSignals()
+{
     // Changes arrive in bursts (a worker draining, a bulk action): re-read at most every
     // 250 ms, well inside the one second users should wait to see a change.
     m_refreshTimer->setSingleShot(true);
     m_refreshTimer->setInterval(250);
     connect(m_refreshTimer, &QTimer::timeout, this, [this]() {
         if (m_query.isEmpty())
-            m_model->refresh();
+            m_model->refresh(); // the whole list, or the group
         else
             search(m_query);
         refreshTotal();
@@ -195,7 +233,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
             bar->setValue(bar->value() + count);
     });
     connect(m_model, &QueueTableModel::totalChanged, this, [this](qint64 total) {
-        if (m_query.isEmpty()) {
+        if (m_query.isEmpty() && m_group.isEmpty()) {
             m_listTotal = total;
             Q_EMIT totalChanged(total);
         } else {
@@ -213,12 +251,7 @@ QueueView::QueueView(QueueBackend &backend, QueueList list, QWidget *parent)
         if (list == m_list)
             listChanged();
     });
-    m_model->setFetcher(fetcherFor(QString()));
-    updateActions();
-    m_detail->clear();
 }
-
-QueueView::~QueueView() = default;
 
 void QueueView::updateIcons()
 {
@@ -287,8 +320,9 @@ void QueueView::fitColumns()
         header->resizeSection(column, w);
         fixed += w;
     };
-    setWidth(C::Received, width(C::Received, { QStringLiteral("Nov 30 00:00"),
-                                               QStringLiteral("00:00:00"), tr("loading…") }));
+    setWidth(C::Received,
+             width(C::Received,
+                   { QStringLiteral("Nov 30 00:00"), QStringLiteral("00:00:00"), tr("loading…") }));
     setWidth(C::StatusCode, width(C::StatusCode, { QStringLiteral("000") }));
     setWidth(C::Retries, width(C::Retries, { QStringLiteral("000") }));
     if (m_model->columnCount() > C::NextRetry) {
@@ -305,8 +339,7 @@ void QueueView::fitColumns()
     // first) keeps half of what is left, and 20 characters; the topic is elided in the middle
     // below that, keeping its distinct ends.
     const int available = m_table->viewport()->width();
-    const int errorMinimum
-        = std::max(metrics.averageCharWidth() * 20, (available - fixed) / 2);
+    const int errorMinimum = std::max(metrics.averageCharWidth() * 20, (available - fixed) / 2);
     int topicNeed = header->sectionSizeHint(C::Topic);
     const int firstRow = std::max(0, m_table->rowAt(0));
     const int lastRow = std::min(m_model->rowCount() - 1, firstRow + 60);
@@ -317,8 +350,8 @@ void QueueView::fitColumns()
         topicNeed = std::max(topicNeed, metrics.horizontalAdvance(text) + padding);
     }
     const int topicMinimum = header->sectionSizeHint(C::Topic);
-    header->resizeSection(C::Topic,
-                          std::max(topicMinimum, std::min(topicNeed, available - fixed - errorMinimum)));
+    header->resizeSection(
+        C::Topic, std::max(topicMinimum, std::min(topicNeed, available - fixed - errorMinimum)));
 }
 
 QString QueueView::listName() const
@@ -412,8 +445,8 @@ void QueueView::buildActions()
 
     // Screen readers: stable names (the visible texts carry counts and ellipses).
     const QList<QPair<QAction *, QString>> names {
-        { m_retry, tr("Retry now") },     { m_edit, tr("Edit payload") },
-        { m_move, tr("Move to DLQ") },    { m_delete, tr("Delete") },
+        { m_retry, tr("Retry now") },       { m_edit, tr("Edit payload") },
+        { m_move, tr("Move to DLQ") },      { m_delete, tr("Delete") },
         { moreAction, tr("More actions") },
     };
     for (const auto &[action, name] : names) {
@@ -466,10 +499,12 @@ void QueueView::updateActions()
     m_move->setText(tr("Move to DLQ") + count);
     m_export->setEnabled(n > 0);
 
-    const qint64 matching = m_query.isEmpty() ? m_listTotal : m_matchCount;
-    const QString scope = m_query.isEmpty()
-        ? tr("all %1").arg(QLocale().toString(matching))
-        : tr("all %1 matching").arg(QLocale().toString(std::max<qint64>(0, matching)));
+    const bool filtered = !m_query.isEmpty() || !m_group.isEmpty();
+    const qint64 matching = filtered ? m_matchCount : m_listTotal;
+    const QString scope = !m_group.isEmpty()
+        ? tr("all %1 of the group").arg(QLocale().toString(std::max<qint64>(0, matching)))
+        : !filtered ? tr("all %1").arg(QLocale().toString(matching))
+                    : tr("all %1 matching").arg(QLocale().toString(std::max<qint64>(0, matching)));
     m_retryAll->setText(tr("Retry %1…").arg(scope));
     m_moveAll->setText(tr("Move %1 to DLQ…").arg(scope));
     m_deleteAll->setText(tr("Delete %1…").arg(scope));
@@ -478,10 +513,13 @@ void QueueView::updateActions()
         a->setEnabled(matching > 0);
     m_purge->setEnabled(m_listTotal > 0);
 
-    if (!m_query.isEmpty() && m_matchCount == 0) {
+    if (!m_group.isEmpty() && m_matchCount == 0) {
+        m_emptyHint->setText(tr("No entry of this failure group is left in %1.").arg(listName()));
+        m_emptyHint->show();
+    } else if (!m_query.isEmpty() && m_matchCount == 0) {
         m_emptyHint->setText(tr("No entry in this list contains “%1”.").arg(m_query));
         m_emptyHint->show();
-    } else if (m_query.isEmpty() && m_listTotal == 0) {
+    } else if (!filtered && m_listTotal == 0) {
         m_emptyHint->setText(
             m_list == QueueList::DeadLetters
                 ? tr("The dead letter queue is empty.\n\nDeliveries the downstream could not "
@@ -493,7 +531,12 @@ void QueueView::updateActions()
         m_emptyHint->hide();
     }
 
-    if (m_query.isEmpty())
+    if (!m_group.isEmpty() && m_matchCount >= 0)
+        m_searchInfo->setText(
+            tr("%1 of %2 in the group · %3 selected")
+                .arg(QLocale().toString(m_matchCount), QLocale().toString(m_listTotal))
+                .arg(QLocale().toString(n)));
+    else if (!filtered)
         m_searchInfo->setText(
             tr("%1 · %2 selected").arg(countText(m_listTotal)).arg(QLocale().toString(n)));
     else if (m_matchCount < 0)
@@ -671,8 +714,7 @@ void QueueView::onFilter(BulkOp op)
 {
     if (op == BulkOp::Move && m_list != QueueList::PermanentFailures)
         return;
-    // Count first, server-side and now: the question states the exact number it will act on.
-    m_backend.count(m_list, m_query, this, [this, op](qint64 count, const QString &error) {
+    auto counted = [this, op](qint64 count, const QString &error) {
         if (!error.isEmpty()) {
             Prompts::warn(this, tr("Could not count the entries"), error);
             return;
@@ -681,20 +723,21 @@ void QueueView::onFilter(BulkOp op)
             Prompts::inform(this, tr("Nothing to do"), tr("No entry matches."));
             return;
         }
-        const QString scope = m_query.isEmpty()
-            ? tr("all %1 in %2").arg(countText(count), listName())
-            : tr("all %1 in %2 matching \"%3\"").arg(countText(count), listName(), m_query);
+        const QString scope = scopeText(count);
         const QString number = QLocale().toString(count);
         switch (op) {
         case BulkOp::Export:
-            Prompts::saveFile(this, tr("Export %1").arg(scope),
-                              QStringLiteral("redrive-export.jsonl"),
-                              tr("JSON Lines (*.jsonl);;All files (*)"), this,
-                              [this, count](const QString &path) {
-                                  if (!path.isEmpty())
-                                      runJob(m_backend.exportMatching(m_list, m_query, path, this),
-                                             tr("Exporting…"), count, tr("Exported"));
-                              });
+            Prompts::saveFile(
+                this, tr("Export %1").arg(scope), QStringLiteral("redrive-export.jsonl"),
+                tr("JSON Lines (*.jsonl);;All files (*)"), this,
+                [this, count](const QString &path) {
+                    if (!path.isEmpty())
+                        runJob(m_group.isEmpty()
+                                   ? m_backend.exportMatching(m_list, m_query, path, this)
+                                   : m_backend.applyToGroup(QueueBackend::GroupAction::Export,
+                                                            m_list, m_group, path, this),
+                               tr("Exporting…"), count, tr("Exported"));
+                });
             return;
         case BulkOp::Retry:
             Prompts::confirm(this, tr("Retry entries"), tr("Retry %1 now?").arg(scope),
@@ -721,7 +764,22 @@ void QueueView::onFilter(BulkOp op)
                              });
             return;
         }
-    });
+    };
+    // Count first, server-side and now: the question states the exact number it will act on.
+    if (m_group.isEmpty())
+        m_backend.count(m_list, m_query, this, counted);
+    else
+        m_backend.countGroup(m_list, m_group, this, counted);
+}
+
+QString QueueView::scopeText(qint64 count) const
+{
+    if (!m_group.isEmpty())
+        return tr("all %1 in %2 of the failure group “%3”")
+            .arg(countText(count), listName(), m_groupTitle.isEmpty() ? m_group : m_groupTitle);
+    if (m_query.isEmpty())
+        return tr("all %1 in %2").arg(countText(count), listName());
+    return tr("all %1 in %2 matching \"%3\"").arg(countText(count), listName(), m_query);
 }
 
 void QueueView::startProgress(const QString &label, qint64 total)
@@ -833,15 +891,56 @@ QueuePageFetcher QueueView::fetcherFor(const QString &query)
     };
 }
 
+QueuePageFetcher QueueView::currentFetcher()
+{
+    if (m_group.isEmpty())
+        return fetcherFor(m_query);
+    QueueBackend *backend = &m_backend;
+    return
+        [backend, list = m_list, group = m_group](qint64 offset, int count, const QObject *context,
+                                                  std::function<void(const QueuePage &)> done) {
+            backend->groupPage(list, group, offset, count, context, std::move(done));
+        };
+}
+
+void QueueView::setGroupFilter(const QString &groupId, const QString &title)
+{
+    m_groupTitle = title;
+    m_groupBanner->setText(tr("Failure group: %1").arg(title.isEmpty() ? groupId : title));
+    if (groupId == m_group)
+        return;
+    m_group = groupId;
+    if (!m_group.isEmpty()) {
+        m_query.clear();
+        m_search->clear();
+    }
+    m_groupBar->setVisible(!m_group.isEmpty());
+    m_matchCount = -1;
+    m_selectedId.clear();
+    m_detail->clear();
+    m_model->setFetcher(currentFetcher());
+    refreshTotal();
+    updateActions();
+    Q_EMIT groupFilterChanged(m_group);
+}
+
 void QueueView::search(const QString &query)
 {
     const QString trimmed = query.trimmed();
+    if (!trimmed.isEmpty() && !m_group.isEmpty()) {
+        // A search looks through the whole list again.
+        m_group.clear();
+        m_groupTitle.clear();
+        m_groupBar->hide();
+        m_query.clear();
+        Q_EMIT groupFilterChanged(QString());
+    }
     if (trimmed != m_query) {
         m_query = trimmed;
         m_matchCount = -1;
         m_selectedId.clear();
         m_detail->clear();
-        m_model->setFetcher(fetcherFor(m_query));
+        m_model->setFetcher(currentFetcher());
     } else {
         m_model->refresh();
     }
@@ -852,7 +951,7 @@ void QueueView::search(const QString &query)
 
 void QueueView::refreshTotal()
 {
-    if (m_query.isEmpty())
+    if (m_query.isEmpty() && m_group.isEmpty())
         return; // the model's own total is the list's length
     m_backend.count(m_list, QString(), this, [this](qint64 count, const QString &error) {
         if (!error.isEmpty())
@@ -877,7 +976,17 @@ void QueueView::runOnFilter(BulkOp op, qint64 expected)
         label = tr("Moving to the dead letter queue…");
         done = tr("Moved");
     }
-    runJob(m_backend.applyToMatching(action, m_list, m_query, this), label, expected, done);
+    QueueJob *job = nullptr;
+    if (m_group.isEmpty()) {
+        job = m_backend.applyToMatching(action, m_list, m_query, this);
+    } else {
+        const QueueBackend::GroupAction groupAction = action == QueueBackend::BulkAction::Delete
+            ? QueueBackend::GroupAction::Delete
+            : action == QueueBackend::BulkAction::MoveToDlq ? QueueBackend::GroupAction::MoveToDlq
+                                                            : QueueBackend::GroupAction::Retry;
+        job = m_backend.applyToGroup(groupAction, m_list, m_group, QString(), this);
+    }
+    runJob(job, label, expected, done);
 }
 
 void QueueView::runJob(QueueJob *job, const QString &label, qint64 expected,

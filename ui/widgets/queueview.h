@@ -53,6 +53,11 @@ public:
     // The editor while one is open (tests drive it).
     EditEntryDialog *editor() const { return m_editor; }
     QString currentQuery() const { return m_query; }
+    // Shows only the members of one failure group (the Groups page's selection); the
+    // "all matching" actions then act on the group. An empty id shows the whole list again.
+    void setGroupFilter(const QString &groupId, const QString &title = QString());
+    QString groupFilter() const { return m_group; }
+    QLabel *groupBanner() const { return m_groupBanner; }
     qint64 matchCount() const { return m_matchCount; }
 
     QAction *retryAction() const { return m_retry; }
@@ -82,6 +87,8 @@ protected:
     void changeEvent(QEvent *event) override;
 
 Q_SIGNALS:
+    // The group filter was set or cleared (by the banner's Clear or a search).
+    void groupFilterChanged(const QString &groupId);
     // Number of entries in the list (not the search), for the sidebar.
     void totalChanged(qint64 total);
     // Something to tell the user in the status bar.
@@ -90,6 +97,10 @@ Q_SIGNALS:
 private:
     enum class BulkOp { Retry, Delete, Move, Export };
 
+    void setUpTable();
+    void setUpSearch();
+    void setUpLayout();
+    void connectSignals();
     void buildActions();
     void updateIcons();
     void updateActions();
@@ -104,6 +115,8 @@ private:
     void runOnFilter(BulkOp op, qint64 expected);
     void runJob(QueueJob *job, const QString &label, qint64 expected, const QString &doneText);
     QueuePageFetcher fetcherFor(const QString &query);
+    QueuePageFetcher currentFetcher();
+    QString scopeText(qint64 count) const;
     void editCurrent();
     void reloadEditor(const QString &id);
     void importFile();
@@ -126,11 +139,15 @@ private:
     QTableView *m_table;
     QLabel *m_emptyHint;
     QLabel *m_staleBanner;
+    QLabel *m_groupBanner;
+    QWidget *m_groupBar;
     EntryDetailView *m_detail;
     QTimer *m_refreshTimer;
     QPointer<EditEntryDialog> m_editor;
     QPointer<QProgressDialog> m_progress;
     QString m_query;
+    QString m_group; // failure group id the view is filtered to
+    QString m_groupTitle;
     qint64 m_matchCount = -1;
     qint64 m_listTotal = 0;
     QString m_selectedId;

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include "core/audit/auditlog.h"
+#include "core/audit/auditrecord.h"
 #include "core/queue/entrywriter.h"
 #include "core/queue/queuekeys.h"
 #include "core/queue/queuestore.h"
@@ -281,6 +283,42 @@ private Q_SLOTS:
         QCOMPARE(result.done, 600 + pushedMembers - newMembersLeft);
         QCOMPARE(m_redis.command({ "ZCARD", m_keys.schedule() }).toLongLong(),
                  300 + 150); // the removed members' schedule went with them
+    }
+
+    // A group action is one record of the audit trail (not one per window): scope "group",
+    // the group id, the count, the first ids; Count records nothing.
+    void recordsOneAuditRecordPerGroupAction()
+    {
+        const QList<QByteArray> all = mixedDlq();
+        fill(m_keys.dlq, all);
+        AuditLog log(m_connection.get(), m_keys.audit());
+        log.setClient(QStringLiteral("test"));
+        log.setIdLimit(5);
+        m_store->setAuditLog(&log);
+        const QString timeouts = groupIdOf(ownEntry(TimeoutError, 504, 1));
+        FailureGroupSelection selection(m_store.get(), m_connection.get(),
+                                        QueueStore::List::DeadLetter, timeouts);
+        selection.setWindowBytes(4 * 1024); // many windows, many bulk calls
+        QCOMPARE(run(selection, Action::Count).matched, 300);
+        const FailureGroupSelectionResult result = run(selection, Action::RetryNow);
+        QVERIFY2(result.ok(), qPrintable(result.error));
+        QTRY_COMPARE(log.pendingCount(), 0);
+        m_store->setAuditLog(nullptr);
+        const QVariantList records
+            = m_redis.command({ "XRANGE", m_keys.audit(), "-", "+" }).toList();
+        QCOMPARE(records.size(), 1);
+        QHash<QByteArray, QByteArray> fields;
+        const QVariantList pairs = records.first().toList().at(1).toList();
+        for (qsizetype i = 0; i + 1 < pairs.size(); i += 2)
+            fields.insert(pairs.at(i).toByteArray(), pairs.at(i + 1).toByteArray());
+        QCOMPARE(fields.value("action"), QByteArray("retry"));
+        QCOMPARE(fields.value("scope"), QByteArray("group"));
+        QCOMPARE(fields.value("group"), timeouts.toUtf8());
+        QCOMPARE(fields.value("count"), QByteArray("300"));
+        QCOMPARE(fields.value("outcome"), QByteArray("done"));
+        QCOMPARE(fields.value("client"), QByteArray("test"));
+        QVERIFY(fields.value("ids").contains("e-100000")); // the newest member
+        QCOMPARE(fields.value("truncated"), QByteArray("1"));
     }
 
     void moveAndRetryFromPermanentFailures()
