@@ -14,6 +14,8 @@
 # floor the receiver's work adds to, under the same conditions (this machine is shared).
 # Prints one line per measurement and Markdown tables of the medians for docs/BENCHMARKS.md.
 #
+# With BENCH_THREADS="1 2 4" each run measures redrive with --receiver-threads 1, 2 and 4 (named
+# t1, t2, t4) instead of the default, each against the same ceiling.
 # Usage: bench/receiver/run.sh [runs (3)] [seconds per wrk run (10)]
 # Environment: REDRIVE_BINARY (default build/release/app/redrive, built if missing),
 # BENCH_PROBE=1, BENCH_TLS=1, BENCH_LPUSH_REQUESTS (default 400000), BENCH_KEEP=1 (keep the work folder).
@@ -99,7 +101,7 @@ measure() {
     [ ${#redis[@]} -gt 0 ] || redis=(--redis "redis://127.0.0.1:$redis_port/0")
     rcli flushall >/dev/null
     REDRIVE_NO_KEYCHAIN=1 XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" \
-        "$server" --headless --no-worker --simulate-failure always \
+        "$server" --headless --no-worker --simulate-failure always ${server_args:-} \
         "${redis[@]}" --listen 127.0.0.1:0 2>"$work/server.log" &
     server_pid=$!
     local url=""
@@ -158,7 +160,13 @@ while [ "$run" -lt "$runs" ]; do
     redis_alive || { echo "redis-server $redis_pid is gone (killed from outside?): restarting" >&2; start_redis; }
     run=$((run + 1))
     rm -f "$work"/*.next
-    if ! measure redrive "$binary"; then run=$((run - 1)); continue; fi
+    if [ -n "${BENCH_THREADS:-}" ]; then
+        failed=0
+        for t in $BENCH_THREADS; do
+            server_args="--receiver-threads $t" measure "t$t" "$binary" || { failed=1; break; }
+        done
+        [ "$failed" = 0 ] || { run=$((run - 1)); continue; }
+    elif ! measure redrive "$binary"; then run=$((run - 1)); continue; fi
     if [ -n "${tls_port:-}" ] && ! measure tls "$binary" --redis "rediss://127.0.0.1:$tls_port/0" \
         --redis-ca "$work/ca.pem"; then
         run=$((run - 1))
@@ -179,7 +187,7 @@ while [ "$run" -lt "$runs" ]; do
     c_p50=$(awk -F'"' '/^"LPUSH"/ { print $10 }' "$work/ceiling.csv")
     c_p99=$(awk -F'"' '/^"LPUSH"/ { print $14 }' "$work/ceiling.csv")
     printf '%-3s %-8s %9s %8s %8s\n' "$run" ceiling "$ceiling" "$c_p50" "$c_p99"
-    for name in redrive tls probe; do
+    for name in redrive tls probe $(for t in ${BENCH_THREADS:-}; do echo "t$t"; done); do
         [ -f "$work/$name.next" ] || continue
         read -r rps rest <"$work/$name.next"
         echo "$(cat "$work/$name.next") $ceiling $(awk -v a="$rps" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }')" \
@@ -191,7 +199,7 @@ col() { awk -v c="$2" '{ print $c }' "$work/$1.results" | median; }
 echo
 echo "| server | req/s | p50 ms | p99 ms | peak RSS MB | LPUSH ceiling req/s | ratio to ceiling |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for name in redrive tls probe; do
+for name in redrive tls probe $(for t in ${BENCH_THREADS:-}; do echo "t$t"; done); do
     [ -f "$work/$name.results" ] || continue
     printf '| %s | %.0f | %s | %s | %s | %.0f | %.2f |\n' "$name" "$(col "$name" 1)" "$(col "$name" 2)" \
         "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)" "$(col "$name" 6)"
