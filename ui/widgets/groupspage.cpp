@@ -394,16 +394,17 @@ void GroupsPage::showExample()
     m_exampleId = group->exampleId;
     m_example->clear(tr("loading…"));
     const QString id = group->exampleId;
-    m_backend.findById(m_list, id, this, [this, id](const QByteArray &raw, const QString &error) {
+    // The group's newest member is its example (the scan starts at the new end); read by group
+    // rather than by id, which tutorial entries (sha1-... ids) do not carry in their text.
+    m_backend.groupPage(m_list, group->id, 0, 1, this, [this, id](const QueuePage &page) {
         if (id != m_exampleId)
             return;
-        if (!error.isEmpty())
-            m_example->clear(error);
-        else if (raw.isEmpty())
-            m_example->clear(tr("The example entry is no longer in the "
-                                "list."));
+        if (!page.error.isEmpty())
+            m_example->clear(page.error);
+        else if (page.entries.isEmpty())
+            m_example->clear(tr("No entry of this group is left in the list."));
         else
-            m_example->showEntry(raw);
+            m_example->showEntry(page.entries.constFirst());
     });
 }
 
