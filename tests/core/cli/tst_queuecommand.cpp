@@ -499,6 +499,7 @@ private Q_SLOTS:
         QCOMPARE(run({ u"move"_s, u"--all"_s, u"--yes"_s }).exitCode, 0);
         QCOMPARE(run({ u"export"_s, u"--output"_s, file }).exitCode, 0);
         QCOMPARE(run({ u"import"_s, file, u"--list"_s, u"permanent"_s, u"--yes"_s }).exitCode, 0);
+        QCOMPARE(run({ u"retry"_s, u"--group"_s, groupOf(crm503(2)), u"--yes"_s }).exitCode, 0);
         // Reading is not recorded.
         QCOMPARE(run({ u"list"_s }).exitCode, 0);
 
@@ -516,7 +517,7 @@ private Q_SLOTS:
         }
         QCOMPARE(actions,
                  QStringList({ u"retry/selection"_s, u"delete/filter"_s, u"move/list"_s,
-                               u"export/list"_s, u"import/list"_s }));
+                               u"export/list"_s, u"import/list"_s, u"retry/group"_s }));
         QCOMPARE(records.at(0).value(u"ids"_s).toArray(), QJsonArray({ u"crm-1"_s }));
         QCOMPARE(records.at(0).value(u"list"_s).toString(), QString::fromUtf8(kDlq));
         QCOMPARE(records.at(1).value(u"filter"_s).toString(), u"Simulated"_s);
@@ -525,6 +526,10 @@ private Q_SLOTS:
         QCOMPARE(records.at(2).value(u"count"_s).toInteger(), 1);
         QCOMPARE(records.at(3).value(u"detail"_s).toString(), file);
         QCOMPARE(records.at(4).value(u"detail"_s).toString(), file);
+        // A group action is one record, with the group's id and what it touched.
+        QCOMPARE(records.at(5).value(u"group"_s).toString(), groupOf(crm503(2)));
+        QCOMPARE(records.at(5).value(u"count"_s).toInteger(), 2);
+        QCOMPARE(records.at(5).value(u"list"_s).toString(), QString::fromUtf8(kDlq));
     }
 
     void changesAreAnnouncedAsTheCli()
