@@ -245,12 +245,12 @@ void ReceiverTcpServer::acceptPending()
             continue;
         }
         endEpisodes();
-        if (m_shared->open >= m_maxConnections) {
+        if (!reserveSlot()) {
             refuseOverLimit(descriptor);
             continue;
         }
         if (m_dispatch && m_dispatch(descriptor))
-            continue; // another thread's server takes it
+            continue; // another thread's server takes it, with the slot reserved here
         incomingConnection(descriptor);
         accepted = true;
     }
@@ -313,12 +313,19 @@ void ReceiverTcpServer::refuseOverLimit(int descriptor)
     ::close(descriptor);
 }
 
+bool ReceiverTcpServer::reserveSlot()
+{
+    // One atomic step: the servers of several threads accept at once, and a check followed by
+    // an increment would let two of them take the last slot.
+    if (m_shared->open.fetch_add(1) < m_maxConnections)
+        return true;
+    --m_shared->open;
+    return false;
+}
+
 void ReceiverTcpServer::adopt(qintptr socketDescriptor)
 {
-    if (m_shared->open >= m_maxConnections) {
-        refuseOverLimit(int(socketDescriptor));
-        return;
-    }
+    // The dispatching server reserved the slot when it accepted the socket.
     incomingConnection(socketDescriptor);
     Q_EMIT newConnection();
 }
@@ -329,12 +336,13 @@ void ReceiverTcpServer::incomingConnection(qintptr socketDescriptor)
     auto connection = std::make_unique<ReceiverConnection>(m_httpServer, m_maxBody, this);
     if (!connection->setSocketDescriptor(socketDescriptor)) {
         ::close(int(socketDescriptor));
+        --m_shared->open; // the slot reserved for it
         return;
     }
     // Answers are written in one piece: no reason to let Nagle hold them back.
     connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     ReceiverConnection *raw = connection.release(); // owned by this server (its parent)
-    ++m_shared->open;
+    // The slot was reserved when the socket was accepted (reserveSlot()); it is freed here.
     connect(raw, &QObject::destroyed, this, [shared = m_shared] { --shared->open; });
     addPendingConnection(raw);
     Q_EMIT connectionCreated(raw);

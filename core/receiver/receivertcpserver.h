@@ -104,6 +104,9 @@ protected:
 
 private:
     void acceptPending();
+    // Takes one of the connections --max-connections allows, for all threads at once; false
+    // at the limit. incomingConnection() and adopt() use a slot reserved this way.
+    bool reserveSlot();
     void refuseOverLimit(int descriptor);
     void pauseForDescriptors(int error);
     void endEpisodes();
