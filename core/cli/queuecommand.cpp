@@ -1213,7 +1213,7 @@ void QueueCommand::reportBulk(const BulkResult &result, const QString &verb)
     QString text = QStringLiteral("%1 %2 entries of %3").arg(verb).arg(result.done).arg(key);
     if (m_command == QLatin1String("export"))
         text += m_file ? QStringLiteral(" to %1").arg(m_output) : QString();
-    else if (m_list == QueueStore::List::PermanentFailures)
+    else if (m_list == QueueStore::List::PermanentFailures && m_command != QLatin1String("delete"))
         text += QStringLiteral(" to %1").arg(QString::fromUtf8(m_store->keys().dlq));
     if (result.missing > 0)
         text += QStringLiteral("; %1 changed or left meanwhile and were not touched")

@@ -137,6 +137,11 @@ DeadLetterEntry DeadLetterEntry::create(const QByteArray &payload, const QString
 
 QByteArray DeadLetterEntry::compose(const QByteArray &payload, const QJsonObject &fields)
 {
+    // No payload text to keep byte for byte (an element without "original_payload", which the
+    // worker sets aside, or one whose field could not be located in the text): the object is
+    // written as it is, so that a retry or move never turns it into broken JSON.
+    if (payload.isEmpty())
+        return QJsonDocument(fields).toJson(QJsonDocument::Compact);
     QJsonObject rest = fields;
     rest.remove(PayloadKey);
     const QByteArray tail = QJsonDocument(rest).toJson(QJsonDocument::Compact);

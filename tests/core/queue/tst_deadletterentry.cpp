@@ -133,6 +133,36 @@ private Q_SLOTS:
         QCOMPARE(reset.attempts().size(), 1); // history kept
     }
 
+    // An object without "original_payload" (the worker sets such elements aside) stays valid
+    // JSON with all its fields through a retry or a move; it used to come out as
+    // {"original_payload":,...}, which no reader can parse.
+    void resetWithoutPayloadKeepsValidJson_data()
+    {
+        QTest::addColumn<QByteArray>("raw");
+        QTest::newRow("one field") << QByteArray(R"({"foo":1})");
+        QTest::newRow("empty object") << QByteArray("{}");
+        QTest::newRow("tutorial fields, no payload")
+            << QByteArray(R"({"error_message":"x","status_code":500,"retry_count":3})");
+    }
+    void resetWithoutPayloadKeepsValidJson()
+    {
+        QFETCH(QByteArray, raw);
+        const DeadLetterEntry entry = DeadLetterEntry::parse(raw);
+        QVERIFY(entry.isJsonObject());
+        const DeadLetterEntry reset = entry.resetForRetry();
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(reset.raw(), &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, reset.raw().constData());
+        const QJsonObject object = document.object();
+        for (auto it = entry.object().begin(); it != entry.object().end(); ++it) {
+            if (it.key() != QLatin1String("retry_count"))
+                QCOMPARE(object.value(it.key()), it.value());
+        }
+        QCOMPARE(reset.retryCount(), 0);
+        QCOMPARE(reset.id(), entry.id());
+        QVERIFY(!object.contains(QStringLiteral("original_payload")));
+    }
+
     void editReplacesOnlyThePayload()
     {
         const DeadLetterEntry entry

@@ -206,6 +206,37 @@ private Q_SLOTS:
         QCOMPARE(m_redis.llen(m_keys.dlq), 0);
     }
 
+    // Objects the worker set aside for having no "original_payload" come back from the
+    // permanent list as valid JSON with their fields (they used to come back as
+    // {"original_payload":,...}, unreadable); not-JSON elements come back unchanged.
+    void moveKeepsElementsWithoutPayloadReadable()
+    {
+        const QList<QByteArray> raws { R"({"foo":1})", "{}", "not json at all" };
+        for (const QByteArray &raw : raws)
+            m_redis.lpush(m_keys.permanent, raw);
+        auto bulk = run<BulkResult>(
+            [&](auto cb) { m_store->moveToDlqMatching(QString(), this, cb); });
+        QCOMPARE(bulk.done, 3);
+        QCOMPARE(m_redis.llen(m_keys.permanent), 0);
+        const QList<QByteArray> moved = m_redis.lrange(m_keys.dlq);
+        QCOMPARE(moved.size(), 3);
+        QVERIFY(moved.contains("not json at all"));
+        int objects = 0;
+        for (const QByteArray &raw : moved) {
+            if (raw == "not json at all")
+                continue;
+            QJsonParseError error;
+            const QJsonObject object = QJsonDocument::fromJson(raw, &error).object();
+            QVERIFY2(error.error == QJsonParseError::NoError, raw.constData());
+            QCOMPARE(object.value(QStringLiteral("retry_count")).toInt(-1), 0);
+            QVERIFY(!object.contains(QStringLiteral("original_payload")));
+            if (object.contains(QStringLiteral("foo")))
+                QCOMPARE(object.value(QStringLiteral("foo")).toInt(), 1);
+            ++objects;
+        }
+        QCOMPARE(objects, 2);
+    }
+
     void bulkBySelectionAndFilter()
     {
         QList<DeadLetterEntry> selection;
