@@ -134,7 +134,12 @@ TrendChart::TrendChart(const QList<Line> &lines, QWidget *parent)
         m_series.append(series);
         m_gauges = !line.counter.has_value();
     }
+    // QChartView makes a chart of its own in its constructor; setChart() releases it without
+    // deleting it (Qt's documented behaviour), so it is deleted here.
+    QChart *initial = QChartView::chart();
     setChart(chart);
+    if (initial != chart)
+        delete initial;
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(180);
     setFrameShape(QFrame::NoFrame);
