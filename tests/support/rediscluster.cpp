@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "tests/support/rediscluster.h"
 
+#include "tests/support/testenv.h"
+
 #include <QDeadlineTimer>
 #include <QProcess>
 #include <QStringList>
-#include <QTcpServer>
 #include <QThread>
 
 namespace redrive::tests {
@@ -15,16 +16,6 @@ QString replyText(const QVariant &reply)
     if (reply.typeId() == QMetaType::QString)
         return reply.toString();
     return QString::fromUtf8(reply.toByteArray());
-}
-
-// A free loopback port for a node's cluster bus: by default it is the node's port + 10000,
-// which a port above 55535 would not leave room for.
-quint16 freeBusPort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
 }
 
 bool isError(const QVariant &reply)
@@ -58,39 +49,58 @@ QString RedisCluster::url(int seeds) const
         + hosts.join(QLatin1Char(','));
 }
 
+std::unique_ptr<RedisServer> RedisCluster::startNode(int i, bool tls)
+{
+    auto node = std::make_unique<RedisServer>();
+    QStringList tlsArgs;
+    if (tls) {
+        if (i == 0 && !node->makeTlsFiles()) {
+            fail(QStringLiteral("TLS files: %1").arg(node->errorString()));
+            return nullptr;
+        }
+        // The nodes authenticate each other on the cluster bus: the client certificate (the
+        // server one is for serverAuth only) for the connections they open.
+        const RedisServer &files = i == 0 ? *node : *m_nodes.front();
+        tlsArgs = node->tlsArgs(QStringLiteral("server"), false, &files)
+            + QStringList { QStringLiteral("--tls-client-cert-file"),
+                            files.tlsFile(QStringLiteral("client.pem")),
+                            QStringLiteral("--tls-client-key-file"),
+                            files.tlsFile(QStringLiteral("client.key")),
+                            QStringLiteral("--tls-cluster"), QStringLiteral("yes"),
+                            QStringLiteral("--tls-replication"), QStringLiteral("yes") };
+    }
+    // A short node timeout makes a failover quick; the config file lives in the node's
+    // own folder (--dir).
+    const QStringList clusterArgs {
+        QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
+        QStringLiteral("--cluster-config-file"), QStringLiteral("nodes.conf"),
+        QStringLiteral("--cluster-node-timeout"), QStringLiteral("3000"),
+        QStringLiteral("--cluster-port"), QString::number(freeLoopbackPort()),
+        // Replicas get their first copy at once, not after 5 s: a replica without one never
+        // takes over from its primary.
+        QStringLiteral("--repl-diskless-sync-delay"), QStringLiteral("0")
+    };
+    if (!node->start(tlsArgs + clusterArgs)) {
+        fail(QStringLiteral("cluster node %1: %2").arg(i).arg(node->errorString()));
+        return nullptr;
+    }
+    return node;
+}
+
 bool RedisCluster::start(int primaries, int replicasEach, bool tls)
 {
     m_tls = tls;
     const int total = primaries * (1 + replicasEach);
     QStringList addresses;
     for (int i = 0; i < total; ++i) {
-        auto node = std::make_unique<RedisServer>();
-        QStringList tlsArgs;
-        if (tls) {
-            if (i == 0 && !node->makeTlsFiles())
-                return fail(QStringLiteral("TLS files: %1").arg(node->errorString()));
-            // The nodes authenticate each other on the cluster bus: the client certificate (the
-            // server one is for serverAuth only) for the connections they open.
-            const RedisServer &files = i == 0 ? *node : *m_nodes.front();
-            tlsArgs = node->tlsArgs(QStringLiteral("server"), false, &files)
-                + QStringList { QStringLiteral("--tls-client-cert-file"),
-                                files.tlsFile(QStringLiteral("client.pem")),
-                                QStringLiteral("--tls-client-key-file"),
-                                files.tlsFile(QStringLiteral("client.key")),
-                                QStringLiteral("--tls-cluster"), QStringLiteral("yes"),
-                                QStringLiteral("--tls-replication"), QStringLiteral("yes") };
+        // A node that finds its port or its bus port taken by another process (tests run side
+        // by side) is started again, as a new node with new ports.
+        std::unique_ptr<RedisServer> node;
+        for (int attempt = 1; !node; ++attempt) {
+            node = startNode(i, tls);
+            if (!node && attempt == 3)
+                return false;
         }
-        // A short node timeout makes a failover quick; the config file lives in the node's
-        // own folder (--dir).
-        if (!node->start(tlsArgs + QStringList {
-                             QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
-                           QStringLiteral("--cluster-config-file"), QStringLiteral("nodes.conf"),
-                           QStringLiteral("--cluster-node-timeout"), QStringLiteral("3000"),
-                           QStringLiteral("--cluster-port"), QString::number(freeBusPort()),
-                           // Replicas get their first copy at once, not after 5 s: a replica
-                           // without one never takes over from its primary.
-                           QStringLiteral("--repl-diskless-sync-delay"), QStringLiteral("0") }))
-            return fail(QStringLiteral("cluster node %1: %2").arg(i).arg(node->errorString()));
         addresses.append(QStringLiteral("127.0.0.1:%1").arg(node->port()));
         m_nodes.push_back(std::move(node));
     }

@@ -63,6 +63,8 @@ public:
 private:
     bool waitUntilStable(int timeoutMs);
     bool fail(const QString &error);
+    // Starts node `i` with a bus port of its own; null (and errorString()) when it did not start.
+    std::unique_ptr<RedisServer> startNode(int i, bool tls);
 
     std::vector<std::unique_ptr<RedisServer>> m_nodes;
     QString m_error;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "tests/support/redisserver.h"
 
+#include "tests/support/testenv.h"
+
 #include <QDeadlineTimer>
 #include <QFile>
-#include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
 
@@ -13,14 +14,6 @@
 namespace redrive::tests {
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
-}
 
 bool readLine(QTcpSocket &socket, QByteArray *line)
 {
@@ -84,21 +77,43 @@ RedisServer::~RedisServer()
 
 bool RedisServer::start(const QStringList &extraArgs)
 {
-    if (m_port == 0)
-        m_port = freePort();
-    QStringList args { QStringLiteral("--port"),       QString::number(m_port),
-                       QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
-                       QStringLiteral("--save"),       QString(),
-                       QStringLiteral("--appendonly"), QStringLiteral("no"),
-                       QStringLiteral("--dir"),        m_dir.path() };
-    args.append(extraArgs);
-    return launch(args);
+    // A port this server picked itself is picked again when another process took it first; a
+    // restart keeps its port.
+    const bool ownPort = m_port == 0;
+    for (int attempt = 1;; ++attempt) {
+        if (ownPort)
+            m_port = freeLoopbackPort();
+        QStringList args { QStringLiteral("--port"),       QString::number(m_port),
+                           QStringLiteral("--bind"),       QStringLiteral("127.0.0.1"),
+                           QStringLiteral("--save"),       QString(),
+                           QStringLiteral("--appendonly"), QStringLiteral("no"),
+                           QStringLiteral("--dir"),        m_dir.path() };
+        args.append(extraArgs);
+        if (launch(args))
+            return true;
+        if (!ownPort || !m_portTaken || attempt == MaxStartAttempts)
+            return false;
+    }
 }
 
 bool RedisServer::startSentinel(const QString &config)
 {
-    if (m_port == 0)
-        m_port = freePort();
+    const bool ownPort = m_port == 0;
+    for (int attempt = 1;; ++attempt) {
+        if (ownPort) {
+            m_port = freeLoopbackPort();
+            QFile::remove(m_dir.filePath(QStringLiteral("sentinel.conf")));
+        }
+        if (launchSentinel(config))
+            return true;
+        if (!ownPort || !m_portTaken || attempt == MaxStartAttempts)
+            return false;
+    }
+}
+
+bool RedisServer::launchSentinel(const QString &config)
+{
+    m_portTaken = false;
     const QString path = m_dir.filePath(QStringLiteral("sentinel.conf"));
     if (!QFile::exists(path)) {
         QFile file(path);
@@ -119,6 +134,7 @@ bool RedisServer::launch(const QStringList &args)
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_process->setStandardOutputFile(QProcess::nullDevice());
     m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    m_portTaken = false;
     m_process->start(QStringLiteral("redis-server"), args);
     if (!m_process->waitForStarted(5000)) {
         m_error = QStringLiteral("redis-server did not start: %1").arg(m_process->errorString());
@@ -131,17 +147,41 @@ bool RedisServer::launch(const QStringList &args)
         if (socket.waitForConnected(200)) {
             socket.write("PING\r\n");
             QByteArray line;
-            if (readLine(socket, &line) && (line == "+PONG" || line.startsWith("-NOAUTH")))
-                return true;
+            if (readLine(socket, &line) && line.startsWith("-NOAUTH"))
+                return true; // a password is set: INFO would be refused too
+            if (line == "+PONG") {
+                if (answersFromOurProcess(socket))
+                    return true;
+                // Another test's server holds the port; ours cannot bind it and exits.
+                m_error = QStringLiteral("port %1 is taken by another redis-server").arg(m_port);
+                m_portTaken = true;
+                kill();
+                return false;
+            }
         }
-        if (m_process->state() == QProcess::NotRunning) {
-            m_error = QStringLiteral("redis-server exited at start (port %1 taken?)").arg(m_port);
+        // Waiting for the process (not sleeping) is what lets QProcess see that it exited.
+        if (m_process->waitForFinished(20)) {
+            m_error = QStringLiteral("redis-server exited at start with code %1 (port %2 taken?)")
+                          .arg(m_process->exitCode())
+                          .arg(m_port);
+            m_portTaken = true;
             return false;
         }
-        QThread::msleep(20);
     }
     m_error = QStringLiteral("redis-server did not answer PING within 10 s");
     return false;
+}
+
+bool RedisServer::answersFromOurProcess(QTcpSocket &socket) const
+{
+    socket.write("INFO server\r\n");
+    const QByteArray info = readReply(socket).toByteArray();
+    const qsizetype at = info.indexOf("process_id:");
+    if (at < 0)
+        return true; // not an answer to judge by
+    const qsizetype end = info.indexOf('\r', at);
+    const qint64 pid = info.mid(at + 11, end - at - 11).toLongLong();
+    return pid == m_process->processId();
 }
 
 void RedisServer::stop()
@@ -240,7 +280,7 @@ QStringList RedisServer::tlsArgs(const QString &name, bool requireClientCertific
                                  const RedisServer *files)
 {
     if (m_tlsPort == 0)
-        m_tlsPort = freePort();
+        m_tlsPort = freeLoopbackPort();
     const RedisServer &from = files ? *files : *this;
     return { QStringLiteral("--tls-port"),
              QString::number(m_tlsPort),
@@ -257,7 +297,7 @@ QStringList RedisServer::tlsArgs(const QString &name, bool requireClientCertific
 QString RedisServer::sentinelTlsConfig(const RedisServer &files, const QString &name)
 {
     if (m_tlsPort == 0)
-        m_tlsPort = freePort();
+        m_tlsPort = freeLoopbackPort();
     return QStringLiteral("tls-port %1\ntls-cert-file %2\ntls-key-file %3\n"
                           "tls-ca-cert-file %4\ntls-auth-clients no\ntls-replication yes\n")
         .arg(m_tlsPort)

@@ -9,6 +9,8 @@
 
 #include <memory>
 
+class QTcpSocket;
+
 namespace redrive::tests {
 
 // A private redis-server on a free loopback port, for one test process. It dies with the test
@@ -68,12 +70,17 @@ public:
     void flushAll() const;
 
 private:
+    static constexpr int MaxStartAttempts = 5;
     bool launch(const QStringList &args);
+    bool launchSentinel(const QString &config);
+    // Whether the server that answered on port() is the process this object started.
+    bool answersFromOurProcess(QTcpSocket &socket) const;
 
     std::unique_ptr<QProcess> m_process;
     QTemporaryDir m_dir;
     quint16 m_port = 0;
     quint16 m_tlsPort = 0;
+    bool m_portTaken = false; // the last start failed because another process held a port
     QString m_error;
 };
 
