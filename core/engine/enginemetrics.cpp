@@ -4,6 +4,7 @@
 #include "core/metrics/prometheustext.h"
 #include "core/queue/retryworker.h"
 #include "core/queue/entrywriter.h"
+#include "core/receiver/publicreason.h"
 #include "core/redis/redisconnection.h"
 #include "core/redis/redisreply.h"
 
@@ -154,7 +155,8 @@ QByteArray EngineMetrics::health(int *status) const
         body += m_worker->isRunning() ? ",\"worker\":\"running\"" : ",\"worker\":\"stopped\"";
     if (!problem.isEmpty()) {
         body += ",\"error\":";
-        EntryWriter::appendString(&body, problem);
+        // Anyone who reaches the port reads this: the kind of trouble, not where Redis is.
+        EntryWriter::appendString(&body, publicRedisReason(problem));
     }
     body += '}';
     *status = problem.isEmpty() ? 200 : 503;

@@ -4,6 +4,7 @@
 #include "core/queue/entrywriter.h"
 #include "core/receiver/descriptorlimit.h"
 #include "core/receiver/payloadvalidator.h"
+#include "core/receiver/publicreason.h"
 #include "core/receiver/receiverconnection.h"
 #include "core/receiver/receivertcpserver.h"
 
@@ -474,8 +475,8 @@ void WebhookReceiver::handleHealth(ReceiverConnection *connection, bool proxied)
         status = 503;
         body = proxied ? "{\"status\":\"unavailable\""
                        : "{\"status\":\"unavailable\",\"redis\":\"down\",\"error\":";
-        if (!proxied)
-            EntryWriter::appendString(&body, problem);
+        if (!proxied) // the kind of trouble; where Redis is stays in the server's log
+            EntryWriter::appendString(&body, publicRedisReason(problem));
         body += '}';
         headers.append(
             { QByteArrayLiteral("Retry-After"), QByteArray::number(m_config.retryAfterSeconds) });
@@ -715,12 +716,14 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const DeadLetterWrit
 void WebhookReceiver::answerUnavailable(const DeliveryPtr &delivery, const QString &reason)
 {
     delivery->outcome = DeliveryEvent::Outcome::Unavailable;
+    // The sender (anyone behind the public tunnel) learns why, not where Redis is nor as whom
+    // Redrive logs in there.
     answer(delivery, 503,
            ReceiverConnection::errorBody(
                "storage_unavailable",
                QStringLiteral("the delivery could not be processed and could not be stored (%1); "
                               "nothing was kept: send it again later")
-                   .arg(reason)),
+                   .arg(publicRedisReason(reason))),
            { { "Retry-After", QByteArray::number(m_config.retryAfterSeconds) } });
 }
 

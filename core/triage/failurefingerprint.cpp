@@ -280,10 +280,18 @@ QString replacementFor(QStringView word)
 
 QString hostOf(const QString &reason)
 {
-    // QNetworkReply: "Host db.example.com not found"; URLs in "Error transferring http://..."
+    // QNetworkReply: "Host db.example.com not found"; URLs in "Error transferring http://...".
+    // A plain socket says "Host not found", naming none.
     static const QLatin1String hostPrefix("Host ");
-    if (reason.startsWith(hostPrefix) && reason.endsWith(QLatin1String(" not found")))
-        return reason.mid(hostPrefix.size(), reason.size() - hostPrefix.size() - 10).trimmed();
+    static const QLatin1String notFound(" not found");
+    if (reason.startsWith(hostPrefix) && reason.endsWith(notFound)
+        && reason.size() > hostPrefix.size() + notFound.size()) {
+        const QString name
+            = reason.mid(hostPrefix.size(), reason.size() - hostPrefix.size() - notFound.size())
+                  .trimmed();
+        if (!name.isEmpty() && !name.contains(QLatin1Char(' ')))
+            return name;
+    }
     const qsizetype scheme = reason.indexOf(QLatin1String("://"));
     if (scheme > 0) {
         qsizetype i = scheme + 3;

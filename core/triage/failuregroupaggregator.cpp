@@ -30,7 +30,7 @@ QJsonObject FailureGroup::toJson() const
         { QStringLiteral("id"), id },
         { QStringLiteral("title"), title },
         { QStringLiteral("kind"), failureKindName(fingerprint.kind) },
-        { QStringLiteral("status_code"), fingerprint.statusCode },
+        { QStringLiteral("status_code"), statusCode },
         { QStringLiteral("host"), fingerprint.host },
         { QStringLiteral("topic_pattern"), fingerprint.topicPattern },
         { QStringLiteral("detail"), fingerprint.detail },
@@ -127,6 +127,14 @@ void FailureGroupAggregator::add(QByteArrayView raw)
     }
     Group &group = m_groups[index];
     ++group.count;
+    if (facts.isEntry) {
+        auto status = std::find_if(group.statuses.begin(), group.statuses.end(),
+                                   [&](const auto &s) { return s.first == facts.statusCode; });
+        if (status != group.statuses.end())
+            ++status->second;
+        else
+            group.statuses.append({ facts.statusCode, 1 });
+    }
     const qint64 t = facts.arrivedAtMs;
     if (t >= 0) {
         group.firstMs = group.firstMs < 0 ? t : qMin(group.firstMs, t);
@@ -157,6 +165,17 @@ FailureGroups FailureGroupAggregator::result() const
         }
         group.arrivals = g.arrivals;
         group.exampleId = g.exampleId;
+        group.statusCode = g.fingerprint.statusCode;
+        if (group.statusCode == 0) {
+            // The most frequent stored code; on a tie the lower one, for a stable answer.
+            qint64 most = 0;
+            for (const auto &[code, n] : g.statuses) {
+                if (code != 0 && (n > most || (n == most && code < group.statusCode))) {
+                    most = n;
+                    group.statusCode = code;
+                }
+            }
+        }
         result.groups.append(group);
     }
     std::sort(result.groups.begin(), result.groups.end(),

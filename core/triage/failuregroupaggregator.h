@@ -11,6 +11,9 @@
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <QVarLengthArray>
+
+#include <utility>
 
 namespace redrive::core {
 
@@ -28,6 +31,10 @@ struct FailureGroup
     // (FailureGroups::BucketCount buckets of BucketMs each).
     QList<int> arrivals;
     QString exampleId; // DeadLetterEntry::id() of the group's first element in scan order
+    // The HTTP status the group stands for: the fingerprint's (http, refused, other), else the
+    // stored status_code most of its entries carry (504 for timeouts, 502 for unreachable, DNS
+    // and TLS as Redrive writes them); 0 when they carry none.
+    int statusCode = 0;
 
     // One JSON object with stable field names (docs/TRIAGE.md), for `--json` output and
     // anything else that hands groups on: id, title, kind, status_code, host, topic_pattern,
@@ -78,6 +85,8 @@ private:
         qint64 lastMs = -1;
         QList<int> arrivals;
         QString exampleId;
+        // Stored status_code -> entries with it; nearly always one code per group.
+        QVarLengthArray<std::pair<int, qint64>, 2> statuses;
     };
     // Everything a fingerprint takes from the error text and status, which repeat across
     // thousands of entries; the topic differs in its ids and is matched per entry.

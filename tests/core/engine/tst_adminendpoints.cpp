@@ -198,6 +198,16 @@ void TestAdminEndpoints::workerOnlyServesHealthAndMetrics()
     QVERIFY(QTest::qWaitFor([&] { return (reply = get(health)).status == 503; }, WaitMs));
     QCOMPARE(QJsonDocument::fromJson(reply.body).object().value(QStringLiteral("redis")).toString(),
              QStringLiteral("down"));
+    // Why, not where: nobody who reaches the port learns the Redis address.
+    QVERIFY2(!QJsonDocument::fromJson(reply.body)
+                  .object()
+                  .value(QStringLiteral("error"))
+                  .toString()
+                  .isEmpty(),
+             reply.body.constData());
+    QVERIFY2(!reply.body.contains("127.0.0.1") && !reply.body.contains("redis://")
+                 && !reply.body.contains(':' + QByteArray::number(m_server.port())),
+             reply.body.constData());
     QVERIFY2(m_server.start(), qPrintable(m_server.errorString()));
 
     QVERIFY2(redrive.terminate(WaitMs), redrive.log.constData());

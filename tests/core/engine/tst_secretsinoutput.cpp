@@ -10,6 +10,7 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 using redrive::tests::RedriveProcess;
 
@@ -115,6 +116,11 @@ private Q_SLOTS:
                 headless->collect(1500);
                 health = headless->get("/healthz");
                 verifyClean(health, "/healthz");
+                // Nor where Redis is: the port is public behind a tunnel.
+                const int port = QUrl(url).port();
+                QVERIFY2(port <= 0 || !health.contains(':' + QByteArray::number(port)),
+                         health.constData());
+                QVERIFY2(!health.contains("redis://"), health.constData());
                 verifyClean(headless->get("/metrics"), "/metrics");
                 headless->process.terminate();
             }

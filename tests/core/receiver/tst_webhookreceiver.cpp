@@ -194,6 +194,7 @@ private Q_SLOTS:
     void secretHeaderNeverForwardedNorStored();
     void redisOutageAnswers503ThenRecovers();
     void slowRedisWriteAnswers503();
+    void outageAnswersSayWhyNotWhere();
     void clientGoneBeforeTheAnswer();
     void idleAndStalledConnectionsClosed();
     void slowHeadersClosed();
@@ -1188,6 +1189,87 @@ void TestWebhookReceiver::slowRedisWriteAnswers503()
     // The write may still land afterwards: then the sender may deliver twice (never zero times).
     QTRY_COMPARE_WITH_TIMEOUT(m_server.llen(Dlq), 1, WaitMs);
     QCOMPARE(m_receiver->counters().unavailable, 1u);
+}
+
+// The receiver's port is public (ngrok): a 503 and /healthz say why Redis cannot take the
+// delivery, never where Redis is nor who Redrive logs in as, whatever the Redis URL holds.
+void TestWebhookReceiver::outageAnswersSayWhyNotWhere()
+{
+    const QByteArray user = "rcv-user-5u8";
+    const QByteArray password = "rcv-pw-Z7k2q";
+    const QByteArray hostPort = "127.0.0.1:" + QByteArray::number(m_server.port());
+    const auto verifyPrivate = [&](const Response &response, const char *what) {
+        const QByteArray text
+            = response.body + ' ' + QJsonDocument(response.json).toJson(QJsonDocument::Compact);
+        for (const QByteArray &secret :
+             { hostPort, ':' + QByteArray::number(m_server.port()), QByteArray("127.0.0.1"), user,
+               password, QByteArray("redis://"), QByteArray("***") })
+            QVERIFY2(!text.contains(secret),
+                     qPrintable(QStringLiteral("%1 shows %2: %3")
+                                    .arg(QLatin1String(what), QString::fromUtf8(secret),
+                                         QString::fromUtf8(response.body))));
+    };
+    // A user Redis does not know yet: every login is refused.
+    RedisEndpoint endpoint;
+    QString error;
+    QVERIFY(RedisEndpoint::parse(
+        QStringLiteral("redis://%1:%2@%3/0")
+            .arg(QString::fromUtf8(user), QString::fromUtf8(password), QString::fromUtf8(hostPort)),
+        &endpoint, &error));
+    m_writer.reset();
+    m_redis = std::make_unique<RedisConnection>(endpoint, QStringLiteral("tst_webhookreceiver"));
+    m_redis->setReconnectDelays(20, 200);
+    m_redis->open();
+    m_writer = std::make_unique<DeadLetterWriter>(m_redis.get(), QueueKeys(),
+                                                  QStringLiteral("receiver"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_redis->lastError().contains(QLatin1String("WRONGPASS")), WaitMs);
+    // The connection's own reason names the place (redacted): the one for the log.
+    QVERIFY(m_redis->lastError().contains(QString::fromUtf8(hostPort)));
+    QVERIFY(!m_redis->lastError().contains(QString::fromUtf8(password)));
+
+    configureDownstream({}, 1000, QStringLiteral("always"));
+    startReceiver();
+    Response response = post();
+    QCOMPARE(response.status, 503);
+    QCOMPARE(response.json.value(QStringLiteral("error")).toString(),
+             QStringLiteral("storage_unavailable"));
+    QString message = response.json.value(QStringLiteral("message")).toString();
+    QVERIFY2(message.contains(QLatin1String("refused the login"))
+                 && message.contains(QLatin1String("WRONGPASS")),
+             qPrintable(message));
+    verifyPrivate(response, "the 503 for a refused login");
+    QVERIFY(!m_events.last().error.contains(QString::fromUtf8(hostPort)));
+    Response health = send("GET", QStringLiteral("/healthz"), {}, {});
+    QCOMPARE(health.status, 503);
+    QVERIFY2(health.json.value(QStringLiteral("error"))
+                 .toString()
+                 .contains(QLatin1String("refused the login")),
+             health.body.constData());
+    verifyPrivate(health, "/healthz with a refused login");
+
+    // Now Redis knows the user: deliveries are stored.
+    QCOMPARE(m_server.command({ "ACL", "SETUSER", user, "on", ">" + password, "~*", "&*", "+@all" })
+                 .toByteArray(),
+             QByteArray("OK"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_redis->isReady(), WaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(send("GET", QStringLiteral("/healthz"), {}, {}).status, 200, WaitMs);
+    QCOMPARE(post().status, 200);
+
+    // Redis gone: refused connections, then the same answers without the place.
+    m_server.stop(); // the restarted server of cleanup() knows no such user
+    QTRY_VERIFY_WITH_TIMEOUT(!m_redis->isReady(), WaitMs);
+    response = post();
+    QCOMPARE(response.status, 503);
+    message = response.json.value(QStringLiteral("message")).toString();
+    QVERIFY2(message.contains(QLatin1String("Redis")), qPrintable(message));
+    verifyPrivate(response, "the 503 for an outage");
+    health = send("GET", QStringLiteral("/healthz"), {}, {});
+    QCOMPARE(health.status, 503);
+    QVERIFY(!health.json.value(QStringLiteral("error")).toString().isEmpty());
+    verifyPrivate(health, "/healthz in an outage");
+    const Response metrics = send("GET", QStringLiteral("/metrics"), {}, {});
+    QCOMPARE(metrics.status, 200);
+    verifyPrivate(metrics, "/metrics in an outage");
 }
 
 void TestWebhookReceiver::clientGoneBeforeTheAnswer()

@@ -93,6 +93,36 @@ private Q_SLOTS:
                               "has expired")
             << 502 << FailureKind::Tls << 0 << QString()
             << QStringLiteral("TLS: SSL handshake failed: The certificate has expired") + topic;
+        // The texts Qt 6.4 gives (both clients say "Connection refused", above), as the
+        // downstream clients put them after "unreachable: ": QNetworkReply names the host, a
+        // plain QTcpSocket/QSslSocket (the keep-alive client) does not.
+        QTest::newRow("dns, socket")
+            << QStringLiteral("downstream unreachable: Host not found") << 502 << FailureKind::Dns
+            << 0 << QString() << QStringLiteral("DNS: Host not found") + topic;
+        QTest::newRow("dns, reply without a name")
+            << QStringLiteral("downstream unreachable: Host  not found") << 502 << FailureKind::Dns
+            << 0 << QString() << QStringLiteral("DNS: Host not found") + topic;
+        QTest::newRow("closed, socket")
+            << QStringLiteral("downstream unreachable: The remote host closed the connection")
+            << 502 << FailureKind::Unreachable << 0 << QString()
+            << QStringLiteral("Unreachable: The remote host closed the connection") + topic;
+        QTest::newRow("timeout, socket")
+            << QStringLiteral("downstream unreachable: Socket operation timed out") << 502
+            << FailureKind::Timeout << 0 << QString() << QStringLiteral("Timeout") + topic;
+        QTest::newRow("tls, socket")
+            << QStringLiteral("downstream unreachable: Error during SSL handshake: "
+                              "error:0A00010B:SSL routines::wrong version number")
+            << 502 << FailureKind::Tls << 0 << QString()
+            << QStringLiteral("TLS: Error during SSL handshake: error:<id>:SSL routines::wrong "
+                              "version number")
+                + topic;
+        QTest::newRow("tls, reply")
+            << QStringLiteral("downstream unreachable: SSL handshake failed: Error during SSL "
+                              "handshake: error:0A00010B:SSL routines::wrong version number")
+            << 502 << FailureKind::Tls << 0 << QString()
+            << QStringLiteral("TLS: SSL handshake failed: Error during SSL handshake: "
+                              "error:<id>:SSL routines::wrong version number")
+                + topic;
         QTest::newRow("url in reason")
             << QStringLiteral("downstream unreachable: Error transferring "
                               "http://user:pw@Billing.example:8443/hook - server replied: ")
@@ -275,6 +305,30 @@ private Q_SLOTS:
                  entry.receivedAt().isValid() ? entry.receivedAt().toMSecsSinceEpoch() : -1);
     }
 
+    // "Host not found" names no host: it is the detail, never taken for a host called
+    // "not found" (which titled the group "DNS: not found not found").
+    void dnsWithoutAHostName()
+    {
+        const auto fingerprint = [](const char *error) {
+            return failureFingerprint(ours(QString::fromUtf8(error), 502, presence(UserA)));
+        };
+        const FailureFingerprint socket = fingerprint("downstream unreachable: Host not found");
+        QCOMPARE(socket.host, QString());
+        QCOMPARE(socket.detail, QStringLiteral("Host not found"));
+        QCOMPARE(socket.failure(), QStringLiteral("DNS: Host not found"));
+        QCOMPARE(socket.key(), QStringLiteral("v1|dns|0||v2.users.{id}.presence|Host not found"));
+        QCOMPARE(fingerprint("downstream unreachable: Host  not found"), socket);
+        // A named host is the group's host, and another host another group.
+        const FailureFingerprint named
+            = fingerprint("downstream unreachable: Host crm.example.com not found");
+        QCOMPARE(named.host, QStringLiteral("crm.example.com"));
+        QCOMPARE(named.detail, QString());
+        QCOMPARE(named.failure(), QStringLiteral("DNS: crm.example.com not found"));
+        QVERIFY(named.groupId() != socket.groupId());
+        QVERIFY(fingerprint("downstream unreachable: Host billing.example.com not found").groupId()
+                != named.groupId());
+    }
+
     void groupIdIsStable()
     {
         FailureFingerprint f;
@@ -338,6 +392,84 @@ private Q_SLOTS:
         QCOMPARE(json.value(QStringLiteral("bucket_minutes")).toInt(), 15);
         QCOMPARE(json.value(QStringLiteral("example_id")).toString(), top.exampleId);
         QVERIFY(result.groups.at(2).toJson().value(QStringLiteral("first_seen")).isNull());
+    }
+
+    // A group's status_code is the HTTP status its entries carry, also for the kinds whose
+    // fingerprint has none (timeouts 504, unreachable, DNS and TLS 502), as the receiver and
+    // the retry worker write entries and as the tutorial's json.dumps spacing has them.
+    void groupStatusIsTheEntriesStatus_data()
+    {
+        QTest::addColumn<bool>("tutorialFormat");
+        QTest::addColumn<QString>("error");
+        QTest::addColumn<int>("stored");
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("timeout") << false << QStringLiteral("downstream timed out after 5000 ms")
+                                 << 504 << QStringLiteral("timeout");
+        QTest::newRow("refused") << false
+                                 << QStringLiteral("downstream unreachable: Connection "
+                                                   "refused")
+                                 << 502 << QStringLiteral("unreachable");
+        QTest::newRow("dns") << false << QStringLiteral("downstream unreachable: Host not found")
+                             << 502 << QStringLiteral("dns");
+        QTest::newRow("tls") << false
+                             << QStringLiteral("downstream unreachable: SSL handshake failed: "
+                                               "The certificate has expired")
+                             << 502 << QStringLiteral("tls");
+        QTest::newRow("http") << false << QStringLiteral("downstream answered 503") << 503
+                              << QStringLiteral("http");
+        QTest::newRow("tutorial format, timeout")
+            << true << QStringLiteral("downstream timed out after 5000 ms") << 504
+            << QStringLiteral("timeout");
+        QTest::newRow("tutorial format, dns")
+            << true << QStringLiteral("downstream unreachable: Host crm.example.com not found")
+            << 502 << QStringLiteral("dns");
+        QTest::newRow("tutorial's own")
+            << true << QStringLiteral("Simulated Database Connection Timeout") << 500
+            << QStringLiteral("other");
+    }
+    void groupStatusIsTheEntriesStatus()
+    {
+        QFETCH(bool, tutorialFormat);
+        QFETCH(QString, error);
+        QFETCH(int, stored);
+        QFETCH(QString, kind);
+        FailureGroupAggregator aggregator;
+        for (const QString &user : { UserA, UserB, UserA })
+            aggregator.add(tutorialFormat ? tutorial(error, stored, presence(user))
+                                          : ours(error, stored, presence(user)));
+        const FailureGroups result = aggregator.result();
+        QCOMPARE(result.groups.size(), 1);
+        const FailureGroup &group = result.groups.first();
+        QCOMPARE(group.count, 3);
+        QCOMPARE(group.statusCode, stored);
+        const QJsonObject json = group.toJson();
+        QCOMPARE(json.value(QStringLiteral("kind")).toString(), kind);
+        QCOMPARE(json.value(QStringLiteral("status_code")).toInt(), stored);
+    }
+
+    // Entries of one group with different stored codes: the most frequent one counts; none
+    // stored gives 0.
+    void groupStatusOfMixedEntries()
+    {
+        FailureGroupAggregator aggregator;
+        const QString timedOut = QStringLiteral("downstream timed out after 5000 ms");
+        aggregator.add(ours(timedOut, 502, presence(UserA)));
+        aggregator.add(ours(timedOut, 504, presence(UserB)));
+        aggregator.add(ours(timedOut, 504, presence(UserA)));
+        aggregator.add(ours(timedOut, 0, presence(UserB)));
+        aggregator.add(ours(timedOut, 0, presence(UserA)));
+        aggregator.add(ours(timedOut, 0, presence(UserB)));
+        FailureGroups result = aggregator.result();
+        QCOMPARE(result.groups.size(), 1);
+        QCOMPARE(result.groups.first().statusCode, 504);
+
+        FailureGroupAggregator none;
+        none.add(QByteArrayLiteral(
+            R"({"original_payload": {}, "error_message": "downstream timed out after 5 ms"})"));
+        result = none.result();
+        QCOMPARE(result.groups.size(), 1);
+        QCOMPARE(result.groups.first().fingerprint.kind, FailureKind::Timeout);
+        QCOMPARE(result.groups.first().toJson().value(QStringLiteral("status_code")).toInt(), 0);
     }
 };
 
