@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/receiver/receivermetrics.h"
 
+#include <utility>
+
 #include "core/metrics/prometheustext.h"
 
 namespace redrive::core {
@@ -39,10 +41,20 @@ void ReceiverMetrics::recordOtherRequest()
     ++m_counters.otherRequests;
 }
 
-void ReceiverMetrics::recordRedisError()
+bool ReceiverMetrics::recordRedisError()
 {
     const QMutexLocker lock(&m_mutex);
     ++m_counters.redisErrors;
+    ++m_failedInOutage;
+    return !std::exchange(m_writeOutage, true);
+}
+
+quint64 ReceiverMetrics::recordRedisWriteOk()
+{
+    const QMutexLocker lock(&m_mutex);
+    if (!std::exchange(m_writeOutage, false))
+        return 0;
+    return std::exchange(m_failedInOutage, 0);
 }
 
 void ReceiverMetrics::recordClientGone()

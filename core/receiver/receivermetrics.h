@@ -47,7 +47,12 @@ public:
     void recordOtherRequest();
     // Every answer the receiver sent or tried to send, by HTTP status, on `lane`.
     void recordResponse(int httpStatus, int lane = 0);
-    void recordRedisError();
+    // A Redis write that failed (its delivery answered 503), on any lane. True when it opens a
+    // write outage: the first failure since writes last succeeded, on whichever lane.
+    bool recordRedisError();
+    // A Redis write that succeeded. When it ends a write outage: how many writes failed during
+    // it, on all lanes together (each lane sees only its own); 0 when none was open.
+    quint64 recordRedisWriteOk();
     void recordClientGone();
     void setInFlight(int lane, qint64 count);
     // Whether `lane`'s Redis connection takes writes; `reason` says why not.
@@ -76,6 +81,8 @@ private:
     std::array<quint64, 600> m_responses {}; // by status code 0..599
     LatencyHistogram m_latency;
     std::vector<Lane> m_lanes;
+    bool m_writeOutage = false;
+    quint64 m_failedInOutage = 0;
 };
 
 } // namespace redrive::core

@@ -682,15 +682,13 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const DeadLetterWrit
     m_awaitingRedis.remove(delivery->sequence);
     const bool deferred = delivery->outcome == DeliveryEvent::Outcome::Deferred;
     if (!stored.stored) {
-        m_metrics->recordRedisError();
         const QString &reason = stored.error;
-        if (!m_redisFailing)
+        // One outage for all lanes: logged when the first write fails, on whichever lane.
+        if (m_metrics->recordRedisError())
             qCWarning(lcReceiver,
                       "could not store a delivery in Redis (%s); answering 503 until "
                       "Redis takes writes again",
                       qPrintable(reason));
-        m_redisFailing = true;
-        ++m_failuresSinceOk;
         m_metrics->setRedisState(m_lane, false, reason);
         m_laneRedisUp = false;
         answerUnavailable(delivery, reason);
@@ -698,11 +696,13 @@ void WebhookReceiver::onStored(const DeliveryPtr &delivery, const DeadLetterWrit
     }
     if (!m_laneRedisUp)
         updateRedisState(); // the other lanes' /healthz and /metrics learn it now
-    if (m_redisFailing) {
-        qCInfo(lcReceiver, "Redis takes writes again (%llu deliveries were answered 503 meanwhile)",
-               qulonglong(m_failuresSinceOk));
-        m_redisFailing = false;
-        m_failuresSinceOk = 0;
+    if (const quint64 failed = m_metrics->recordRedisWriteOk()) {
+        if (failed == 1)
+            qCInfo(lcReceiver, "Redis takes writes again (1 delivery was answered 503 meanwhile)");
+        else
+            qCInfo(lcReceiver,
+                   "Redis takes writes again (%llu deliveries were answered 503 meanwhile)",
+                   qulonglong(failed));
     }
     if (delivery->answered)
         qCWarning(lcReceiver,

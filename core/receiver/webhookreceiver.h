@@ -165,8 +165,6 @@ private:
     quint64 m_nextSequence = 0;
     qint64 m_inFlight = 0;
     bool m_stopping = false;
-    bool m_redisFailing = false;
-    quint64 m_failuresSinceOk = 0;
 };
 
 } // namespace redrive::core
