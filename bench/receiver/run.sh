@@ -141,13 +141,16 @@ measure() {
     fi
     local rss_mb
     rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-    printf '%-3s %-8s %9s %8s %8s %7s %9s %9s\n' "$run" "$name" "$rps" "$p50" "$p99" "$rss_mb" "$ok" "$llen"
+    local load
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    printf '%-3s %-8s %9s %8s %8s %7s %9s %9s %6s\n' "$run" "$name" "$rps" "$p50" "$p99" "$rss_mb" "$ok" "$llen" "$load"
     echo "$rps $p50 $p99 $rss_mb" >>"$work/$name.next"
+    echo "$load" >"$work/$name.loadnext"
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $("$binary" --version 2>/dev/null | head -1), $(redis-server --version | cut -d' ' -f1-3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-printf '%-3s %-8s %9s %8s %8s %7s %9s %9s\n' run server req/s p50_ms p99_ms rss_mb 2xx llen
+printf '%-3s %-8s %9s %8s %8s %7s %9s %9s %6s\n' run server req/s p50_ms p99_ms rss_mb 2xx llen load1
 
 run=0
 attempts=0
@@ -159,7 +162,7 @@ while [ "$run" -lt "$runs" ]; do
     fi
     redis_alive || { echo "redis-server $redis_pid is gone (killed from outside?): restarting" >&2; start_redis; }
     run=$((run + 1))
-    rm -f "$work"/*.next
+    rm -f "$work"/*.next "$work"/*.loadnext
     if [ -n "${BENCH_THREADS:-}" ]; then
         failed=0
         for t in $BENCH_THREADS; do
@@ -186,10 +189,12 @@ while [ "$run" -lt "$runs" ]; do
     ceiling=$(awk -F'"' '/^"LPUSH"/ { printf "%.0f", $4 }' "$work/ceiling.csv")
     c_p50=$(awk -F'"' '/^"LPUSH"/ { print $10 }' "$work/ceiling.csv")
     c_p99=$(awk -F'"' '/^"LPUSH"/ { print $14 }' "$work/ceiling.csv")
-    printf '%-3s %-8s %9s %8s %8s\n' "$run" ceiling "$ceiling" "$c_p50" "$c_p99"
+    printf '%-3s %-8s %9s %8s %8s %7s %9s %9s %6s\n' "$run" ceiling "$ceiling" "$c_p50" "$c_p99" - - - \
+        "$(cut -d' ' -f1 /proc/loadavg)"
     for name in redrive tls probe $(for t in ${BENCH_THREADS:-}; do echo "t$t"; done); do
         [ -f "$work/$name.next" ] || continue
         read -r rps rest <"$work/$name.next"
+        cat "$work/$name.loadnext" >>"$work/$name.load"
         echo "$(cat "$work/$name.next") $ceiling $(awk -v a="$rps" -v b="$ceiling" 'BEGIN { printf "%.3f", a / b }')" \
             >>"$work/$name.results"
     done
@@ -197,12 +202,13 @@ done
 
 col() { awk -v c="$2" '{ print $c }' "$work/$1.results" | median; }
 echo
-echo "| server | req/s | p50 ms | p99 ms | peak RSS MB | LPUSH ceiling req/s | ratio to ceiling |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| server | req/s | p50 ms | p99 ms | peak RSS MB | LPUSH ceiling req/s | ratio to ceiling | load (1 min) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for name in redrive tls probe $(for t in ${BENCH_THREADS:-}; do echo "t$t"; done); do
     [ -f "$work/$name.results" ] || continue
-    printf '| %s | %.0f | %s | %s | %s | %.0f | %.2f |\n' "$name" "$(col "$name" 1)" "$(col "$name" 2)" \
-        "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)" "$(col "$name" 6)"
+    printf '| %s | %.0f | %s | %s | %s | %.0f | %.2f | %s–%s |\n' "$name" "$(col "$name" 1)" "$(col "$name" 2)" \
+        "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)" "$(col "$name" 6)" \
+        "$(sort -g "$work/$name.load" | head -1)" "$(sort -g "$work/$name.load" | tail -1)"
 done
 if [ -f "$work/tls.results" ]; then
     paste -d' ' "$work/tls.results" "$work/redrive.results" | awk '{ print $1 / $7 }' >"$work/tls.ratio"

@@ -19,6 +19,10 @@ concurrency = os.environ.get("BENCH_CONCURRENCY", "64")
 idle_seconds = int(os.environ.get("BENCH_IDLE_SECONDS", "30"))
 
 
+def load():
+    return "load %.2f" % os.getloadavg()[0]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -171,12 +175,12 @@ try:
     for i in range(runs):
         t = redrive_drain(entries)
         ours.append(entries / t)
-        print("redrive  run %d: %d entries in %.2f s = %.0f entries/s" % (i + 1, entries, t,
-                                                                          entries / t))
+        print("redrive  run %d: %d entries in %.2f s = %.0f entries/s (%s)" % (
+            i + 1, entries, t, entries / t, load()))
         t = tutorial_drain(tutorial_entries)
         theirs.append(tutorial_entries / t)
-        print("tutorial run %d: %d entries in %.2f s = %.0f entries/s" % (
-            i + 1, tutorial_entries, t, tutorial_entries / t))
+        print("tutorial run %d: %d entries in %.2f s = %.0f entries/s (%s)" % (
+            i + 1, tutorial_entries, t, tutorial_entries / t, load()))
         t = tutorial_stack_drain(stack_entries)
         if t is None:
             print("tutorial with redis-py + requests: skipped (python3-redis, python3-requests "
@@ -184,7 +188,7 @@ try:
         else:
             stack.append(stack_entries / t)
             print("tutorial with redis-py + requests run %d: %d entries in %.2f s = %.0f "
-                  "entries/s" % (i + 1, stack_entries, t, stack_entries / t))
+                  "entries/s (%s)" % (i + 1, stack_entries, t, stack_entries / t, load()))
         sys.stdout.flush()
     cpu, left = idle_cpu()
     print("idle: %.2f %% of one core over %d s with 10000 entries due in 1 h (%d still queued)"
@@ -198,6 +202,10 @@ try:
         ms = statistics.median(stack)
         print("median: tutorial with redis-py + requests %.0f entries/s, ratio %.1fx"
               % (ms, mo / ms))
+        # The ratio of each run (same machine state for both), and the median of those.
+        ratios = [o / s for o, s in zip(ours, stack)]
+        print("per-run ratios to the tutorial as written: %s; median %.1fx"
+              % (", ".join("%.1fx" % x for x in ratios), statistics.median(ratios)))
 finally:
     sink.terminate()
     redis_proc.terminate()
