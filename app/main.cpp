@@ -136,6 +136,37 @@ bool useCredentialFiles(LayeredCredentialStore *store)
     return true;
 }
 
+// What a keychain that cannot be used means, and what to do about it.
+QString keychainNote(const QString &error)
+{
+    return QStringLiteral("keychain not used: %1 Secrets come from credential files "
+                          "($CREDENTIALS_DIRECTORY) and the environment (REDRIVE_SHARED_SECRET, "
+                          "REDRIVE_REDIS_PASSWORD, ...) only; set REDRIVE_NO_KEYCHAIN=1 to run "
+                          "without the keychain and not see this again.")
+        .arg(error);
+}
+
+// --print-config's settings: Settings::describe(), with the key prefix Redrive uses. Without
+// --key-prefix, a DLQ key with a hash tag puts the other keys under "<DLQ key>:" (QueueKeys),
+// which the plain default would hide.
+QString describedSettings(const Settings &settings)
+{
+    QString text = settings.describe();
+    const QueueKeys keys = QueueKeys::fromSettings(settings);
+    const QString prefix = QString::fromUtf8(keys.prefix);
+    if (keys.prefixSet || prefix == settings.string(SettingKey::KeyPrefix))
+        return text;
+    const QString name = Settings::spec(SettingKey::KeyPrefix).fileKey;
+    QStringList lines = text.split(QLatin1Char('\n'));
+    for (QString &line : lines) {
+        if (line.startsWith(name + QStringLiteral(" = ")))
+            line = QStringLiteral("%1 = %2  (default: the DLQ key and \":\", so that the other "
+                                  "keys share its hash tag)")
+                       .arg(name, prefix);
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
 // Reads the secrets the engine needs, then calls `done` (with notes to log once the engine
 // started: the first line on stderr says where the receiver listens). A keychain that is missing is
 // not an error (environment-only use); one that does not answer is, because going on without the
@@ -167,7 +198,7 @@ void resolveSecrets(
                                .arg(CredentialStore::displayName(kind), result.error,
                                     CredentialStore::environmentVariable(kind));
         } else {
-            const QString note = QStringLiteral("keychain not used: ") + result.error;
+            const QString note = keychainNote(result.error);
             if (!state->notes.contains(note))
                 state->notes.append(note);
         }
@@ -294,25 +325,45 @@ int main(int argc, char **argv)
 
     if (parser.isSet(QStringLiteral("print-config"))) {
         std::fprintf(stdout, "# settings file: %s\n%s", qPrintable(settings.filePath()),
-                     qPrintable(settings.describe()));
-        auto pending = std::make_shared<int>(int(CredentialStore::allKinds().size()));
+                     qPrintable(describedSettings(settings)));
+        // Where each secret comes from, never its value; a keychain that cannot be asked is
+        // explained once, after the list.
+        struct Secrets
+        {
+            QHash<SecretKind, QString> states;
+            QString keychainProblem;
+        };
+        auto secrets = std::make_shared<Secrets>();
+        const auto print = [secrets] {
+            for (SecretKind kind : CredentialStore::allKinds())
+                std::fprintf(stdout, "secret %s = %s\n", qPrintable(CredentialStore::keyName(kind)),
+                             qPrintable(secrets->states.value(kind)));
+            if (!secrets->keychainProblem.isEmpty())
+                std::fprintf(stdout, "# %s\n", qPrintable(keychainNote(secrets->keychainProblem)));
+        };
         for (SecretKind kind : CredentialStore::allKinds()) {
             const auto origin = credentials.overrideOrigin(kind);
-            credentials.read(kind, app.get(), [kind, origin, pending](const SecretResult &r) {
-                const QString where = origin == LayeredCredentialStore::Origin::CredentialFile
-                    ? QStringLiteral("credential file $CREDENTIALS_DIRECTORY/%1")
-                          .arg(CredentialFiles::fileName(kind))
-                    : origin == LayeredCredentialStore::Origin::Environment
-                    ? CredentialStore::environmentVariable(kind)
-                    : QStringLiteral("keychain");
-                const QString state = !r.ok ? QStringLiteral("unknown (%1)").arg(r.error)
-                    : r.found               ? QStringLiteral("set (%1)").arg(where)
-                                            : QStringLiteral("not set");
-                std::fprintf(stdout, "secret %s = %s\n", qPrintable(CredentialStore::keyName(kind)),
-                             qPrintable(state));
-                if (--*pending == 0)
-                    QCoreApplication::quit();
-            });
+            credentials.read(
+                kind, app.get(), [kind, origin, secrets, print](const SecretResult &r) {
+                    const QString where = origin == LayeredCredentialStore::Origin::CredentialFile
+                        ? QStringLiteral("credential file $CREDENTIALS_DIRECTORY/%1")
+                              .arg(CredentialFiles::fileName(kind))
+                        : origin == LayeredCredentialStore::Origin::Environment
+                        ? CredentialStore::environmentVariable(kind)
+                        : QStringLiteral("keychain");
+                    if (!r.ok)
+                        secrets->keychainProblem = r.error;
+                    secrets->states.insert(
+                        kind,
+                        !r.ok
+                            ? QStringLiteral("unknown (the keychain could not be asked; see below)")
+                            : r.found ? QStringLiteral("set (%1)").arg(where)
+                                      : QStringLiteral("not set"));
+                    if (secrets->states.size() == CredentialStore::allKinds().size()) {
+                        print();
+                        QCoreApplication::quit();
+                    }
+                });
         }
         return app->exec();
     }

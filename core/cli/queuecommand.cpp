@@ -2,6 +2,7 @@
 #include "core/cli/queuecommand.h"
 
 #include "core/audit/auditlog.h"
+#include "core/audit/auditrecord.h"
 #include "core/engine/embeddedredis.h"
 #include "core/engine/engineconfig.h"
 #include "core/queue/deadletterentry.h"
@@ -28,6 +29,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -93,15 +95,116 @@ QString oneLine(QString text, int width)
     return text.size() > width ? text.left(width - 3) + QStringLiteral("...") : text;
 }
 
+// "1 entry", "3 entries": every count a person reads.
+QString counted(qint64 n, const char *one, const char *many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(QLatin1String(n == 1 ? one : many));
+}
+
+QString entries(qint64 n)
+{
+    return counted(n, "entry", "entries");
+}
+
+// `list` in text: our ids are UUIDs (36 characters), ids derived from other tools' text
+// ("sha1-...") are shorter; the columns line up for both.
+constexpr int IdWidth = 36;
+
+QString entryHeader()
+{
+    return QStringLiteral("%1  %2  %3  %4  %5  %6")
+        .arg(QStringLiteral("ID").leftJustified(IdWidth), QStringLiteral("STATUS"),
+             QStringLiteral("RETRIES"), QStringLiteral("RECEIVED").leftJustified(24),
+             QStringLiteral("TOPIC"), QStringLiteral("ERROR"));
+}
+
 QString entryLine(const DeadLetterEntry &entry)
 {
     if (!entry.isRetryable())
-        return QStringLiteral("%1  not an entry: %2").arg(entry.id(), entry.problem());
+        return QStringLiteral("%1  not an entry: %2")
+            .arg(entry.id().leftJustified(IdWidth), entry.problem());
     return QStringLiteral("%1  %2  %3  %4  %5  %6")
-        .arg(entry.id(), QString::number(entry.statusCode()).rightJustified(3),
-             QString::number(entry.retryCount()), timeText(entry.receivedAt()),
+        .arg(entry.id().leftJustified(IdWidth),
+             QString::number(entry.statusCode()).rightJustified(6),
+             QString::number(entry.retryCount()).rightJustified(7),
+             timeText(entry.receivedAt()).leftJustified(24),
              entry.topic().isEmpty() ? QStringLiteral("-") : entry.topic(),
              oneLine(entry.errorMessage(), 100));
+}
+
+// One audit record as a line: when, who, then what was done to which entries and how it ended
+// (each said once; AuditRecord::summary() is the log's form, which repeats who and when).
+QString auditLine(const AuditRecord &record)
+{
+    QString what = auditActionName(record.action);
+    if (!record.list.isEmpty()) {
+        what += QStringLiteral(" %1 %2 %3")
+                    .arg(entries(record.count),
+                         record.action == AuditAction::Import ? QStringLiteral("into")
+                                                              : QStringLiteral("of"),
+                         record.list);
+    }
+    if (!record.target.isEmpty())
+        what += QStringLiteral(" to %1").arg(record.target);
+    switch (record.scope) {
+    case AuditScope::Entry:
+    case AuditScope::Selection:
+        if (!record.ids.isEmpty()) {
+            constexpr qsizetype Shown = 3;
+            const qsizetype more = record.ids.size() - Shown;
+            what += QStringLiteral(" (%1%2)").arg(
+                record.ids.mid(0, Shown).join(QStringLiteral(", ")),
+                record.truncated ? QStringLiteral(" and more")
+                    : more > 0   ? QStringLiteral(" and %1 more").arg(more)
+                                 : QString());
+        }
+        break;
+    case AuditScope::Filter:
+        what += QStringLiteral(" matching \"%1\"").arg(record.filter);
+        break;
+    case AuditScope::Group:
+        what += QStringLiteral(" in group %1").arg(record.group);
+        break;
+    case AuditScope::List:
+        if (!record.list.isEmpty() && record.action != AuditAction::Import)
+            what += QStringLiteral(" (whole list)");
+        break;
+    case AuditScope::None:
+        break;
+    }
+    if (!record.detail.isEmpty()) {
+        what += record.action == AuditAction::Import ? QStringLiteral(" from %1").arg(record.detail)
+            : record.action == AuditAction::Export   ? QStringLiteral(" to %1").arg(record.detail)
+                                                     : QStringLiteral(" (%1)").arg(record.detail);
+    }
+    what += QStringLiteral(": %1").arg(auditOutcomeName(record.outcome));
+    if (!record.reason.isEmpty())
+        what += QStringLiteral(" (%1)").arg(record.reason);
+    return QStringLiteral("%1  %2@%3 (%4)  %5")
+        .arg(QDateTime::fromMSecsSinceEpoch(record.atMs, Qt::UTC).toString(Qt::ISODateWithMs),
+             record.user, record.host, record.client, what);
+}
+
+// What to do about a Redis that refused the login, for someone at a shell.
+QString loginHint(const QString &reason, const QString &keychainProblem)
+{
+    QString hint;
+    if (reason.contains(QLatin1String("NOAUTH")))
+        hint = QStringLiteral("Redis wants a password and none was given. Give it in "
+                              "REDRIVE_REDIS_PASSWORD, in $CREDENTIALS_DIRECTORY/redis-password, "
+                              "or in the OS keychain (entry redis-password of service Redrive); "
+                              "for an ACL user, name the user in the URL: --redis "
+                              "redis://USER@HOST:PORT (never the password).");
+    else if (reason.contains(QLatin1String("WRONGPASS"))
+             || reason.contains(QLatin1String("invalid password")))
+        hint = QStringLiteral("Redis refused the user or password: check REDRIVE_REDIS_PASSWORD "
+                              "(or $CREDENTIALS_DIRECTORY/redis-password, or the keychain entry "
+                              "redis-password) and the user in the URL.");
+    else
+        return {};
+    if (!keychainProblem.isEmpty())
+        hint += QStringLiteral(" The keychain was not used: %1").arg(keychainProblem);
+    return hint;
 }
 
 bool isYes(const QString &answer)
@@ -269,6 +372,19 @@ void QueueCommand::fail(int exitCode, const QString &message)
         return;
     m_io.err(message);
     done(exitCode);
+}
+
+QString QueueCommand::noSuchGroup() const
+{
+    return QStringLiteral("No failure group %1 in %2 (`redrive queue groups%3` lists its groups).")
+        .arg(m_group, QString::fromUtf8(m_store->key(m_list)),
+             m_list == QueueStore::List::PermanentFailures ? QStringLiteral(" --list permanent")
+                                                           : QString());
+}
+
+bool QueueCommand::outputClosed() const
+{
+    return m_outputClosed || (m_io.outputClosed && m_io.outputClosed());
 }
 
 bool QueueCommand::changesLists() const
@@ -451,21 +567,25 @@ void QueueCommand::start()
         return;
     }
     if (m_command == QLatin1String("import")) {
+        // Read to the end first (QueueStore reads the device with atEnd(), which a pipe does
+        // not answer reliably before it is drained), and keep only the lines that can be
+        // entries.
         const QString path = m_positional.constFirst();
+        QByteArray data;
         if (path == QLatin1String("-")) {
-            // Read to the end first: QueueStore reads the device with atEnd(), which a pipe
-            // does not answer reliably before it is drained.
-            auto buffer = std::make_unique<QBuffer>();
-            buffer->setData(m_io.in ? m_io.in->readAll() : QByteArray());
-            buffer->open(QIODevice::ReadOnly);
-            m_file = std::move(buffer);
+            data = m_io.in ? m_io.in->readAll() : QByteArray();
         } else {
-            auto file = std::make_unique<QFile>(path);
-            if (!file->open(QIODevice::ReadOnly))
+            QFile file(path);
+            if (!file.open(QIODevice::ReadOnly))
                 return fail(Failure,
-                            QStringLiteral("Cannot read %1: %2").arg(path, file->errorString()));
-            m_file = std::move(file);
+                            QStringLiteral("Cannot read %1: %2").arg(path, file.errorString()));
+            data = file.readAll();
         }
+        auto buffer = std::make_unique<QBuffer>();
+        buffer->setData(
+            importableLines(data, path == QLatin1String("-") ? QStringLiteral("stdin") : path));
+        buffer->open(QIODevice::ReadOnly);
+        m_file = std::move(buffer);
     }
     if (m_command == QLatin1String("export") && !m_output.isEmpty()) {
         auto file = std::make_unique<QFile>(m_output);
@@ -475,6 +595,41 @@ void QueueCommand::start()
         m_file = std::move(file);
     }
     readSecrets([this] { connectToRedis(); });
+}
+
+QByteArray QueueCommand::importableLines(const QByteArray &data, const QString &from)
+{
+    constexpr int WarningsShown = 20;
+    QByteArray kept;
+    qint64 number = 0;
+    for (QByteArray line : data.split('\n')) {
+        ++number;
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (line.trimmed().isEmpty())
+            continue;
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(line, &error);
+        if (!document.isObject()) {
+            if (++m_importSkipped <= WarningsShown)
+                m_io.err(QStringLiteral("warning: %1 line %2 skipped: %3")
+                             .arg(from)
+                             .arg(number)
+                             .arg(document.isNull() ? QStringLiteral("not JSON (%1 at byte %2)")
+                                                          .arg(error.errorString())
+                                                          .arg(error.offset + 1)
+                                                    : QStringLiteral("not a JSON object")));
+            continue;
+        }
+        kept += line;
+        kept += '\n';
+        ++m_importLines;
+    }
+    if (m_importSkipped > WarningsShown)
+        m_io.err(QStringLiteral("warning: %1 more lines of %2 skipped.")
+                     .arg(m_importSkipped - WarningsShown)
+                     .arg(from));
+    return kept;
 }
 
 void QueueCommand::readSecrets(std::function<void()> then)
@@ -493,7 +648,9 @@ void QueueCommand::readSecrets(std::function<void()> then)
                                          QString *into) {
         if (result.ok)
             *into = result.value;
-        else if (result.error.contains(QLatin1String("did not answer")))
+        else if (kind == SecretKind::RedisPassword)
+            m_keychainProblem = result.error;
+        if (!result.ok && result.error.contains(QLatin1String("did not answer")))
             state->fatal = QStringLiteral("%1: %2 Set %3, or REDRIVE_NO_KEYCHAIN=1 to run without "
                                           "the keychain.")
                                .arg(CredentialStore::displayName(kind), result.error,
@@ -569,15 +726,22 @@ void QueueCommand::connectToRedis()
         m_connection.get(), &RedisConnection::attemptFailed, this, [this](const QString &reason) {
             if (m_connected)
                 return;
-            fail(Failure,
-                 m_embedded ? QStringLiteral("Cannot reach the embedded Redis at %1: %2. No Redis "
-                                             "URL is configured, so the command looks for the "
-                                             "Redis a running Redrive started: start Redrive "
-                                             "first, or give --redis URL (or REDIS_URL).")
-                                  .arg(m_displayUrl, reason)
-                     : reason.contains(m_displayUrl)
-                     ? QStringLiteral("Cannot reach Redis: %1").arg(reason)
-                     : QStringLiteral("Cannot reach Redis at %1: %2").arg(m_displayUrl, reason));
+            if (m_embedded) {
+                return fail(Failure,
+                            QStringLiteral("No running Redrive to ask: %1. Without a Redis URL the "
+                                           "command uses the Redis a running Redrive started "
+                                           "(its socket in the data folder, --data-dir): start "
+                                           "Redrive first, or give --redis URL (or REDIS_URL).")
+                                .arg(reason.contains(m_displayUrl)
+                                         ? reason
+                                         : QStringLiteral("%1: %2").arg(m_displayUrl, reason)));
+            }
+            QString message = reason.contains(m_displayUrl)
+                ? QStringLiteral("Cannot reach Redis: %1").arg(reason)
+                : QStringLiteral("Cannot reach Redis at %1: %2").arg(m_displayUrl, reason);
+            if (const QString hint = loginHint(reason, m_keychainProblem); !hint.isEmpty())
+                message += QLatin1Char('\n') + hint;
+            fail(Failure, message);
         });
     m_connection->open();
 }
@@ -645,19 +809,16 @@ void QueueCommand::runStats()
             });
         } else {
             line(QStringLiteral("Redis:       %1").arg(m_displayUrl));
-            line(QStringLiteral("DLQ:         %1 entries (%2 due now, %3 waiting for their "
-                                "backoff)  %4")
-                     .arg(stats->dlq)
+            line(QStringLiteral("DLQ:         %1 (%2 due now, %3 waiting for their backoff)  %4")
+                     .arg(entries(stats->dlq))
                      .arg(due)
                      .arg(stats->waiting)
                      .arg(QString::fromUtf8(keys.dlq)));
-            line(QStringLiteral("permanent:   %1 entries  %2")
-                     .arg(stats->permanent)
-                     .arg(QString::fromUtf8(keys.permanent)));
-            line(QStringLiteral("in flight:   %1 (%2 workers)")
-                     .arg(stats->inFlight)
-                     .arg(stats->workers));
-            line(QStringLiteral("audit trail: %1 records").arg(stats->audit));
+            line(QStringLiteral("permanent:   %1  %2")
+                     .arg(entries(stats->permanent), QString::fromUtf8(keys.permanent)));
+            line(QStringLiteral("in flight:   %1 (%2)")
+                     .arg(entries(stats->inFlight), counted(stats->workers, "worker", "workers")));
+            line(QStringLiteral("audit trail: %1").arg(counted(stats->audit, "record", "records")));
             line(QStringLiteral("last hour:   %1").arg(hourText.join(QStringLiteral(", "))));
         }
         done(Success);
@@ -728,6 +889,8 @@ void QueueCommand::runList()
                     && !FailureGroupSelection::belongsTo(QByteArrayView(match.raw), m_group))
                     continue;
                 const DeadLetterEntry entry = DeadLetterEntry::parse(match.raw);
+                if (*shown == 0 && !m_json)
+                    text += entryHeader().toUtf8() + '\n';
                 text += m_json ? QJsonDocument(entryJson(entry, list, match.index))
                                      .toJson(QJsonDocument::Compact)
                                : entryLine(entry).toUtf8();
@@ -743,10 +906,13 @@ void QueueCommand::runList()
             return *shown != limit && !m_interrupted;
         },
         [this, shown, limit](QueueError code, const QString &error) {
+            // The reader took what it wanted (`list | head`): not an error.
             if (m_outputClosed)
-                return done(Failure);
+                return done(Success);
             if (code != QueueError::None && !(code == QueueError::Cancelled && *shown == limit))
                 return fail(Failure, error);
+            if (*shown == 0 && m_selection == Selection::Group)
+                return fail(Failure, noSuchGroup());
             if (*shown == 0 && !m_json)
                 m_io.err(QStringLiteral("No entries."));
             done(Success);
@@ -841,39 +1007,45 @@ void QueueCommand::runShow(int listIndex)
 void QueueCommand::runGroups()
 {
     m_groupScan = std::make_unique<FailureGroupScan>(m_connection.get(), m_store->key(m_list));
-    connect(m_groupScan.get(), &FailureGroupScan::finished, this,
-            [this](const FailureGroups &result) {
-                if (!result.ok())
-                    return fail(Failure, result.error);
-                const QString list = listName(m_list);
-                const qint64 limit = m_limit > 0 ? m_limit : -1;
-                if (!m_json) {
-                    line(QStringLiteral("%1 (%2): %3 entries in %4 groups%5")
-                             .arg(QString::fromUtf8(m_store->key(m_list)), list)
-                             .arg(result.scanned)
-                             .arg(result.groups.size())
-                             .arg(result.approximate
-                                      ? QStringLiteral(" (approximate: the list changed during "
-                                                       "the count)")
-                                      : QString()));
+    connect(
+        m_groupScan.get(), &FailureGroupScan::finished, this, [this](const FailureGroups &result) {
+            if (!result.ok())
+                return fail(Failure, result.error);
+            const QString list = listName(m_list);
+            const qint64 limit = m_limit > 0 ? m_limit : -1;
+            if (!m_json) {
+                line(QStringLiteral("%1 (%2): %3 in %4%5")
+                         .arg(QString::fromUtf8(m_store->key(m_list)), list,
+                              entries(result.scanned),
+                              counted(result.groups.size(), "group", "groups"))
+                         .arg(result.approximate
+                                  ? QStringLiteral(" (approximate: the list changed during "
+                                                   "the count)")
+                                  : QString()));
+            }
+            if (!m_json && !result.groups.isEmpty())
+                line(QStringLiteral("%1  %2  %3  %4")
+                         .arg(QStringLiteral("GROUP").leftJustified(12),
+                              QStringLiteral("ENTRIES").rightJustified(8),
+                              QStringLiteral("SHARE").rightJustified(6), QStringLiteral("TITLE")));
+            qint64 shown = 0;
+            for (const FailureGroup &group : result.groups) {
+                if (shown++ == limit)
+                    break;
+                if (m_json) {
+                    QJsonObject object = group.toJson();
+                    object.insert(QStringLiteral("list"), list);
+                    jsonLine(object);
+                } else {
+                    line(QStringLiteral("%1  %2  %3%  %4")
+                             .arg(group.id.leftJustified(12),
+                                  QString::number(group.count).rightJustified(8),
+                                  QString::number(group.share * 100, 'f', 1).rightJustified(5),
+                                  group.title));
                 }
-                qint64 shown = 0;
-                for (const FailureGroup &group : result.groups) {
-                    if (shown++ == limit)
-                        break;
-                    if (m_json) {
-                        QJsonObject object = group.toJson();
-                        object.insert(QStringLiteral("list"), list);
-                        jsonLine(object);
-                    } else {
-                        line(QStringLiteral("%1  %2  %3%  %4")
-                                 .arg(group.id, QString::number(group.count).rightJustified(8),
-                                      QString::number(group.share * 100, 'f', 1).rightJustified(5),
-                                      group.title));
-                    }
-                }
-                done(Success);
-            });
+            }
+            done(Success);
+        });
     m_groupScan->start();
 }
 
@@ -909,11 +1081,7 @@ void QueueCommand::auditPageRead(const AuditPage &page)
                         .arg(QString::fromLatin1(record.streamId), record.problem)
                         .toUtf8();
         } else {
-            text += QStringLiteral("%1  %2@%3 (%4)  %5")
-                        .arg(QDateTime::fromMSecsSinceEpoch(record.atMs, Qt::UTC)
-                                 .toString(Qt::ISODateWithMs),
-                             record.user, record.host, record.client, record.summary())
-                        .toUtf8();
+            text += auditLine(record).toUtf8();
         }
         text += '\n';
         ++m_auditShown;
@@ -921,7 +1089,7 @@ void QueueCommand::auditPageRead(const AuditPage &page)
             --m_auditRemaining;
     }
     if (m_io.out->write(text) != text.size())
-        return done(Failure); // the reader went away (`| head`)
+        return done(Success); // the reader took what it wanted (`| head`): not an error
     m_auditCursor = page.next;
     if (m_auditRemaining == 0 || page.next.isEmpty()) {
         if (m_auditShown == 0 && !m_json)
@@ -968,35 +1136,51 @@ void QueueCommand::runImport()
     const QString from = m_positional.constFirst() == QLatin1String("-")
         ? QStringLiteral("stdin")
         : m_positional.constFirst();
-    confirmThen(QStringLiteral("Append the entries of %1 to %2?").arg(from, key),
-                [this, key, from] {
-                    m_changing = true;
-                    m_store->importJsonLines(
-                        m_list, m_file.get(), this,
-                        [this, key, from](const BulkResult &result) {
-                            if (m_json)
-                                jsonLine(QJsonObject {
-                                    { QStringLiteral("action"), QStringLiteral("import") },
-                                    { QStringLiteral("list"), listName(m_list) },
-                                    { QStringLiteral("key"), key },
-                                    { QStringLiteral("done"), result.done },
-                                    { QStringLiteral("missing"), 0 },
-                                    { QStringLiteral("error"), result.error },
-                                });
-                            if (result.code != QueueError::None)
-                                return fail(Failure,
-                                            QStringLiteral("Import stopped after %1 entries: %2")
-                                                .arg(result.done)
-                                                .arg(result.error));
-                            if (!m_json)
-                                line(QStringLiteral("Imported %1 entries from %2 into %3.")
-                                         .arg(result.done)
-                                         .arg(from, key));
-                            done(Success);
-                        },
-                        [this](qint64, qint64) { return !m_interrupted; },
-                        AuditContext { QString(), QString(), from });
-                });
+    if (m_importLines == 0)
+        return fail(Failure,
+                    QStringLiteral("Nothing to import: %1 has no entries%2.")
+                        .arg(from,
+                             m_importSkipped > 0
+                                 ? QStringLiteral(" (%1 skipped)")
+                                       .arg(counted(m_importSkipped, "line", "lines"))
+                                 : QString()));
+    confirmThen(
+        QStringLiteral("Append %1 of %2 to %3?").arg(entries(m_importLines), from, key),
+        [this, key, from] {
+            m_changing = true;
+            m_store->importJsonLines(
+                m_list, m_file.get(), this,
+                [this, key, from](const BulkResult &result) {
+                    if (m_json)
+                        jsonLine(QJsonObject {
+                            { QStringLiteral("action"), QStringLiteral("import") },
+                            { QStringLiteral("list"), listName(m_list) },
+                            { QStringLiteral("key"), key },
+                            { QStringLiteral("done"), result.done },
+                            { QStringLiteral("missing"), 0 },
+                            { QStringLiteral("skipped"), m_importSkipped },
+                            { QStringLiteral("error"), result.error },
+                        });
+                    if (result.code != QueueError::None)
+                        return fail(Failure,
+                                    QStringLiteral("Import stopped after %1: %2")
+                                        .arg(entries(result.done), result.error));
+                    if (!m_json)
+                        line(QStringLiteral("Imported %1 from %2 into %3%4.")
+                                 .arg(entries(result.done), from, key,
+                                      m_importSkipped > 0
+                                          ? QStringLiteral("; skipped %1 that %2 not "
+                                                           "JSON objects (see the "
+                                                           "warnings)")
+                                                .arg(counted(m_importSkipped, "line", "lines"),
+                                                     m_importSkipped == 1 ? QStringLiteral("is")
+                                                                          : QStringLiteral("are"))
+                                          : QString()));
+                    done(Success);
+                },
+                [this](qint64, qint64) { return !m_interrupted; },
+                AuditContext { QString(), QString(), from });
+        });
 }
 
 void QueueCommand::collectIds(std::function<void(const QList<DeadLetterEntry> &)> then)
@@ -1043,42 +1227,42 @@ void QueueCommand::runGroupAction()
         : action == Action::Remove                      ? QStringLiteral("Deleted")
         : m_list == QueueStore::List::PermanentFailures ? QStringLiteral("Moved")
                                                         : QStringLiteral("Retried");
-    connect(m_groupSelection.get(), &FailureGroupSelection::finished, this,
-            [this, action, verb](const FailureGroupSelectionResult &result) {
-                if (m_groupSelection->action() != Action::Count) {
-                    BulkResult bulk;
-                    bulk.done = int(result.done);
-                    bulk.missing = int(result.missing);
-                    bulk.code = result.code;
-                    bulk.error = result.error;
-                    if (result.approximate && result.ok())
-                        m_io.err(QStringLiteral("warning: the list moved under the walk more than "
-                                                "it could follow: some members of group %1 may "
-                                                "have been missed; run it again for the rest.")
-                                     .arg(m_group));
-                    return reportBulk(bulk, verb);
-                }
-                if (!result.ok())
-                    return fail(Failure, result.error);
-                const QString key = QString::fromUtf8(m_store->key(m_list));
-                if (result.matched == 0)
-                    return fail(Failure,
-                                QStringLiteral("No entry of group %1 in %2: nothing changed.")
-                                    .arg(m_group, key));
-                const QString what = QStringLiteral("%1 entries of group %2 in %3")
-                                         .arg(result.matched)
-                                         .arg(m_group, key);
-                const QString question = action == Action::Remove
-                    ? QStringLiteral("Delete the %1? This cannot be undone.").arg(what)
-                    : m_list == QueueStore::List::PermanentFailures
-                    ? QStringLiteral("Move the %1 back to %2 (attempts reset, due now)?")
-                          .arg(what, QString::fromUtf8(m_store->keys().dlq))
-                    : QStringLiteral("Retry the %1 now?").arg(what);
-                confirmThen(question, [this, action] {
-                    m_changing = true;
-                    m_groupSelection->start(action);
-                });
+    connect(
+        m_groupSelection.get(), &FailureGroupSelection::finished, this,
+        [this, action, verb](const FailureGroupSelectionResult &result) {
+            if (m_groupSelection->action() != Action::Count) {
+                BulkResult bulk;
+                bulk.done = int(result.done);
+                bulk.missing = int(result.missing);
+                bulk.code = result.code;
+                bulk.error = result.error;
+                if (result.approximate && result.ok())
+                    m_io.err(QStringLiteral("warning: the list moved under the walk more than "
+                                            "it could follow: some members of group %1 may "
+                                            "have been missed; run it again for the rest.")
+                                 .arg(m_group));
+                return reportBulk(bulk, verb);
+            }
+            if (!result.ok())
+                return fail(Failure, result.error);
+            const QString key = QString::fromUtf8(m_store->key(m_list));
+            if (result.matched == 0)
+                return fail(Failure, noSuchGroup() + QStringLiteral(" Nothing changed."));
+            const QString what
+                = QStringLiteral("%1 of group %2 in %3").arg(entries(result.matched), m_group, key);
+            const QString question = action == Action::Remove
+                ? QStringLiteral("Delete the %1? This cannot be undone.").arg(what)
+                : m_list == QueueStore::List::PermanentFailures
+                ? QStringLiteral("Move the %1 back to %2 (attempts reset, due now)?")
+                      .arg(what, QString::fromUtf8(m_store->keys().dlq))
+                : QStringLiteral("Retry the %1 now (due at once, the worker sends them on "
+                                 "its next pass)?")
+                      .arg(what);
+            confirmThen(question, [this, action] {
+                m_changing = true;
+                m_groupSelection->start(action);
             });
+        });
     if (action == Action::Export) {
         m_groupSelection->setExportDevice(m_file ? m_file.get() : m_io.out);
         m_groupSelection->start(Action::Export);
@@ -1127,18 +1311,15 @@ void QueueCommand::runBulk()
         const QString dlq = QString::fromUtf8(m_store->keys().dlq);
         QString question;
         if (m_command == QLatin1String("delete"))
-            question = QStringLiteral("Delete %1 entries of %2%3? This cannot be undone.")
-                           .arg(result.matches)
-                           .arg(key, scope);
+            question = QStringLiteral("Delete %1 of %2%3? This cannot be undone.")
+                           .arg(entries(result.matches), key, scope);
         else if (m_list == QueueStore::List::PermanentFailures)
-            question = QStringLiteral("Move %1 entries of %2%3 back to %4 (attempts reset, due "
-                                      "now)?")
-                           .arg(result.matches)
-                           .arg(key, scope, dlq);
+            question = QStringLiteral("Move %1 of %2%3 back to %4 (attempts reset, due now)?")
+                           .arg(entries(result.matches), key, scope, dlq);
         else
-            question = QStringLiteral("Retry %1 entries of %2%3 now?")
-                           .arg(result.matches)
-                           .arg(key, scope);
+            question = QStringLiteral("Retry %1 of %2%3 now (due at once, the worker sends them "
+                                      "on its next pass)?")
+                           .arg(entries(result.matches), key, scope);
         confirmThen(question, [this] { act({}); });
     });
 }
@@ -1169,7 +1350,9 @@ void QueueCommand::act(const QList<DeadLetterEntry> &entries)
             : m_list == QueueStore::List::PermanentFailures
             ? QStringLiteral("Move %1 from %2 back to %3 (attempts reset, due now)?")
                   .arg(ids, key, QString::fromUtf8(m_store->keys().dlq))
-            : QStringLiteral("Retry %1 of %2 now?").arg(ids, key);
+            : QStringLiteral("Retry %1 of %2 now (due at once, the worker sends them on its next "
+                             "pass)?")
+                  .arg(ids, key);
         confirmThen(question, [this, entries, report, keepGoing] {
             if (m_command == QLatin1String("delete"))
                 m_store->removeMany(m_list, entries, this, report(QStringLiteral("Deleted")),
@@ -1204,23 +1387,36 @@ void QueueCommand::reportBulk(const BulkResult &result, const QString &verb)
             { QStringLiteral("error"), result.error },
         });
     }
+    const bool toStdout = m_command == QLatin1String("export") && !m_file;
+    // `export | head`: the reader took what it wanted, which is not an error (the audit trail
+    // has the export as failed, with how many entries went out).
+    if (result.code != QueueError::None && toStdout && outputClosed())
+        return done(Success);
+    const bool retryDlq = m_command != QLatin1String("export")
+        && m_command != QLatin1String("delete") && m_list == QueueStore::List::DeadLetter;
     if (result.code != QueueError::None)
         return fail(Failure,
-                    QStringLiteral("%1 %2 entries of %3, then: %4")
-                        .arg(verb)
-                        .arg(result.done)
-                        .arg(key, result.error));
-    QString text = QStringLiteral("%1 %2 entries of %3").arg(verb).arg(result.done).arg(key);
+                    QStringLiteral("%1 %2 of %3, then: %4")
+                        .arg(verb, entries(result.done), key, result.error));
+    if (m_selection == Selection::Group && result.done == 0 && result.missing == 0)
+        return fail(Failure, noSuchGroup());
+    QString text = retryDlq ? QStringLiteral("Made %1 of %2 due now").arg(entries(result.done), key)
+                            : QStringLiteral("%1 %2 of %3").arg(verb, entries(result.done), key);
     if (m_command == QLatin1String("export"))
         text += m_file ? QStringLiteral(" to %1").arg(m_output) : QString();
     else if (m_list == QueueStore::List::PermanentFailures && m_command != QLatin1String("delete"))
-        text += QStringLiteral(" to %1").arg(QString::fromUtf8(m_store->keys().dlq));
+        text += QStringLiteral(" back to %1 (attempts reset, due now)")
+                    .arg(QString::fromUtf8(m_store->keys().dlq));
     if (result.missing > 0)
-        text += QStringLiteral("; %1 changed or left meanwhile and were not touched")
-                    .arg(result.missing);
+        text += QStringLiteral("; %1 changed or left meanwhile and %2 not touched")
+                    .arg(entries(result.missing),
+                         result.missing == 1 ? QStringLiteral("was") : QStringLiteral("were"));
     text += QLatin1Char('.');
+    if (retryDlq && result.done > 0)
+        text += QStringLiteral(" A running worker sends %1 on its next pass.")
+                    .arg(result.done == 1 ? QStringLiteral("it") : QStringLiteral("them"));
     // An export to stdout keeps stdout for its lines.
-    if (m_command == QLatin1String("export") && !m_file)
+    if (toStdout)
         m_io.err(text);
     else if (!m_json)
         line(text);
@@ -1241,6 +1437,14 @@ int runQueueCommand(const QStringList &arguments, Settings *settings, Credential
     io.in = &in;
     io.err = [](const QString &text) { std::fprintf(stderr, "%s\n", qPrintable(text)); };
     io.interactive = ::isatty(STDIN_FILENO) == 1;
+    io.outputClosed = [] {
+        // A pipe or socket whose reader closed its end reports an error to poll().
+        pollfd descriptor { STDOUT_FILENO, POLLOUT, 0 };
+        return ::poll(&descriptor, 1, 0) == 1 && (descriptor.revents & (POLLERR | POLLHUP));
+    };
+    // A reader that goes away (`| head`) is seen as a failed write, not a signal that kills the
+    // process mid-change.
+    ::signal(SIGPIPE, SIG_IGN);
     io.ask = [&out](const QString &question) {
         out.flush();
         std::fputs(qPrintable(question), stderr);

@@ -35,6 +35,8 @@ struct QueueCommandIo
     bool interactive = false;
     // Puts the question to the user and returns the answer line (only when interactive).
     std::function<QString(const QString &question)> ask;
+    // True when stdout's reader went away (`| head`); may be empty (never).
+    std::function<bool()> outputClosed;
 };
 
 // `redrive queue SUBCOMMAND` for servers without a display: stats, list, show, groups, retry,
@@ -100,6 +102,11 @@ private:
     void reportBulk(const BulkResult &result, const QString &verb);
 
     QString listName(QueueStore::List list) const;
+    QString noSuchGroup() const;
+    bool outputClosed() const;
+    // import: keeps the lines of `data` that are JSON objects, warns for the others (by line
+    // number); returns the lines kept.
+    QByteArray importableLines(const QByteArray &data, const QString &from);
     void line(const QString &text);
     void jsonLine(const QJsonObject &object);
     void fail(int exitCode, const QString &message);
@@ -127,6 +134,7 @@ private:
     QString m_redisPassword; // never printed
     QString m_sentinelPassword; // never printed
     QString m_displayUrl; // the Redis URL without its password
+    QString m_keychainProblem; // why the keychain gave no password ("" when it answered)
     bool m_embedded = false; // no --redis: the socket of the embedded Redis
 
     std::unique_ptr<RedisConnection> m_connection;
@@ -143,6 +151,8 @@ private:
     QByteArray m_auditCursor;
     qint64 m_auditRemaining = 0;
     qint64 m_auditShown = 0;
+    qint64 m_importLines = 0; // import: the lines kept
+    qint64 m_importSkipped = 0; // import: the lines that are not JSON objects
     bool m_auditLost = false; // a record of this command's changes did not reach the trail
     bool m_finished = false;
     bool m_finishing = false;

@@ -481,9 +481,31 @@ void RedisConnection::socketFailed()
         if (m_endpoint.tls && m_state != State::Ready && !what.startsWith(QLatin1String("TLS")))
             what = QStringLiteral("TLS: %1").arg(what);
     } else {
-        what = m_local->error() == QLocalSocket::PeerClosedError
-            ? QStringLiteral("the server closed the connection")
-            : m_local->errorString();
+        // Qt's own texts name the class ("QLocalSocket::connectToServer: Invalid name"): ours
+        // say what happened to someone who never saw the code.
+        switch (m_local->error()) {
+        case QLocalSocket::PeerClosedError:
+            what = QStringLiteral("the server closed the connection");
+            break;
+        case QLocalSocket::ServerNotFoundError:
+            what = QStringLiteral("no socket there (is Redis running?)");
+            break;
+        case QLocalSocket::ConnectionRefusedError:
+            what = QStringLiteral("connection refused (nothing listens on the socket)");
+            break;
+        case QLocalSocket::SocketAccessError:
+            what = QStringLiteral("permission denied");
+            break;
+        case QLocalSocket::SocketTimeoutError:
+            what = QStringLiteral("timed out");
+            break;
+        default:
+            what = m_local->errorString();
+            if (const qsizetype colon = what.indexOf(QLatin1String(": "));
+                colon >= 0 && what.startsWith(QLatin1String("QLocalSocket")))
+                what = what.mid(colon + 2);
+            break;
+        }
     }
     const QString place = where();
     abandon(m_state == State::Ready

@@ -159,8 +159,11 @@ QList<SettingSpec> buildSpecs()
           } },
         { SettingKey::DownstreamUrl, QStringLiteral("downstream/url"), QStringLiteral("downstream"),
           env({ "REDRIVE_DOWNSTREAM" }), T::QString, QString(), QStringLiteral("URL"),
-          QStringLiteral("Downstream system each delivery is POSTed to. Empty: deliveries are "
-                         "accepted and shown, and the retry worker does not run."),
+          QStringLiteral("Your system's endpoint (http:// or https://): each delivery Redrive "
+                         "receives is forwarded to it with an HTTP POST; one it does not accept "
+                         "goes to the DLQ, from which the retry worker sends it again. Empty: "
+                         "nothing is forwarded, deliveries are accepted and shown, and the retry "
+                         "worker does not run."),
           [](const QVariant &v) { return validateHttpUrl(v, true); } },
         { SettingKey::DownstreamTimeoutMs, QStringLiteral("downstream/timeout_ms"),
           QStringLiteral("downstream-timeout"), env({ "REDRIVE_DOWNSTREAM_TIMEOUT" }), T::Int,
@@ -169,8 +172,10 @@ QList<SettingSpec> buildSpecs()
         { SettingKey::SimulateFailure, QStringLiteral("downstream/simulate_failure"),
           QStringLiteral("simulate-failure"), env({ "REDRIVE_SIMULATE_FAILURE" }), T::QString,
           QStringLiteral("never"), QStringLiteral("MODE"),
-          QStringLiteral("Simulated downstream failure for local testing: never, always, timeout "
-                         "or N% (for example 25%)."),
+          QStringLiteral("For testing only, never in production: make forwarding fail on "
+                         "purpose, to watch the DLQ and the retries work. never (the default: "
+                         "real forwarding), always, timeout, or N% of deliveries (for example "
+                         "25%). Deliveries that fail this way go to the DLQ."),
           [](const QVariant &v) -> QString {
               static const QRegularExpression percent(QStringLiteral("^(\\d{1,3})%$"));
               const QString text = v.toString();

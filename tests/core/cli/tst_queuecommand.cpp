@@ -10,11 +10,13 @@
 #include "core/triage/failurefingerprint.h"
 #include "tests/support/redisserver.h"
 #include "tests/support/redriveprocess.h"
+#include "tests/support/testenv.h"
 
 #include <QBuffer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -224,8 +226,11 @@ private Q_SLOTS:
 
         const Outcome limited = run({ u"list"_s, u"--limit"_s, u"5"_s });
         QCOMPARE(limited.exitCode, 0);
-        QCOMPARE(limited.out.count('\n'), 5);
-        QVERIFY(limited.out.contains("crm-699"));
+        // A header line, then the entries; --json has no header.
+        QCOMPARE(limited.out.count('\n'), 6);
+        QVERIFY2(limited.out.startsWith("ID "), limited.out.constData());
+        QVERIFY(limited.out.contains("\ncrm-699 "));
+        QVERIFY(outcome.out.startsWith("{"));
 
         const Outcome filtered = run({ u"list"_s, u"--json"_s, u"--filter"_s, u"Simulated"_s });
         QCOMPARE(filtered.exitCode, 0);
@@ -649,6 +654,197 @@ private Q_SLOTS:
         QCOMPARE(outcome.exitCode, 1);
         QVERIFY2(outcome.all().contains(u"redis://***@127.0.0.1:1/0"_s), qPrintable(outcome.all()));
         QVERIFY(!outcome.all().contains(u"hunter2-pass"_s));
+    }
+
+    void anUnknownGroupFailsEveryCommandThatTakesOne_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::newRow("list") << QStringList { u"list"_s };
+        QTest::newRow("list --json") << QStringList { u"list"_s, u"--json"_s };
+        QTest::newRow("export") << QStringList { u"export"_s };
+        QTest::newRow("export --output")
+            << QStringList { u"export"_s, u"--output"_s, m_dir.filePath(u"none.jsonl"_s) };
+        QTest::newRow("retry") << QStringList { u"retry"_s, u"--yes"_s };
+        QTest::newRow("delete") << QStringList { u"delete"_s, u"--yes"_s };
+        QTest::newRow("move") << QStringList { u"move"_s, u"--yes"_s };
+    }
+
+    void anUnknownGroupFailsEveryCommandThatTakesOne()
+    {
+        QFETCH(QStringList, arguments);
+        fill(kDlq, { crm503(1), tutorial(2) });
+        fill(kPermanent, { tutorial(3) });
+        const Outcome outcome = run(arguments << u"--group"_s << u"0123456789ab"_s);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.join(u'\n').contains(u"No failure group 0123456789ab"_s),
+                 qPrintable(outcome.all()));
+        QVERIFY2(outcome.out.isEmpty(), outcome.out.constData());
+        QCOMPARE(m_redis.llen(kDlq), 2);
+        QCOMPARE(m_redis.llen(kPermanent), 1);
+        // A group that is there still works (exit 0).
+        QCOMPARE(run({ u"list"_s, u"--group"_s, groupOf(crm503(1)) }).exitCode, 0);
+    }
+
+    void textOutputSaysEachThingOnceWithItsPlural()
+    {
+        fill(kDlq, { crm503(1) });
+        const Outcome stats = run({ u"stats"_s });
+        QCOMPARE(stats.exitCode, 0);
+        QVERIFY2(stats.out.contains("1 entry ") && !stats.out.contains("1 entries"),
+                 stats.out.constData());
+        QVERIFY2(stats.out.contains("0 entries") && stats.out.contains("0 records"),
+                 stats.out.constData());
+
+        const Outcome groups = run({ u"groups"_s });
+        QCOMPARE(groups.exitCode, 0);
+        QVERIFY2(groups.out.contains("1 entry in 1 group\n"), groups.out.constData());
+        QVERIFY(groups.out.split('\n').value(1).startsWith("GROUP "));
+
+        const Outcome retried = run({ u"retry"_s, u"crm-1"_s, u"--yes"_s });
+        QCOMPARE(retried.exitCode, 0);
+        QVERIFY2(retried.out.startsWith("Made 1 entry of genesys_webhook_dlq due now."),
+                 retried.out.constData());
+
+        const Outcome audit = run({ u"audit"_s, u"--limit"_s, u"1"_s });
+        QCOMPARE(audit.exitCode, 0);
+        const QString line = QString::fromUtf8(audit.out).trimmed();
+        QVERIFY2(line.endsWith(u"retry 1 entry of genesys_webhook_dlq (crm-1): done"_s),
+                 qPrintable(line));
+        // Who and when, once each.
+        const QString at = line.section(u' ', 0, 0);
+        QCOMPARE(line.count(at), 1);
+        const QString who = line.section(u' ', 2, 2);
+        QVERIFY(who.contains(u'@'));
+        QCOMPARE(line.count(who), 1);
+    }
+
+    void importCountsAndWarnsForTheLinesItSkips()
+    {
+        const QByteArray input = crm503(1) + "\n\nnot json\n[1]\n" + crm503(2) + "\r\n";
+        const Outcome text = run({ u"import"_s, u"-"_s, u"--yes"_s }, false, {}, input);
+        QCOMPARE(text.exitCode, 0);
+        QCOMPARE(m_redis.lrange(kDlq), (QList<QByteArray> { crm503(1), crm503(2) }));
+        QVERIFY2(text.out.startsWith("Imported 2 entries from stdin into genesys_webhook_dlq; "
+                                     "skipped 2 lines"),
+                 text.out.constData());
+        QCOMPARE(text.err.size(), 2);
+        QVERIFY2(text.err.at(0).contains(u"line 3 skipped: not JSON"_s), qPrintable(text.all()));
+        QVERIFY2(text.err.at(1).contains(u"line 4 skipped: not a JSON object"_s),
+                 qPrintable(text.all()));
+
+        const Outcome json
+            = run({ u"import"_s, u"-"_s, u"--yes"_s, u"--json"_s }, false, {}, input);
+        QCOMPARE(json.exitCode, 0);
+        QCOMPARE(json.json().value(0).value(u"done"_s).toInt(), 2);
+        QCOMPARE(json.json().value(0).value(u"skipped"_s).toInt(), 2);
+
+        const Outcome nothing
+            = run({ u"import"_s, u"-"_s, u"--yes"_s }, false, {}, QByteArray("oops\n"));
+        QCOMPARE(nothing.exitCode, 1);
+        QVERIFY2(nothing.all().contains(u"Nothing to import"_s), qPrintable(nothing.all()));
+        QCOMPARE(m_redis.llen(kDlq), 4);
+    }
+
+    void aRedisThatWantsAPasswordSaysHowToGiveOne()
+    {
+        RedisServer locked;
+        QVERIFY2(locked.start({ u"--requirepass"_s, u"pw-locked-7"_s }),
+                 qPrintable(locked.errorString()));
+        const Outcome outcome
+            = run({ u"stats"_s, u"--redis"_s, locked.url() }, false, {}, {}, nullptr, false);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.all().contains(u"NOAUTH"_s)
+                     && outcome.all().contains(u"REDRIVE_REDIS_PASSWORD"_s)
+                     && outcome.all().contains(u"keychain"_s)
+                     && outcome.all().contains(u"redis://USER@"_s),
+                 qPrintable(outcome.all()));
+
+        MemoryCredentialStore credentials;
+        bool stored = false;
+        credentials.write(SecretKind::RedisPassword, u"pw-locked-7"_s, this,
+                          [&stored](const QString &) { stored = true; });
+        QTRY_VERIFY_WITH_TIMEOUT(stored, kWaitMs);
+        const Outcome unlocked
+            = run({ u"stats"_s, u"--redis"_s, locked.url() }, false, {}, {}, &credentials, false);
+        QCOMPARE(unlocked.exitCode, 0);
+        QVERIFY(!unlocked.all().contains(u"pw-locked-7"_s));
+    }
+
+    void printConfigNeverPrintsAPassword()
+    {
+        QTemporaryDir home;
+        RedriveProcess inUrl;
+        inUrl.start(home.path(),
+                    { u"--print-config"_s, u"--redis"_s, u"redis://ops:pw-url-5@127.0.0.1:1/0"_s });
+        QVERIFY(inUrl.process.waitForFinished(kWaitMs));
+        inUrl.readLog();
+        QCOMPARE(inUrl.process.exitCode(), 2);
+        QVERIFY2(inUrl.log.contains("REDRIVE_REDIS_PASSWORD"), inUrl.log.constData());
+        QVERIFY2(!inUrl.log.contains("pw-url-5"), inUrl.log.constData());
+
+        RedriveProcess inEnv;
+        QProcessEnvironment env;
+        env.insert(u"REDRIVE_REDIS_PASSWORD"_s, u"pw-env-6"_s);
+        inEnv.start(home.path(),
+                    { u"--print-config"_s, u"--redis"_s, u"redis://ops@127.0.0.1:1/0"_s,
+                      u"--dlq-key"_s, u"{q}dlq"_s },
+                    env);
+        QVERIFY(inEnv.process.waitForFinished(kWaitMs));
+        inEnv.readLog();
+        QCOMPARE(inEnv.process.exitCode(), 0);
+        QVERIFY2(inEnv.log.contains("secret redis-password = set (REDRIVE_REDIS_PASSWORD)")
+                     && inEnv.log.contains("redis/url = redis://***@127.0.0.1:1/0"),
+                 inEnv.log.constData());
+        QVERIFY2(!inEnv.log.contains("pw-env-6") && !inEnv.log.contains("ops@"),
+                 inEnv.log.constData());
+        // The key prefix Redrive uses, not the plain default the tagged DLQ key replaces.
+        QVERIFY2(inEnv.log.contains("redis/key_prefix = {q}dlq:  (default"), inEnv.log.constData());
+    }
+
+    void aReaderThatGoesAwayIsNotAnError()
+    {
+        // More than a pipe holds, so that the command is still writing when the reader leaves.
+        QList<QByteArray> push { "LPUSH", kDlq };
+        for (int i = 0; i < 5000; ++i)
+            push.append(crm503(i));
+        m_redis.command(push);
+        QCOMPARE(m_redis.llen(kDlq), 5000);
+        QTemporaryDir home;
+        for (const QString &command : { u"list"_s, u"export"_s }) {
+            QProcess process;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(u"XDG_DATA_HOME"_s, home.path());
+            env.insert(u"XDG_CONFIG_HOME"_s, home.filePath(u"config"_s));
+            env.insert(u"REDRIVE_NO_KEYCHAIN"_s, u"1"_s);
+            process.setProcessEnvironment(env);
+            // As a shell runs it, with the pipeline's status failing when redrive fails.
+            process.start(u"bash"_s,
+                          { u"-c"_s,
+                            u"set -o pipefail; \"$0\" queue \"$1\" --redis \"$2\" | head -1"_s,
+                            redrive::tests::redriveBinary(), command, m_redis.url() });
+            QVERIFY(process.waitForFinished(kWaitMs));
+            QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+            const QByteArray err = process.readAllStandardError();
+            QVERIFY2(err.isEmpty(), err.constData());
+            QCOMPARE(process.exitCode(), 0);
+            QCOMPARE(process.readAllStandardOutput().count('\n'), 1);
+        }
+    }
+
+    void noQtMessageReachesTheUser()
+    {
+        // No Redis URL and no running Redrive: the embedded Redis' socket is not there.
+        QTemporaryDir home;
+        RedriveProcess stats;
+        stats.start(home.path(),
+                    { u"queue"_s, u"stats"_s, u"--data-dir"_s, home.filePath(u"none"_s) });
+        QVERIFY(stats.process.waitForFinished(kWaitMs));
+        stats.readLog();
+        QCOMPARE(stats.process.exitCode(), 1);
+        QVERIFY2(stats.log.contains("No running Redrive") && stats.log.contains("--redis"),
+                 stats.log.constData());
+        QVERIFY2(!stats.log.contains("QLocalSocket") && !stats.log.contains("::"),
+                 stats.log.constData());
     }
 
     void theExecutableRunsQueueCommands()
