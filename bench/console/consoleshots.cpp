@@ -28,6 +28,7 @@
 #include <QDir>
 #include <QLineEdit>
 #include <QRandomGenerator>
+#include <QScrollArea>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTextStream>
@@ -434,5 +435,40 @@ int main(int argc, char **argv)
     dlq->table()->selectRow(2);
     ok &= save(&window, outDir + QStringLiteral("/console-dlq-dark.png"));
     window.setTheme(QStringLiteral("system")); // not remembered for the next run of the tool
+
+    // Other window sizes, to check the layout where the console starts (1200x760) and smaller:
+    // a second argument such as "1200x760,1024x700" saves console-<page>-<size>.png, in the
+    // light and the dark theme, beside the documentation's shots.
+    const QStringList sizes = argc > 2 ? QString::fromLocal8Bit(argv[2]).split(QLatin1Char(','))
+                                       : QStringList();
+    for (const QString &size : sizes) {
+        const int width = size.section(QLatin1Char('x'), 0, 0).toInt();
+        const int height = size.section(QLatin1Char('x'), 1, 1).toInt();
+        if (width <= 0 || height <= 0)
+            continue;
+        window.resize(width, height);
+        for (const QString &theme : { QStringLiteral("system"), QStringLiteral("dark") }) {
+            window.setTheme(theme);
+            const QString suffix
+                = QStringLiteral("-%1%2.png")
+                      .arg(size, theme == QLatin1String("dark") ? QStringLiteral("-dark")
+                                                                 : QString());
+            const std::pair<ui::MainWindow::Page, QString> pages[]
+                = { { ui::MainWindow::Page::Overview, QStringLiteral("overview") },
+                    { ui::MainWindow::Page::Groups, QStringLiteral("groups") },
+                    { ui::MainWindow::Page::Audit, QStringLiteral("audit") },
+                    { ui::MainWindow::Page::DeadLetters, QStringLiteral("dlq") } };
+            for (const auto &[page, name] : pages) {
+                window.showPage(page);
+                ok &= save(&window, outDir + QStringLiteral("/console-") + name + suffix);
+            }
+            // The Overview scrolls at these sizes: all of it, as it would scroll.
+            window.showPage(ui::MainWindow::Page::Overview);
+            if (auto *scroll = overview->findChild<QScrollArea *>())
+                ok &= save(scroll->widget(),
+                           outDir + QStringLiteral("/console-overview-content") + suffix);
+        }
+        window.setTheme(QStringLiteral("system"));
+    }
     return ok ? 0 : 1;
 }

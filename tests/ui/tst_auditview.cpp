@@ -15,6 +15,7 @@
 #include "ui/models/queuebackend.h"
 #include "ui/widgets/appearance.h"
 #include "ui/widgets/auditview.h"
+#include "ui/widgets/iconprovider.h"
 #include "ui/widgets/mainwindow.h"
 
 #include <QAbstractItemModelTester>
@@ -24,6 +25,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -64,6 +67,7 @@ private Q_SLOTS:
     void cleanup();
     void consoleActionsShowUpNewestFirst();
     void pagesSearchesAndExports();
+    void everyPageHasItsShortcutAndMenuEntry();
 
 private:
     void openWindow();
@@ -246,6 +250,50 @@ void TestAuditView::pagesSearchesAndExports()
     view()->exportTo(m_dir.path());
     QTRY_COMPARE_WITH_TIMEOUT(message.size(), 3, WaitMs);
     QVERIFY(message.at(2).constFirst().toString().startsWith(QLatin1String("Could not write")));
+}
+
+void TestAuditView::everyPageHasItsShortcutAndMenuEntry()
+{
+    using Page = ui::MainWindow::Page;
+    openWindow();
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    // The View menu lists the pages in the sidebar's order, the n-th with Alt+n.
+    QMenu *viewMenu = nullptr;
+    for (QAction *menu : m_window->menuBar()->actions()) {
+        if (menu->text() == QLatin1String("&View"))
+            viewMenu = menu->menu();
+    }
+    QVERIFY(viewMenu);
+    const int pages = int(Page::Audit) + 1;
+    QCOMPARE(m_window->sidebar()->count(), pages);
+    for (int i = 0; i < pages; ++i) {
+        const auto page = Page(i);
+        QAction *action = m_window->pageAction(page);
+        QVERIFY2(action, qPrintable(QString::number(i)));
+        QCOMPARE(viewMenu->actions().value(i), action);
+        QCOMPARE(action->shortcut(), QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
+        QVERIFY(!m_window->sidebar()->item(i)->icon().isNull());
+    }
+    // Each page by its key, from the page before it (Alt+1 from the last)...
+    for (int i = 0; i < pages; ++i) {
+        m_window->showPage(Page((i + pages - 1) % pages));
+        QTest::keyClick(m_window.get(), Qt::Key(Qt::Key_1 + i), Qt::AltModifier);
+        QCOMPARE(int(m_window->currentPage()), i);
+        QCOMPARE(m_window->sidebar()->currentRow(), i);
+    }
+    // ... and by its menu entry.
+    for (int i = pages - 1; i >= 0; --i) {
+        m_window->showPage(Page((i + 1) % pages));
+        m_window->pageAction(Page(i))->trigger();
+        QCOMPARE(int(m_window->currentPage()), i);
+    }
+    QCOMPARE(m_window->pageAction(Page::Audit)->text(), QStringLiteral("&Audit trail"));
+    // The audit trail has an icon of its own, not the Edit action's pencil.
+    const QImage audit = m_window->sidebar()->item(int(Page::Audit))->icon().pixmap(16).toImage();
+    const QImage edit
+        = ui::IconProvider::icon(ui::IconProvider::Icon::Edit, m_window->palette()).pixmap(16).toImage();
+    QVERIFY(audit != edit);
 }
 
 QTEST_MAIN(TestAuditView)

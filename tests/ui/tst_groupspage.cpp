@@ -10,10 +10,13 @@
 
 #include <QAbstractItemModelTester>
 #include <QLabel>
+#include <QMenu>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolBar>
+#include <QToolButton>
 
 using namespace redrive;
 using ui::FailureGroupsModel;
@@ -180,6 +183,48 @@ private Q_SLOTS:
         view.search(QStringLiteral("not json"));
         QCOMPARE(view.groupFilter(), QString());
         QTRY_COMPARE(view.model()->rowCount(), 1);
+    }
+
+    // In a narrow window the actions that do not fit are under the toolbar's extension button,
+    // whose menu offers them; in a wide one they are all on the toolbar.
+    void everyActionReachableInANarrowWindow()
+    {
+        tests::MemoryQueueBackend backend;
+        backend.items(QueueList::PermanentFailures) << entry(Busy, 503, 1);
+        ui::GroupsPage page(backend);
+        page.setList(QueueList::PermanentFailures); // all five actions, Move too
+        page.resize(1000, 600);
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        auto *toolBar = page.findChild<QToolBar *>();
+        QVERIFY(toolBar);
+        const QList<QAction *> actions { page.showEntriesAction(), page.retryAction(),
+                                         page.moveAction(), page.deleteAction(),
+                                         page.exportAction() };
+        auto *extension = toolBar->findChild<QToolButton *>(QStringLiteral("qt_toolbar_ext_button"));
+        QVERIFY(extension);
+        for (QAction *action : actions) {
+            QVERIFY(action->isVisible());
+            QTRY_VERIFY2(toolBar->widgetForAction(action)
+                             && toolBar->widgetForAction(action)->isVisible(),
+                         qPrintable(action->text()));
+        }
+        QVERIFY(!extension->isVisible());
+
+        page.resize(360, 600);
+        QTRY_VERIFY(extension->isVisible());
+        QMenu *overflow = extension->menu();
+        QVERIFY(overflow);
+        Q_EMIT overflow->aboutToShow(); // what the button does before it pops the menu up
+        int hidden = 0;
+        for (QAction *action : actions) {
+            QWidget *button = toolBar->widgetForAction(action);
+            if (button && button->isVisible())
+                continue;
+            ++hidden;
+            QVERIFY2(overflow->actions().contains(action), qPrintable(action->text()));
+        }
+        QVERIFY(hidden > 0);
     }
 };
 

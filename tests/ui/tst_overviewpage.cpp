@@ -13,17 +13,20 @@
 #include "tests/support/testenv.h"
 #include "ui/dialogs/prompts.h"
 #include "ui/widgets/appearance.h"
+#include "ui/widgets/groupspage.h"
 #include "ui/widgets/mainwindow.h"
 #include "ui/widgets/overviewpage.h"
 #include "ui/widgets/receiverpanel.h"
 #include "ui/widgets/trendchart.h"
 
 #include <QApplication>
+#include <QItemSelectionModel>
 #include <QChart>
 #include <QLabel>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
@@ -276,13 +279,29 @@ void TestOverviewPage::topGroupsAndTheWorker()
     QVERIFY2(overview->workerLabel()->text().contains(QStringLiteral("not running here")),
              qPrintable(overview->workerLabel()->text()));
 
-    // A click on a group leads to the dead-letter list.
+    // A click on a group opens that group on the Groups page (counted there when first
+    // shown: selected when its count comes). The second row, not the first the page would
+    // select by itself.
     QSignalSpy activated(overview, &ui::OverviewPage::groupActivated);
-    const QRect rect = groups->visualItemRect(groups->topLevelItem(0));
+    const QString groupId = groups->topLevelItem(1)->data(0, Qt::UserRole + 2).toString();
+    QCOMPARE(groupId.size(), 12);
+    const QRect rect = groups->visualItemRect(groups->topLevelItem(1));
     QTest::mouseClick(groups->viewport(), Qt::LeftButton, {}, rect.center());
     QCOMPARE(activated.size(), 1);
-    QCOMPARE(activated.constFirst().constFirst().toString().size(), 12);
-    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::DeadLetters);
+    QCOMPARE(activated.constFirst().constFirst().toString(), groupId);
+    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::Groups);
+    ui::GroupsPage *groupsPage = m_window->groupsPage();
+    QCOMPARE(groupsPage->list(), ui::QueueList::DeadLetters);
+    QTRY_COMPARE_WITH_TIMEOUT(groupsPage->currentGroupId(), groupId, 30000);
+    QCOMPARE(groupsPage->table()->selectionModel()->selectedRows().size(), 1);
+    // Back on the Overview, the first group: the page, already counted, selects it at once.
+    m_window->showPage(ui::MainWindow::Page::Overview);
+    const QString firstId = groups->topLevelItem(0)->data(0, Qt::UserRole + 2).toString();
+    QVERIFY(firstId != groupId);
+    const QRect first = groups->visualItemRect(groups->topLevelItem(0));
+    QTest::mouseClick(groups->viewport(), Qt::LeftButton, {}, first.center());
+    QCOMPARE(m_window->currentPage(), ui::MainWindow::Page::Groups);
+    QCOMPARE(groupsPage->currentGroupId(), firstId);
 }
 
 void TestOverviewPage::narrowWindowAndDarkPalette()

@@ -178,7 +178,8 @@ QVariant AuditTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         return text(record, Column(index.column()));
     case Qt::ToolTipRole:
-        if (index.column() == Outcome || index.column() == FilterOrGroup || index.column() == List)
+        if (index.column() == Outcome || index.column() == FilterOrGroup || index.column() == List
+            || index.column() == Action || index.column() == Host)
             return text(record, Column(index.column()));
         if (index.column() == When && record.isValid())
             return QDateTime::fromMSecsSinceEpoch(record.atMs, Qt::UTC).toString(Qt::ISODateWithMs);

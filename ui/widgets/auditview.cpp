@@ -4,6 +4,7 @@
 #include "ui/models/auditbackend.h"
 #include "ui/models/audittablemodel.h"
 
+#include <QEvent>
 #include <QFileDialog>
 #include <QFontDatabase>
 #include <QHBoxLayout>
@@ -17,9 +18,13 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QStandardPaths>
+#include <QStyle>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace redrive::ui {
 
@@ -33,6 +38,19 @@ QString pretty(const QString &text)
         return text;
     return QString::fromUtf8(document.toJson(QJsonDocument::Indented)).trimmed();
 }
+
+class MiddleElideDelegate final : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        option->textElideMode = Qt::ElideMiddle;
+    }
+};
 
 } // namespace
 
@@ -60,6 +78,10 @@ AuditView::AuditView(AuditBackend &backend, QWidget *parent)
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_table->setTextElideMode(Qt::ElideRight);
+    m_table->viewport()->installEventFilter(this);
+    // Lists differ at their end (…_dlq, …_permanent_failures): keep both ends in sight.
+    m_table->setItemDelegateForColumn(AuditTableModel::List, new MiddleElideDelegate(m_table));
     m_detail->setReadOnly(true);
     m_detail->setAccessibleName(tr("Audit record"));
     m_detail->setPlaceholderText(tr("Select a record to see it in full."));
@@ -114,6 +136,45 @@ AuditView::AuditView(AuditBackend &backend, QWidget *parent)
 
 AuditView::~AuditView() = default;
 
+bool AuditView::eventFilter(QObject *watched, QEvent *event)
+{
+    // After the table has laid itself out for its new size.
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize)
+        QMetaObject::invokeMethod(this, &AuditView::fitColumns, Qt::QueuedConnection);
+    return QWidget::eventFilter(watched, event);
+}
+
+void AuditView::fitColumns()
+{
+    // Narrower than the columns' content plus some outcome: the wordy columns (host, action,
+    // list, filter or group) give up width in proportion, down to 8 characters each.
+    if (m_fittedWidths.isEmpty())
+        return;
+    const int chars = m_table->fontMetrics().averageCharWidth();
+    const int outcome = 16 * chars;
+    const int floor = 8 * chars + 8;
+    const int shrinkable[] = { AuditTableModel::Host, AuditTableModel::Action,
+                               AuditTableModel::List, AuditTableModel::FilterOrGroup };
+    int total = 0;
+    for (int width : std::as_const(m_fittedWidths))
+        total += width;
+    int spare = 0;
+    for (int column : shrinkable)
+        spare += std::max(0, m_fittedWidths.at(column) - floor);
+    const int excess = std::clamp(total + outcome - m_table->viewport()->width(), 0, spare);
+    int used = 0;
+    for (int column = 0; column < m_fittedWidths.size(); ++column) {
+        int width = m_fittedWidths.at(column);
+        if (excess > 0 && std::find(std::begin(shrinkable), std::end(shrinkable), column)
+                != std::end(shrinkable))
+            width -= (std::max(0, width - floor) * excess + spare - 1) / spare;
+        m_table->setColumnWidth(column, width);
+        used += width;
+    }
+    m_table->setColumnWidth(AuditTableModel::Outcome,
+                            std::max(outcome, m_table->viewport()->width() - used));
+}
+
 void AuditView::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
@@ -126,11 +187,21 @@ void AuditView::showEvent(QShowEvent *event)
 
 void AuditView::updateStatus(const QString &error)
 {
-    // Columns fitted to the first records; the outcome takes the rest of the width.
+    // Columns fitted to the first records, none wider than 18 characters (longer text is
+    // elided, in full in its tooltip and the record below); the outcome takes the rest of the
+    // width, so the table needs no horizontal scrolling in a window of 1200 pixels.
     if (!m_columnsFitted && m_model->rowCount() > 0) {
         m_columnsFitted = true;
-        for (int column = 0; column < AuditTableModel::Outcome; ++column)
+        const int widest = m_table->fontMetrics().averageCharWidth() * 18
+            + 2 * m_table->style()->pixelMetric(QStyle::PM_FocusFrameHMargin) + 8;
+        m_fittedWidths.clear();
+        for (int column = 0; column < AuditTableModel::Outcome; ++column) {
             m_table->resizeColumnToContents(column);
+            m_fittedWidths.append(column == AuditTableModel::When
+                                      ? m_table->columnWidth(column)
+                                      : std::min(m_table->columnWidth(column), widest));
+        }
+        fitColumns();
     }
     m_loadMore->setEnabled(m_model->hasMore());
     if (!error.isEmpty()) {

@@ -45,6 +45,7 @@ Q_SIGNALS:
 
 protected:
     void showEvent(QShowEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void showSelected();
@@ -61,6 +62,8 @@ private:
     QLabel *m_status;
     bool m_loadedOnce = false;
     bool m_columnsFitted = false;
+    QList<int> m_fittedWidths; // the columns' widths for their content, before the outcome
+    void fitColumns();
 };
 
 } // namespace redrive::ui

@@ -24,6 +24,9 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <utility>
+
 namespace redrive::ui {
 
 namespace {
@@ -125,7 +128,7 @@ void GroupsPage::buildActions()
           });
     m_retry = make(tr("Retry all…"), tr("Send every entry of the group to the downstream now"),
                    [this]() { act(Op::Retry); });
-    m_move = make(tr("Move all to DLQ…"),
+    m_move = make(tr("Move to DLQ…"),
                   tr("Move every entry of the group back to the dead letter queue, retry counts "
                      "reset"),
                   [this]() { act(Op::Move); });
@@ -174,12 +177,17 @@ void GroupsPage::setUpLayout()
     m_progress->setMaximumHeight(m_status->sizeHint().height());
     m_progress->hide();
 
-    auto *top = new QHBoxLayout;
-    top->setContentsMargins(0, 0, 8, 0);
-    top->addWidget(m_tabs);
-    top->addWidget(m_toolBar, 1);
-    top->addWidget(m_progress);
-    top->addWidget(m_status);
+    // The actions get the page's whole width (the toolbar's extension button ») holds what
+    // still does not fit); the list switch and the count sit above the table they describe.
+    auto *below = new QHBoxLayout;
+    below->setContentsMargins(0, 0, 8, 0);
+    below->addWidget(m_tabs);
+    below->addWidget(m_progress);
+    below->addWidget(m_status, 1);
+    // The count's text is long ("… · counted 12:58:21 · approximate …"): it gives way first.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_status->setMinimumWidth(m_status->fontMetrics().horizontalAdvance(QStringLiteral("M")) * 12);
+    m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
 
     m_table->setModel(m_models[0]); // the header's sections exist from here on
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -198,7 +206,8 @@ void GroupsPage::setUpLayout()
     header->setStretchLastSection(false);
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionResizeMode(FailureGroupsModel::Group, QHeaderView::Stretch);
-    header->setSectionResizeMode(FailureGroupsModel::Topic, QHeaderView::Stretch);
+    // The failure says what went wrong: it takes the width left; the topic is elided in its
+    // middle at a fixed, adjustable width (both with their full text as a tooltip).
     // Topics differ at their end (….customer.start / ….outbound): keep both ends in sight.
     m_table->setItemDelegateForColumn(FailureGroupsModel::Topic, new MiddleElideDelegate(m_table));
     m_table->setItemDelegateForColumn(FailureGroupsModel::Example,
@@ -212,7 +221,11 @@ void GroupsPage::setUpLayout()
     for (int column : { int(FailureGroupsModel::FirstSeen), int(FailureGroupsModel::LastSeen) })
         header->resizeSection(column,
                               metrics.horizontalAdvance(QStringLiteral("Nov 30 00:00")) + pad);
-    header->resizeSection(FailureGroupsModel::Arrivals, 2 * 96 + 12);
+    header->resizeSection(FailureGroupsModel::Arrivals, 2 * 64 + 12);
+    m_topicWidth = metrics.horizontalAdvance(QStringLiteral("v2.detail.events…customer.start")) + pad;
+    header->resizeSection(FailureGroupsModel::Topic, m_topicWidth);
+    m_table->viewport()->installEventFilter(this);
+    header->setMinimumSectionSize(metrics.horizontalAdvance(QStringLiteral("Share")) + pad / 2);
     header->resizeSection(FailureGroupsModel::Example,
                           metrics.horizontalAdvance(QStringLiteral("sha1-0123456789ab")) + pad);
     // The example entry is shown in full below the table: its id column would only take room
@@ -243,8 +256,33 @@ void GroupsPage::setUpLayout()
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addLayout(top);
+    layout->setSpacing(0);
+    layout->addWidget(m_toolBar);
+    layout->addLayout(below);
     layout->addWidget(splitter, 1);
+}
+
+bool GroupsPage::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize)
+        fitColumns();
+    return QWidget::eventFilter(watched, event);
+}
+
+void GroupsPage::fitColumns()
+{
+    // The failure (stretched) keeps at least three fifths of what the fixed columns leave; the
+    // topic, elided in its middle, takes the rest up to its own width.
+    QHeaderView *header = m_table->horizontalHeader();
+    int fixed = 0;
+    for (int column = 0; column < FailureGroupsModel::ColumnCount; ++column) {
+        if (column != FailureGroupsModel::Group && column != FailureGroupsModel::Topic
+            && !header->isSectionHidden(column))
+            fixed += header->sectionSize(column);
+    }
+    const int rest = m_table->viewport()->width() - fixed;
+    header->resizeSection(FailureGroupsModel::Topic,
+                          std::clamp(rest * 2 / 5, header->minimumSectionSize(), m_topicWidth));
 }
 
 FailureGroupsModel *GroupsPage::model(QueueList list) const
@@ -302,10 +340,14 @@ void GroupsPage::selectGroup(QueueList list, const QString &groupId)
 {
     setList(list);
     const int row = model(list)->rowOf(groupId);
-    if (row >= 0)
+    // Not counted yet (the page was never shown): selected when the count comes.
+    m_pendingGroup[slot(list)] = row < 0 && !m_counted[slot(list)] ? groupId : QString();
+    if (row >= 0) {
         m_table->selectionModel()->setCurrentIndex(model(list)->index(row, 0),
                                                    QItemSelectionModel::ClearAndSelect
                                                        | QItemSelectionModel::Rows);
+        m_table->scrollTo(model(list)->index(row, 0));
+    }
     showExample(); // also when the row was current already
 }
 
@@ -318,6 +360,9 @@ void GroupsPage::groupsUpdated(QueueList list, const core::FailureGroups &groups
     m_length[s] = groups.length;
     m_scanned[s] = groups.scanned;
     model(list)->setGroups(groups); // rows move with their groups: the selection stays on it
+    if (const QString pending = std::exchange(m_pendingGroup[s], QString());
+        !pending.isEmpty() && list == m_list)
+        selectGroup(list, pending);
     if (list == m_list) {
         updateStatus();
         updateActions();
@@ -376,8 +421,13 @@ void GroupsPage::updateActions()
         action->setEnabled(any);
     m_move->setVisible(m_list == QueueList::PermanentFailures);
     m_move->setEnabled(any);
-    m_retry->setText(m_list == QueueList::DeadLetters ? tr("Retry all…")
-                                                      : tr("Retry all (back to the DLQ)…"));
+    // Short labels: the toolbar shares the page with the list switch's width; the tooltips
+    // say it all.
+    m_retry->setText(tr("Retry all…"));
+    m_retry->setToolTip(m_list == QueueList::DeadLetters
+                            ? tr("Send every entry of the group to the downstream now")
+                            : tr("Send every entry of the group back to the dead letter queue, "
+                                 "to be retried"));
 }
 
 void GroupsPage::showExample()

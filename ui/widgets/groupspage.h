@@ -72,6 +72,7 @@ Q_SIGNALS:
 protected:
     void showEvent(QShowEvent *event) override;
     void changeEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void buildActions();
@@ -102,6 +103,10 @@ private:
     bool m_counted[2] = { false, false };
     QString m_error[2];
     QString m_exampleId;
+    QString m_pendingGroup[2];
+    int m_topicWidth = 0; // the topic column's width when there is room
+    void fitColumns();
+    QString m_pendingGroupUnused_; // (keeps layout of members stable) // selectGroup() before its list was counted
 
     QAction *m_showEntries = nullptr;
     QAction *m_retry = nullptr;

@@ -40,6 +40,9 @@ constexpr IconInfo kIcons[] = {
     { IconProvider::Icon::DeadLetters, "mail-unread", "dead-letters" },
     { IconProvider::Icon::PermanentFailures, "dialog-error", "permanent" },
     { IconProvider::Icon::Receiver, "network-server", "receiver" },
+    // A record of what was done and when: the spec's "recent documents" (a document with a
+    // clock) is the nearest of its names.
+    { IconProvider::Icon::Audit, "document-open-recent", "audit" },
 };
 
 const IconInfo &info(IconProvider::Icon which)

@@ -29,6 +29,7 @@ public:
         DeadLetters,
         PermanentFailures,
         Receiver,
+        Audit,
     };
 
     // The id used by the desktop file, the metainfo, the installed icon and the window.

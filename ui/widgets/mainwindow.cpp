@@ -41,6 +41,66 @@ namespace redrive::ui {
 
 using RedisState = core::EngineStatus::Redis;
 
+namespace {
+
+// The console's pages, in the order of the sidebar, the stack and the View menu; the n-th is
+// reached with Alt+n. The one place that lists them (their icons: pageIcon()).
+struct PageInfo
+{
+    MainWindow::Page page;
+    const char *title; // the sidebar's
+    const char *menuText; // the View menu's, with its mnemonic
+};
+
+constexpr PageInfo kPages[] = {
+    { MainWindow::Page::Overview, QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "Overview"),
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "&Overview") },
+    { MainWindow::Page::Live, QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "Live deliveries"),
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "&Live deliveries") },
+    { MainWindow::Page::DeadLetters,
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "Dead letter queue"),
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "&Dead letter queue") },
+    { MainWindow::Page::PermanentFailures,
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "Permanent failures"),
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "&Permanent failures") },
+    { MainWindow::Page::Groups, QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "Failure groups"),
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "&Failure groups") },
+    { MainWindow::Page::Audit, QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "Audit"),
+      QT_TRANSLATE_NOOP("redrive::ui::MainWindow", "&Audit trail") },
+};
+
+constexpr bool pagesInOrder()
+{
+    for (int i = 0; i < int(std::size(kPages)); ++i) {
+        if (int(kPages[i].page) != i)
+            return false;
+    }
+    return true;
+}
+static_assert(pagesInOrder(), "kPages lists the pages in the order of MainWindow::Page");
+
+QIcon pageIcon(MainWindow::Page page, const QPalette &palette)
+{
+    using Icon = IconProvider::Icon;
+    switch (page) {
+    case MainWindow::Page::Overview:
+        return IconProvider::icon(Icon::Receiver, palette);
+    case MainWindow::Page::Live:
+        return IconProvider::icon(Icon::LiveDeliveries, palette);
+    case MainWindow::Page::DeadLetters:
+        return IconProvider::icon(Icon::DeadLetters, palette);
+    case MainWindow::Page::PermanentFailures:
+        return IconProvider::icon(Icon::PermanentFailures, palette);
+    case MainWindow::Page::Groups:
+        return GroupsPage::pageIcon(palette);
+    case MainWindow::Page::Audit:
+        return IconProvider::icon(Icon::Audit, palette);
+    }
+    return {};
+}
+
+} // namespace
+
 MainWindow::MainWindow(core::EngineThread &engine, core::Settings &settings,
                        core::CredentialStore &credentials, QWidget *parent)
     : QMainWindow(parent)
@@ -110,19 +170,12 @@ void MainWindow::init()
     m_liveView = new LiveDeliveriesView(m_pages);
     m_dlqView = new QueueView(*m_backend, QueueList::DeadLetters, m_pages);
     m_permanentView = new QueueView(*m_backend, QueueList::PermanentFailures, m_pages);
-    m_pages->addWidget(m_overview);
-    m_pages->addWidget(m_liveView);
-    m_pages->addWidget(m_dlqView);
-    m_pages->addWidget(m_permanentView);
     m_groupsPage = new GroupsPage(*m_backend, m_pages);
-    m_pages->addWidget(m_groupsPage); // before Audit, which addAuditPage() appends
-
-    m_sidebar->addItem(tr("Overview"));
-    m_sidebar->addItem(tr("Live deliveries"));
-    m_sidebar->addItem(tr("Dead letter queue"));
-    m_sidebar->addItem(tr("Permanent failures"));
-    m_sidebar->addItem(tr("Failure groups"));
-    updateIcons();
+    addPage(Page::Overview, m_overview);
+    addPage(Page::Live, m_liveView);
+    addPage(Page::DeadLetters, m_dlqView);
+    addPage(Page::PermanentFailures, m_permanentView);
+    addPage(Page::Groups, m_groupsPage); // before Audit, which addAuditPage() appends
     m_sidebar->setAccessibleName(tr("Pages"));
     m_pages->setAccessibleName(tr("Current page"));
     m_redisStatus->setAccessibleName(tr("Redis connection"));
@@ -183,9 +236,9 @@ void MainWindow::init()
     buildMenus();
     updateSidebarCounts();
     m_sidebar->setCurrentRow(int(Page::Overview));
-    // A top failure group leads to the dead-letter list.
+    // A top failure group (of the dead-letter queue) opens on the Groups page, selected.
     connect(m_overview, &OverviewPage::groupActivated, this,
-            [this](const QString &) { showPage(Page::DeadLetters); });
+            [this](const QString &groupId) { showGroup(QueueList::DeadLetters, groupId); });
     restoreWindowState();
 }
 
@@ -195,11 +248,36 @@ void MainWindow::addAuditPage(std::unique_ptr<AuditBackend> backend)
         return;
     m_auditBackend = std::move(backend);
     m_auditView = new AuditView(*m_auditBackend, m_pages);
-    m_pages->addWidget(m_auditView);
-    m_sidebar->addItem(tr("Audit"));
-    updateIcons();
+    addPage(Page::Audit, m_auditView);
     connect(m_auditView, &AuditView::message, this,
             [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+}
+
+void MainWindow::addPage(Page page, QWidget *widget)
+{
+    Q_ASSERT(m_pages->count() == int(page)); // in the order of kPages
+    m_pages->addWidget(widget);
+    auto *item = new QListWidgetItem(tr(kPages[int(page)].title), m_sidebar);
+    item->setIcon(pageIcon(page, palette()));
+    if (m_viewMenu)
+        addPageAction(page);
+}
+
+void MainWindow::addPageAction(Page page)
+{
+    const int index = int(page);
+    auto *action = new QAction(tr(kPages[index].menuText), m_viewMenu);
+    action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + index)));
+    connect(action, &QAction::triggered, this, [this, page]() { showPage(page); });
+    m_viewMenu->insertAction(m_pagesEnd, action);
+    while (m_pageActions.size() <= index)
+        m_pageActions.append(nullptr);
+    m_pageActions[index] = action;
+}
+
+QAction *MainWindow::pageAction(Page page) const
+{
+    return int(page) < m_pageActions.size() ? m_pageActions.at(int(page)) : nullptr;
 }
 
 MainWindow::~MainWindow()
@@ -226,13 +304,10 @@ void MainWindow::buildMenus()
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    const QStringList names { tr("&Overview"), tr("&Live deliveries"), tr("&Dead letter queue"),
-                              tr("&Permanent failures"), tr("&Failure groups") };
-    for (int i = 0; i < names.size(); ++i) {
-        QAction *action = view->addAction(names.at(i), this, [this, i]() { showPage(Page(i)); });
-        action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
-    }
-    view->addSeparator();
+    m_viewMenu = view;
+    m_pagesEnd = view->addSeparator();
+    for (int i = 0; i < m_pages->count(); ++i)
+        addPageAction(Page(i)); // the Audit page's comes with it (addAuditPage())
     QMenu *theme = view->addMenu(tr("&Theme"));
     auto *themes = new QActionGroup(this);
     const QList<QPair<QString, QString>> choices {
@@ -272,16 +347,9 @@ void MainWindow::setTheme(const QString &name)
 
 void MainWindow::updateIcons()
 {
-    using Icon = IconProvider::Icon;
     const QPalette palette = this->palette();
-    const Icon icons[]
-        = { Icon::Receiver, Icon::LiveDeliveries, Icon::DeadLetters, Icon::PermanentFailures };
-    for (int i = 0; i < m_sidebar->count() && i < int(std::size(icons)); ++i)
-        m_sidebar->item(i)->setIcon(IconProvider::icon(icons[i], palette));
-    if (QListWidgetItem *groups = m_sidebar->item(int(Page::Groups)))
-        groups->setIcon(GroupsPage::pageIcon(palette));
-    if (QListWidgetItem *audit = m_sidebar->item(int(Page::Audit)))
-        audit->setIcon(IconProvider::icon(Icon::Edit, palette));
+    for (int i = 0; i < m_sidebar->count(); ++i)
+        m_sidebar->item(i)->setIcon(pageIcon(Page(i), palette));
 }
 
 void MainWindow::changeEvent(QEvent *event)
@@ -406,9 +474,9 @@ void MainWindow::updateSidebarCounts()
     auto label = [&locale](const QString &name, qint64 total) {
         return total < 0 ? name : QStringLiteral("%1 (%2)").arg(name, locale.toString(total));
     };
-    m_sidebar->item(int(Page::DeadLetters))->setText(label(tr("Dead letter queue"), m_dlqTotal));
-    m_sidebar->item(int(Page::PermanentFailures))
-        ->setText(label(tr("Permanent failures"), m_permanentTotal));
+    for (const auto &[page, total] : { std::pair { Page::DeadLetters, m_dlqTotal },
+                                       std::pair { Page::PermanentFailures, m_permanentTotal } })
+        m_sidebar->item(int(page))->setText(label(tr(kPages[int(page)].title), total));
 }
 
 void MainWindow::restoreWindowState()

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMainWindow>
+#include <QMenu>
 #include <QStackedWidget>
 
 #include <memory>
@@ -58,6 +59,9 @@ public:
 
     void showPage(Page page);
     Page currentPage() const;
+    // The page's entry in the View menu, with its shortcut (Alt+1 for the first page, Alt+2
+    // for the next, in the sidebar's order); null for a page the window does not have.
+    QAction *pageAction(Page page) const;
     QueueView *deadLetterView() const { return m_dlqView; }
     QueueView *permanentView() const { return m_permanentView; }
     LiveDeliveriesView *liveView() const { return m_liveView; }
@@ -99,6 +103,9 @@ protected:
     void changeEvent(QEvent *event) override;
 
 private:
+    // Adds `widget` as `page`: in the stack, in the sidebar with its icon, in the View menu.
+    void addPage(Page page, QWidget *widget);
+    void addPageAction(Page page);
     void buildMenus();
     void updateIcons();
     void updateSidebarCounts();
@@ -126,6 +133,9 @@ private:
     QLabel *m_receiverStatus = new QLabel(this);
     QLabel *m_retriesStatus = new QLabel(this);
     QAction *m_settingsAction = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QAction *m_pagesEnd = nullptr; // the View menu's separator after the pages
+    QList<QAction *> m_pageActions; // by page
     QList<QAction *> m_themeActions;
     const void *m_lastEvent = nullptr;
     QString m_lastEventId;

@@ -32,7 +32,10 @@ using core::WorkerOverview;
 
 namespace {
 
-constexpr int NarrowWidth = 980;
+// The page's widths (not the window's) from which it has two columns, and three: each box then
+// has room for its content (the charts' axes, the groups' titles, the receiver's URLs).
+constexpr int TwoColumnsWidth = 720;
+constexpr int ThreeColumnsWidth = 1180;
 constexpr int SparklineRole = Qt::UserRole + 1;
 constexpr int GroupIdRole = Qt::UserRole + 2;
 
@@ -215,6 +218,8 @@ OverviewPage::OverviewPage(core::Settings &settings, core::CredentialStore &cred
             std::nullopt, core::TrendGauge::PermanentLength } },
         m_queueBox);
     m_queues->setAccessibleName(tr("Queue length chart"));
+    // Room for the axis' labels ("2500"): a narrower chart elides them to "…".
+    m_queues->setMinimumSize(300, 220);
     auto *queueLayout = new QVBoxLayout(m_queueBox);
     queueLayout->addWidget(m_queues);
 
@@ -234,7 +239,7 @@ OverviewPage::OverviewPage(core::Settings &settings, core::CredentialStore &cred
         m_groups->header()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
     m_groups->header()->setSectionResizeMode(3, QHeaderView::Fixed);
     m_groups->header()->resizeSection(3, 130);
-    m_groups->setMinimumHeight(150);
+    m_groups->setMinimumSize(340, 150);
     m_groups->setToolTip(tr("Click a group to see its entries"));
     const auto activate = [this](QTreeWidgetItem *item) {
         const QString id = item ? item->data(0, GroupIdRole).toString() : QString();
@@ -275,7 +280,7 @@ OverviewPage::OverviewPage(core::Settings &settings, core::CredentialStore &cred
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(scroll);
-    arrange(false);
+    arrange(ThreeColumnsWidth);
     restyleTiles();
 
     m_timer.setInterval(RefreshMs);
@@ -510,15 +515,15 @@ void OverviewPage::showGroups(const FailureGroups &groups)
     Q_EMIT groupsShown();
 }
 
-void OverviewPage::arrange(bool narrow)
+void OverviewPage::arrange(int width)
 {
+    const int columns = width >= ThreeColumnsWidth ? 3 : (width >= TwoColumnsWidth ? 2 : 1);
     // The tiles: seven in a row when the traffic box has room, else rows of four or two.
-    const int trafficWidth = narrow ? width() : width() * 3 / 4;
+    const int trafficWidth = columns == 3 ? width * 3 / 4 : width;
     const int perRow = trafficWidth >= 7 * 124 ? 7 : (trafficWidth >= 4 * 124 ? 4 : 2);
-    if (m_arranged && narrow == m_narrow && perRow == m_tilesPerRow)
+    if (columns == m_columns && perRow == m_tilesPerRow)
         return;
-    m_arranged = true;
-    m_narrow = narrow;
+    m_columns = columns;
     m_tilesPerRow = perRow;
     for (QWidget *widget : { static_cast<QWidget *>(m_trafficBox), static_cast<QWidget *>(m_queueBox),
                              static_cast<QWidget *>(m_groupsBox), static_cast<QWidget *>(m_workerBox),
@@ -530,7 +535,7 @@ void OverviewPage::arrange(bool narrow)
     }
     for (int row = 0; row < 6; ++row)
         m_grid->setRowStretch(row, 0);
-    if (narrow) {
+    if (columns == 1) {
         // One column: the charts first, then the groups, the worker and the receiver.
         m_grid->addWidget(m_trafficBox, 0, 0);
         m_grid->addWidget(m_queueBox, 1, 0);
@@ -538,6 +543,18 @@ void OverviewPage::arrange(bool narrow)
         m_grid->addWidget(m_workerBox, 3, 0);
         m_grid->addWidget(m_receiver, 4, 0, Qt::AlignLeft);
         m_grid->setColumnStretch(0, 1);
+    } else if (columns == 2) {
+        // The traffic over the whole width; below it the queue chart beside the groups, and
+        // the worker beside the receiver.
+        m_grid->addWidget(m_trafficBox, 0, 0, 1, 2);
+        m_grid->addWidget(m_queueBox, 1, 0);
+        m_grid->addWidget(m_groupsBox, 1, 1);
+        m_grid->addWidget(m_workerBox, 2, 0, Qt::AlignTop);
+        m_grid->addWidget(m_receiver, 2, 1);
+        m_grid->setColumnStretch(0, 4);
+        m_grid->setColumnStretch(1, 5);
+        m_grid->setRowStretch(0, 3);
+        m_grid->setRowStretch(1, 2);
     } else {
         // Charts and groups on the left (they take the width), the receiver and the worker
         // in a column on the right.
@@ -563,7 +580,7 @@ void OverviewPage::arrange(bool narrow)
 void OverviewPage::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
-    arrange(width() < NarrowWidth);
+    arrange(width());
 }
 
 void OverviewPage::showEvent(QShowEvent *event)

@@ -72,8 +72,10 @@ public:
     QLabel *trendProblemLabel() const { return m_problem; }
     const core::TrendSeries &series() const { return m_series; }
     const core::WorkerOverview &workerOverview() const { return m_worker; }
-    // One column (narrow window) or two.
-    bool isNarrow() const { return m_narrow; }
+    // One column (narrow window); else two (the charts above, the groups, the worker and the
+    // receiver in pairs below) or three (the receiver and the worker beside the charts).
+    bool isNarrow() const { return m_columns == 1; }
+    int columnCount() const { return m_columns; }
 
 Q_SIGNALS:
     // A top failure group was clicked (or activated with the keyboard).
@@ -95,7 +97,7 @@ private:
     void showGroups(const core::FailureGroups &groups);
     void showRegistration(const core::RegistrationStatus &status);
     void updateNextDue();
-    void arrange(bool narrow);
+    void arrange(int width);
     void restyleTiles();
 
     core::EngineThread *m_engine = nullptr;
@@ -109,8 +111,7 @@ private:
     bool m_trendsAsked = false; // a reading is on its way
     bool m_workerAsked = false;
     bool m_registrationAsked = false;
-    bool m_narrow = false;
-    bool m_arranged = false;
+    int m_columns = 0; // 0 until arranged
     int m_tilesPerRow = 0;
     QTimer m_timer;
 

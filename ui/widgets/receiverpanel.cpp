@@ -9,12 +9,17 @@
 #include "ui/models/auditbackend.h"
 #include "ui/models/displayformat.h"
 
+#include <QClipboard>
 #include <QFormLayout>
+#include <QGridLayout>
+#include <QGuiApplication>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
+#include <QStyle>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace redrive::ui {
@@ -22,21 +27,79 @@ namespace redrive::ui {
 using core::DeliveryEvent;
 using core::SettingKey;
 
+// A URL on one line, elided in its middle when the column is narrower (both ends say
+// something: the host and the path), in full in its tooltip.
+class UrlLabel final : public QLabel
+{
+public:
+    explicit UrlLabel(QWidget *parent)
+        : QLabel(parent)
+    {
+        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+        setMinimumWidth(fontMetrics().averageCharWidth() * 16);
+    }
+    QString url() const { return m_url; }
+    void setUrl(const QString &url)
+    {
+        m_url = url;
+        setToolTip(url);
+        updateGeometry();
+        elide();
+    }
+    QSize sizeHint() const override
+    {
+        return { fontMetrics().horizontalAdvance(m_url) + contentsMargins().left()
+                     + contentsMargins().right() + 2,
+                 QLabel::sizeHint().height() };
+    }
+    QSize minimumSizeHint() const override
+    {
+        return { minimumWidth(), QLabel::minimumSizeHint().height() };
+    }
+
+protected:
+    void resizeEvent(QResizeEvent *event) override
+    {
+        QLabel::resizeEvent(event);
+        elide();
+    }
+
+private:
+    void elide()
+    {
+        QLabel::setText(fontMetrics().elidedText(m_url, Qt::ElideMiddle, contentsRect().width()));
+    }
+
+    QString m_url;
+};
+
 ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &credentials,
                              QWidget *parent)
     : QWidget(parent)
     , m_settings(settings)
     , m_credentials(credentials)
-    , m_url(new QLabel(this))
+    , m_url(new UrlLabel(this))
     , m_ngrok(new QLabel(this))
+    , m_publicUrl(new UrlLabel(this))
+    , m_copyUrl(new QToolButton(this))
     , m_registration(new QLabel(this))
     , m_register(new QPushButton(tr("Register with Genesys Cloud…"), this))
     , m_startStop(new QPushButton(this))
 {
-    for (QLabel *label : { m_url, m_ngrok, m_registration }) {
+    for (QLabel *label : { m_ngrok, m_registration }) {
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
         label->setWordWrap(true);
+        // A long hint wraps in the column's width rather than widening it.
+        label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        label->setMinimumWidth(label->fontMetrics().averageCharWidth() * 16);
     }
+    m_copyUrl->setText(tr("Copy"));
+    m_copyUrl->setToolTip(tr("Copy the public URL to the clipboard"));
+    m_copyUrl->setAccessibleName(tr("Copy the public URL"));
+    m_copyUrl->hide();
+    connect(m_copyUrl, &QToolButton::clicked, this,
+            [this]() { QGuiApplication::clipboard()->setText(m_publicUrl->url()); });
+    m_publicUrl->hide();
     const auto buttonRow = [](QPushButton *button) {
         auto *row = new QHBoxLayout;
         row->addWidget(button);
@@ -71,7 +134,13 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
 
     auto *genesys = new QGroupBox(tr("Genesys Cloud"), this);
     QFormLayout *genesysForm = makeForm(genesys);
-    genesysForm->addRow(tr("Public URL (ngrok):"), m_ngrok);
+    auto *publicUrl = new QGridLayout;
+    publicUrl->setContentsMargins(0, 0, 0, 0);
+    publicUrl->addWidget(m_publicUrl, 0, 0);
+    publicUrl->addWidget(m_copyUrl, 0, 1);
+    publicUrl->addWidget(m_ngrok, 1, 0, 1, 2);
+    publicUrl->setColumnStretch(0, 1);
+    genesysForm->addRow(tr("Public URL:"), publicUrl);
     genesysForm->addRow(tr("Registration:"), m_registration);
     genesysForm->addRow(QString(), buttonRow(m_register));
 
@@ -91,6 +160,14 @@ ReceiverPanel::ReceiverPanel(core::Settings &settings, core::CredentialStore &cr
                 item->widget()->setMinimumWidth(labelWidth);
         }
     }
+
+    // Never so narrow that a button's text is cut (the URLs are elided instead): the label
+    // column, the widest button, the boxes' and the form's margins.
+    const QMargins margins = listening->contentsMargins();
+    setMinimumWidth(labelWidth
+                    + std::max(m_register->sizeHint().width(), m_startStop->sizeHint().width())
+                    + std::max(0, listeningForm->horizontalSpacing()) + margins.left() + margins.right()
+                    + 2 * style()->pixelMetric(QStyle::PM_LayoutLeftMargin) + 8);
 
     // A column of boxes: the Overview page places it (beside the charts, or under them in a
     // narrow window).
@@ -132,9 +209,8 @@ void ReceiverPanel::watchPort(quint16 port)
     m_watcher = std::make_unique<core::NgrokWatcher>(
         QUrl(m_settings.string(SettingKey::NgrokApiUrl)), port);
     connect(m_watcher.get(), &core::NgrokWatcher::publicUrlChanged, this, [this](const QUrl &url) {
-        if (!url.isEmpty())
-            m_ngrok->setText(url.toString());
-        else if (!m_watcher->hint().isEmpty())
+        showPublicUrl(url.toString());
+        if (url.isEmpty() && !m_watcher->hint().isEmpty())
             m_ngrok->setText(m_watcher->hint());
     });
     connect(m_watcher.get(), &core::NgrokWatcher::hintChanged, this, [this](const QString &hint) {
@@ -168,11 +244,29 @@ ReceiverPanel::~ReceiverPanel() = default;
 void ReceiverPanel::setListeningUrl(const QString &url)
 {
     m_listening = !url.isEmpty();
-    m_url->setText(url.isEmpty() ? tr("not listening") : url);
+    m_url->setUrl(url.isEmpty() ? tr("not listening") : url);
     const int port = QUrl(url).port();
     if (port > 0)
         watchPort(quint16(port));
     updateStartStop();
+}
+
+void ReceiverPanel::showPublicUrl(const QString &url)
+{
+    m_publicUrl->setUrl(url);
+    m_publicUrl->setVisible(!url.isEmpty());
+    m_copyUrl->setVisible(!url.isEmpty());
+    m_ngrok->setVisible(url.isEmpty());
+}
+
+QString ReceiverPanel::publicUrl() const
+{
+    return m_publicUrl->url();
+}
+
+QLabel *ReceiverPanel::publicUrlLabel() const
+{
+    return m_publicUrl;
 }
 
 void ReceiverPanel::countDelivery(const DeliveryEvent &event)

@@ -10,6 +10,7 @@
 
 class QLabel;
 class QPushButton;
+class QToolButton;
 
 namespace redrive::core {
 class CredentialStore;
@@ -21,6 +22,7 @@ class Settings;
 namespace redrive::ui {
 
 class AuditBackend;
+class UrlLabel;
 
 // The receiver at a glance, a column of the Overview page: where it listens, the public URL
 // ngrok forwards to it (followed while Redrive runs), the way to register that URL with Genesys
@@ -45,7 +47,15 @@ public:
     void setListeningUrl(const QString &url);
     QPushButton *startStopButton() const { return m_startStop; }
     void countDelivery(const core::DeliveryEvent &event);
+    // What the ngrok agent's API says when there is no public URL (not running, no tunnel to
+    // this port); hidden while there is one.
     QLabel *ngrokLabel() const { return m_ngrok; }
+    // The public URL ngrok forwards to the receiver, elided in its middle when the column is
+    // narrow (in full in its tooltip); empty when there is none.
+    QString publicUrl() const;
+    QLabel *publicUrlLabel() const;
+    // Copies the public URL to the clipboard.
+    QToolButton *copyUrlButton() const { return m_copyUrl; }
     // What the audit trail last recorded of a registration with Genesys Cloud.
     void setRegistration(const QString &text);
     QLabel *registrationLabel() const { return m_registration; }
@@ -67,15 +77,18 @@ public:
 
 private:
     void updateCounters();
+    void showPublicUrl(const QString &url);
     void updateStartStop();
     void watchPort(quint16 port);
 
     core::Settings &m_settings;
     core::CredentialStore &m_credentials;
     std::unique_ptr<core::NgrokWatcher> m_watcher;
-    QLabel *m_url;
+    UrlLabel *m_url;
     QLabel *m_countLabels[CountKinds] = {};
     QLabel *m_ngrok;
+    UrlLabel *m_publicUrl;
+    QToolButton *m_copyUrl;
     QLabel *m_registration;
     QPushButton *m_register;
     QPushButton *m_startStop;
