@@ -2,6 +2,7 @@
 #include "core/receiver/receiverconnection.h"
 
 #include <QJsonDocument>
+#include <QElapsedTimer>
 #include <QJsonObject>
 #include <QTimer>
 
@@ -16,7 +17,11 @@ namespace {
 // After refusing a request whose body is still coming, keep reading (and dropping) it for a
 // while before closing: closing with unread data makes the kernel send a reset, and the client
 // would see "connection reset" instead of the answer (RFC 9112 section 9.6, "lingering close").
-constexpr int DrainTimeoutMs = 5000;
+// The client gets as long as it keeps sending (a slow or busy client uploading a large body
+// needs more than a fixed few seconds), up to a limit in bytes and in time.
+constexpr int DrainIdleMs = 5000;
+constexpr int DrainMaxMs = 60000;
+constexpr int DrainCheckMs = 250;
 constexpr qint64 MaxDrainBytes = qint64(64) * 1024 * 1024;
 
 } // namespace
@@ -271,7 +276,15 @@ void ReceiverConnection::startDraining()
         halfClose();
     else
         connect(this, &QIODevice::bytesWritten, this, halfClose);
-    QTimer::singleShot(DrainTimeoutMs, this, [this] { abort(); });
+    auto *check = new QTimer(this);
+    check->setInterval(DrainCheckMs);
+    QElapsedTimer draining;
+    draining.start();
+    connect(check, &QTimer::timeout, this, [this, draining] {
+        if (m_lastActivity.elapsed() >= DrainIdleMs || draining.elapsed() >= DrainMaxMs)
+            abort();
+    });
+    check->start();
 }
 
 void ReceiverConnection::discardInput()
