@@ -1265,6 +1265,8 @@ void QueueCommand::runGroupAction()
         });
     if (action == Action::Export) {
         m_groupSelection->setExportDevice(m_file ? m_file.get() : m_io.out);
+        // As for an export without --group: the audit record names the file, or stdout.
+        m_groupSelection->setAuditDetail(m_file ? m_output : QStringLiteral("stdout"));
         m_groupSelection->start(Action::Export);
         return;
     }

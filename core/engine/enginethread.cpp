@@ -164,11 +164,4 @@ QueueStore *EngineThread::consoleStore()
     return m_consoleStore;
 }
 
-void EngineThread::runBlocking(const std::function<void(Engine &)> &call)
-{
-    Engine *engine = m_engine;
-    QMetaObject::invokeMethod(
-        engine, [engine, &call] { call(*engine); }, Qt::BlockingQueuedConnection);
-}
-
 } // namespace redrive::core

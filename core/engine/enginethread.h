@@ -74,9 +74,6 @@ public:
     AuditLog *consoleAudit() { return m_consoleAudit; }
     QThread *engineThread() { return &m_thread; }
 
-    // For tests and tools that need the engine itself: runs `call` on the engine's thread and
-    // waits for it. Never from a slot the GUI depends on.
-    void runBlocking(const std::function<void(Engine &)> &call);
 
 Q_SIGNALS:
     void started(bool ok, const QString &error);

@@ -375,6 +375,11 @@ private Q_SLOTS:
             if (!line.isEmpty())
                 QCOMPARE(groupOf(line), groupOf(tutorial(1)));
         }
+        // Its audit record says where the lines went, as an export without --group does.
+        const QList<QJsonObject> trail = run({ u"audit"_s, u"--json"_s }).json();
+        QCOMPARE(trail.value(0).value(u"action"_s).toString(), u"export"_s);
+        QCOMPARE(trail.value(0).value(u"scope"_s).toString(), u"group"_s);
+        QCOMPARE(trail.value(0).value(u"detail"_s).toString(), u"stdout"_s);
         // On a terminal, the question gives the group's count.
         const Outcome declined
             = run({ u"move"_s, u"--group"_s, groupOf(tutorial(1)) }, true, u"no"_s);
