@@ -13,6 +13,7 @@
 #include "core/settings/keychaincredentialstore.h"
 #include "core/settings/memorycredentialstore.h"
 #include "core/settings/settings.h"
+#include "core/text/terminaltext.h"
 #include "ui/widgets/appearance.h"
 #include "ui/widgets/iconprovider.h"
 #include "ui/widgets/mainwindow.h"
@@ -248,6 +249,8 @@ int main(int argc, char **argv)
     qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
                                       "%{if-warning}warning: %{endif}%{if-critical}error: %{endif}"
                                       "%{message}"));
+    // Log lines carry texts from senders and downstreams: no terminal escapes in them.
+    redrive::core::installTerminalSafeLogging();
 
     // `redrive genesys ...` and `redrive queue ...` have their own options, so they are
     // dispatched before the main parser.

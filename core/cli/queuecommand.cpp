@@ -11,6 +11,7 @@
 #include "core/redis/redishashslot.h"
 #include "core/settings/credentialstore.h"
 #include "core/settings/settings.h"
+#include "core/text/terminaltext.h"
 #include "core/trends/trendreader.h"
 #include "core/triage/failurefingerprint.h"
 #include "core/triage/failuregroupscan.h"
@@ -316,7 +317,7 @@ QString QueueCommand::usage()
 
 void QueueCommand::line(const QString &text)
 {
-    m_io.out->write(text.toUtf8() + '\n');
+    m_io.out->write(terminalSafe(text).toUtf8() + '\n');
 }
 
 void QueueCommand::jsonLine(const QJsonObject &object)
@@ -893,7 +894,7 @@ void QueueCommand::runList()
                     text += entryHeader().toUtf8() + '\n';
                 text += m_json ? QJsonDocument(entryJson(entry, list, match.index))
                                      .toJson(QJsonDocument::Compact)
-                               : entryLine(entry).toUtf8();
+                               : terminalSafe(entryLine(entry)).toUtf8();
                 text += '\n';
                 if (++*shown == limit)
                     break;
@@ -989,7 +990,7 @@ void QueueCommand::runShow(int listIndex)
                     m_io.out->write(
                         entry.isJsonObject()
                             ? QJsonDocument(entry.object()).toJson(QJsonDocument::Indented)
-                            : entry.raw() + '\n');
+                            : terminalSafe(QString::fromUtf8(entry.raw())).toUtf8() + '\n');
                 }
                 return false;
             }
@@ -1077,11 +1078,11 @@ void QueueCommand::auditPageRead(const AuditPage &page)
         if (m_json) {
             text += record.toJsonLine();
         } else if (!record.isValid()) {
-            text += QStringLiteral("%1  not an audit record: %2")
-                        .arg(QString::fromLatin1(record.streamId), record.problem)
+            text += terminalSafe(QStringLiteral("%1  not an audit record: %2")
+                                     .arg(QString::fromLatin1(record.streamId), record.problem))
                         .toUtf8();
         } else {
-            text += auditLine(record).toUtf8();
+            text += terminalSafe(auditLine(record)).toUtf8();
         }
         text += '\n';
         ++m_auditShown;

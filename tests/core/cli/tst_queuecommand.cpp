@@ -361,6 +361,37 @@ private Q_SLOTS:
         QCOMPARE(m_redis.llen(kDlq), 0);
     }
 
+    // Texts from senders and downstreams reach the operator's terminal escaped: an escape sequence
+    // in an error, a topic or a non-JSON element cannot retitle or clear it. --json and export
+    // keep the data exactly (JSON escapes control characters itself).
+    void textOutputEscapesControlCharacters()
+    {
+        const QString evil = u"\x1b]0;PWNED\x07\x1b[2J\x1b[31mRED\x08"_s;
+        const QByteArray payload = QStringLiteral(R"({"topicName":"v2.users.%1.presence"})")
+                                       .arg(u"\u001b[31mX"_s)
+                                       .toUtf8();
+        const QByteArray entry
+            = DeadLetterEntry::create(payload, u"downstream answered 503: "_s + evil, 503, {},
+                                      u"receiver"_s, u"evil-1"_s)
+                  .raw();
+        const QByteArray plain = "plain \x1b[2J text";
+        fill(kDlq, { entry, plain });
+        const QString plainId = DeadLetterEntry::parse(plain).id();
+        for (const QStringList &command :
+             { QStringList { u"list"_s }, QStringList { u"groups"_s },
+               QStringList { u"show"_s, u"evil-1"_s }, QStringList { u"show"_s, plainId } }) {
+            const Outcome shown = run(command);
+            QCOMPARE(shown.exitCode, 0);
+            for (const char control : { '\x1b', '\x07', '\x08' })
+                QVERIFY2(!shown.out.contains(control), qPrintable(command.join(u' ')));
+        }
+        QVERIFY(run({ u"list"_s }).out.contains("\\x1b]0;PWNED\\x07"));
+        // The data itself is untouched.
+        const Outcome json = run({ u"show"_s, u"evil-1"_s, u"--json"_s });
+        QVERIFY(json.json().value(0).value(u"error_message"_s).toString().endsWith(evil));
+        QCOMPARE(m_redis.lrange(kDlq).value(1), entry);
+    }
+
     void groupActionsTouchOnlyTheirGroup()
     {
         QList<QByteArray> elements;
