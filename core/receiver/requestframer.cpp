@@ -407,10 +407,21 @@ bool RequestFramer::headerField(QByteArrayView line)
     }
     if (equalsIgnoringCase(name, "transfer-encoding")) {
         m_sawTransferEncoding = true;
-        const qsizetype comma = value.lastIndexOf(',');
-        m_head.chunked = equalsIgnoringCase(trimmedOws(comma < 0 ? value : value.sliced(comma + 1)),
-                                            "chunked");
-        return true;
+        // Only "chunked", once (RFC 9112 section 6.1). A coding the receiver does not decode
+        // (gzip, deflate, ...) would be stored still encoded, as if it were the payload: 501, as
+        // section 6.1 asks for a transfer coding the server does not understand.
+        return forEachElement(value, [this](QByteArrayView coding) {
+            if (coding.isEmpty())
+                return true; // an empty list element (RFC 9110 section 5.6.1)
+            if (!equalsIgnoringCase(coding, "chunked"))
+                return fail(501, "transfer_coding_not_implemented",
+                            QStringLiteral("only the \"chunked\" transfer coding is supported"));
+            if (m_head.chunked)
+                return fail(400, "bad_framing",
+                            QStringLiteral("\"chunked\" must be applied only once"));
+            m_head.chunked = true;
+            return true;
+        });
     }
     if (equalsIgnoringCase(name, "expect")) {
         if (!equalsIgnoringCase(value, "100-continue"))

@@ -304,9 +304,11 @@ void TestMalformedInput::catalogue_data()
     row("Transfer-Encoding gzip",
         head("POST /webhook/genesys HTTP/1.1",
              "Host: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n"),
-        400);
+        501);
     row("Transfer-Encoding chunked, identity", chunkedHead().replace("chunked", "chunked, identity"),
-        400);
+        501);
+    row("Transfer-Encoding gzip, chunked (a coding the receiver would not decode)",
+        chunkedHead().replace("chunked", "gzip, chunked") + "2\r\n{}\r\n0\r\n\r\n", 501);
     row("chunk size not hex", chunkedHead() + "zz\r\n{}\r\n0\r\n\r\n", 400);
     row("chunk size over 64 bits", chunkedHead() + "ffffffffffffffffffffffff\r\n", 413);
     row("chunk longer than its size", chunkedHead() + "2\r\n{}}}\r\n0\r\n\r\n", 400);

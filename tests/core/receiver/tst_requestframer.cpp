@@ -60,6 +60,8 @@ private Q_SLOTS:
     void chunkedMalformed();
     void framingConflicts_data();
     void framingConflicts();
+    void unknownTransferCoding_data();
+    void unknownTransferCoding();
     void expectContinue();
     void unknownExpectation();
     void upgradeOffersPassThrough();
@@ -246,7 +248,7 @@ void TestRequestFramer::chunked()
     QFETCH(int, slice);
     RequestFramer framer(1024);
     const QByteArray request
-        = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n" + body
+        = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n" + body
         + "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     const QList<Event> events = feedAll(framer, request, slice);
     QCOMPARE(events, OneMessage + OneMessage);
@@ -299,8 +301,10 @@ void TestRequestFramer::framingConflicts_data()
     QTest::addColumn<QByteArray>("headers");
     QTest::newRow("both lengths") << QByteArray(
         "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n");
-    QTest::newRow("not ending in chunked") << QByteArray("Transfer-Encoding: chunked, gzip\r\n");
-    QTest::newRow("gzip only") << QByteArray("Transfer-Encoding: gzip\r\n");
+    QTest::newRow("chunked twice") << QByteArray("Transfer-Encoding: chunked, chunked\r\n");
+    QTest::newRow("chunked in two fields")
+        << QByteArray("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n");
+    QTest::newRow("empty coding") << QByteArray("Transfer-Encoding: \r\n");
 }
 
 void TestRequestFramer::framingConflicts()
@@ -311,6 +315,27 @@ void TestRequestFramer::framingConflicts()
              QList<Event> { Event::Error });
     QCOMPARE(framer.errorStatus(), 400);
     QCOMPARE(framer.errorCode(), QByteArray("bad_framing"));
+}
+
+void TestRequestFramer::unknownTransferCoding_data()
+{
+    QTest::addColumn<QByteArray>("headers");
+    QTest::newRow("gzip, chunked") << QByteArray("Transfer-Encoding: gzip, chunked\r\n");
+    QTest::newRow("chunked, gzip") << QByteArray("Transfer-Encoding: chunked, gzip\r\n");
+    QTest::newRow("gzip only") << QByteArray("Transfer-Encoding: gzip\r\n");
+    QTest::newRow("deflate in a second field")
+        << QByteArray("Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n");
+}
+
+// A body in a coding the receiver does not decode is refused, not stored still encoded.
+void TestRequestFramer::unknownTransferCoding()
+{
+    QFETCH(QByteArray, headers);
+    RequestFramer framer(1024);
+    QCOMPARE(feedAll(framer, "POST / HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n"),
+             QList<Event> { Event::Error });
+    QCOMPARE(framer.errorStatus(), 501);
+    QCOMPARE(framer.errorCode(), QByteArray("transfer_coding_not_implemented"));
 }
 
 void TestRequestFramer::expectContinue()
